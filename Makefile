@@ -1,0 +1,25 @@
+# Golden Path Portal: two commands. Each sets up what it needs (Node 24, yarn, Python
+# virtualenvs, Debian packages when run as root) on a fresh machine.
+.PHONY: start test cluster cluster-stop demo help
+
+help:
+	@echo "make start         serve the portal at http://localhost:3000 (backend :7007)"
+	@echo "make test          run every check (type-check, lint, unit, templates, cluster, browser)"
+	@echo "make cluster       start the local Kubernetes control plane (no Docker) and print its KUBECONFIG"
+	@echo "make cluster-stop  stop it and remove its data"
+	@echo "make demo          start the cluster, deploy the example workload, print the portal's cluster settings"
+
+start:
+	@scripts/start.sh
+
+test:
+	@scripts/test.sh
+
+cluster:
+	@scripts/kube/cluster.sh start
+
+cluster-stop:
+	@scripts/kube/cluster.sh stop
+
+demo:
+	@scripts/kube/demo.sh

@@ -1,0 +1,48 @@
+"""Request logging with a request id, and a JSON 500 for unexpected errors."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+log = logging.getLogger("app.request")
+
+PROBE_PATHS = frozenset({"/health", "/ready", "/startup"})
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def install(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def log_requests(request: Request, call_next):  # type: ignore[no-untyped-def]
+        incoming = request.headers.get("x-request-id", "")
+        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request.state.request_id = request_id
+        start = time.perf_counter()
+        try:
+            response = await call_next(request)
+        except Exception:
+            log.exception(
+                "unhandled error",
+                extra={"request_id": request_id, "method": request.method, "path": request.url.path},
+            )
+            response = JSONResponse({"detail": "Internal Server Error", "request_id": request_id}, status_code=500)
+        response.headers["X-Request-ID"] = request_id
+        # Probes hit every few seconds: keep them out of the INFO log.
+        level = logging.DEBUG if request.url.path in PROBE_PATHS else logging.INFO
+        log.log(
+            level,
+            "request",
+            extra={
+                "request_id": request_id,
+                "method": request.method,
+                "path": request.url.path,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - start) * 1000, 2),
+            },
+        )
+        return response

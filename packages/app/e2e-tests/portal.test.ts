@@ -1,0 +1,162 @@
+import fs from 'node:fs';
+import { expect, Page, test } from '@playwright/test';
+import yaml from 'yaml';
+
+const SCREENSHOTS = 'artifacts/screenshots';
+
+async function signIn(page: Page) {
+  await page.goto('/');
+  const enter = page.getByRole('button', { name: 'Enter' });
+  await expect(enter).toBeVisible();
+  await enter.click();
+  await expect(
+    page.getByRole('link', { name: 'Catalog', exact: true }).first(),
+  ).toBeVisible();
+}
+
+/**
+ * TechDocs keeps the page in the DOM but transparent until its stylesheets load (a
+ * stylesheet that cannot load keeps it hidden for ever), so Playwright's visibility
+ * check alone is not enough: every ancestor, across the shadow root, must be opaque.
+ */
+async function expectDocsRendered(page: Page, timeout = 180_000) {
+  const heading = page
+    .locator('[data-testid="techdocs-native-shadowroot"]')
+    .getByRole('heading', { level: 1 });
+  await expect(heading).toBeVisible({ timeout });
+  await expect
+    .poll(
+      () =>
+        heading.evaluate(el => {
+          for (let n: Node | null = el; n; ) {
+            if (n instanceof Element) {
+              const style = getComputedStyle(n);
+              if (style.opacity === '0' || style.visibility === 'hidden') {
+                return false;
+              }
+            }
+            n = n.parentNode ?? (n instanceof ShadowRoot ? n.host : null);
+          }
+          return true;
+        }),
+      { timeout },
+    )
+    .toBe(true);
+}
+
+test.beforeEach(async ({ page }) => {
+  await signIn(page);
+});
+
+test('the catalog lists the portal’s own entities', async ({ page }) => {
+  // The catalog is the portal's home page (app-config.yaml: page:catalog path /).
+  await page.goto('/?filters[kind]=component&filters[user]=all');
+  for (const title of [
+    'Golden Path Portal (app and backend)',
+    'FastAPI demo service',
+    'Rollouts plugin',
+  ]) {
+    await expect(
+      page.getByRole('link', { name: title, exact: true }),
+    ).toBeVisible();
+  }
+  await page.screenshot({ path: `${SCREENSHOTS}/catalog.png`, fullPage: true });
+});
+
+test('the Create page lists every template in templates/', async ({ page }) => {
+  const titles = fs
+    .readdirSync('templates', { withFileTypes: true })
+    .filter(entry => entry.isDirectory())
+    .map(
+      entry =>
+        yaml.parse(
+          fs.readFileSync(`templates/${entry.name}/template.yaml`, 'utf8'),
+        ).metadata.title as string,
+    );
+  expect(titles.length).toBeGreaterThanOrEqual(5);
+  await page.goto('/create');
+  for (const title of titles) {
+    await expect(page.getByText(title, { exact: true })).toBeVisible();
+  }
+  await page.screenshot({ path: `${SCREENSHOTS}/create.png`, fullPage: true });
+});
+
+test('TechDocs renders the portal documentation', async ({ page }) => {
+  // The first visit builds the site with the local mkdocs generator.
+  await page.goto('/docs/default/component/golden-path-portal');
+  await expectDocsRendered(page);
+  await page.screenshot({
+    path: `${SCREENSHOTS}/techdocs.png`,
+    fullPage: true,
+  });
+});
+
+test('TechDocs shows the diagrams as pictures', async ({ page }) => {
+  const pages = [
+    'architecture/diagrams',
+    'deployments/fastapi-multi-tier',
+    'deployments/fastapi-microservices',
+    'deployments/fastapi-blue-green',
+    'deployments/fastapi-gitops',
+    'theory/q09-architecture',
+  ];
+  for (const docPath of pages) {
+    await page.goto(`/docs/default/component/golden-path-portal/${docPath}/`);
+    await expectDocsRendered(page);
+    // Graphviz renders at build time: each diagram is an inline SVG with its nodes.
+    const diagram = page
+      .locator('[data-testid="techdocs-native-shadowroot"]')
+      .locator('svg:has(g.node)')
+      .first();
+    await diagram.scrollIntoViewIfNeeded();
+    await expect(diagram).toBeInViewport();
+    const box = await diagram.boundingBox();
+    expect(box?.width).toBeGreaterThan(200);
+    expect(box?.height).toBeGreaterThan(100);
+    await page.screenshot({
+      path: `${SCREENSHOTS}/techdocs-${docPath.replace('/', '-')}.png`,
+      fullPage: true,
+    });
+  }
+});
+
+test('search finds the theory pages', async ({ page }) => {
+  // The TechDocs collator re-indexes every minute (app-config.yaml); the docs were
+  // built by the tests above.
+  await expect(async () => {
+    await page.goto('/search?query=OOMKilled');
+    await expect(
+      page.getByText(/Resource Management|OOMKilled/i).first(),
+    ).toBeVisible({ timeout: 5_000 });
+    await expect(page.getByText(/q06|Q6/i).first()).toBeVisible({
+      timeout: 5_000,
+    });
+  }).toPass({ timeout: 180_000, intervals: [10_000] });
+  await page.screenshot({ path: `${SCREENSHOTS}/search.png`, fullPage: true });
+});
+
+test.describe('the example service’s Kubernetes tab', () => {
+  test('without a cluster, it says what to configure', async ({ page }) => {
+    test.skip(!!process.env.K8S_CLUSTER_URL, 'a cluster is configured');
+    await page.goto('/catalog/default/component/fastapi-demo/kubernetes');
+    await expect(page.getByText('No Kubernetes resources')).toBeVisible();
+    await expect(page.getByText(/set K8S_CLUSTER_URL/)).toBeVisible();
+    await page.screenshot({
+      path: `${SCREENSHOTS}/kubernetes-tab-no-cluster.png`,
+      fullPage: true,
+    });
+  });
+
+  test('with the demo cluster, it shows the demo pods', async ({ page }) => {
+    test.skip(!process.env.K8S_CLUSTER_URL, 'no cluster configured');
+    await page.goto('/catalog/default/component/fastapi-demo/kubernetes');
+    await expect(
+      page.getByText(process.env.K8S_CLUSTER_NAME ?? 'local').first(),
+    ).toBeVisible();
+    await expect(page.getByText(/demo-api/).first()).toBeVisible();
+    await page.screenshot({
+      path: `${SCREENSHOTS}/kubernetes-tab-demo.png`,
+      fullPage: true,
+    });
+  });
+});

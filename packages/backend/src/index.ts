@@ -1,0 +1,71 @@
+/*
+ * The Golden Path Portal backend (new backend system).
+ */
+import { createBackend } from '@backstage/backend-defaults';
+import {
+  coreServices,
+  createBackendFeatureLoader,
+} from '@backstage/backend-plugin-api';
+import { portalPermissionPolicyModule } from './modules/portalPermissionPolicy';
+
+const backend = createBackend();
+
+backend.add(import('@backstage/plugin-app-backend'));
+backend.add(import('@backstage/plugin-proxy-backend'));
+
+// Auth: guest locally; see README "Authentication" for GitHub sign-in.
+backend.add(import('@backstage/plugin-auth-backend'));
+backend.add(import('@backstage/plugin-auth-backend-module-guest-provider'));
+backend.add(import('@backstage/plugin-auth-backend-module-github-provider'));
+
+// Catalog
+backend.add(import('@backstage/plugin-catalog-backend'));
+backend.add(
+  import('@backstage/plugin-catalog-backend-module-scaffolder-entity-model'),
+);
+backend.add(import('@backstage/plugin-catalog-backend-module-logs'));
+
+// Scaffolder: GitHub publishing and the golden-path skeleton action
+backend.add(import('@backstage/plugin-scaffolder-backend'));
+backend.add(import('@backstage/plugin-scaffolder-backend-module-github'));
+backend.add(
+  import('@backstage/plugin-scaffolder-backend-module-notifications'),
+);
+backend.add(import('@internal/plugin-scaffolder-backend-module-golden-path'));
+
+// TechDocs (local builder, local generator)
+backend.add(import('@backstage/plugin-techdocs-backend'));
+
+// Permissions: entity owners may change their workloads, everyone may read
+backend.add(import('@backstage/plugin-permission-backend'));
+backend.add(portalPermissionPolicyModule);
+
+// Search: Postgres engine when the database is Postgres, the built-in Lunr otherwise
+backend.add(import('@backstage/plugin-search-backend'));
+backend.add(
+  createBackendFeatureLoader({
+    deps: { config: coreServices.rootConfig },
+    *loader({ config }) {
+      if (config.getOptionalString('backend.database.client') === 'pg') {
+        yield import('@backstage/plugin-search-backend-module-pg');
+      }
+    },
+  }),
+);
+backend.add(import('@backstage/plugin-search-backend-module-catalog'));
+backend.add(import('@backstage/plugin-search-backend-module-techdocs'));
+
+// Kubernetes: Backstage's tab, and the rollouts plugin (status, probes, quotas,
+// guarded blue-green switch) reading the same cluster config
+backend.add(import('@backstage/plugin-kubernetes-backend'));
+backend.add(import('@internal/plugin-rollouts-backend'));
+
+// Events bus (used by catalog and signals to fan out across backend instances)
+backend.add(import('@backstage/plugin-events-backend'));
+
+// User settings, notifications and signals
+backend.add(import('@backstage/plugin-user-settings-backend'));
+backend.add(import('@backstage/plugin-notifications-backend'));
+backend.add(import('@backstage/plugin-signals-backend'));
+
+backend.start();

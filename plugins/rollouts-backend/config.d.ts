@@ -1,0 +1,28 @@
+export interface Config {
+  /** Settings of the rollouts plugin. Clusters come from `kubernetes.clusterLocatorMethods`. */
+  rollouts?: {
+    /**
+     * Label whose value names the slot of a blue-green pair.
+     * @default app.kubernetes.io/slot
+     */
+    slotLabel?: string;
+    /**
+     * How long a switch waits for the Service's EndpointSlices to point at the
+     * new slot before answering (the switch itself is done either way).
+     * @default 60
+     */
+    switchTimeoutSeconds?: number;
+    /**
+     * A liveness probe whose initialDelaySeconds is above this, without a
+     * startup probe, gets a finding.
+     * @default 30
+     */
+    longInitialDelaySeconds?: number;
+    /**
+     * Watch only these namespaces (one informer per kind and namespace), for
+     * clusters where the plugin's identity may not list cluster-wide.
+     * Default: all namespaces.
+     */
+    namespaces?: string[];
+  };
+}

@@ -1,0 +1,19 @@
+/**
+ * Backend of the rollouts plugin.
+ *
+ * @packageDocumentation
+ */
+export { rolloutsPlugin as default } from './plugin';
+export { rolloutsPolicyDecision } from './permissionPolicy';
+export { rolloutsClusterRegistryServiceRef } from './services/clusters/serviceRef';
+export { InformerClusterRegistry } from './services/clusters/ClusterRegistry';
+export type { ClusterTuning } from './services/clusters/ClusterRegistry';
+export type {
+  ClusterChange,
+  ClusterHealth,
+  PatchType,
+  ResourceKind,
+  ResourceTypes,
+  RolloutsCluster,
+  RolloutsClusterRegistry,
+} from './services/clusters/types';

@@ -1,0 +1,628 @@
+/*
+ * Integration tests against a real API server (with kube-controller-manager for
+ * the Deployment and EndpointSlice controllers, e.g. scripts/kube/cluster.sh).
+ * They run only when KUBECONFIG is set:
+ *
+ *   eval "$(scripts/kube/cluster.sh env)"
+ *   yarn workspace @internal/plugin-rollouts-backend test src/integration
+ */
+import { createServiceFactory } from '@backstage/backend-plugin-api';
+import {
+  mockCredentials,
+  mockServices,
+  startTestBackend,
+} from '@backstage/backend-test-utils';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { signalsServiceRef } from '@backstage/plugin-signals-node';
+import {
+  KubeEndpointSlice,
+  KubeObject,
+  KubePod,
+  PREVIOUS_SLOT_ANNOTATION,
+} from '@internal/plugin-rollouts-common';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import request from 'supertest';
+import { rolloutsPlugin } from '../plugin';
+import { InformerClusterRegistry } from '../services/clusters/ClusterRegistry';
+import { InformerCluster } from '../services/clusters/InformerCluster';
+import { kubeRequest } from '../services/clusters/kubeHttp';
+import { rolloutsClusterRegistryServiceRef } from '../services/clusters/serviceRef';
+
+const KUBECONFIG = process.env.KUBECONFIG;
+const SLOT = 'app.kubernetes.io/slot';
+const OWNER = 'user:default/owner';
+
+if (!KUBECONFIG) {
+  // eslint-disable-next-line no-console
+  console.warn(
+    'rollouts integration tests SKIPPED: KUBECONFIG is not set. Start a cluster with ' +
+      '`scripts/kube/cluster.sh start` and run `eval "$(scripts/kube/cluster.sh env)"` first.',
+  );
+}
+
+const describeWithCluster = KUBECONFIG ? describe : describe.skip;
+
+async function eventually<T>(
+  check: () => T | Promise<T>,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      return await check();
+    } catch (e) {
+      last = e;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `Timed out after ${timeoutMs} ms waiting for ${what}: ${last}`,
+        );
+      }
+      await new Promise(r => setTimeout(r, 100));
+    }
+  }
+}
+
+function podTemplate(labels: Record<string, string>, image: string) {
+  return {
+    metadata: { labels },
+    spec: {
+      automountServiceAccountToken: false,
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: 10001,
+        seccompProfile: { type: 'RuntimeDefault' },
+      },
+      containers: [
+        {
+          name: 'api',
+          image,
+          ports: [{ name: 'http', containerPort: 8000 }],
+          resources: {
+            requests: { cpu: '50m', memory: '64Mi' },
+            limits: { cpu: '100m', memory: '128Mi' },
+          },
+          livenessProbe: { httpGet: { path: '/health', port: 'http' } },
+          readinessProbe: { httpGet: { path: '/ready', port: 'http' } },
+          securityContext: {
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ['ALL'] },
+          },
+        },
+      ],
+    },
+  };
+}
+
+/** A TCP proxy in front of the API server whose connections the test can cut. */
+class CuttableProxy {
+  private server?: net.Server;
+  private readonly sockets = new Set<net.Socket>();
+  port = 0;
+
+  constructor(
+    private readonly host: string,
+    private readonly targetPort: number,
+  ) {}
+
+  async listen(port = 0) {
+    this.server = net.createServer(client => {
+      const upstream = net.connect(this.targetPort, this.host);
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('close', () => this.sockets.delete(s));
+        s.on('error', () => s.destroy());
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>(r => this.server!.listen(port, '127.0.0.1', r));
+    this.port = (this.server!.address() as net.AddressInfo).port;
+  }
+
+  /** Refuses new connections and kills the open ones (like a network outage). */
+  async cut() {
+    const closed = new Promise<void>(r => this.server!.close(() => r()));
+    for (const s of this.sockets) s.destroy();
+    await closed;
+  }
+}
+
+describeWithCluster('rollouts backend against a real cluster', () => {
+  const id = `rollouts-it-${randomBytes(3).toString('hex')}`;
+  const ns = id;
+  const base = `/api/rollouts/entity/component/default/${id}`;
+  let kc: KubeConfig;
+  let core: CoreV1Api;
+  let apps: AppsV1Api;
+  let registry: InformerClusterRegistry;
+  let server: any;
+  const timings: Record<string, number> = {};
+
+  const labelsFor = (slot: string) => ({
+    'app.kubernetes.io/name': 'demo-api',
+    [SLOT]: slot,
+    'backstage.io/kubernetes-id': id,
+  });
+
+  async function freshList<T>(path: string): Promise<T[]> {
+    const list = await kubeRequest<{ items?: T[] }>(kc, path);
+    return list.items ?? [];
+  }
+
+  /** Slots of the pods the Service's EndpointSlices route to, from a fresh list. */
+  async function trafficSlots(): Promise<string[]> {
+    const [slices, pods] = await Promise.all([
+      freshList<KubeEndpointSlice>(
+        `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Ddemo-api`,
+      ),
+      freshList<KubePod>(`/api/v1/namespaces/${ns}/pods`),
+    ]);
+    const slotOf = new Map(
+      pods.map(p => [p.metadata!.name, p.metadata!.labels?.[SLOT]]),
+    );
+    const slots = new Set<string>();
+    for (const s of slices) {
+      for (const ep of s.endpoints ?? []) {
+        if (ep.conditions?.ready === false) continue;
+        slots.add(slotOf.get(ep.targetRef?.name) ?? 'unknown');
+      }
+    }
+    return [...slots].sort();
+  }
+
+  async function service() {
+    return kubeRequest<
+      KubeObject & { spec: { selector: Record<string, string> } }
+    >(kc, `/api/v1/namespaces/${ns}/services/demo-api`);
+  }
+
+  async function waitForRollout(name: string) {
+    await eventually(
+      async () => {
+        const d = await apps.readNamespacedDeployment({ name, namespace: ns });
+        const s = d.status ?? {};
+        if (
+          (d.metadata?.generation ?? 0) > (s.observedGeneration ?? 0) ||
+          s.updatedReplicas !== d.spec?.replicas ||
+          s.availableReplicas !== d.spec?.replicas ||
+          s.replicas !== d.spec?.replicas
+        ) {
+          throw new Error(`${name} not rolled out: ${JSON.stringify(s)}`);
+        }
+      },
+      120_000,
+      `Deployment ${name} to roll out`,
+    );
+  }
+
+  /** Waits until the plugin's cache shows what the API server has. */
+  async function cacheCaughtUp() {
+    await eventually(
+      async () => {
+        const svc = await service();
+        const cached = registry
+          .get('it')!
+          .list('services')
+          .find(
+            s => s.metadata?.namespace === ns && s.metadata.name === 'demo-api',
+          );
+        if (
+          cached?.metadata?.resourceVersion !== svc.metadata?.resourceVersion
+        ) {
+          throw new Error('service not in cache yet');
+        }
+      },
+      30_000,
+      'the cache to catch up',
+    );
+  }
+
+  beforeAll(async () => {
+    kc = new KubeConfig();
+    kc.loadFromFile(KUBECONFIG!);
+    core = kc.makeApiClient(CoreV1Api);
+    apps = kc.makeApiClient(AppsV1Api);
+    await core.createNamespace({
+      body: {
+        metadata: {
+          name: ns,
+          labels: {
+            'pod-security.kubernetes.io/enforce': 'restricted',
+            'pod-security.kubernetes.io/enforce-version': 'latest',
+          },
+        },
+      },
+    });
+    await eventually(
+      () =>
+        core.readNamespacedServiceAccount({ name: 'default', namespace: ns }),
+      30_000,
+      'the default ServiceAccount',
+    );
+    for (const [slot, image] of [
+      ['blue', 'ghcr.io/example/fastapi-demo:1.0.0'],
+      ['green', 'ghcr.io/example/fastapi-demo:2.0.0'],
+    ]) {
+      await apps.createNamespacedDeployment({
+        namespace: ns,
+        body: {
+          metadata: { name: `demo-api-${slot}`, labels: labelsFor(slot) },
+          spec: {
+            replicas: 2,
+            selector: {
+              matchLabels: {
+                'app.kubernetes.io/name': 'demo-api',
+                [SLOT]: slot,
+              },
+            },
+            template: podTemplate(labelsFor(slot), image) as any,
+          },
+        },
+      });
+    }
+    await core.createNamespacedService({
+      namespace: ns,
+      body: {
+        metadata: {
+          name: 'demo-api',
+          labels: { 'backstage.io/kubernetes-id': id },
+        },
+        spec: {
+          selector: { 'app.kubernetes.io/name': 'demo-api', [SLOT]: 'blue' },
+          ports: [{ name: 'http', port: 80, targetPort: 'http' as any }],
+        },
+      },
+    });
+    await waitForRollout('demo-api-blue');
+    await waitForRollout('demo-api-green');
+    await eventually(
+      async () => {
+        const slots = await trafficSlots();
+        if (slots.join() !== 'blue') throw new Error(`traffic to ${slots}`);
+      },
+      60_000,
+      'EndpointSlices of blue',
+    );
+
+    registry = InformerClusterRegistry.fromKubeConfigs(
+      [{ name: 'it', kubeConfig: kc }],
+      mockServices.logger.mock(),
+    );
+    const t0 = Date.now();
+    await registry.start();
+    await eventually(
+      () => {
+        const health = registry.get('it')!.health();
+        if (health.state !== 'ok') throw new Error(JSON.stringify(health));
+      },
+      30_000,
+      'informers to sync',
+    );
+    timings.informerSyncMs = Date.now() - t0;
+
+    const permissions = mockServices.permissions.mock({
+      authorize: jest.fn(async (requests: any[], { credentials }: any) =>
+        requests.map(() => ({
+          result:
+            credentials.principal.userEntityRef === OWNER
+              ? AuthorizeResult.ALLOW
+              : AuthorizeResult.DENY,
+        })),
+      ),
+    } as any);
+    ({ server } = await startTestBackend({
+      features: [
+        rolloutsPlugin,
+        permissions.factory,
+        catalogServiceMock.factory({
+          entities: [
+            {
+              apiVersion: 'backstage.io/v1alpha1',
+              kind: 'Component',
+              metadata: {
+                name: id,
+                namespace: 'default',
+                annotations: {
+                  'backstage.io/kubernetes-id': id,
+                  'backstage.io/kubernetes-namespace': ns,
+                },
+              },
+              spec: { type: 'service', owner: OWNER, lifecycle: 'production' },
+            },
+          ],
+        }),
+        mockServices.rootConfig.factory({
+          data: { rollouts: { switchTimeoutSeconds: 60 } },
+        }),
+        createServiceFactory({
+          service: signalsServiceRef,
+          deps: {},
+          factory: () => ({ publish: async () => {} }),
+        }),
+        createServiceFactory({
+          service: rolloutsClusterRegistryServiceRef,
+          deps: {},
+          factory: () => registry,
+        }),
+      ],
+    }));
+  }, 300_000);
+
+  afterAll(async () => {
+    await registry?.stop();
+    // eslint-disable-next-line no-console
+    console.info(`rollouts integration timings: ${JSON.stringify(timings)}`);
+    await core?.deleteNamespace({ name: ns }).catch(() => undefined);
+  }, 60_000);
+
+  const asOwner = () => mockCredentials.user.header(OWNER);
+  const switchBody = { cluster: 'it', namespace: ns, service: 'demo-api' };
+
+  it('shows the entity from the cache', async () => {
+    const res = await request(server)
+      .get(`${base}/status`)
+      .set('Authorization', asOwner());
+    expect(res.status).toBe(200);
+    const [c] = res.body.clusters;
+    expect(c.state).toBe('ok');
+    expect(c.deployments.map((d: any) => [d.name, d.status.phase])).toEqual([
+      ['demo-api-blue', 'complete'],
+      ['demo-api-green', 'complete'],
+    ]);
+    expect(c.blueGreen[0]).toMatchObject({
+      liveSlot: 'blue',
+      trafficSlots: ['blue'],
+    });
+    expect(c.deployments[0].pods).toHaveLength(2);
+  });
+
+  it('switch moves the EndpointSlices to the target pods', async () => {
+    const res = await request(server)
+      .post(`${base}/traffic/switch`)
+      .set('Authorization', asOwner())
+      .send({
+        ...switchBody,
+        targetSlot: 'green',
+        expectedCurrentSlot: 'blue',
+      });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      from: 'blue',
+      to: 'green',
+      endpointsConverged: true,
+    });
+    timings.switchToGreenMs = res.body.elapsedMs;
+    // Checked against the API server, not the plugin's cache
+    expect(await trafficSlots()).toEqual(['green']);
+    const svc = await service();
+    expect(svc.spec.selector[SLOT]).toBe('green');
+    expect(svc.metadata!.annotations![PREVIOUS_SLOT_ANNOTATION]).toBe('blue');
+  }, 90_000);
+
+  it('a concurrent selector change makes the switch fail with 409 and nothing is written', async () => {
+    await cacheCaughtUp();
+    // Someone else switches back to blue behind the user's back
+    await core.patchNamespacedService(
+      {
+        name: 'demo-api',
+        namespace: ns,
+        body: [
+          {
+            op: 'replace',
+            path: '/spec/selector/app.kubernetes.io~1slot',
+            value: 'blue',
+          },
+        ],
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+    );
+    const before = await service();
+    // The user still sees green live and asks for blue
+    const res = await request(server)
+      .post(`${base}/traffic/switch`)
+      .set('Authorization', asOwner())
+      .send({
+        ...switchBody,
+        targetSlot: 'blue',
+        expectedCurrentSlot: 'green',
+      });
+    expect(res.status).toBe(409);
+    expect(res.body.error.name).toBe('ConflictError');
+    const after = await service();
+    expect(after.metadata!.resourceVersion).toBe(
+      before.metadata!.resourceVersion,
+    );
+    expect(after.spec.selector[SLOT]).toBe('blue');
+  }, 90_000);
+
+  it('rollback returns to the slot recorded by the last switch', async () => {
+    await cacheCaughtUp();
+    const switched = await request(server)
+      .post(`${base}/traffic/switch`)
+      .set('Authorization', asOwner())
+      .send({ ...switchBody, targetSlot: 'green' });
+    expect(switched.status).toBe(200);
+    await cacheCaughtUp();
+    const res = await request(server)
+      .post(`${base}/traffic/rollback`)
+      .set('Authorization', asOwner())
+      .send(switchBody);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      from: 'green',
+      to: 'blue',
+      endpointsConverged: true,
+    });
+    timings.rollbackToBlueMs = res.body.elapsedMs;
+    expect(await trafficSlots()).toEqual(['blue']);
+  }, 120_000);
+
+  it('switching to a slot that is not rolled out is refused and writes nothing', async () => {
+    // Green gets a new image but is paused mid-rollout
+    await apps.patchNamespacedDeployment(
+      {
+        name: 'demo-api-green',
+        namespace: ns,
+        body: {
+          spec: {
+            paused: true,
+            template: {
+              spec: {
+                containers: [
+                  { name: 'api', image: 'ghcr.io/example/fastapi-demo:2.1.0' },
+                ],
+              },
+            },
+          },
+        },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+    );
+    await eventually(
+      () => {
+        const green = registry
+          .get('it')!
+          .list('deployments')
+          .find(
+            d =>
+              d.metadata?.namespace === ns &&
+              d.metadata.name === 'demo-api-green',
+          );
+        expect(green?.spec?.paused).toBe(true);
+      },
+      30_000,
+      'the cache to see the paused Deployment',
+    );
+    await cacheCaughtUp();
+    const before = await service();
+    const res = await request(server)
+      .post(`${base}/traffic/switch`)
+      .set('Authorization', asOwner())
+      .send({ ...switchBody, targetSlot: 'green' });
+    expect(res.status).toBe(409);
+    expect(res.body.error.message).toMatch(
+      /Slot 'green' .* is not ready for traffic: the Deployment is paused/,
+    );
+    const after = await service();
+    expect(after.metadata!.resourceVersion).toBe(
+      before.metadata!.resourceVersion,
+    );
+    expect(await trafficSlots()).toEqual(['blue']);
+  }, 90_000);
+
+  it('a cut watch resumes and the cache equals a fresh list', async () => {
+    const cluster = kc.getCurrentCluster()!;
+    const target = new URL(cluster.server);
+    const proxy = new CuttableProxy(
+      target.hostname,
+      Number(target.port || 443),
+    );
+    await proxy.listen();
+    const proxied = new KubeConfig();
+    proxied.loadFromOptions({
+      clusters: [{ ...cluster, server: `https://127.0.0.1:${proxy.port}` }],
+      users: kc.getUsers(),
+      contexts: kc.getContexts(),
+      currentContext: kc.getCurrentContext(),
+    });
+    const informers = new InformerCluster({
+      name: 'proxied',
+      kubeConfig: proxied,
+      logger: mockServices.logger.mock(),
+      namespaces: [ns],
+      errorGraceMs: 300,
+      minBackoffMs: 200,
+      maxBackoffMs: 1000,
+    });
+    const snapshot = (items: readonly KubeObject[]) =>
+      items
+        .filter(o => o.metadata?.namespace === ns)
+        .map(o => `${o.metadata!.name}@${o.metadata!.resourceVersion}`)
+        .sort();
+    const kinds = [
+      'deployments',
+      'replicasets',
+      'pods',
+      'services',
+      'endpointslices',
+    ] as const;
+    const paths: Record<(typeof kinds)[number], string> = {
+      deployments: `/apis/apps/v1/namespaces/${ns}/deployments`,
+      replicasets: `/apis/apps/v1/namespaces/${ns}/replicasets`,
+      pods: `/api/v1/namespaces/${ns}/pods`,
+      services: `/api/v1/namespaces/${ns}/services`,
+      endpointslices: `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`,
+    };
+    const cacheEqualsFreshList = async () => {
+      for (const kind of kinds) {
+        const fresh = snapshot(await freshList<KubeObject>(paths[kind]));
+        expect({ kind, items: snapshot(informers.list(kind)) }).toEqual({
+          kind,
+          items: fresh,
+        });
+      }
+    };
+    try {
+      await informers.start();
+      await eventually(cacheEqualsFreshList, 30_000, 'the first sync');
+
+      await proxy.cut();
+      await eventually(
+        () => expect(informers.health().state).toBe('error'),
+        15_000,
+        'the cluster to be reported down',
+      );
+      // Changes the cache cannot see during the outage
+      await apps.patchNamespacedDeploymentScale(
+        {
+          name: 'demo-api-blue',
+          namespace: ns,
+          body: { spec: { replicas: 3 } },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      await core.patchNamespacedService(
+        {
+          name: 'demo-api',
+          namespace: ns,
+          body: { metadata: { labels: { cut: 'yes' } } },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      await waitForRollout('demo-api-blue');
+
+      const t0 = Date.now();
+      await proxy.listen(proxy.port);
+      await eventually(
+        () => expect(informers.health().state).toBe('ok'),
+        30_000,
+        'the cluster to recover',
+      );
+      await eventually(
+        cacheEqualsFreshList,
+        30_000,
+        'the cache to equal a fresh list',
+      );
+      timings.watchResumeMs = Date.now() - t0;
+      expect(
+        informers
+          .list('pods')
+          .filter(p => p.metadata?.labels?.[SLOT] === 'blue'),
+      ).toHaveLength(3);
+    } finally {
+      await informers.stop();
+      await proxy.cut().catch(() => undefined);
+    }
+  }, 180_000);
+});

@@ -1,0 +1,127 @@
+import { LoggerService } from '@backstage/backend-plugin-api';
+import {
+  rolloutsSignalChannel,
+  RolloutsSignal,
+} from '@internal/plugin-rollouts-common';
+import { SignalsService } from '@backstage/plugin-signals-node';
+import { ClusterChange, RolloutsClusterRegistry } from './clusters/types';
+import { EntitySelection, selects } from './entitySelection';
+
+interface Watched {
+  selection: EntitySelection;
+  /** Namespaces the entity has objects in, per cluster. */
+  namespaces: Map<string, Set<string>>;
+  lastViewed: number;
+  pending?: NodeJS.Timeout;
+  pendingCluster?: string;
+}
+
+/** @public */
+export interface ChangeNotifierOptions {
+  clusters: RolloutsClusterRegistry;
+  signals: SignalsService;
+  logger: LoggerService;
+  /** Stop notifying for an entity nobody looked at for this long. Default 15 min. */
+  ttlMs?: number;
+  /** Coalesce changes into one signal per entity per this window. Default 1000. */
+  debounceMs?: number;
+}
+
+/**
+ * Pushes "something changed" signals to open entity pages. Entities are
+ * watched once their status is read; a change to an object in one of their
+ * namespaces (or carrying their labels) sends one debounced signal on
+ * `rollouts:<entityRef>`. The signal carries no data: the page fetches the
+ * status again, through the permission checks.
+ */
+export class ChangeNotifier {
+  private readonly watched = new Map<string, Watched>();
+  private readonly unsubscribers: (() => void)[] = [];
+  private readonly ttlMs: number;
+  private readonly debounceMs: number;
+
+  constructor(private readonly options: ChangeNotifierOptions) {
+    this.ttlMs = options.ttlMs ?? 15 * 60 * 1000;
+    this.debounceMs = options.debounceMs ?? 1000;
+  }
+
+  start() {
+    for (const cluster of this.options.clusters.list()) {
+      this.unsubscribers.push(cluster.subscribe(c => this.onChange(c)));
+    }
+  }
+
+  stop() {
+    this.unsubscribers.splice(0).forEach(u => u());
+    for (const w of this.watched.values()) {
+      if (w.pending) clearTimeout(w.pending);
+    }
+    this.watched.clear();
+  }
+
+  /** Records that an entity's page is open. */
+  track(
+    entityRef: string,
+    selection: EntitySelection,
+    namespaces: Map<string, Set<string>>,
+  ) {
+    const existing = this.watched.get(entityRef);
+    if (existing) {
+      existing.selection = selection;
+      existing.namespaces = namespaces;
+      existing.lastViewed = Date.now();
+    } else {
+      this.watched.set(entityRef, {
+        selection,
+        namespaces,
+        lastViewed: Date.now(),
+      });
+    }
+  }
+
+  /** Entity refs currently watched (for tests and diagnostics). */
+  watchedEntities(): string[] {
+    return [...this.watched.keys()];
+  }
+
+  private onChange(change: ClusterChange) {
+    const now = Date.now();
+    const namespace = change.object.metadata?.namespace ?? '';
+    for (const [entityRef, w] of this.watched) {
+      if (now - w.lastViewed > this.ttlMs) {
+        if (w.pending) clearTimeout(w.pending);
+        this.watched.delete(entityRef);
+        continue;
+      }
+      if (w.selection.cluster && w.selection.cluster !== change.cluster) {
+        continue;
+      }
+      const relevant =
+        w.namespaces.get(change.cluster)?.has(namespace) ||
+        selects(w.selection, change.object);
+      if (!relevant || w.pending) {
+        continue;
+      }
+      w.pendingCluster = change.cluster;
+      w.pending = setTimeout(() => {
+        w.pending = undefined;
+        const message: RolloutsSignal = {
+          type: 'changed',
+          cluster: w.pendingCluster ?? change.cluster,
+        };
+        this.options.signals
+          .publish<RolloutsSignal>({
+            recipients: { type: 'broadcast' },
+            channel: rolloutsSignalChannel(entityRef),
+            message,
+          })
+          .catch(e =>
+            this.options.logger.warn(
+              `rollouts: failed to publish signal: ${e}`,
+            ),
+          );
+      }, this.debounceMs);
+      w.pending.unref?.();
+    }
+  }
+}

@@ -1,0 +1,384 @@
+import { mockServices } from '@backstage/backend-test-utils';
+import { KubeConfig } from '@kubernetes/client-node';
+import http from 'node:http';
+import { AddressInfo } from 'node:net';
+import { InformerCluster } from './InformerCluster';
+import { ClusterChange } from './types';
+
+/**
+ * A tiny stand-in for the API server: answers lists of every kind (pods from
+ * `pods`, everything else empty) and keeps watch streams open. Like the real
+ * one it keeps a window of recent events: a watch that resumes from a
+ * resourceVersion gets the events after it replayed, or 410 Gone when that
+ * version was compacted away.
+ */
+class FakeApiServer {
+  pods = new Map<string, any>();
+  resourceVersion = 100;
+  compactedRv = 0;
+  /** While muted, events are recorded but not sent (a stalled connection). */
+  muted = false;
+  readonly history: { rv: number; event: object }[] = [];
+  readonly requests: {
+    path: string;
+    watch: boolean;
+    rv?: string;
+    auth?: string;
+  }[] = [];
+  readonly podWatches = new Set<http.ServerResponse>();
+  private server?: http.Server;
+  port = 0;
+
+  async listen(port = 0) {
+    this.server = http.createServer((req, res) => this.handle(req, res));
+    await new Promise<void>(r => this.server!.listen(port, '127.0.0.1', r));
+    this.port = (this.server!.address() as AddressInfo).port;
+  }
+
+  async close() {
+    for (const w of this.podWatches) w.destroy();
+    this.podWatches.clear();
+    this.server?.closeAllConnections();
+    await new Promise<void>(r =>
+      this.server ? this.server.close(() => r()) : r(),
+    );
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse) {
+    const url = new URL(req.url!, 'http://x');
+    const watch = url.searchParams.get('watch') === 'true';
+    const rv = url.searchParams.get('resourceVersion') ?? undefined;
+    this.requests.push({
+      path: url.pathname,
+      watch,
+      rv,
+      auth: req.headers.authorization,
+    });
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    if (!watch) {
+      const items =
+        url.pathname === '/api/v1/pods' ? [...this.pods.values()] : [];
+      res.end(
+        JSON.stringify({
+          kind: 'List',
+          metadata: { resourceVersion: String(this.resourceVersion) },
+          items,
+        }),
+      );
+      return;
+    }
+    res.flushHeaders();
+    if (url.pathname !== '/api/v1/pods') return;
+    if (rv && Number(rv) < this.compactedRv) {
+      res.end(
+        `${JSON.stringify({
+          type: 'ERROR',
+          object: {
+            kind: 'Status',
+            code: 410,
+            reason: 'Expired',
+            message: `too old resource version: ${rv} (${this.compactedRv})`,
+          },
+        })}\n`,
+      );
+      return;
+    }
+    for (const h of this.history) {
+      if (h.rv > Number(rv ?? 0)) res.write(`${JSON.stringify(h.event)}\n`);
+    }
+    this.podWatches.add(res);
+    res.on('close', () => this.podWatches.delete(res));
+  }
+
+  private record(type: string, object: any) {
+    const event = { type, object };
+    this.history.push({ rv: Number(object.metadata.resourceVersion), event });
+    if (!this.muted) {
+      for (const w of this.podWatches) w.write(`${JSON.stringify(event)}\n`);
+    }
+  }
+
+  upsert(name: string) {
+    const type = this.pods.has(name) ? 'MODIFIED' : 'ADDED';
+    const p = {
+      metadata: {
+        name,
+        namespace: 'fastapi-demo',
+        uid: `uid-${name}`,
+        resourceVersion: String(++this.resourceVersion),
+        managedFields: [{ manager: 'kube-controller-manager' }],
+      },
+      status: { phase: 'Running' },
+    };
+    this.pods.set(name, p);
+    this.record(type, p);
+  }
+
+  remove(name: string) {
+    const p = { ...this.pods.get(name) };
+    p.metadata = {
+      ...p.metadata,
+      resourceVersion: String(++this.resourceVersion),
+    };
+    this.pods.delete(name);
+    this.record('DELETED', p);
+  }
+
+  /** Forgets the event history, as etcd compaction does. */
+  compact() {
+    this.compactedRv = this.resourceVersion;
+    this.history.length = 0;
+  }
+
+  send(event: object) {
+    for (const w of this.podWatches) w.write(`${JSON.stringify(event)}\n`);
+  }
+
+  cutWatches() {
+    for (const w of this.podWatches) w.end();
+    this.podWatches.clear();
+  }
+
+  podRequests() {
+    return this.requests.filter(r => r.path === '/api/v1/pods');
+  }
+}
+
+async function eventually(check: () => void, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      check();
+      return;
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise(r => setTimeout(r, 20));
+    }
+  }
+}
+
+describe('InformerCluster', () => {
+  let api: FakeApiServer;
+  let cluster: InformerCluster;
+
+  function makeCluster() {
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [
+        {
+          name: 'fake',
+          server: `http://127.0.0.1:${api.port}`,
+          skipTLSVerify: true,
+        },
+      ],
+      users: [{ name: 'u', token: 'sa-token' }],
+      contexts: [{ name: 'fake', cluster: 'fake', user: 'u' }],
+      currentContext: 'fake',
+    });
+    return new InformerCluster({
+      name: 'fake',
+      kubeConfig: kc,
+      logger: mockServices.logger.mock(),
+      errorGraceMs: 200,
+      minBackoffMs: 50,
+      maxBackoffMs: 200,
+      requestTimeoutMs: 2000,
+    });
+  }
+
+  beforeEach(async () => {
+    api = new FakeApiServer();
+    api.upsert('demo-api-blue-1');
+    api.upsert('demo-api-blue-2');
+    await api.listen();
+    cluster = makeCluster();
+  });
+
+  afterEach(async () => {
+    await cluster.stop();
+    await api.close();
+  });
+
+  const names = () =>
+    cluster
+      .list('pods')
+      .map(p => p.metadata!.name)
+      .sort();
+
+  it('lists every kind once, then serves reads and changes from memory', async () => {
+    expect(cluster.health().state).toBe('syncing');
+    const changes: ClusterChange[] = [];
+    cluster.subscribe(c => changes.push(c));
+    await cluster.start();
+    await eventually(() => expect(cluster.health()).toEqual({ state: 'ok' }));
+    expect(names()).toEqual(['demo-api-blue-1', 'demo-api-blue-2']);
+    // managedFields are dropped from the cache
+    expect(
+      (cluster.list('pods')[0].metadata as any).managedFields,
+    ).toBeUndefined();
+    // every request carries the service account token
+    expect(new Set(api.requests.map(r => r.auth))).toEqual(
+      new Set(['Bearer sa-token']),
+    );
+    const lists = api.requests
+      .filter(r => !r.watch)
+      .map(r => r.path)
+      .sort();
+    expect(lists).toEqual(
+      [
+        '/api/v1/events',
+        '/api/v1/limitranges',
+        '/api/v1/pods',
+        '/api/v1/resourcequotas',
+        '/api/v1/services',
+        '/apis/apps/v1/deployments',
+        '/apis/apps/v1/replicasets',
+        '/apis/autoscaling/v2/horizontalpodautoscalers',
+        '/apis/discovery.k8s.io/v1/endpointslices',
+      ].sort(),
+    );
+
+    await eventually(() => expect(api.podWatches.size).toBe(1));
+    const before = api.requests.length;
+    api.upsert('demo-api-green-1');
+    await eventually(() =>
+      expect(names()).toEqual([
+        'demo-api-blue-1',
+        'demo-api-blue-2',
+        'demo-api-green-1',
+      ]),
+    );
+    expect(
+      changes
+        .filter(c => c.kind === 'pods')
+        .map(c => [c.verb, c.object.metadata?.name]),
+    ).toEqual([
+      ['add', 'demo-api-blue-1'],
+      ['add', 'demo-api-blue-2'],
+      ['add', 'demo-api-green-1'],
+    ]);
+    // Reading costs no request
+    cluster.list('pods');
+    cluster.list('deployments');
+    expect(api.requests.length).toBe(before);
+  });
+
+  it('resumes a cut watch from its resourceVersion without listing again', async () => {
+    await cluster.start();
+    await eventually(() => expect(api.podWatches.size).toBe(1));
+    api.upsert('demo-api-green-1');
+    await eventually(() => expect(names()).toContain('demo-api-green-1'));
+    const lastRv = api.pods.get('demo-api-green-1').metadata.resourceVersion;
+    const listsBefore = api.podRequests().filter(r => !r.watch).length;
+
+    const watchesBefore = api.podRequests().filter(r => r.watch).length;
+    api.cutWatches();
+    // Happens while the client reconnects: replayed from the server's window
+    api.upsert('demo-api-green-2');
+    await eventually(() =>
+      expect(api.podRequests().filter(r => r.watch).length).toBe(
+        watchesBefore + 1,
+      ),
+    );
+    const rewatch = api
+      .podRequests()
+      .filter(r => r.watch)
+      .pop()!;
+    expect(rewatch.rv).toBe(lastRv);
+    expect(api.podRequests().filter(r => !r.watch).length).toBe(listsBefore);
+
+    api.remove('demo-api-blue-1');
+    await eventually(() =>
+      expect(names()).toEqual([
+        'demo-api-blue-2',
+        'demo-api-green-1',
+        'demo-api-green-2',
+      ]),
+    );
+  });
+
+  it('lists again after 410 Gone and drops objects deleted meanwhile', async () => {
+    await cluster.start();
+    await eventually(() => expect(api.podWatches.size).toBe(1));
+    // Changes the watch never sees, then the server gives up on the watch
+    api.muted = true;
+    api.remove('demo-api-blue-1');
+    api.upsert('demo-api-green-9');
+    api.compact();
+    api.send({
+      type: 'ERROR',
+      object: {
+        kind: 'Status',
+        code: 410,
+        reason: 'Expired',
+        message: 'too old resource version',
+      },
+    });
+    api.cutWatches();
+    await eventually(() =>
+      expect(names()).toEqual(['demo-api-blue-2', 'demo-api-green-9']),
+    );
+    expect(api.podRequests().filter(r => !r.watch)).toHaveLength(2);
+    expect(
+      api
+        .podRequests()
+        .filter(r => r.watch)
+        .pop()!.rv,
+    ).toBe(String(api.resourceVersion));
+  });
+
+  it('reports the cluster as down while the API server is gone and recovers after', async () => {
+    await cluster.start();
+    await eventually(() => expect(cluster.health().state).toBe('ok'));
+    const port = api.port;
+    await api.close();
+    await eventually(() => {
+      const health = cluster.health();
+      expect(health.state).toBe('error');
+      expect(health.error).toMatch(/Cannot list\/watch .*pods/);
+    });
+    // Data changed while the server was away, and history was compacted:
+    // resuming the watch gets 410 Gone and the informer lists again.
+    api.remove('demo-api-blue-1');
+    api.upsert('demo-api-green-1');
+    api.compact();
+    const listsBefore = api.podRequests().filter(r => !r.watch).length;
+    await api.listen(port);
+    await eventually(
+      () => expect(cluster.health()).toEqual({ state: 'ok' }),
+      8000,
+    );
+    await eventually(
+      () => expect(names()).toEqual(['demo-api-blue-2', 'demo-api-green-1']),
+      8000,
+    );
+    expect(api.podRequests().filter(r => !r.watch).length).toBe(
+      listsBefore + 1,
+    );
+  }, 20_000);
+
+  it('reports a cluster that never answered as down right away', async () => {
+    const port = api.port;
+    await api.close();
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [
+        { name: 'x', server: `http://127.0.0.1:${port}`, skipTLSVerify: true },
+      ],
+      users: [{ name: 'u', token: 't' }],
+      contexts: [{ name: 'x', cluster: 'x', user: 'u' }],
+      currentContext: 'x',
+    });
+    const down = new InformerCluster({
+      name: 'x',
+      kubeConfig: kc,
+      logger: mockServices.logger.mock(),
+      errorGraceMs: 60_000,
+      minBackoffMs: 50,
+    });
+    await down.start();
+    expect(down.health().state).toBe('error');
+    expect(down.list('pods')).toEqual([]);
+    await down.stop();
+  });
+});

@@ -1,0 +1,65 @@
+import { Entity } from '@backstage/catalog-model';
+import { InputError } from '@backstage/errors';
+import {
+  KUBERNETES_CLUSTER_ANNOTATION,
+  KUBERNETES_ID_ANNOTATION,
+  KUBERNETES_LABEL_SELECTOR_ANNOTATION,
+  KUBERNETES_NAMESPACE_ANNOTATION,
+  KubeLabelSelector,
+  KubeObject,
+  matchesLabelSelector,
+  parseLabelSelector,
+} from '@internal/plugin-rollouts-common';
+
+/** Which Kubernetes objects belong to an entity. */
+export interface EntitySelection {
+  labelSelector: KubeLabelSelector;
+  namespace?: string;
+  cluster?: string;
+}
+
+/**
+ * Finds an entity's objects the way the Kubernetes plugin does:
+ * `backstage.io/kubernetes-label-selector` if set, else the label
+ * `backstage.io/kubernetes-id=<id>`; optionally restricted by
+ * `backstage.io/kubernetes-namespace` and `backstage.io/kubernetes-cluster`.
+ *
+ * @returns undefined when the entity has neither annotation.
+ */
+export function entitySelection(entity: Entity): EntitySelection | undefined {
+  const annotations = entity.metadata.annotations ?? {};
+  const selectorText = annotations[KUBERNETES_LABEL_SELECTOR_ANNOTATION];
+  const id = annotations[KUBERNETES_ID_ANNOTATION];
+  let labelSelector: KubeLabelSelector;
+  if (selectorText) {
+    try {
+      labelSelector = parseLabelSelector(selectorText);
+    } catch (e) {
+      throw new InputError(
+        `Entity annotation ${KUBERNETES_LABEL_SELECTOR_ANNOTATION} is not a valid label selector: ${
+          (e as Error).message
+        }`,
+      );
+    }
+  } else if (id) {
+    labelSelector = { matchLabels: { [KUBERNETES_ID_ANNOTATION]: id } };
+  } else {
+    return undefined;
+  }
+  return {
+    labelSelector,
+    namespace: annotations[KUBERNETES_NAMESPACE_ANNOTATION] || undefined,
+    cluster: annotations[KUBERNETES_CLUSTER_ANNOTATION] || undefined,
+  };
+}
+
+/** Whether an object carries the entity's labels (and is in its namespace). */
+export function selects(selection: EntitySelection, obj: KubeObject): boolean {
+  if (
+    selection.namespace !== undefined &&
+    obj.metadata?.namespace !== selection.namespace
+  ) {
+    return false;
+  }
+  return matchesLabelSelector(selection.labelSelector, obj.metadata?.labels);
+}

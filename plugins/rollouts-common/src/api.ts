@@ -1,0 +1,140 @@
+import { BlueGreenService } from './blueGreen';
+import { ContainerProbeAnalysis, Finding, PodHealth } from './probes';
+import {
+  ContainerResources,
+  HpaSummary,
+  LimitRangeSummary,
+  QuotaSummary,
+} from './resources';
+import { RolloutStatus } from './rolloutStatus';
+
+/** Entity annotation naming the objects' `backstage.io/kubernetes-id` label. @public */
+export const KUBERNETES_ID_ANNOTATION = 'backstage.io/kubernetes-id';
+/** Entity annotation with a full label selector. @public */
+export const KUBERNETES_LABEL_SELECTOR_ANNOTATION =
+  'backstage.io/kubernetes-label-selector';
+/** Entity annotation restricting the namespace. @public */
+export const KUBERNETES_NAMESPACE_ANNOTATION =
+  'backstage.io/kubernetes-namespace';
+/** Entity annotation restricting the cluster (by name). @public */
+export const KUBERNETES_CLUSTER_ANNOTATION = 'backstage.io/kubernetes-cluster';
+
+/** Signal channel on which the backend announces changes for one entity. @public */
+export function rolloutsSignalChannel(entityRef: string): string {
+  return `rollouts:${entityRef}`;
+}
+
+/** Message sent on {@link rolloutsSignalChannel}. @public */
+export type RolloutsSignal = {
+  type: 'changed';
+  cluster: string;
+};
+
+/** One Deployment of an entity as the page shows it. @public */
+export interface DeploymentView {
+  cluster: string;
+  namespace: string;
+  name: string;
+  status: RolloutStatus;
+  probes: ContainerProbeAnalysis[];
+  resources: ContainerResources[];
+  pods: PodHealth[];
+  /** HPA scaling this Deployment, by name. */
+  hpa?: string;
+  /** Revisions kept in ReplicaSets (newest first), for undo. */
+  history: { revision: string; replicaSet: string; images: string[] }[];
+  findings: Finding[];
+}
+
+/** A Warning event about one of the entity's objects. @public */
+export interface WarningEvent {
+  namespace: string;
+  object: string;
+  reason?: string;
+  message?: string;
+  count: number;
+  lastSeen?: string;
+}
+
+/** State of the cache of one cluster. @public */
+export type ClusterState = 'ok' | 'syncing' | 'error';
+
+/** @public */
+export interface ClusterRollouts {
+  cluster: string;
+  state: ClusterState;
+  /** Why the cluster cannot be read (when state is `error`). */
+  error?: string;
+  deployments: DeploymentView[];
+  blueGreen: BlueGreenService[];
+  quotas: QuotaSummary[];
+  limitRanges: LimitRangeSummary[];
+  hpas: HpaSummary[];
+  warningEvents: WarningEvent[];
+}
+
+/** Response of `GET /entity/:kind/:namespace/:name/status`. @public */
+export interface EntityRolloutsResponse {
+  entityRef: string;
+  slotLabel: string;
+  generatedAt: string;
+  clusters: ClusterRollouts[];
+}
+
+/** Body of `POST .../traffic/switch`. @public */
+export interface SwitchTrafficRequest {
+  cluster: string;
+  namespace: string;
+  service: string;
+  targetSlot: string;
+  /** Slot the user saw live; the switch fails with 409 if it changed. */
+  expectedCurrentSlot?: string;
+}
+
+/** Body of `POST .../traffic/rollback`. @public */
+export type RollbackTrafficRequest = Omit<SwitchTrafficRequest, 'targetSlot'>;
+
+/** Result of a switch or rollback. @public */
+export interface SwitchTrafficResponse {
+  cluster: string;
+  namespace: string;
+  service: string;
+  from: string;
+  to: string;
+  /** Whether the EndpointSlices pointed only at the target pods before the timeout. */
+  endpointsConverged: boolean;
+  /** Milliseconds from the patch until the EndpointSlices converged (or the timeout). */
+  elapsedMs: number;
+}
+
+/** Body of `POST .../deployments/restart`. @public */
+export interface DeploymentActionRequest {
+  cluster: string;
+  namespace: string;
+  deployment: string;
+}
+
+/** Body of `POST .../deployments/undo`. @public */
+export interface UndoDeploymentRequest extends DeploymentActionRequest {
+  /** Revision to go back to; defaults to the one before the current. */
+  toRevision?: string;
+}
+
+/** @public */
+export interface RestartDeploymentResponse {
+  cluster: string;
+  namespace: string;
+  deployment: string;
+  restartedAt: string;
+}
+
+/** @public */
+export interface UndoDeploymentResponse {
+  cluster: string;
+  namespace: string;
+  deployment: string;
+  fromRevision?: string;
+  toRevision: string;
+  /** True when the template already equalled the target revision. */
+  skipped: boolean;
+}

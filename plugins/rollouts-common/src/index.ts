@@ -1,0 +1,19 @@
+/**
+ * Shared types, permissions and pure logic of the rollouts plugin: rollout
+ * status like `kubectl rollout status`, probe analysis, quota and HPA maths,
+ * blue-green detection and switch planning.
+ *
+ * @packageDocumentation
+ */
+
+export * from './kube';
+export * from './permissions';
+export * from './quantity';
+export * from './labelSelector';
+export * from './rolloutStatus';
+export * from './probes';
+export * from './resources';
+export * from './jsonPatch';
+export * from './blueGreen';
+export * from './rolloutUndo';
+export * from './api';

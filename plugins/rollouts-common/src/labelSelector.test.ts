@@ -1,0 +1,92 @@
+import {
+  formatLabelSelector,
+  matchesEqualitySelector,
+  matchesLabelSelector,
+  parseLabelSelector,
+} from './labelSelector';
+
+const labels = {
+  'app.kubernetes.io/name': 'demo-api',
+  'app.kubernetes.io/slot': 'blue',
+  tier: 'web',
+};
+
+describe('parseLabelSelector', () => {
+  it('parses equality, inequality, set and existence requirements', () => {
+    expect(
+      parseLabelSelector(
+        'app.kubernetes.io/name=demo-api, tier==web,env!=prod,slot in (blue, green),zone notin (a),team,!legacy',
+      ),
+    ).toEqual({
+      matchLabels: { 'app.kubernetes.io/name': 'demo-api', tier: 'web' },
+      matchExpressions: [
+        { key: 'env', operator: 'NotIn', values: ['prod'] },
+        { key: 'slot', operator: 'In', values: ['blue', 'green'] },
+        { key: 'zone', operator: 'NotIn', values: ['a'] },
+        { key: 'team', operator: 'Exists' },
+        { key: 'legacy', operator: 'DoesNotExist' },
+      ],
+    });
+  });
+
+  it('rejects garbage', () => {
+    expect(() => parseLabelSelector('a=b,=c')).toThrow(
+      "Invalid label selector requirement '=c'",
+    );
+    expect(() => parseLabelSelector('a in b')).toThrow();
+  });
+
+  it('round-trips through formatLabelSelector', () => {
+    const text = 'a=b,c notin (x,y),d,!e';
+    expect(formatLabelSelector(parseLabelSelector(text))).toBe(text);
+  });
+});
+
+describe('matchesLabelSelector', () => {
+  it('matches matchLabels and expressions together', () => {
+    expect(
+      matchesLabelSelector(
+        {
+          matchLabels: { 'app.kubernetes.io/name': 'demo-api' },
+          matchExpressions: [
+            { key: 'app.kubernetes.io/slot', operator: 'In', values: ['blue'] },
+            { key: 'legacy', operator: 'DoesNotExist' },
+          ],
+        },
+        labels,
+      ),
+    ).toBe(true);
+    expect(
+      matchesLabelSelector(
+        parseLabelSelector('app.kubernetes.io/slot in (green)'),
+        labels,
+      ),
+    ).toBe(false);
+    expect(matchesLabelSelector(parseLabelSelector('tier!=web'), labels)).toBe(
+      false,
+    );
+    expect(matchesLabelSelector(parseLabelSelector('!tier'), labels)).toBe(
+      false,
+    );
+  });
+
+  it('treats an empty selector as match-all and a missing one as match-nothing', () => {
+    expect(matchesLabelSelector({}, labels)).toBe(true);
+    expect(matchesLabelSelector(undefined, labels)).toBe(false);
+  });
+});
+
+describe('matchesEqualitySelector', () => {
+  it('needs every key to be equal, and an empty selector matches nothing', () => {
+    expect(
+      matchesEqualitySelector({ 'app.kubernetes.io/slot': 'blue' }, labels),
+    ).toBe(true);
+    expect(
+      matchesEqualitySelector(
+        { 'app.kubernetes.io/slot': 'blue', tier: 'db' },
+        labels,
+      ),
+    ).toBe(false);
+    expect(matchesEqualitySelector({}, labels)).toBe(false);
+  });
+});

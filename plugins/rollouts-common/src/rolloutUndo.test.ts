@@ -1,0 +1,155 @@
+import { KubeReplicaSet } from './kube';
+import { ownedReplicaSets, planUndo } from './rolloutUndo';
+import { demoDeployment } from './testFixtures';
+
+function replicaSetFor(
+  revision: string,
+  image: string,
+  hash: string,
+  extraAnnotations: Record<string, string> = {},
+): KubeReplicaSet {
+  const d = demoDeployment('green');
+  const template = JSON.parse(JSON.stringify(d.spec!.template));
+  template.metadata.labels['pod-template-hash'] = hash;
+  template.spec.containers[0].image = image;
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: {
+      name: `demo-api-green-${hash}`,
+      namespace: 'fastapi-demo',
+      labels: { ...template.metadata.labels },
+      annotations: {
+        'deployment.kubernetes.io/desired-replicas': '2',
+        'deployment.kubernetes.io/max-replicas': '3',
+        'deployment.kubernetes.io/revision': revision,
+        ...extraAnnotations,
+      },
+      ownerReferences: [
+        {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          name: 'demo-api-green',
+          uid: 'uid-demo-api-green',
+          controller: true,
+        },
+      ],
+    },
+    spec: { replicas: revision === '3' ? 2 : 0, template },
+  };
+}
+
+const deployment = () => {
+  const d = demoDeployment('green', {
+    revision: '3',
+    image: 'ghcr.io/example/fastapi-demo:2.1.0',
+  });
+  d.metadata!.annotations!['kubectl.kubernetes.io/last-applied-configuration'] =
+    '{"kind":"Deployment"}';
+  d.metadata!.resourceVersion = '90210';
+  return d;
+};
+
+const history = [
+  replicaSetFor('1', 'ghcr.io/example/fastapi-demo:1.9.0', '6c8f7d9b4', {
+    'kubernetes.io/change-cause': 'first',
+  }),
+  replicaSetFor('3', 'ghcr.io/example/fastapi-demo:2.1.0', '7d4b9c6f5d'),
+  replicaSetFor('2', 'ghcr.io/example/fastapi-demo:2.0.0', '5f9c8b7a6', {
+    'kubernetes.io/change-cause': 'bump to 2.0.0',
+  }),
+  // A ReplicaSet of another Deployment
+  {
+    ...replicaSetFor('7', 'other:1', 'aaaa'),
+    metadata: {
+      name: 'other-aaaa',
+      annotations: { 'deployment.kubernetes.io/revision': '7' },
+      ownerReferences: [
+        {
+          kind: 'Deployment',
+          name: 'other',
+          uid: 'uid-other',
+          controller: true,
+        },
+      ],
+    },
+  },
+];
+
+describe('ownedReplicaSets', () => {
+  it('keeps the Deployment’s ReplicaSets, newest revision first', () => {
+    expect(
+      ownedReplicaSets(deployment(), history).map(rs => rs.metadata!.name),
+    ).toEqual([
+      'demo-api-green-7d4b9c6f5d',
+      'demo-api-green-5f9c8b7a6',
+      'demo-api-green-6c8f7d9b4',
+    ]);
+  });
+});
+
+describe('planUndo', () => {
+  it('goes back to the previous revision like kubectl rollout undo', () => {
+    const plan = planUndo(deployment(), history);
+    if (!plan.allowed) throw new Error(plan.reason);
+    expect(plan).toMatchObject({
+      fromRevision: '3',
+      toRevision: '2',
+      replicaSet: 'demo-api-green-5f9c8b7a6',
+      skipped: false,
+    });
+    expect(plan.patch[0]).toEqual({
+      op: 'test',
+      path: '/metadata/resourceVersion',
+      value: '90210',
+    });
+    const template = plan.patch[1] as { op: string; path: string; value: any };
+    expect(template.path).toBe('/spec/template');
+    expect(template.value.spec.containers[0].image).toBe(
+      'ghcr.io/example/fastapi-demo:2.0.0',
+    );
+    // The hash label belongs to the ReplicaSet, not to the Deployment.
+    expect(template.value.metadata.labels['pod-template-hash']).toBeUndefined();
+    expect(plan.patch[2]).toEqual({
+      op: 'replace',
+      path: '/metadata/annotations',
+      value: {
+        // kept from the Deployment
+        'deployment.kubernetes.io/revision': '3',
+        'kubectl.kubernetes.io/last-applied-configuration':
+          '{"kind":"Deployment"}',
+        // copied from the ReplicaSet
+        'kubernetes.io/change-cause': 'bump to 2.0.0',
+      },
+    });
+  });
+
+  it('goes to an explicit revision, and refuses an unknown one', () => {
+    const plan = planUndo(deployment(), history, '1');
+    expect(plan).toMatchObject({ allowed: true, toRevision: '1' });
+    expect(planUndo(deployment(), history, '9')).toEqual({
+      allowed: false,
+      code: 'unknown-revision',
+      reason:
+        'Revision 9 of Deployment demo-api-green is not in its history (kept: 3, 2, 1).',
+    });
+  });
+
+  it('skips when the template already equals the target', () => {
+    const plan = planUndo(deployment(), history, '3');
+    expect(plan).toMatchObject({ allowed: true, skipped: true, patch: [] });
+  });
+
+  it('refuses without history and for paused Deployments', () => {
+    expect(planUndo(deployment(), [history[1]])).toMatchObject({
+      allowed: false,
+      code: 'no-history',
+    });
+    const paused = deployment();
+    paused.spec!.paused = true;
+    expect(planUndo(paused, history)).toMatchObject({
+      allowed: false,
+      code: 'paused',
+    });
+  });
+});

@@ -1,0 +1,118 @@
+import { CellText, Flex, Table, Text } from '@backstage/ui';
+import { DeploymentView, ProbeInfo } from '@internal/plugin-rollouts-common';
+import { FindingsList } from './common';
+
+function worstCase(p: ProbeInfo): string {
+  switch (p.kind) {
+    case 'liveness':
+      return `declared dead after ${p.worstCaseSeconds}s`;
+    case 'readiness':
+      return `ready within ${p.worstCaseSeconds}s, out of rotation after ${p.unreadyAfterSeconds}s of failures`;
+    default:
+      return `killed if not started after ${p.worstCaseSeconds}s`;
+  }
+}
+
+/** Probes of a Deployment's containers, their worst cases and findings, plus live pod health. */
+export function ProbeTable({ deployment }: { deployment: DeploymentView }) {
+  const probeRows = deployment.probes.flatMap(c =>
+    c.probes.map(p => ({
+      id: `${c.container}-${p.kind}`,
+      container: c.container,
+      ...p,
+    })),
+  );
+  const podRows = deployment.pods.flatMap(p =>
+    p.containers.map(c => ({ id: `${p.pod}-${c.container}`, ...c })),
+  );
+  return (
+    <Flex direction="column" gap="2">
+      <Text as="h4" variant="title-x-small" weight="bold">
+        Probes of {deployment.name}
+      </Text>
+      <Table
+        columnConfig={[
+          {
+            id: 'container',
+            label: 'Container',
+            isRowHeader: true,
+            cell: r => <CellText title={r.container} description={r.kind} />,
+          },
+          {
+            id: 'target',
+            label: 'Check',
+            cell: r => <CellText title={r.target} />,
+          },
+          {
+            id: 'timings',
+            label: 'delay / period / timeout / success / failure',
+            cell: r => (
+              <CellText
+                title={`${r.timings.initialDelaySeconds}s / ${r.timings.periodSeconds}s / ${r.timings.timeoutSeconds}s / ${r.timings.successThreshold} / ${r.timings.failureThreshold}`}
+                description={
+                  r.defaulted.length
+                    ? `defaults: ${r.defaulted.join(', ')}`
+                    : undefined
+                }
+              />
+            ),
+          },
+          {
+            id: 'worst',
+            label: 'Worst case',
+            cell: r => <CellText title={worstCase(r)} />,
+          },
+        ]}
+        data={probeRows}
+        pagination={{ type: 'none' }}
+        emptyState={<Text>No probes configured.</Text>}
+      />
+      <FindingsList findings={deployment.findings} />
+      <Table
+        columnConfig={[
+          {
+            id: 'pod',
+            label: 'Pod',
+            isRowHeader: true,
+            cell: r => <CellText title={r.pod} description={r.container} />,
+          },
+          {
+            id: 'state',
+            label: 'State',
+            cell: r => (
+              <CellText
+                title={`${r.state}${
+                  r.waitingReason ? ` (${r.waitingReason})` : ''
+                }`}
+                description={`${r.ready ? 'ready' : 'not ready'}${
+                  r.started === false ? ', not started' : ''
+                }`}
+              />
+            ),
+          },
+          {
+            id: 'restarts',
+            label: 'Restarts',
+            cell: r => <CellText title={String(r.restartCount)} />,
+          },
+          {
+            id: 'last',
+            label: 'Last termination',
+            cell: r => (
+              <CellText
+                title={
+                  r.lastTerminationReason
+                    ? `${r.lastTerminationReason} (exit ${r.lastExitCode})`
+                    : '—'
+                }
+              />
+            ),
+          },
+        ]}
+        data={podRows}
+        pagination={{ type: 'none' }}
+        emptyState={<Text>No pods.</Text>}
+      />
+    </Flex>
+  );
+}

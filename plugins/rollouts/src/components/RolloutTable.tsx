@@ -1,0 +1,214 @@
+import {
+  CompoundEntityRef,
+  stringifyEntityRef,
+} from '@backstage/catalog-model';
+import { useApi } from '@backstage/frontend-plugin-api';
+import { usePermission } from '@backstage/plugin-permission-react';
+import {
+  Alert,
+  Button,
+  Cell,
+  CellText,
+  Flex,
+  Table,
+  Text,
+} from '@backstage/ui';
+import {
+  DeploymentView,
+  rolloutsDeploymentRestartPermission,
+  rolloutsDeploymentUndoPermission,
+} from '@internal/plugin-rollouts-common';
+import { useState } from 'react';
+import { rolloutsApiRef } from '../api';
+import { ConfirmDialog, errorMessage, PhaseBadge } from './common';
+
+type Action = { kind: 'restart' | 'undo'; deployment: DeploymentView };
+
+function strategyText(d: DeploymentView): string {
+  const s = d.status.strategy;
+  if (s.type !== 'RollingUpdate') return s.type;
+  return `RollingUpdate: surge ${s.maxSurge} (${s.maxSurgePods} pods), unavailable ${s.maxUnavailable} (${s.maxUnavailablePods} pods)`;
+}
+
+/** The entity's Deployments with rollout state, like `kubectl rollout status`. */
+export function RolloutTable(props: {
+  entity: CompoundEntityRef;
+  deployments: DeploymentView[];
+  onChanged: () => void;
+}) {
+  const { entity, deployments, onChanged } = props;
+  const api = useApi(rolloutsApiRef);
+  const resourceRef = stringifyEntityRef(entity);
+  const canRestart = usePermission({
+    permission: rolloutsDeploymentRestartPermission,
+    resourceRef,
+  }).allowed;
+  const canUndo = usePermission({
+    permission: rolloutsDeploymentUndoPermission,
+    resourceRef,
+  }).allowed;
+  const [action, setAction] = useState<Action | undefined>();
+  const [busy, setBusy] = useState(false);
+  const [message, setMessage] = useState<
+    { status: 'success' | 'danger'; text: string } | undefined
+  >();
+
+  const run = async () => {
+    if (!action) return;
+    const { deployment: d, kind } = action;
+    const request = {
+      cluster: d.cluster,
+      namespace: d.namespace,
+      deployment: d.name,
+    };
+    setBusy(true);
+    try {
+      if (kind === 'restart') {
+        const r = await api.restartDeployment(entity, request);
+        setMessage({
+          status: 'success',
+          text: `Restarted ${d.name} at ${r.restartedAt}.`,
+        });
+      } else {
+        const r = await api.undoDeployment(entity, request);
+        setMessage({
+          status: 'success',
+          text: r.skipped
+            ? `${d.name} already runs revision ${r.toRevision}.`
+            : `${d.name} rolls back from revision ${r.fromRevision} to ${r.toRevision}.`,
+        });
+      }
+      onChanged();
+    } catch (e) {
+      setMessage({ status: 'danger', text: errorMessage(e) });
+    } finally {
+      setBusy(false);
+      setAction(undefined);
+    }
+  };
+
+  const rows = deployments.map(d => ({
+    id: `${d.cluster}/${d.namespace}/${d.name}`,
+    ...d,
+  }));
+  const previous = action?.deployment.history[1];
+  return (
+    <Flex direction="column" gap="2">
+      <Table
+        columnConfig={[
+          {
+            id: 'name',
+            label: 'Deployment',
+            isRowHeader: true,
+            cell: d => (
+              <CellText
+                title={d.name}
+                description={`${d.namespace} · revision ${
+                  d.status.revision ?? '?'
+                }`}
+              />
+            ),
+          },
+          {
+            id: 'phase',
+            label: 'Rollout',
+            cell: d => (
+              <Cell>
+                <Flex direction="column" gap="1">
+                  <PhaseBadge phase={d.status.phase} />
+                  <Text variant="body-small">{d.status.message}</Text>
+                </Flex>
+              </Cell>
+            ),
+          },
+          {
+            id: 'replicas',
+            label: 'Desired / updated / ready / available',
+            cell: d => (
+              <CellText
+                title={`${d.status.desired} / ${d.status.updated} / ${d.status.ready} / ${d.status.available}`}
+                description={d.hpa ? `scaled by HPA ${d.hpa}` : undefined}
+              />
+            ),
+          },
+          {
+            id: 'strategy',
+            label: 'Strategy',
+            cell: d => <CellText title={strategyText(d)} />,
+          },
+          {
+            id: 'images',
+            label: 'Images',
+            cell: d => (
+              <CellText
+                title={d.status.images
+                  .map(i => `${i.container}: ${i.image}`)
+                  .join(', ')}
+              />
+            ),
+          },
+          {
+            id: 'actions',
+            label: 'Actions',
+            cell: d => (
+              <Cell>
+                <Flex gap="1">
+                  {canRestart && (
+                    <Button
+                      size="small"
+                      variant="secondary"
+                      onPress={() =>
+                        setAction({ kind: 'restart', deployment: d })
+                      }
+                    >
+                      Restart
+                    </Button>
+                  )}
+                  {canUndo && (
+                    <Button
+                      size="small"
+                      variant="secondary"
+                      isDisabled={d.history.length < 2}
+                      onPress={() => setAction({ kind: 'undo', deployment: d })}
+                    >
+                      Undo
+                    </Button>
+                  )}
+                </Flex>
+              </Cell>
+            ),
+          },
+        ]}
+        data={rows}
+        pagination={{ type: 'none' }}
+        emptyState={<Text>No Deployments carry this entity's labels.</Text>}
+      />
+      {message && <Alert status={message.status} title={message.text} />}
+      <ConfirmDialog
+        open={action !== undefined}
+        busy={busy}
+        destructive={action?.kind === 'undo'}
+        title={
+          action?.kind === 'undo'
+            ? `Roll back ${action.deployment.name}?`
+            : `Restart ${action?.deployment.name}?`
+        }
+        confirmLabel={action?.kind === 'undo' ? 'Roll back' : 'Restart'}
+        onConfirm={run}
+        onCancel={() => setAction(undefined)}
+      >
+        {action?.kind === 'undo' ? (
+          <Text>
+            The pod template goes back to revision {previous?.revision} (
+            {previous?.images.join(', ')}), like kubectl rollout undo.
+          </Text>
+        ) : (
+          <Text>
+            Every pod is replaced following the Deployment's rolling update
+            strategy, like kubectl rollout restart.
+          </Text>
+        )}
+      </ConfirmDialog>
+    </Flex>
+  );
+}

@@ -1,0 +1,145 @@
+import {
+  Badge,
+  Button,
+  Dialog,
+  DialogBody,
+  DialogFooter,
+  DialogHeader,
+  Flex,
+  Text,
+} from '@backstage/ui';
+import { Finding, RolloutPhase } from '@internal/plugin-rollouts-common';
+import { ReactNode } from 'react';
+
+const PHASE_LABEL: Record<RolloutPhase, string> = {
+  complete: 'Rolled out',
+  failed: 'Failed',
+  'updating-replicas': 'Updating',
+  'terminating-old-replicas': 'Terminating old',
+  'waiting-for-available': 'Waiting for available',
+  'waiting-for-spec-update': 'Waiting for controller',
+};
+
+/** A short label for a rollout phase. */
+export function PhaseBadge({ phase }: { phase: RolloutPhase }) {
+  return <Badge size="small">{PHASE_LABEL[phase] ?? phase}</Badge>;
+}
+
+const SEVERITY_COLOR = {
+  error: 'danger',
+  warning: 'warning',
+  info: 'secondary',
+} as const;
+
+/** Findings with their explanation, most severe first. */
+export function FindingsList({ findings }: { findings: Finding[] }) {
+  if (findings.length === 0) {
+    return null;
+  }
+  const order = { error: 0, warning: 1, info: 2 };
+  const sorted = [...findings].sort(
+    (a, b) => order[a.severity] - order[b.severity],
+  );
+  return (
+    <ul aria-label="Findings" style={{ margin: 0, paddingLeft: '1.2em' }}>
+      {sorted.map((f, i) => (
+        <li key={`${f.code}-${f.container}-${f.pod ?? ''}-${i}`}>
+          <Text color={SEVERITY_COLOR[f.severity]} weight="bold">
+            {f.severity}: {f.container}
+            {f.pod ? ` (${f.pod})` : ''}
+          </Text>{' '}
+          <Text>{f.message}</Text>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** A horizontal bar for a percentage (quota use). */
+export function UsageBar({
+  percent,
+  label,
+}: {
+  percent?: number;
+  label: string;
+}) {
+  const value = Math.max(0, Math.min(100, percent ?? 0));
+  let color = 'var(--bui-positive-bg, #2e7d32)';
+  if (value >= 90) color = 'var(--bui-negative-bg, #c62828)';
+  else if (value >= 75) color = 'var(--bui-warning-bg, #ef6c00)';
+  return (
+    <div
+      role="meter"
+      aria-label={label}
+      aria-valuemin={0}
+      aria-valuemax={100}
+      aria-valuenow={percent === undefined ? undefined : value}
+      style={{
+        width: '100%',
+        minWidth: 80,
+        height: 8,
+        borderRadius: 4,
+        background: 'var(--bui-bg-neutral-2, #e0e0e0)',
+      }}
+    >
+      <div
+        style={{
+          width: `${value}%`,
+          height: '100%',
+          borderRadius: 4,
+          background: color,
+        }}
+      />
+    </div>
+  );
+}
+
+/** A confirmation dialog for actions that change a cluster. */
+export function ConfirmDialog(props: {
+  open: boolean;
+  title: string;
+  confirmLabel: string;
+  busy: boolean;
+  destructive?: boolean;
+  children: ReactNode;
+  onConfirm: () => void;
+  onCancel: () => void;
+}) {
+  return (
+    <Dialog
+      isOpen={props.open}
+      onOpenChange={isOpen => {
+        if (!isOpen) props.onCancel();
+      }}
+    >
+      <DialogHeader>{props.title}</DialogHeader>
+      <DialogBody>
+        <Flex direction="column" gap="3">
+          {props.children}
+        </Flex>
+      </DialogBody>
+      <DialogFooter>
+        <Button variant="secondary" onPress={props.onCancel}>
+          Cancel
+        </Button>
+        <Button
+          variant="primary"
+          destructive={props.destructive}
+          isPending={props.busy}
+          onPress={props.onConfirm}
+        >
+          {props.confirmLabel}
+        </Button>
+      </DialogFooter>
+    </Dialog>
+  );
+}
+
+/** Message of an error from the backend (ResponseError carries the server's). */
+export function errorMessage(error: unknown): string {
+  const e = error as {
+    body?: { error?: { message?: string } };
+    message?: string;
+  };
+  return e?.body?.error?.message ?? e?.message ?? String(error);
+}

@@ -1,0 +1,8 @@
+/**
+ * Frontend of the rollouts plugin (new frontend system).
+ *
+ * @packageDocumentation
+ */
+export { rolloutsPlugin as default } from './plugin';
+export { rolloutsApiRef, RolloutsClient } from './api';
+export type { RolloutsApi } from './api';

@@ -1,0 +1,10 @@
+/**
+ * Scaffolder actions of the Golden Path Portal.
+ *
+ * @packageDocumentation
+ */
+export { scaffolderModuleGoldenPath as default } from './module';
+export {
+  createFetchSkeletonAction,
+  listSkeletonParts,
+} from './actions/fetchSkeleton';

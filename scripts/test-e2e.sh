@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Browser tests in Debian's Chromium against the running portal: the backend serves the
+# built app on :7007, as in production. Screenshots land in artifacts/screenshots.
+set -euo pipefail
+source "$(dirname "$0")/lib/toolchain.sh"
+source "$(dirname "$0")/lib/backend.sh"
+ensure_toolchain
+ensure_techdocs_venv
+ensure_apt_packages chromium
+
+ARTIFACTS="$REPO_ROOT/artifacts"
+mkdir -p "$ARTIFACTS/screenshots"
+DATA_DIR="$(mktemp -d /tmp/golden-path-e2e.XXXXXX)"
+trap 'stop_backend; rm -rf "$DATA_DIR"' EXIT
+
+if [ -n "${E2E_SKIP_BUILD:-}" ] && [ -d "$REPO_ROOT/packages/app/dist" ]; then
+  log "reusing packages/app/dist (E2E_SKIP_BUILD is set)"
+else
+  log "building the app bundle"
+  yarn workspace app build >"$ARTIFACTS/app-build.log" 2>&1 || { tail -n 40 "$ARTIFACTS/app-build.log"; die "app build failed"; }
+fi
+
+export PORTAL_SQLITE_DIR="$DATA_DIR/db" PORTAL_TECHDOCS_DIR="$DATA_DIR/techdocs"
+mkdir -p "$PORTAL_SQLITE_DIR" "$PORTAL_TECHDOCS_DIR"
+cat >"$DATA_DIR/app-config.e2e.yaml" <<YAML
+app:
+  baseUrl: http://localhost:7007
+backend:
+  cors:
+    origin: http://localhost:7007
+YAML
+configs=(--config "$REPO_ROOT/app-config.yaml" --config "$DATA_DIR/app-config.e2e.yaml")
+[ -n "${K8S_CLUSTER_URL:-}" ] && configs+=(--config "$REPO_ROOT/app-config.cluster.yaml")
+start_backend "$ARTIFACTS/e2e-backend.log" "${configs[@]}"
+
+yarn playwright test "$@"

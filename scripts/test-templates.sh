@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Every template, every example input set: rendered through the real Backstage
+# scaffolder (dry-run), then the output is checked as a developer would use it:
+#   - schema (strict) and policy checks of k8s/, lint of the GitHub workflows
+#   - the generated service's own pytest suite, in a clean venv from its pinned
+#     requirements (against a real PostgreSQL server where the template uses one)
+#   - mkdocs build --strict of the generated TechDocs
+#   - a Chromium screenshot of the static web app serving its ConfigMap content
+# The generated repositories stay in artifacts/templates for the cluster stage.
+set -euo pipefail
+source "$(dirname "$0")/lib/toolchain.sh"
+source "$(dirname "$0")/lib/postgres.sh"
+source "$(dirname "$0")/lib/python.sh"
+ensure_toolchain
+ensure_techdocs_venv
+
+OUT="$REPO_ROOT/artifacts/templates"
+rm -rf "$OUT"; mkdir -p "$OUT"
+trap 'stop_postgres; [ -n "${APP_PID:-}" ] && kill "$APP_PID" 2>/dev/null; true' EXIT
+
+log "static checks of the skeletons and templates (pins, template syntax, examples)"
+skeleton_venv="$(venv_for "$REPO_ROOT/fastapi-skeletons/tests/requirements.txt")"
+(cd "$REPO_ROOT" && "$skeleton_venv/bin/python" -m pytest -q -p no:cacheprovider fastapi-skeletons/tests)
+
+log "rendering every template through the scaffolder (dry-run)"
+TEMPLATE_OUTPUT_DIR="$OUT" CI=true yarn --cwd tests/templates backstage-cli package test
+
+start_postgres
+failures=() checks=0
+
+check() { # check LABEL COMMAND...
+  local label="$1"; shift
+  checks=$((checks + 1))
+  if "$@" >"$OUT/.last.log" 2>&1; then
+    echo "  PASS $label"
+  else
+    echo "  FAIL $label"; sed 's/^/      /' "$OUT/.last.log" | tail -n 40
+    failures+=("$label")
+  fi
+}
+
+run_pytest() { # run_pytest SERVICE_DIR
+  local dir="$1" reqs=("$1/requirements.txt") venv
+  [ -f "$dir/requirements-dev.txt" ] && reqs+=("$dir/requirements-dev.txt")
+  venv="$(venv_for "${reqs[@]}")"
+  # A clean environment as on a developer's machine: only the test database is given.
+  (cd "$dir" && env -u DATABASE_URL -u PGHOST -u PGPORT -u PGUSER -u PGPASSWORD \
+    REQUIRE_DATABASE=1 TEST_DATABASE_URL="$DATABASE_URL" \
+    "$venv/bin/python" -m pytest -q -p no:cacheprovider)
+}
+
+mkdocs_build() { # mkdocs_build REPO_DIR
+  local site; site="$(mktemp -d)"
+  (cd "$1" && mkdocs build --strict --site-dir "$site"); local rc=$?
+  rm -rf "$site"; return $rc
+}
+
+for repo in "$OUT"/*/*/; do
+  repo="${repo%/}"
+  name="${repo#"$OUT"/}"
+  log "checking $name"
+  manifest_args=(--catalog-info "$repo/catalog-info.yaml")
+  [ -d "$repo/.github/workflows" ] && manifest_args+=(--workflows "$repo/.github/workflows")
+  check "$name: manifests and workflows" "$REPO_ROOT/tools/manifest-checks/check.sh" "${manifest_args[@]}" "$repo/k8s"
+  while IFS= read -r reqs; do
+    service="$(dirname "$reqs")"
+    check "$name: pytest ${service#"$repo"/}" run_pytest "$service"
+  done < <(find "$repo" -name requirements.txt -not -path '*/node_modules/*' | sort)
+  check "$name: mkdocs build --strict" mkdocs_build "$repo"
+done
+
+screenshot_static_web() { # the brief's deliverable: the custom page, served from ConfigMap content
+  # Each step ends the check on failure: `set -e` does not apply inside a function
+  # whose status `check` tests.
+  local repo="$OUT/fastapi-static-web/typical" shots="$REPO_ROOT/artifacts/screenshots"
+  local content venv port title
+  mkdir -p "$shots"
+  content="$(mktemp -d)"
+  venv="$(venv_for "$repo/requirements.txt")" || return 1
+  # Mount the ConfigMap's keys as files, as the kubelet does.
+  "$venv/bin/python" - "$repo/k8s/configmap.yaml" "$content" <<'PY' || return 1
+import pathlib, sys, yaml
+for doc in yaml.safe_load_all(open(sys.argv[1])):
+    if doc and doc.get("kind") == "ConfigMap":
+        for key, value in (doc.get("data") or {}).items():
+            pathlib.Path(sys.argv[2], key).write_text(value)
+PY
+  title="$(sed -n 's:.*<h1>\(.*\)</h1>.*:\1:p' "$content/index.html" | head -n1)"
+  [ -n "$title" ] || { echo "no <h1> in the ConfigMap's index.html"; return 1; }
+  port="$(free_port)"
+  (cd "$repo" && CONTENT_PATH="$content/index.html" "$venv/bin/python" -m uvicorn --factory app.main:create_app --port "$port") >"$OUT/static-web.log" 2>&1 &
+  APP_PID=$!
+  for _ in $(seq 1 30); do curl -sf "http://127.0.0.1:$port/ready" >/dev/null && break; sleep 1; done
+  curl -sf "http://127.0.0.1:$port/" >"$OUT/static-web.html" || { echo "GET / failed"; cat "$OUT/static-web.log"; return 1; }
+  grep -qF "$title" "$OUT/static-web.html" || { echo "the page does not show the ConfigMap's heading: $title"; return 1; }
+  chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+    --disable-background-networking --disable-component-update --disable-sync \
+    --user-data-dir="$(mktemp -d)" --window-size=1280,900 \
+    --screenshot="$shots/static-web.png" "http://127.0.0.1:$port/" 2>/dev/null || return 1
+  test -s "$shots/static-web.png" || return 1
+  kill "$APP_PID"; APP_PID=
+  echo "screenshot of the page titled '$title' in artifacts/screenshots/static-web.png"
+}
+check "fastapi-static-web: Chromium screenshot of the ConfigMap page" screenshot_static_web
+
+echo
+echo "templates: $((checks - ${#failures[@]})) passed, ${#failures[@]} failed"
+[ ${#failures[@]} -eq 0 ]

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# `make test`: every check of the project, each stage set up from scratch where needed.
+# Select stages with STAGES="lint unit" (default: all, in the order below).
+set -uo pipefail
+source "$(dirname "$0")/lib/toolchain.sh"
+
+ALL_STAGES=(setup typecheck lint prettier unit manifest-checks techdocs templates backend-postgres kube-integration e2e)
+read -r -a STAGES <<<"${STAGES:-${ALL_STAGES[*]}}"
+
+stage_setup() {
+  ensure_apt_packages chromium postgresql openssl graphviz fonts-dejavu-core
+  ensure_toolchain
+}
+stage_typecheck() { yarn tsc; }
+stage_lint() { yarn backstage-cli repo lint --max-warnings 0; }
+stage_prettier() { yarn prettier --check .; }
+stage_unit() { CI=true yarn backstage-cli repo test; }
+stage_manifest-checks() { "$REPO_ROOT/tools/manifest-checks/run-tests.sh"; }
+stage_techdocs() { "$REPO_ROOT/tools/techdocs/run-tests.sh"; }
+stage_templates() { "$REPO_ROOT/scripts/test-templates.sh"; }
+stage_backend-postgres() { "$REPO_ROOT/scripts/test-backend-postgres.sh"; }
+stage_kube-integration() { "$REPO_ROOT/scripts/kube/test-integration.sh"; }
+stage_e2e() { "$REPO_ROOT/scripts/test-e2e.sh"; }
+
+passed=() failed=()
+summary() {
+  echo
+  log "Summary"
+  local line
+  for line in "${RESULTS[@]}"; do echo "  $line"; done
+  echo "stages: ${#passed[@]} passed, ${#failed[@]} failed"
+}
+RESULTS=()
+cd "$REPO_ROOT"
+ensure_node
+ensure_yarn
+for stage in "${STAGES[@]}"; do
+  declare -F "stage_$stage" >/dev/null || die "unknown stage '$stage' (known: ${ALL_STAGES[*]})"
+  log "stage $stage"
+  start=$SECONDS
+  if (set -e; "stage_$stage"); then
+    passed+=("$stage"); RESULTS+=("PASS $stage ($((SECONDS - start))s)")
+  else
+    failed+=("$stage"); RESULTS+=("FAIL $stage ($((SECONDS - start))s)")
+    # Without setup nothing else can run.
+    [ "$stage" = setup ] && break
+  fi
+done
+summary
+[ ${#failed[@]} -eq 0 ]

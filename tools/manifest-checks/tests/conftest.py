@@ -1,0 +1,102 @@
+"""Shared helpers: a baseline object that passes every rule, and tool lookups."""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+MC_DIR = HERE.parent
+REPO_ROOT = MC_DIR.parent.parent
+FIXTURES = HERE / "fixtures"
+
+ID = "demo-app"
+NS = "demo"
+
+
+def labels(**extra: str) -> dict[str, str]:
+    return {"app.kubernetes.io/name": "web", "backstage.io/kubernetes-id": ID, **extra}
+
+
+def container(name: str = "web", image: str = "ghcr.io/golden-path/web:1.2.3") -> dict[str, Any]:
+    return {
+        "name": name,
+        "image": image,
+        "ports": [{"name": "http", "containerPort": 8080}],
+        "readinessProbe": {"httpGet": {"path": "/ready", "port": "http"}},
+        "livenessProbe": {"httpGet": {"path": "/health", "port": "http"}},
+        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
+        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+    }
+
+
+def pod_spec() -> dict[str, Any]:
+    return {
+        "securityContext": {"runAsNonRoot": True, "runAsUser": 10001, "seccompProfile": {"type": "RuntimeDefault"}},
+        "containers": [container()],
+        "volumes": [{"name": "tmp", "emptyDir": {}}],
+    }
+
+
+def deployment() -> dict[str, Any]:
+    """A Deployment that passes the schema and every policy rule."""
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": NS, "labels": labels()},
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": {"app.kubernetes.io/name": "web"}},
+            "template": {"metadata": {"labels": labels()}, "spec": pod_spec()},
+        },
+    }
+
+
+def cronjob() -> dict[str, Any]:
+    spec = pod_spec()
+    spec["restartPolicy"] = "OnFailure"
+    for c in spec["containers"]:
+        del c["readinessProbe"], c["livenessProbe"]
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {"name": "nightly", "namespace": NS, "labels": labels()},
+        "spec": {
+            "schedule": "0 3 * * *",
+            "jobTemplate": {"spec": {"template": {"metadata": {"labels": labels()}, "spec": spec}}},
+        },
+    }
+
+
+def service(svc_type: str = "ClusterIP", name: str = "web") -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name, "namespace": NS, "labels": labels()},
+        "spec": {"type": svc_type, "selector": {"app.kubernetes.io/name": "web"},
+                 "ports": [{"name": "http", "port": 80, "targetPort": "http"}]},
+    }
+
+
+def clone(obj: dict[str, Any]) -> dict[str, Any]:
+    return copy.deepcopy(obj)
+
+
+def require_tool(path: str | None, name: str) -> str:
+    """Return the tool path; fail under run-tests.sh (tools are required there), else skip."""
+    if path:
+        return path
+    message = f"{name} not available (run tools/manifest-checks/run-tests.sh, which builds/installs it)"
+    if os.environ.get("MANIFEST_CHECKS_REQUIRE_TOOLS"):
+        pytest.fail(message)
+    pytest.skip(message)
+    raise AssertionError("unreachable")

@@ -1,0 +1,114 @@
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+from manifest_checks import check_paths
+from manifest_checks.catalog import CatalogError, read_catalog_info
+from manifest_checks.kustomize import check_kustomization
+
+from conftest import ID, NS, deployment, service
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def catalog(tmp_path: Path, annotations: dict) -> Path:
+    doc = {"apiVersion": "backstage.io/v1alpha1", "kind": "Component",
+           "metadata": {"name": "web", "annotations": annotations},
+           "spec": {"type": "service", "owner": "team", "lifecycle": "production"}}
+    api = {"apiVersion": "backstage.io/v1alpha1", "kind": "API", "metadata": {"name": "web-api"}}
+    return write(tmp_path / "catalog-info.yaml", yaml.safe_dump_all([api, doc]))
+
+
+def test_catalog_info_gives_id_and_namespace(tmp_path):
+    c = catalog(tmp_path, {"backstage.io/kubernetes-id": ID, "backstage.io/kubernetes-namespace": NS})
+    exp = read_catalog_info(str(c))
+    assert (exp.component, exp.kubernetes_id, exp.namespace) == ("web", ID, NS)
+
+
+def test_catalog_info_without_annotation_is_an_error(tmp_path):
+    with pytest.raises(CatalogError, match="backstage.io/kubernetes-id"):
+        read_catalog_info(str(catalog(tmp_path, {})))
+    with pytest.raises(CatalogError, match="cannot read"):
+        read_catalog_info(str(tmp_path / "missing.yaml"))
+
+
+def test_check_paths_uses_catalog_expectations(tmp_path):
+    c = catalog(tmp_path, {"backstage.io/kubernetes-id": ID, "backstage.io/kubernetes-namespace": NS})
+    good = deployment()
+    bad = deployment()
+    bad["metadata"]["name"] = "other"
+    bad["metadata"]["namespace"] = "default"
+    bad["metadata"]["labels"]["backstage.io/kubernetes-id"] = "nope"
+    m = write(tmp_path / "m" / "all.yaml", yaml.safe_dump_all([good, bad]))
+    report = check_paths([str(m)], catalog_info=str(c))
+    assert sorted((f.name, f.rule) for f in report.findings) == [
+        ("other", "backstage-kubernetes-id"), ("other", "catalog-namespace")]
+    broken = catalog(tmp_path / "x", {})
+    report = check_paths([str(m)], catalog_info=str(broken))
+    assert "catalog-info" in {f.rule for f in report.findings}
+
+
+def test_kustomization_listed_files_and_namespace_default(tmp_path):
+    d = deployment()
+    del d["metadata"]["namespace"]
+    write(tmp_path / "app" / "deployment.yaml", yaml.safe_dump(d))
+    write(tmp_path / "app" / "kustomization.yaml", f"""\
+        apiVersion: kustomize.config.k8s.io/v1beta1
+        kind: Kustomization
+        namespace: {NS}
+        resources:
+          - deployment.yaml
+    """)
+    c = catalog(tmp_path, {"backstage.io/kubernetes-id": ID, "backstage.io/kubernetes-namespace": NS})
+    report = check_paths([str(tmp_path / "app")], catalog_info=str(c))
+    assert report.findings == []
+    assert report.objects == 1  # the kustomization is not a Kubernetes object
+
+
+def test_kustomization_problems(tmp_path):
+    write(tmp_path / "deployment.yaml", yaml.safe_dump(deployment()))
+    write(tmp_path / "forgotten.yaml", yaml.safe_dump(service()))
+    k = write(tmp_path / "kustomization.yaml", """\
+        apiVersion: kustomize.config.k8s.io/v1beta1
+        kind: Kustomization
+        resources:
+          - deployment.yaml
+          - missing.yaml
+          - https://github.com/org/repo/deploy?ref=main
+    """)
+    messages = [f.message for f in check_kustomization(k).findings]
+    assert len(messages) == 3
+    assert any("missing.yaml" in m and "does not exist" in m for m in messages)
+    assert any("remote resource" in m for m in messages)
+    assert any("forgotten.yaml" in m and "not listed" in m for m in messages)
+    write(k, "kind: Component\nresources: foo\n")
+    messages = [f.message for f in check_kustomization(k).findings]
+    assert "kind is 'Component', expected Kustomization" in messages
+    assert "resources must be a list of paths" in messages
+
+
+def test_duplicate_objects_across_files(tmp_path):
+    write(tmp_path / "a.yaml", yaml.safe_dump(service()))
+    write(tmp_path / "b.yml", yaml.safe_dump(service()))
+    report = check_paths([str(tmp_path)])
+    assert [f.rule for f in report.findings] == ["duplicate-object"]
+
+
+def test_list_kind_is_expanded_and_yaml_errors_reported(tmp_path):
+    lst = {"apiVersion": "v1", "kind": "List", "items": [service(), deployment()]}
+    write(tmp_path / "list.yaml", yaml.safe_dump(lst))
+    write(tmp_path / "broken.yaml", "apiVersion: v1\nkind: [oops\n")
+    report = check_paths([str(tmp_path)])
+    assert report.objects == 2
+    assert [(Path(f.file).name, f.rule) for f in report.findings] == [("broken.yaml", "yaml")]
+
+
+def test_missing_path_is_a_finding(tmp_path):
+    report = check_paths([str(tmp_path / "nope")])
+    assert [f.rule for f in report.findings] == ["input"]

@@ -1,0 +1,195 @@
+"""deploy/portal (the portal's own manifests) must pass every check with zero findings,
+and must keep the properties the deployment promises (replicas, probes, security...)."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from manifest_checks import check_paths
+from manifest_checks.catalog import CatalogError, read_catalog_info
+from manifest_checks.loader import load_file
+
+from conftest import MC_DIR, REPO_ROOT
+
+PORTAL = REPO_ROOT / "deploy" / "portal"
+COMPONENT = "golden-path-portal"  # the portal's Component in the root catalog-info.yaml
+KUBERNETES_ID = "golden-path-portal"
+NAMESPACE = "golden-path-portal"
+SECRET_KEYS = {"POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_USER", "POSTGRES_PASSWORD", "BACKEND_SECRET",
+               "GITHUB_TOKEN"}
+
+
+@pytest.fixture(scope="module")
+def catalog_info(tmp_path_factory) -> str:
+    """The repository's catalog-info.yaml once its portal Component carries the kubernetes annotations,
+    else an equivalent one."""
+    root = REPO_ROOT / "catalog-info.yaml"
+    try:
+        read_catalog_info(str(root), COMPONENT)
+        return str(root)
+    except CatalogError:
+        path = tmp_path_factory.mktemp("catalog") / "catalog-info.yaml"
+        path.write_text(yaml.safe_dump({
+            "apiVersion": "backstage.io/v1alpha1", "kind": "Component",
+            "metadata": {"name": COMPONENT, "annotations": {"backstage.io/kubernetes-id": KUBERNETES_ID,
+                                                            "backstage.io/kubernetes-namespace": NAMESPACE}},
+            "spec": {"type": "website", "owner": "platform", "lifecycle": "production"}}))
+        return str(path)
+
+
+@pytest.fixture(scope="module")
+def objects() -> dict[tuple[str, str], dict]:
+    out = {}
+    for f in sorted(PORTAL.rglob("*.yaml")):
+        if f.name == "kustomization.yaml":
+            continue
+        for doc in load_file(f):
+            assert not doc.error, doc.error
+            out[(doc.data["kind"], doc.data["metadata"]["name"])] = doc.data
+    return out
+
+
+def test_portal_manifests_have_zero_findings(catalog_info):
+    report = check_paths([str(PORTAL)], catalog_info=catalog_info, component=COMPONENT)
+    assert report.findings == [], "\n".join(f.render() for f in report.findings)
+    assert report.objects >= 15 and report.checks_failed == 0 and report.checks_passed > 50
+
+
+def test_portal_manifests_pass_the_cli(catalog_info):
+    proc = subprocess.run([sys.executable, "-m", "manifest_checks", "--catalog-info", catalog_info,
+                           "--component", COMPONENT, str(PORTAL)],
+                          capture_output=True, text=True, cwd=MC_DIR, env={**os.environ, "PYTHONPATH": str(MC_DIR)},
+                          check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "manifest-checks: OK:" in proc.stdout
+
+
+@pytest.mark.parametrize("edit,rule", [
+    (lambda c: c["securityContext"].pop("readOnlyRootFilesystem"), "read-only-root-filesystem"),
+    (lambda c: c.pop("readinessProbe"), "probes"),
+    (lambda c: c.update(image="ghcr.io/golden-path/portal:latest"), "image-tag"),
+    (lambda c: c.update(imagePullPolicyy="Always"), "schema"),
+])
+def test_a_broken_copy_of_the_portal_manifests_fails(tmp_path, catalog_info, edit, rule):
+    copy = tmp_path / "portal"
+    shutil.copytree(PORTAL, copy)
+    dep = copy / "deployment.yaml"
+    data = yaml.safe_load(dep.read_text())
+    edit(data["spec"]["template"]["spec"]["containers"][0])
+    dep.write_text(yaml.safe_dump(data))
+    report = check_paths([str(copy)], catalog_info=catalog_info, component=COMPONENT)
+    assert {f.rule for f in report.findings} == {rule}
+
+
+def test_kustomization_lists_everything_but_the_example_secret():
+    k = yaml.safe_load((PORTAL / "kustomization.yaml").read_text())
+    listed = set(k["resources"])
+    on_disk = {p.name for p in PORTAL.glob("*.yaml") if p.name != "kustomization.yaml"}
+    assert listed == on_disk
+    assert not any("secret" in r.lower() for r in listed), "no Secret with values may be applied"
+    assert (PORTAL / "examples" / "secret.example.yaml").is_file()
+
+
+def test_portal_deployment_contract(objects):
+    dep = objects[("Deployment", "portal")]
+    spec = dep["spec"]
+    assert spec["replicas"] == 3
+    assert spec["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+    pod = spec["template"]["spec"]
+    assert pod["securityContext"]["runAsUser"] == 1000 and pod["securityContext"]["runAsNonRoot"] is True
+    (c,) = pod["containers"]
+    assert c["image"].startswith("ghcr.io/golden-path/portal:") and not c["image"].endswith(":latest")
+    assert c["readinessProbe"]["httpGet"]["path"] == "/.backstage/health/v1/readiness"
+    assert c["livenessProbe"]["httpGet"]["path"] == "/.backstage/health/v1/liveness"
+    ports = {p["name"]: p["containerPort"] for p in c["ports"]}
+    assert ports == {"http": 7007}
+    assert c["readinessProbe"]["httpGet"]["port"] in ("http", 7007)
+    env_from_secret = {e["name"] for e in c["env"] if "secretKeyRef" in e.get("valueFrom", {})}
+    assert env_from_secret == SECRET_KEYS
+    assert not any("value" in e and e["name"] in SECRET_KEYS for e in c["env"])
+    mounts = {m["mountPath"]: m["name"] for m in c["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert "emptyDir" in volumes[mounts["/tmp"]]
+    config_volume = volumes[mounts["/etc/backstage"]]
+    assert config_volume["configMap"]["name"] == "portal-app-config"
+    assert "/etc/backstage/app-config.production.yaml" in c["args"]
+    assert pod["serviceAccountName"] == "portal"
+
+
+def test_app_config_is_valid_yaml_and_uses_only_env_for_secrets(objects):
+    cm = objects[("ConfigMap", "portal-app-config")]
+    text = cm["data"]["app-config.production.yaml"]
+    config = yaml.safe_load(text)
+    conn = config["backend"]["database"]["connection"]
+    assert conn == {"host": "${POSTGRES_HOST}", "port": "${POSTGRES_PORT}", "user": "${POSTGRES_USER}",
+                    "password": "${POSTGRES_PASSWORD}"}
+    assert config["backend"]["listen"] == ":7007"
+    assert config["integrations"]["github"][0]["token"] == "${GITHUB_TOKEN}"
+
+
+def test_pdb_service_ingress(objects):
+    pdb = objects[("PodDisruptionBudget", "portal")]
+    dep_labels = objects[("Deployment", "portal")]["spec"]["template"]["metadata"]["labels"]
+    assert pdb["spec"]["minAvailable"] == 2
+    assert pdb["spec"]["selector"]["matchLabels"].items() <= dep_labels.items()
+    svc = objects[("Service", "portal")]
+    assert svc["spec"].get("type", "ClusterIP") == "ClusterIP"
+    assert svc["spec"]["selector"].items() <= dep_labels.items()
+    ing = objects[("Ingress", "portal")]
+    backend = ing["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
+    assert backend["name"] == "portal"
+
+
+def test_postgres_statefulset_pvc_and_headless_service(objects):
+    sts = objects[("StatefulSet", "portal-postgres")]
+    (c,) = sts["spec"]["template"]["spec"]["containers"]
+    assert c["image"].startswith("postgres:") and c["image"] != "postgres:latest"
+    assert sts["spec"]["volumeClaimTemplates"][0]["metadata"]["name"] == "data"
+    assert {m["name"] for m in c["volumeMounts"]} >= {"data"}
+    svc = objects[("Service", "portal-postgres")]
+    assert svc["spec"]["clusterIP"] == "None" and sts["spec"]["serviceName"] == "portal-postgres"
+    assert {e["name"] for e in c["env"] if "secretKeyRef" in e.get("valueFrom", {})} == {
+        "POSTGRES_USER", "POSTGRES_PASSWORD"}
+
+
+def test_network_policy_lets_only_the_portal_reach_postgres(objects):
+    pg_labels = objects[("StatefulSet", "portal-postgres")]["spec"]["template"]["metadata"]["labels"]
+    portal_labels = objects[("Deployment", "portal")]["spec"]["template"]["metadata"]["labels"]
+    policies = [o for (kind, _), o in objects.items() if kind == "NetworkPolicy"]
+    # a default deny for the namespace
+    assert any(p["spec"]["podSelector"] == {} and "Ingress" in p["spec"]["policyTypes"] and not p["spec"].get(
+        "ingress") for p in policies)
+    selecting_pg = [p for p in policies
+                    if p["spec"]["podSelector"].get("matchLabels", {}).items() <= pg_labels.items()
+                    and p["spec"]["podSelector"] != {}]
+    assert len(selecting_pg) == 1
+    (rule,) = selecting_pg[0]["spec"]["ingress"]
+    (peer,) = rule["from"]
+    assert set(peer) == {"podSelector"}  # same namespace, pods only
+    assert peer["podSelector"]["matchLabels"].items() <= portal_labels.items()
+    assert not peer["podSelector"]["matchLabels"].items() <= pg_labels.items()
+    assert [p["port"] for p in rule["ports"]] == [5432]
+
+
+def test_rbac_is_read_only_and_never_secrets(objects):
+    role = objects[("ClusterRole", "golden-path-portal-kubernetes-read")]
+    for r in role["rules"]:
+        assert set(r["verbs"]) <= {"get", "list", "watch"}
+        assert "*" not in r["resources"] and "*" not in r["apiGroups"]
+        assert "secrets" not in r["resources"]
+    readable = {res for r in role["rules"] for res in r["resources"]}
+    assert {"pods", "services", "deployments", "replicasets", "ingresses", "horizontalpodautoscalers"} <= readable
+    binding = objects[("ClusterRoleBinding", "golden-path-portal-kubernetes-read")]
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "portal", "namespace": NAMESPACE}]
+    for name in ("portal", "portal-postgres"):
+        assert objects[("ServiceAccount", name)]["automountServiceAccountToken"] is False
+
+
+def test_namespace_enforces_restricted_pod_security(objects):
+    ns = objects[("Namespace", NAMESPACE)]
+    assert ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"

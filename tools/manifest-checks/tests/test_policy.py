@@ -1,0 +1,265 @@
+"""Every policy rule: FAIL on a bad object, PASS on the good baseline."""
+
+from typing import Any, Callable
+
+import pytest
+
+from manifest_checks import policy
+from manifest_checks.policy import (ALLOW_EXTERNAL_ANNOTATION, EXCEPTIONS_ANNOTATION, EXCEPTIONS_REASON_ANNOTATION,
+                                    PolicyContext, check_rule, evaluate, image_problem)
+
+from conftest import ID, NS, clone, cronjob, deployment, service
+
+
+def _c(d: dict[str, Any], i: int = 0) -> dict[str, Any]:
+    return d["spec"]["template"]["spec"]["containers"][i]
+
+
+def _spec(d: dict[str, Any]) -> dict[str, Any]:
+    return d["spec"]["template"]["spec"]
+
+
+def _add_init(d):
+    init = clone(_c(d))
+    init["name"] = "migrate"
+    del init["readinessProbe"], init["livenessProbe"]
+    _spec(d)["initContainers"] = [init]
+    return init
+
+
+# (rule id, description, mutation that must make the baseline Deployment fail that rule)
+BAD_CASES: list[tuple[str, str, Callable[[dict], Any]]] = [
+    ("run-as-non-root", "pod runAsNonRoot missing", lambda d: _spec(d)["securityContext"].pop("runAsNonRoot")),
+    ("run-as-non-root", "container overrides to false", lambda d: _c(d)["securityContext"].update(runAsNonRoot=False)),
+    ("run-as-non-root", "pod runAsUser 0", lambda d: _spec(d)["securityContext"].update(runAsUser=0)),
+    ("run-as-non-root", "container runAsUser 0", lambda d: _c(d)["securityContext"].update(runAsUser=0)),
+    ("no-privilege-escalation", "not set", lambda d: _c(d)["securityContext"].pop("allowPrivilegeEscalation")),
+    ("no-privilege-escalation", "true", lambda d: _c(d)["securityContext"].update(allowPrivilegeEscalation=True)),
+    ("no-privilege-escalation", "init container", lambda d: _add_init(d)["securityContext"].pop(
+        "allowPrivilegeEscalation")),
+    ("capabilities", "drop missing", lambda d: _c(d)["securityContext"].pop("capabilities")),
+    ("capabilities", "drop without ALL", lambda d: _c(d)["securityContext"].update(capabilities={"drop": ["NET_RAW"]})),
+    ("capabilities", "adds SYS_ADMIN", lambda d: _c(d)["securityContext"]["capabilities"].update(add=["SYS_ADMIN"])),
+    ("seccomp-profile", "not set", lambda d: _spec(d)["securityContext"].pop("seccompProfile")),
+    ("seccomp-profile", "Unconfined on container",
+     lambda d: _c(d)["securityContext"].update(seccompProfile={"type": "Unconfined"})),
+    ("no-privileged", "privileged", lambda d: _c(d)["securityContext"].update(privileged=True)),
+    ("no-host-namespaces", "hostNetwork", lambda d: _spec(d).update(hostNetwork=True)),
+    ("no-host-namespaces", "hostPID", lambda d: _spec(d).update(hostPID=True)),
+    ("no-host-namespaces", "hostIPC", lambda d: _spec(d).update(hostIPC=True)),
+    ("no-host-ports", "hostPort", lambda d: _c(d)["ports"][0].update(hostPort=8080)),
+    ("no-host-path", "hostPath volume",
+     lambda d: _spec(d)["volumes"].append({"name": "docker", "hostPath": {"path": "/var/run/docker.sock"}})),
+    ("read-only-root-filesystem", "not set", lambda d: _c(d)["securityContext"].pop("readOnlyRootFilesystem")),
+    ("read-only-root-filesystem", "false", lambda d: _c(d)["securityContext"].update(readOnlyRootFilesystem=False)),
+    ("resources", "no resources", lambda d: _c(d).pop("resources")),
+    ("resources", "no cpu request", lambda d: _c(d)["resources"]["requests"].pop("cpu")),
+    ("resources", "no memory request", lambda d: _c(d)["resources"]["requests"].pop("memory")),
+    ("resources", "no memory limit", lambda d: _c(d)["resources"].update(limits={"cpu": "1"})),
+    ("resources", "init container without resources", lambda d: _add_init(d).pop("resources")),
+    ("probes", "no readiness", lambda d: _c(d).pop("readinessProbe")),
+    ("probes", "no liveness", lambda d: _c(d).pop("livenessProbe")),
+    ("image-tag", ":latest", lambda d: _c(d).update(image="ghcr.io/golden-path/web:latest")),
+    ("image-tag", "untagged", lambda d: _c(d).update(image="nginx")),
+    ("image-tag", "registry port, untagged", lambda d: _c(d).update(image="registry.local:5000/team/web")),
+    ("backstage-kubernetes-id", "label missing", lambda d: d["metadata"]["labels"].pop("backstage.io/kubernetes-id")),
+    ("backstage-kubernetes-id", "pod template label missing",
+     lambda d: d["spec"]["template"]["metadata"]["labels"].pop("backstage.io/kubernetes-id")),
+    ("backstage-kubernetes-id", "wrong id",
+     lambda d: d["metadata"]["labels"].update({"backstage.io/kubernetes-id": "other-app"})),
+    ("catalog-namespace", "other namespace", lambda d: d["metadata"].update(namespace="default")),
+    ("catalog-namespace", "namespace missing", lambda d: d["metadata"].pop("namespace")),
+]
+CTX = PolicyContext(expected_id=ID, expected_namespace=NS)
+
+
+def test_baseline_passes_every_rule():
+    report = evaluate(deployment(), CTX)
+    assert report.findings == []
+    assert report.checks_failed == 0
+    # every rule that applies to a Deployment ran
+    assert report.checks_passed == len(policy.RULES) - 1  # service-exposure only applies to Services
+
+
+@pytest.mark.parametrize("rule_id,what,mutate", BAD_CASES, ids=[f"{r}:{w}" for r, w, _ in BAD_CASES])
+def test_rule_fails_on_bad_object(rule_id, what, mutate):
+    d = deployment()
+    assert check_rule(rule_id, d, CTX) == [], "baseline must pass"
+    mutate(d)
+    violations = check_rule(rule_id, d, CTX)
+    assert violations, f"{rule_id} did not catch: {what}"
+    assert all(v.message and v.fix for v in violations)
+    findings = evaluate(d, CTX, file="x.yaml").findings
+    assert rule_id in {f.rule for f in findings}
+    assert all(f.file == "x.yaml" and f.kind == "Deployment" and f.name == "web" for f in findings)
+
+
+def test_every_policy_rule_has_a_failing_case():
+    covered = {r for r, _, _ in BAD_CASES} | {"service-exposure"}  # services: see tests below
+    assert covered == set(policy.RULES)
+
+
+# ------------------------------------------------------------ passing variants
+
+def test_container_level_run_as_non_root_is_enough():
+    d = deployment()
+    _spec(d)["securityContext"].pop("runAsNonRoot")
+    _c(d)["securityContext"]["runAsNonRoot"] = True
+    assert check_rule("run-as-non-root", d) == []
+
+
+def test_net_bind_service_may_be_added():
+    d = deployment()
+    _c(d)["securityContext"]["capabilities"]["add"] = ["NET_BIND_SERVICE"]
+    assert check_rule("capabilities", d) == []
+
+
+def test_localhost_seccomp_and_container_level_seccomp_are_accepted():
+    d = deployment()
+    _spec(d)["securityContext"].pop("seccompProfile")
+    _c(d)["securityContext"]["seccompProfile"] = {"type": "Localhost", "localhostProfile": "profiles/web.json"}
+    assert check_rule("seccomp-profile", d) == []
+
+
+@pytest.mark.parametrize("image,ok", [
+    ("ghcr.io/golden-path/web:1.2.3", True),
+    ("nginx:1.27-alpine", True),
+    ("registry.local:5000/web:2", True),
+    ("ghcr.io/x/web@sha256:" + "a" * 64, True),
+    ("ghcr.io/x/web:1.0@sha256:" + "a" * 64, True),
+    ("nginx", False),
+    ("nginx:latest", False),
+    ("registry.local:5000/web", False),
+    ("", False),
+    (None, False),
+])
+def test_image_problem(image, ok):
+    assert (image_problem(image) is None) == ok
+
+
+def test_jobs_and_cronjobs_need_no_probes_but_get_security_rules():
+    cj = cronjob()
+    report = evaluate(cj, CTX)
+    assert report.findings == []
+    pod = cj["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    pod["containers"][0]["securityContext"]["privileged"] = True
+    pod["hostNetwork"] = True
+    rules = {f.rule for f in evaluate(cj, CTX).findings}
+    assert rules == {"no-privileged", "no-host-namespaces"}
+    assert check_rule("probes", cj) == []
+
+
+def test_bare_pod_with_restart_always_needs_probes():
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": NS, "labels": {
+        "backstage.io/kubernetes-id": ID}}, "spec": _spec(deployment())}
+    assert evaluate(pod, CTX).findings == []
+    del pod["spec"]["containers"][0]["livenessProbe"]
+    assert [f.rule for f in evaluate(pod, CTX).findings] == ["probes"]
+    pod["spec"]["restartPolicy"] = "Never"
+    assert evaluate(pod, CTX).findings == []
+
+
+def test_label_without_catalog_only_requires_presence():
+    d = deployment()
+    d["metadata"]["labels"]["backstage.io/kubernetes-id"] = "anything"
+    assert check_rule("backstage-kubernetes-id", d, PolicyContext()) == []
+    assert check_rule("backstage-kubernetes-id", d, CTX) != []
+
+
+def test_catalog_namespace_rules():
+    ns_obj = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}}
+    assert check_rule("catalog-namespace", ns_obj, CTX) == []
+    assert check_rule("catalog-namespace", {**ns_obj, "metadata": {"name": "other"}}, CTX) != []
+    role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "r"}}
+    assert check_rule("catalog-namespace", role, CTX) == []  # cluster-scoped
+    d = deployment()
+    d["metadata"].pop("namespace")
+    assert check_rule("catalog-namespace", d, CTX) != []
+    ctx = PolicyContext(expected_id=ID, expected_namespace=NS, default_namespace=NS)  # from kustomization
+    assert check_rule("catalog-namespace", d, ctx) == []
+    assert check_rule("catalog-namespace", d, PolicyContext()) == []  # no expectation, rule not applied
+
+
+# ------------------------------------------------------------------- services
+
+@pytest.mark.parametrize("svc_type", ["LoadBalancer", "NodePort"])
+def test_external_service_needs_explicit_allowance(svc_type):
+    svc = service(svc_type, name="frontend")
+    violations = check_rule("service-exposure", svc, CTX)
+    assert violations and "--allow-external frontend" in violations[0].fix
+    allowed = PolicyContext(expected_id=ID, allow_external=frozenset({"frontend"}))
+    assert check_rule("service-exposure", svc, allowed) == []
+    other = PolicyContext(allow_external=frozenset({"postgres"}))
+    assert check_rule("service-exposure", svc, other) != []
+    svc["metadata"]["annotations"] = {ALLOW_EXTERNAL_ANNOTATION: "true"}
+    assert check_rule("service-exposure", svc, CTX) == []
+
+
+def test_cluster_ip_and_headless_services_pass():
+    assert check_rule("service-exposure", service("ClusterIP"), CTX) == []
+    svc = service()
+    del svc["spec"]["type"]
+    svc["spec"]["clusterIP"] = "None"
+    assert check_rule("service-exposure", svc, CTX) == []
+
+
+# ----------------------------------------------------------------- exceptions
+
+def _except(obj, rules, reason="postgres writes to its root filesystem"):
+    ann = obj["metadata"].setdefault("annotations", {})
+    ann[EXCEPTIONS_ANNOTATION] = rules
+    if reason is not None:
+        ann[EXCEPTIONS_REASON_ANNOTATION] = reason
+    return obj
+
+
+def test_exception_with_reason_suppresses_only_that_rule():
+    d = deployment()
+    _c(d)["securityContext"]["readOnlyRootFilesystem"] = False
+    _c(d).pop("livenessProbe")
+    _except(d, "read-only-root-filesystem")
+    report = evaluate(d, CTX, file="db.yaml")
+    assert [f.rule for f in report.findings] == ["probes"]
+    assert [(e.rule, e.reason) for e in report.exceptions] == [
+        ("read-only-root-filesystem", "postgres writes to its root filesystem")]
+
+
+def test_several_exceptions_comma_separated():
+    d = deployment()
+    _c(d)["securityContext"]["readOnlyRootFilesystem"] = False
+    _c(d)["image"] = "nginx"
+    _except(d, "read-only-root-filesystem, image-tag")
+    report = evaluate(d, CTX)
+    assert report.findings == [] and len(report.exceptions) == 2
+
+
+def test_exception_without_reason_is_ignored_and_reported():
+    d = deployment()
+    _c(d)["securityContext"]["readOnlyRootFilesystem"] = False
+    _except(d, "read-only-root-filesystem", reason=None)
+    rules = sorted(f.rule for f in evaluate(d, CTX).findings)
+    assert rules == ["policy-exception", "read-only-root-filesystem"]
+    _except(d, "read-only-root-filesystem", reason="   ")
+    assert "read-only-root-filesystem" in {f.rule for f in evaluate(d, CTX).findings}
+
+
+def test_exception_for_unknown_rule_is_reported():
+    d = _except(deployment(), "read-only-rootfs")
+    findings = evaluate(d, CTX).findings
+    assert [f.rule for f in findings] == ["policy-exception"] and "read-only-rootfs" in findings[0].message
+
+
+def test_exception_that_is_not_needed_is_reported():
+    d = _except(deployment(), "probes")  # the baseline has probes
+    findings = evaluate(d, CTX).findings
+    assert [f.rule for f in findings] == ["policy-exception"] and "not needed" in findings[0].message
+    svc = _except(service(), "probes")  # the rule does not apply to a Service
+    assert [f.rule for f in evaluate(svc, CTX).findings] == ["policy-exception"]
+
+
+def test_exception_on_pod_template_annotations_does_not_count():
+    d = deployment()
+    _c(d)["securityContext"]["readOnlyRootFilesystem"] = False
+    d["spec"]["template"]["metadata"]["annotations"] = {
+        EXCEPTIONS_ANNOTATION: "read-only-root-filesystem", EXCEPTIONS_REASON_ANNOTATION: "x"}
+    assert [f.rule for f in evaluate(d, CTX).findings] == ["read-only-root-filesystem"]
