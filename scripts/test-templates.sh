@@ -76,7 +76,8 @@ screenshot_static_web() { # the brief's deliverable: the custom page, served fro
   local content venv port title
   mkdir -p "$shots"
   content="$(mktemp -d)"
-  venv="$(venv_for "$repo/requirements.txt")" || return 1
+  # The same venv the generated test suite ran in (it has PyYAML from requirements-dev).
+  venv="$(venv_for "$repo/requirements.txt" "$repo/requirements-dev.txt")" || return 1
   # Mount the ConfigMap's keys as files, as the kubelet does.
   "$venv/bin/python" - "$repo/k8s/configmap.yaml" "$content" <<'PY' || return 1
 import pathlib, sys, yaml

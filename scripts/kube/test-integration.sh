@@ -79,8 +79,14 @@ log "rollouts plugin integration tests"
   CI=true node "${REPO_ROOT}/node_modules/.bin/backstage-cli" package test src/integration \
     --json --outputFile="${results_dir}/rollouts.json")
 rollouts_rc=$?
-set -e
 [[ "${rollouts_rc}" == 0 ]] || jest_rc=${rollouts_rc}
+
+# The YAML examples of the portal's TechDocs, accepted by the API server.
+log "TechDocs snippets: server-side dry-run"
+bash "${REPO_ROOT}/tools/techdocs/dry-run.sh" "${KUBECONFIG}"
+snippets_rc=$?
+[[ "${snippets_rc}" == 0 ]] || jest_rc=${snippets_rc}
+set -e
 
 if [[ "${started_here}" == 1 ]]; then
   log "control plane resources after the suite:"

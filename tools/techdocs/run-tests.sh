@@ -104,21 +104,9 @@ stage snippets python "${script_dir}/snippets.py" --export "${export_dir}"
 # workload against Pod Security "restricted". Creates the examples' namespaces and a
 # namespace techdocs-psa-check (labelled restricted); changes nothing else.
 dry_run() {
-  local kc="${TECHDOCS_DRY_RUN_KUBECONFIG}" kubectl_bin="${TECHDOCS_KUBECTL:-kubectl}" workloads="${work}/workloads" out
-  python "${script_dir}/snippets.py" --export "${export_dir}" --export-workloads "${workloads}" >/dev/null
-  "${kubectl_bin}" --kubeconfig "${kc}" apply -f "${export_dir}/000-namespaces.yaml" >/dev/null
-  "${kubectl_bin}" --kubeconfig "${kc}" apply --dry-run=server -f "${export_dir}/" | tail -n 3
-  "${kubectl_bin}" --kubeconfig "${kc}" create namespace techdocs-psa-check --dry-run=client -o yaml \
-    | "${kubectl_bin}" --kubeconfig "${kc}" apply -f - >/dev/null
-  "${kubectl_bin}" --kubeconfig "${kc}" label --overwrite namespace techdocs-psa-check \
-    pod-security.kubernetes.io/enforce=restricted pod-security.kubernetes.io/warn=restricted >/dev/null
-  out="$("${kubectl_bin}" --kubeconfig "${kc}" apply -n techdocs-psa-check --dry-run=server -f "${workloads}/" 2>&1)" \
-    || { echo "${out}"; return 1; }
-  if grep -qi "would violate\|forbidden" <<<"${out}"; then
-    echo "${out}" | grep -i "would violate\|forbidden"
-    return 1
-  fi
-  echo "$(ls "${workloads}" | wc -l) workloads pass Pod Security \"restricted\""
+  # tools/techdocs/dry-run.sh does the work; it is also run on its own by the cluster
+  # stage of `make test` (scripts/kube/test-integration.sh).
+  TECHDOCS_SNIPPETS_EXPORT="${export_dir}" "${script_dir}/dry-run.sh" "${TECHDOCS_DRY_RUN_KUBECONFIG}"
 }
 if [[ -n "${TECHDOCS_DRY_RUN_KUBECONFIG:-}" ]]; then
   stage dry-run dry_run

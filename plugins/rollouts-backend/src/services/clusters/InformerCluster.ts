@@ -228,6 +228,8 @@ export class InformerCluster implements RolloutsCluster {
   }
 
   private onInformerError(entry: InformerEntry, err: unknown) {
+    // Stopping aborts every watch; those errors are expected, not worth a warning.
+    if (this.stopped) return;
     const message =
       (err as { message?: string })?.message ||
       String((err as { code?: unknown })?.code ?? err);
@@ -240,7 +242,6 @@ export class InformerCluster implements RolloutsCluster {
       );
     }
     entry.error = message;
-    if (this.stopped) return;
     const delay = entry.backoffMs;
     entry.backoffMs = Math.min(entry.backoffMs * 2, this.maxBackoffMs);
     entry.restartTimer = setTimeout(() => {
