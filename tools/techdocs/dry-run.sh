@@ -19,6 +19,13 @@ k() { "${kubectl_bin}" --kubeconfig "${kc}" "$@"; }
 venv_bin="$("${script_dir}/setup-venv.sh")"
 "${venv_bin}/python" "${script_dir}/snippets.py" --export "${export_dir}" --export-workloads "${workloads}" >/dev/null
 objects="$(cat "${export_dir}"/*.yaml | grep -c '^kind:')"
+# The examples' namespaces may still be terminating (other tests share names such as
+# hello-web); creating into a terminating namespace fails, so wait for those first.
+for ns in $(k create --dry-run=client -o name -f "${export_dir}/000-namespaces.yaml"); do
+  if [[ "$(k get "${ns}" --ignore-not-found -o jsonpath='{.status.phase}')" == Terminating ]]; then
+    k wait --for=delete "${ns}" --timeout=180s >/dev/null
+  fi
+done
 k apply -f "${export_dir}/000-namespaces.yaml" >/dev/null
 k apply --dry-run=server -f "${export_dir}/" >"${work}/apply.log" 2>&1 || { cat "${work}/apply.log"; exit 1; }
 k create namespace techdocs-psa-check --dry-run=client -o yaml | k apply -f - >/dev/null
