@@ -171,9 +171,8 @@ test('the Rollouts tab shows rollouts, probes and quota, and switches traffic @c
   page,
 }) => {
   await page.goto('/catalog/default/component/fastapi-demo/rollouts');
-  await expect(page.getByText(/Live slot:/).first()).toBeVisible({
-    timeout: 60_000,
-  });
+  const liveSlot = page.getByText(/Live slot:/).first();
+  await expect(liveSlot).toBeVisible({ timeout: 60_000 });
   await expect(page.getByText('demo-api-blue').first()).toBeVisible();
   await expect(page.getByText(/liveness/i).first()).toBeVisible();
   await expect(page.getByText(/quota/i).first()).toBeVisible();
@@ -182,7 +181,6 @@ test('the Rollouts tab shows rollouts, probes and quota, and switches traffic @c
     fullPage: true,
   });
 
-  const liveSlot = page.getByText(/Live slot:/).first();
   await expect(liveSlot).toContainText('blue');
   await page.getByRole('button', { name: 'Switch to green' }).click();
   await expect(page.getByRole('dialog')).toContainText('Switch');
