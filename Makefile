@@ -1,10 +1,11 @@
 # Golden Path Portal: two commands. Each sets up what it needs (Node 24, yarn, Python
 # virtualenvs, Debian packages when run as root) on a fresh machine.
-.PHONY: start test cluster cluster-stop demo help
+.PHONY: start test bench cluster cluster-stop demo help
 
 help:
 	@echo "make start         serve the portal at http://localhost:3000 (backend :7007)"
 	@echo "make test          run every check (type-check, lint, unit, templates, cluster, browser)"
+	@echo "make bench         the rollouts plugin's benchmarks (about 10 min) and the template benchmark"
 	@echo "make cluster       start the local Kubernetes control plane (no Docker) and print its KUBECONFIG"
 	@echo "make cluster-stop  stop it and remove its data"
 	@echo "make demo          start the cluster, deploy the example workload, print the portal's cluster settings"
@@ -14,6 +15,10 @@ start:
 
 test:
 	@scripts/test.sh
+
+bench:
+	@scripts/bench-rollouts.sh
+	@scripts/bench-templates.sh
 
 cluster:
 	@scripts/kube/cluster.sh start

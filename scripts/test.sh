@@ -4,7 +4,7 @@
 set -uo pipefail
 source "$(dirname "$0")/lib/toolchain.sh"
 
-ALL_STAGES=(setup typecheck lint prettier unit manifest-checks techdocs templates backend-postgres kube-integration e2e)
+ALL_STAGES=(setup typecheck lint prettier unit manifest-checks techdocs templates backend-postgres kube-integration e2e rollouts-bench)
 read -r -a STAGES <<<"${STAGES:-${ALL_STAGES[*]}}"
 
 stage_setup() {
@@ -21,6 +21,13 @@ stage_templates() { "$REPO_ROOT/scripts/test-templates.sh"; }
 stage_backend-postgres() { "$REPO_ROOT/scripts/test-backend-postgres.sh"; }
 stage_kube-integration() { "$REPO_ROOT/scripts/kube/test-integration.sh"; }
 stage_e2e() { "$REPO_ROOT/scripts/test-e2e.sh"; }
+# A short run of the rollouts benchmarks: proves they still work on a clean clone and
+# prints their numbers; `make bench` runs them at full length.
+stage_rollouts-bench() {
+  BENCH_WINDOW_SECONDS="${BENCH_WINDOW_SECONDS:-15}" BENCH_TRIALS="${BENCH_TRIALS:-4}" \
+    BENCH_LOAD_REQUESTS="${BENCH_LOAD_REQUESTS:-400}" BENCH_MEMORY_PODS="${BENCH_MEMORY_PODS:-300}" \
+    "$REPO_ROOT/scripts/bench-rollouts.sh"
+}
 
 passed=() failed=()
 summary() {

@@ -19,6 +19,13 @@ export interface Config {
      */
     longInitialDelaySeconds?: number;
     /**
+     * At most one change signal per entity per this many milliseconds; the
+     * first change of a burst is sent at once. Each signal makes every open
+     * page of the entity reload its status (no Kubernetes API call).
+     * @default 500
+     */
+    signalIntervalMs?: number;
+    /**
      * Watch only these namespaces (one informer per kind and namespace), for
      * clusters where the plugin's identity may not list cluster-wide.
      * Default: all namespaces.

@@ -21,6 +21,8 @@ PKI="${STATE}/pki"
 LOGS="${STATE}/logs"
 PIDS="${STATE}/pids"
 KUBECONFIG_OUT="${STATE}/kubeconfig"
+# Who called the API server (scripts/kube/manifests/audit-policy.yaml), JSON lines.
+AUDIT_LOG="${LOGS}/audit.log"
 TIMEOUT="${KUBE_START_TIMEOUT:-90}"
 SERVICE_CIDR="10.96.0.0/16"
 POD_CIDR="10.244.0.0/16"
@@ -36,7 +38,8 @@ usage: $0 start|stop|status|stats|env|logs [component]
   stop    stop every component and delete ${STATE} (KUBE_KEEP_STATE=1 keeps it)
   status  show which components run and whether /readyz answers (exit 1 if not all up)
   stats   start-up time and memory (RSS, peak RSS) of each component
-  env     print 'export KUBECONFIG=...' (use: eval "\$($0 env)")
+  env     print 'export KUBECONFIG=... KUBE_AUDIT_LOG=...' (use: eval "\$($0 env)");
+          the audit log records every API request of non-control-plane clients
   logs    print the tail of each component log (or of one component)
 EOF
   exit 2
@@ -278,6 +281,9 @@ EOF
     --allow-privileged=false \
     --profiling=false \
     --endpoint-reconciler-type=none \
+    --audit-policy-file="${KUBE_SCRIPTS_DIR}/manifests/audit-policy.yaml" \
+    --audit-log-path="${AUDIT_LOG}" --audit-log-format=json --audit-log-mode=blocking \
+    --audit-log-maxsize=500 --audit-log-maxbackup=1 \
     --v=1
   wait_for kube-apiserver "/readyz" api /readyz
   local t_readyz; t_readyz=$(date +%s.%N)
@@ -453,6 +459,7 @@ case "${1:-}" in
   env)
     [[ -f "${KUBECONFIG_OUT}" ]] || die "no cluster state at ${STATE}; run: scripts/kube/cluster.sh start"
     printf 'export KUBECONFIG=%q\n' "${KUBECONFIG_OUT}"
+    printf 'export KUBE_AUDIT_LOG=%q\n' "${AUDIT_LOG}"
     ;;
   logs)
     if [[ -n "${2:-}" ]]; then tail_log "$2" 200; else for c in "${COMPONENTS[@]}"; do tail_log "${c}" 30; done; fi

@@ -55,6 +55,8 @@ else
     bash "${KUBE_SCRIPTS_DIR}/cluster.sh" start
   fi
   export KUBECONFIG="${KUBE_TESTBIN_STATE}/kubeconfig"
+  # The local control plane's audit log: tests count requests at the API server.
+  export KUBE_AUDIT_LOG="${KUBE_TESTBIN_STATE}/logs/audit.log"
 fi
 
 # kubectl of the same version builds the generated repositories' kustomizations.

@@ -172,6 +172,12 @@ describe('GET /entity/:kind/:namespace/:name/status', () => {
     const res = await request(server).get(`${BASE}/status`);
     expect(res.status).toBe(403);
     expect(res.body.error.name).toBe('NotAllowedError');
+    // The catalog is asked at the same time; the denial still wins, so a
+    // denied user cannot tell which entities exist.
+    const unknown = await request(server).get(
+      '/api/rollouts/entity/component/default/nope/status',
+    );
+    expect(unknown.status).toBe(403);
   });
 
   it('is 404 for an unknown entity and 400 for an entity without Kubernetes annotations', async () => {

@@ -9,7 +9,7 @@ import { createRouter } from './router';
 import { ChangeNotifier } from './services/ChangeNotifier';
 import { rolloutsClusterRegistryServiceRef } from './services/clusters/serviceRef';
 import { RolloutsService } from './services/RolloutsService';
-import { readRolloutsSettings } from './settings';
+import { readRolloutsSettings, readSignalIntervalMs } from './settings';
 
 /**
  * The rollouts backend plugin: rollout status, probes, quotas and blue-green
@@ -54,7 +54,12 @@ export const rolloutsPlugin = createBackendPlugin({
           readRolloutsSettings(config),
           logger,
         );
-        const notifier = new ChangeNotifier({ clusters, signals, logger });
+        const notifier = new ChangeNotifier({
+          clusters,
+          signals,
+          logger,
+          minIntervalMs: readSignalIntervalMs(config),
+        });
         notifier.start();
         lifecycle.addShutdownHook(() => notifier.stop());
         httpRouter.use(

@@ -147,8 +147,15 @@ export async function createRouter(
       allow: ['user', 'service'],
     });
     const entityRef = entityRefOf(req);
-    await authorize(rolloutsStatusReadPermission, credentials, entityRef);
-    const selection = await selectionOf(entityRef, credentials);
+    // Two independent round trips (permission backend, catalog): run them at
+    // once. The denial wins over a missing entity, so both orders answer alike.
+    const [allowed, selected] = await Promise.allSettled([
+      authorize(rolloutsStatusReadPermission, credentials, entityRef),
+      selectionOf(entityRef, credentials),
+    ]);
+    if (allowed.status === 'rejected') throw allowed.reason;
+    if (selected.status === 'rejected') throw selected.reason;
+    const selection = selected.value;
     const response = service.getStatus(entityRef, selection);
     notifier?.track(entityRef, selection, namespacesOf(response));
     res.json(response);

@@ -46,7 +46,6 @@ const deployment = () => {
   });
   d.metadata!.annotations!['kubectl.kubernetes.io/last-applied-configuration'] =
     '{"kind":"Deployment"}';
-  d.metadata!.resourceVersion = '90210';
   return d;
 };
 
@@ -100,8 +99,8 @@ describe('planUndo', () => {
     });
     expect(plan.patch[0]).toEqual({
       op: 'test',
-      path: '/metadata/resourceVersion',
-      value: '90210',
+      path: '/metadata/generation',
+      value: 3,
     });
     const template = plan.patch[1] as { op: string; path: string; value: any };
     expect(template.path).toBe('/spec/template');

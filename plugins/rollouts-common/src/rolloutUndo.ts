@@ -85,8 +85,10 @@ function canonical(value: unknown): string {
  * ReplicaSet with the second-highest revision; its template (without the
  * pod-template-hash label) replaces the Deployment's, its annotations replace
  * the Deployment's except the ones kubectl keeps. The patch starts with a
- * `test` of the resourceVersion, so a concurrent change fails instead of being
- * overwritten.
+ * `test` of `metadata.generation`, so a concurrent change of the spec fails
+ * instead of being overwritten. The generation, not the resourceVersion: the
+ * controller rewrites the status (and so the resourceVersion) many times a
+ * second during a rollout, which would fail every undo of a rollout in flight.
  *
  * @public
  */
@@ -150,8 +152,8 @@ export function planUndo(
       : [
           {
             op: 'test',
-            path: '/metadata/resourceVersion',
-            value: deployment.metadata?.resourceVersion,
+            path: '/metadata/generation',
+            value: deployment.metadata?.generation,
           },
           { op: 'replace', path: '/spec/template', value: template },
           { op: 'replace', path: '/metadata/annotations', value: annotations },

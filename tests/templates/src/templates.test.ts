@@ -260,6 +260,33 @@ describe('hostile form values', () => {
     },
   );
 
+  // Fields with a default on the Create page, per template.
+  const defaultedFields = cases
+    .filter((c, i) => cases.findIndex(o => o.template === c.template) === i)
+    .flatMap(c =>
+      [c.templateEntity.spec.parameters].flat().flatMap((step: any) =>
+        Object.entries<any>(step.properties ?? {})
+          .filter(([, field]) => 'default' in field)
+          .map(([key]) => [c.template, key] as const),
+      ),
+    );
+
+  it('finds the fields the Create page fills in from defaults', () => {
+    expect(defaultedFields.length).toBeGreaterThanOrEqual(8);
+  });
+
+  it.each(defaultedFields)(
+    '%s: an API call without %s is a 400 naming it, not a broken render',
+    async (template, key) => {
+      const testCase = cases.find(c => c.template === template)!;
+      const values = { ...testCase.values };
+      delete values[key];
+      const result = await scaffolder.dryRun(testCase.templateEntity, values);
+      expect(result.status).toBe(400);
+      expect(JSON.stringify(result.body.errors)).toContain(key);
+    },
+  );
+
   it.each(templateNames)(
     '%s renders a description full of YAML, shell and template syntax inertly, or rejects it',
     async template => {

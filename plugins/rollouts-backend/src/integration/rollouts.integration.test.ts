@@ -26,6 +26,7 @@ import {
   CoreV1Api,
   KubeConfig,
   PatchStrategy,
+  RbacAuthorizationV1Api,
   setHeaderOptions,
 } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
@@ -36,10 +37,25 @@ import { InformerClusterRegistry } from '../services/clusters/ClusterRegistry';
 import { InformerCluster } from '../services/clusters/InformerCluster';
 import { kubeRequest } from '../services/clusters/kubeHttp';
 import { rolloutsClusterRegistryServiceRef } from '../services/clusters/serviceRef';
+import { ResourceKind } from '../services/clusters/types';
+import { ApiServerAuditLog, WRITE_VERBS } from '../testUtils';
 
 const KUBECONFIG = process.env.KUBECONFIG;
 const SLOT = 'app.kubernetes.io/slot';
 const OWNER = 'user:default/owner';
+const STRANGER = 'user:default/stranger';
+
+/** The API server's audit log (scripts/kube/cluster.sh writes one). */
+const audit = ApiServerAuditLog.fromEnv();
+
+if (KUBECONFIG && !audit) {
+  // eslint-disable-next-line no-console
+  console.warn(
+    'rollouts integration: KUBE_AUDIT_LOG is not set, so writes cannot be counted at the API server; ' +
+      'the 403 test only checks that the Service is unchanged. The local control plane sets it: ' +
+      'eval "$(scripts/kube/cluster.sh env)".',
+  );
+}
 
 if (!KUBECONFIG) {
   // eslint-disable-next-line no-console
@@ -145,6 +161,10 @@ describeWithCluster('rollouts backend against a real cluster', () => {
   let kc: KubeConfig;
   let core: CoreV1Api;
   let apps: AppsV1Api;
+  let rbac: RbacAuthorizationV1Api;
+  /** The plugin's own identity, so the audit log tells its requests apart. */
+  const pluginUser = `system:serviceaccount:${ns}:rollouts-plugin`;
+  const clusterRoleName = `${id}-rollouts-read`;
   let registry: InformerClusterRegistry;
   let server: any;
   const timings: Record<string, number> = {};
@@ -206,17 +226,22 @@ describeWithCluster('rollouts backend against a real cluster', () => {
     );
   }
 
+  /** What the plugin's cache holds of one kind in the test namespace. */
+  function cachedInNamespace<K extends ResourceKind>(kind: K) {
+    return registry
+      .get('it')!
+      .list(kind)
+      .filter(o => o.metadata?.namespace === ns);
+  }
+
   /** Waits until the plugin's cache shows what the API server has. */
   async function cacheCaughtUp() {
     await eventually(
       async () => {
         const svc = await service();
-        const cached = registry
-          .get('it')!
-          .list('services')
-          .find(
-            s => s.metadata?.namespace === ns && s.metadata.name === 'demo-api',
-          );
+        const cached = cachedInNamespace('services').find(
+          s => s.metadata?.name === 'demo-api',
+        );
         if (
           cached?.metadata?.resourceVersion !== svc.metadata?.resourceVersion
         ) {
@@ -228,11 +253,128 @@ describeWithCluster('rollouts backend against a real cluster', () => {
     );
   }
 
+  /**
+   * A least-privileged ServiceAccount for the plugin, as a platform team would
+   * run it: read the kinds it caches cluster-wide, patch Services and
+   * Deployments in the test namespace only.
+   */
+  async function pluginKubeConfig(): Promise<KubeConfig> {
+    await core.createNamespacedServiceAccount({
+      namespace: ns,
+      body: { metadata: { name: 'rollouts-plugin' } },
+    });
+    const subjects = [
+      { kind: 'ServiceAccount', name: 'rollouts-plugin', namespace: ns },
+    ];
+    await rbac.createClusterRole({
+      body: {
+        metadata: { name: clusterRoleName },
+        rules: [
+          {
+            apiGroups: [''],
+            resources: [
+              'pods',
+              'services',
+              'resourcequotas',
+              'limitranges',
+              'events',
+            ],
+            verbs: ['get', 'list', 'watch'],
+          },
+          {
+            apiGroups: ['apps'],
+            resources: ['deployments', 'replicasets'],
+            verbs: ['get', 'list', 'watch'],
+          },
+          {
+            apiGroups: ['discovery.k8s.io'],
+            resources: ['endpointslices'],
+            verbs: ['list', 'watch'],
+          },
+          {
+            apiGroups: ['autoscaling'],
+            resources: ['horizontalpodautoscalers'],
+            verbs: ['list', 'watch'],
+          },
+        ],
+      },
+    });
+    await rbac.createClusterRoleBinding({
+      body: {
+        metadata: { name: clusterRoleName },
+        roleRef: {
+          apiGroup: 'rbac.authorization.k8s.io',
+          kind: 'ClusterRole',
+          name: clusterRoleName,
+        },
+        subjects,
+      },
+    });
+    await rbac.createNamespacedRole({
+      namespace: ns,
+      body: {
+        metadata: { name: 'rollouts-write' },
+        rules: [
+          {
+            apiGroups: [''],
+            resources: ['services'],
+            verbs: ['patch'],
+          },
+          {
+            apiGroups: ['apps'],
+            resources: ['deployments'],
+            verbs: ['patch'],
+          },
+        ],
+      },
+    });
+    await rbac.createNamespacedRoleBinding({
+      namespace: ns,
+      body: {
+        metadata: { name: 'rollouts-write' },
+        roleRef: {
+          apiGroup: 'rbac.authorization.k8s.io',
+          kind: 'Role',
+          name: 'rollouts-write',
+        },
+        subjects,
+      },
+    });
+    const token = await core.createNamespacedServiceAccountToken({
+      name: 'rollouts-plugin',
+      namespace: ns,
+      body: { spec: { audiences: [], expirationSeconds: 3600 } },
+    });
+    const plugin = new KubeConfig();
+    plugin.loadFromOptions({
+      clusters: [kc.getCurrentCluster()!],
+      users: [{ name: 'rollouts-plugin', token: token.status!.token }],
+      contexts: [
+        {
+          name: 'it',
+          cluster: kc.getCurrentCluster()!.name,
+          user: 'rollouts-plugin',
+        },
+      ],
+      currentContext: 'it',
+    });
+    return plugin;
+  }
+
+  /** Write requests the plugin's identity made since the mark, from the audit log. */
+  async function pluginWritesSince(mark: number, settleMs = 0) {
+    const requests = await audit!.requestsSince(mark, { settleMs });
+    return requests
+      .filter(r => r.username === pluginUser && WRITE_VERBS.has(r.verb))
+      .map(r => `${r.verb} ${r.resource} ${r.namespace}/${r.name} ${r.code}`);
+  }
+
   beforeAll(async () => {
     kc = new KubeConfig();
     kc.loadFromFile(KUBECONFIG!);
     core = kc.makeApiClient(CoreV1Api);
     apps = kc.makeApiClient(AppsV1Api);
+    rbac = kc.makeApiClient(RbacAuthorizationV1Api);
     await core.createNamespace({
       body: {
         metadata: {
@@ -296,7 +438,7 @@ describeWithCluster('rollouts backend against a real cluster', () => {
     );
 
     registry = InformerClusterRegistry.fromKubeConfigs(
-      [{ name: 'it', kubeConfig: kc }],
+      [{ name: 'it', kubeConfig: await pluginKubeConfig() }],
       mockServices.logger.mock(),
     );
     const t0 = Date.now();
@@ -364,6 +506,12 @@ describeWithCluster('rollouts backend against a real cluster', () => {
     // eslint-disable-next-line no-console
     console.info(`rollouts integration timings: ${JSON.stringify(timings)}`);
     await core?.deleteNamespace({ name: ns }).catch(() => undefined);
+    await rbac
+      ?.deleteClusterRoleBinding({ name: clusterRoleName })
+      .catch(() => undefined);
+    await rbac
+      ?.deleteClusterRole({ name: clusterRoleName })
+      .catch(() => undefined);
   }, 60_000);
 
   const asOwner = () => mockCredentials.user.header(OWNER);
@@ -388,6 +536,7 @@ describeWithCluster('rollouts backend against a real cluster', () => {
   });
 
   it('switch moves the EndpointSlices to the target pods', async () => {
+    const mark = audit?.mark();
     const res = await request(server)
       .post(`${base}/traffic/switch`)
       .set('Authorization', asOwner())
@@ -408,6 +557,14 @@ describeWithCluster('rollouts backend against a real cluster', () => {
     const svc = await service();
     expect(svc.spec.selector[SLOT]).toBe('green');
     expect(svc.metadata!.annotations![PREVIOUS_SLOT_ANNOTATION]).toBe('blue');
+    if (audit) {
+      // Counted at the API server: the switch is exactly one selector patch
+      // (this also shows the count sees the plugin's writes when there are any).
+      // eslint-disable-next-line jest/no-conditional-expect -- only clusters with an audit log can count
+      expect(await pluginWritesSince(mark!)).toEqual([
+        `patch services ${ns}/demo-api 200`,
+      ]);
+    }
   }, 90_000);
 
   it('a concurrent selector change makes the switch fail with 409 and nothing is written', async () => {
@@ -468,6 +625,88 @@ describeWithCluster('rollouts backend against a real cluster', () => {
     expect(await trafficSlots()).toEqual(['blue']);
   }, 120_000);
 
+  it('a denied user gets 403 and the API server sees zero write requests', async () => {
+    await cacheCaughtUp();
+    const before = await service();
+    const mark = audit?.mark();
+    const asStranger = mockCredentials.user.header(STRANGER);
+    const attempts: [string, object][] = [
+      ['/traffic/switch', { ...switchBody, targetSlot: 'green' }],
+      ['/traffic/rollback', switchBody],
+      [
+        '/deployments/restart',
+        { cluster: 'it', namespace: ns, deployment: 'demo-api-blue' },
+      ],
+      [
+        '/deployments/undo',
+        { cluster: 'it', namespace: ns, deployment: 'demo-api-blue' },
+      ],
+    ];
+    for (const [path, body] of attempts) {
+      const res = await request(server)
+        .post(`${base}${path}`)
+        .set('Authorization', asStranger)
+        .send(body);
+      expect({ path, status: res.status }).toEqual({ path, status: 403 });
+      expect(res.body.error.name).toBe('NotAllowedError');
+    }
+    if (audit) {
+      // Give a late audit event time to land before counting none.
+      // eslint-disable-next-line jest/no-conditional-expect -- only clusters with an audit log can count
+      expect(await pluginWritesSince(mark!, 1000)).toEqual([]);
+    }
+    const after = await service();
+    expect(after.metadata!.resourceVersion).toBe(
+      before.metadata!.resourceVersion,
+    );
+  }, 60_000);
+
+  it('restart rolls out new pods and undo returns to the template before it, mid-rollout too', async () => {
+    const target = {
+      cluster: 'it',
+      namespace: ns,
+      deployment: 'demo-api-blue',
+    };
+    const before = await apps.readNamespacedDeployment({
+      name: 'demo-api-blue',
+      namespace: ns,
+    });
+    const restarted = await request(server)
+      .post(`${base}/deployments/restart`)
+      .set('Authorization', asOwner())
+      .send(target);
+    expect(restarted.status).toBe(200);
+    // Undo right away, while the controller is still rewriting the status of
+    // the restart's rollout: the undo must not mistake that for a conflict.
+    await eventually(
+      () => {
+        const cached = cachedInNamespace('replicasets').filter(rs =>
+          rs.metadata?.name?.startsWith('demo-api-blue-'),
+        );
+        expect(cached.length).toBeGreaterThanOrEqual(2);
+      },
+      30_000,
+      'the restart ReplicaSet in the cache',
+    );
+    const undone = await request(server)
+      .post(`${base}/deployments/undo`)
+      .set('Authorization', asOwner())
+      .send(target);
+    expect(undone.status).toBe(200);
+    expect(undone.body).toMatchObject({
+      deployment: 'demo-api-blue',
+      skipped: false,
+    });
+    await waitForRollout('demo-api-blue');
+    const after = await apps.readNamespacedDeployment({
+      name: 'demo-api-blue',
+      namespace: ns,
+    });
+    // Back to the template before the restart, as `kubectl rollout undo` does
+    expect(after.spec!.template).toEqual(before.spec!.template);
+    expect(await trafficSlots()).toEqual(['blue']);
+  }, 180_000);
+
   it('switching to a slot that is not rolled out is refused and writes nothing', async () => {
     // Green gets a new image but is paused mid-rollout
     await apps.patchNamespacedDeployment(
@@ -491,14 +730,9 @@ describeWithCluster('rollouts backend against a real cluster', () => {
     );
     await eventually(
       () => {
-        const green = registry
-          .get('it')!
-          .list('deployments')
-          .find(
-            d =>
-              d.metadata?.namespace === ns &&
-              d.metadata.name === 'demo-api-green',
-          );
+        const green = cachedInNamespace('deployments').find(
+          d => d.metadata?.name === 'demo-api-green',
+        );
         expect(green?.spec?.paused).toBe(true);
       },
       30_000,

@@ -16,7 +16,7 @@ function setup(options: { ttlMs?: number } = {}) {
     clusters: new FakeRegistry([local, other]),
     signals,
     logger: mockServices.logger.mock(),
-    debounceMs: 20,
+    minIntervalMs: 20,
     ttlMs: options.ttlMs,
   });
   notifier.start();
@@ -26,10 +26,17 @@ function setup(options: { ttlMs?: number } = {}) {
 const pod = (namespace: string, labels: Record<string, string> = {}) => ({
   metadata: { name: `p-${Math.random()}`, namespace, labels },
 });
-const wait = (ms: number) => new Promise(r => setTimeout(r, ms));
+// Fake timers (Date.now included): the coalescing window is exact, whatever
+// the load on the machine running the tests.
+const wait = async (ms: number) => {
+  jest.advanceTimersByTime(ms);
+};
+
+beforeEach(() => jest.useFakeTimers());
+afterEach(() => jest.useRealTimers());
 
 describe('ChangeNotifier', () => {
-  it('sends one signal per burst of changes in the entity’s namespaces', async () => {
+  it('signals the first change at once and coalesces the rest of a burst', async () => {
     const { local, signals, notifier } = setup();
     notifier.track(
       'component:default/fastapi-demo',
@@ -37,9 +44,7 @@ describe('ChangeNotifier', () => {
       new Map([['local', new Set(['fastapi-demo'])]]),
     );
     local.put('pods', pod('fastapi-demo'));
-    local.put('pods', pod('fastapi-demo'));
-    local.put('endpointslices', pod('fastapi-demo'));
-    await wait(60);
+    // No timer in between: a pod turning Ready reaches open pages without delay
     expect(signals.publish).toHaveBeenCalledTimes(1);
     expect(signals.publish).toHaveBeenCalledWith({
       recipients: { type: 'broadcast' },
@@ -47,8 +52,17 @@ describe('ChangeNotifier', () => {
       message: { type: 'changed', cluster: 'local' },
     });
     local.put('pods', pod('fastapi-demo'));
-    await wait(60);
+    local.put('endpointslices', pod('fastapi-demo'));
+    expect(signals.publish).toHaveBeenCalledTimes(1);
+    // The two later changes arrive as one signal when the window ends
+    await wait(19);
+    expect(signals.publish).toHaveBeenCalledTimes(1);
+    await wait(1);
     expect(signals.publish).toHaveBeenCalledTimes(2);
+    await wait(60);
+    // Quiet for longer than the window: the next change goes out at once again
+    local.put('pods', pod('fastapi-demo'));
+    expect(signals.publish).toHaveBeenCalledTimes(3);
     notifier.stop();
   });
 

@@ -12,8 +12,10 @@ interface Watched {
   /** Namespaces the entity has objects in, per cluster. */
   namespaces: Map<string, Set<string>>;
   lastViewed: number;
+  /** When the last signal for this entity was sent. */
+  lastSentAt: number;
+  /** The trailing signal of a burst, when one is due. */
   pending?: NodeJS.Timeout;
-  pendingCluster?: string;
 }
 
 /** @public */
@@ -23,26 +25,31 @@ export interface ChangeNotifierOptions {
   logger: LoggerService;
   /** Stop notifying for an entity nobody looked at for this long. Default 15 min. */
   ttlMs?: number;
-  /** Coalesce changes into one signal per entity per this window. Default 1000. */
-  debounceMs?: number;
+  /**
+   * At most one signal per entity per this window. The first change of a burst
+   * is signalled at once (a pod turning Ready shows without delay); later
+   * changes inside the window are coalesced into one signal at its end.
+   * Default 500.
+   */
+  minIntervalMs?: number;
 }
 
 /**
  * Pushes "something changed" signals to open entity pages. Entities are
  * watched once their status is read; a change to an object in one of their
- * namespaces (or carrying their labels) sends one debounced signal on
- * `rollouts:<entityRef>`. The signal carries no data: the page fetches the
+ * namespaces (or carrying their labels) sends a signal on
+ * `rollouts:<entityRef>` at once, then at most one per `minIntervalMs`. The signal carries no data: the page fetches the
  * status again, through the permission checks.
  */
 export class ChangeNotifier {
   private readonly watched = new Map<string, Watched>();
   private readonly unsubscribers: (() => void)[] = [];
   private readonly ttlMs: number;
-  private readonly debounceMs: number;
+  private readonly minIntervalMs: number;
 
   constructor(private readonly options: ChangeNotifierOptions) {
     this.ttlMs = options.ttlMs ?? 15 * 60 * 1000;
-    this.debounceMs = options.debounceMs ?? 1000;
+    this.minIntervalMs = options.minIntervalMs ?? 500;
   }
 
   start() {
@@ -75,6 +82,7 @@ export class ChangeNotifier {
         selection,
         namespaces,
         lastViewed: Date.now(),
+        lastSentAt: 0,
       });
     }
   }
@@ -102,26 +110,30 @@ export class ChangeNotifier {
       if (!relevant || w.pending) {
         continue;
       }
-      w.pendingCluster = change.cluster;
+      const wait = w.lastSentAt + this.minIntervalMs - now;
+      if (wait <= 0) {
+        this.send(entityRef, w, change.cluster);
+        continue;
+      }
       w.pending = setTimeout(() => {
         w.pending = undefined;
-        const message: RolloutsSignal = {
-          type: 'changed',
-          cluster: w.pendingCluster ?? change.cluster,
-        };
-        this.options.signals
-          .publish<RolloutsSignal>({
-            recipients: { type: 'broadcast' },
-            channel: rolloutsSignalChannel(entityRef),
-            message,
-          })
-          .catch(e =>
-            this.options.logger.warn(
-              `rollouts: failed to publish signal: ${e}`,
-            ),
-          );
-      }, this.debounceMs);
+        this.send(entityRef, w, change.cluster);
+      }, wait);
       w.pending.unref?.();
     }
+  }
+
+  private send(entityRef: string, w: Watched, cluster: string) {
+    w.lastSentAt = Date.now();
+    const message: RolloutsSignal = { type: 'changed', cluster };
+    this.options.signals
+      .publish<RolloutsSignal>({
+        recipients: { type: 'broadcast' },
+        channel: rolloutsSignalChannel(entityRef),
+        message,
+      })
+      .catch(e =>
+        this.options.logger.warn(`rollouts: failed to publish signal: ${e}`),
+      );
   }
 }

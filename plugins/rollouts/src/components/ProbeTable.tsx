@@ -1,6 +1,6 @@
-import { CellText, Flex, Table, Text } from '@backstage/ui';
+import { CellText, Flex } from '@backstage/ui';
 import { DeploymentView, ProbeInfo } from '@internal/plugin-rollouts-common';
-import { FindingsList } from './common';
+import { FindingsList, FullTable, SectionTitle } from './common';
 
 function worstCase(p: ProbeInfo): string {
   switch (p.kind) {
@@ -27,11 +27,9 @@ export function ProbeTable({ deployment }: { deployment: DeploymentView }) {
   );
   return (
     <Flex direction="column" gap="2">
-      <Text as="h4" variant="title-x-small" weight="bold">
-        Probes of {deployment.name}
-      </Text>
-      <Table
-        columnConfig={[
+      <SectionTitle>Probes of {deployment.name}</SectionTitle>
+      <FullTable
+        columns={[
           {
             id: 'container',
             label: 'Container',
@@ -63,13 +61,12 @@ export function ProbeTable({ deployment }: { deployment: DeploymentView }) {
             cell: r => <CellText title={worstCase(r)} />,
           },
         ]}
-        data={probeRows}
-        pagination={{ type: 'none' }}
-        emptyState={<Text>No probes configured.</Text>}
+        rows={probeRows}
+        empty="No probes configured."
       />
       <FindingsList findings={deployment.findings} />
-      <Table
-        columnConfig={[
+      <FullTable
+        columns={[
           {
             id: 'pod',
             label: 'Pod',
@@ -109,9 +106,8 @@ export function ProbeTable({ deployment }: { deployment: DeploymentView }) {
             ),
           },
         ]}
-        data={podRows}
-        pagination={{ type: 'none' }}
-        emptyState={<Text>No pods.</Text>}
+        rows={podRows}
+        empty="No pods."
       />
     </Flex>
   );

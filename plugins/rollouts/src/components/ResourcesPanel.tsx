@@ -1,6 +1,6 @@
-import { Cell, CellText, Flex, Table, Text } from '@backstage/ui';
+import { Cell, CellText, Flex, Text } from '@backstage/ui';
 import { ClusterRollouts } from '@internal/plugin-rollouts-common';
-import { UsageBar } from './common';
+import { FullTable, SectionTitle, UsageBar } from './common';
 
 /** Requests/limits, quotas, LimitRange defaults, HPAs and Warning events of one cluster. */
 export function ResourcesPanel({ cluster }: { cluster: ClusterRollouts }) {
@@ -35,11 +35,9 @@ export function ResourcesPanel({ cluster }: { cluster: ClusterRollouts }) {
       .join(', ') || '—';
   return (
     <Flex direction="column" gap="3">
-      <Text as="h4" variant="title-x-small" weight="bold">
-        Requests and limits
-      </Text>
-      <Table
-        columnConfig={[
+      <SectionTitle>Requests and limits</SectionTitle>
+      <FullTable
+        columns={[
           {
             id: 'container',
             label: 'Container',
@@ -81,15 +79,12 @@ export function ResourcesPanel({ cluster }: { cluster: ClusterRollouts }) {
             ),
           },
         ]}
-        data={containers}
-        pagination={{ type: 'none' }}
+        rows={containers}
       />
 
-      <Text as="h4" variant="title-x-small" weight="bold">
-        Quota
-      </Text>
-      <Table
-        columnConfig={[
+      <SectionTitle>Quota</SectionTitle>
+      <FullTable
+        columns={[
           {
             id: 'resource',
             label: 'Resource',
@@ -116,16 +111,13 @@ export function ResourcesPanel({ cluster }: { cluster: ClusterRollouts }) {
             ),
           },
         ]}
-        data={usages}
-        pagination={{ type: 'none' }}
-        emptyState={<Text>No ResourceQuota in these namespaces.</Text>}
+        rows={usages}
+        empty="No ResourceQuota in these namespaces."
       />
 
-      <Text as="h4" variant="title-x-small" weight="bold">
-        LimitRange defaults
-      </Text>
-      <Table
-        columnConfig={[
+      <SectionTitle>LimitRange defaults</SectionTitle>
+      <FullTable
+        columns={[
           {
             id: 'resource',
             label: 'Resource',
@@ -148,16 +140,13 @@ export function ResourcesPanel({ cluster }: { cluster: ClusterRollouts }) {
             cell: e => <CellText title={`${e.min ?? '—'} / ${e.max ?? '—'}`} />,
           },
         ]}
-        data={limits}
-        pagination={{ type: 'none' }}
-        emptyState={<Text>No LimitRange in these namespaces.</Text>}
+        rows={limits}
+        empty="No LimitRange in these namespaces."
       />
 
-      <Text as="h4" variant="title-x-small" weight="bold">
-        Autoscaling
-      </Text>
-      <Table
-        columnConfig={[
+      <SectionTitle>Autoscaling</SectionTitle>
+      <FullTable
+        columns={[
           {
             id: 'name',
             label: 'HPA',
@@ -200,16 +189,13 @@ export function ResourcesPanel({ cluster }: { cluster: ClusterRollouts }) {
             ),
           },
         ]}
-        data={metrics}
-        pagination={{ type: 'none' }}
-        emptyState={<Text>No HorizontalPodAutoscaler.</Text>}
+        rows={metrics}
+        empty="No HorizontalPodAutoscaler."
       />
 
-      <Text as="h4" variant="title-x-small" weight="bold">
-        Warning events
-      </Text>
-      <Table
-        columnConfig={[
+      <SectionTitle>Warning events</SectionTitle>
+      <FullTable
+        columns={[
           {
             id: 'object',
             label: 'Object',
@@ -227,9 +213,8 @@ export function ResourcesPanel({ cluster }: { cluster: ClusterRollouts }) {
             cell: e => <CellText title={e.message ?? ''} />,
           },
         ]}
-        data={events}
-        pagination={{ type: 'none' }}
-        emptyState={<Text>No Warning events.</Text>}
+        rows={events}
+        empty="No Warning events."
       />
     </Flex>
   );

@@ -1,11 +1,14 @@
 import {
   Badge,
   Button,
+  ColumnConfig,
   Dialog,
   DialogBody,
   DialogFooter,
   DialogHeader,
   Flex,
+  Table,
+  TableItem,
   Text,
 } from '@backstage/ui';
 import { Finding, RolloutPhase } from '@internal/plugin-rollouts-common';
@@ -142,4 +145,29 @@ export function errorMessage(error: unknown): string {
     message?: string;
   };
   return e?.body?.error?.message ?? e?.message ?? String(error);
+}
+
+/** A heading above one of the tab's tables. */
+export function SectionTitle({ children }: { children: ReactNode }) {
+  return (
+    <Text as="h4" variant="title-x-small" weight="bold">
+      {children}
+    </Text>
+  );
+}
+
+/** A table that shows all its rows (they are few) and says so when there are none. */
+export function FullTable<T extends TableItem>(props: {
+  columns: readonly ColumnConfig<T>[];
+  rows: T[];
+  empty?: string;
+}) {
+  return (
+    <Table
+      columnConfig={props.columns}
+      data={props.rows}
+      pagination={{ type: 'none' }}
+      emptyState={props.empty ? <Text>{props.empty}</Text> : undefined}
+    />
+  );
 }

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Benchmarks of the rollouts plugin against Backstage's Kubernetes plugin, on the local
+# control plane (real API server with an audit log) and the running portal backend:
+#   - Kubernetes API requests per minute for one entity with 1 and 20 open pages
+#   - time from a pod turning Ready to an open page showing it
+#   - p95 latency of the status endpoint under 50 concurrent requests
+#   - cache memory per 1,000 pods
+# Starts (or reuses) the cluster, applies deploy/demo, starts the backend with
+# app-config.cluster.yaml, runs tests/rollouts-bench and stops what it started.
+# Results: stdout and artifacts/bench/rollouts.md.
+#
+# Usage: scripts/bench-rollouts.sh [jest args, e.g. -t "cache memory"]
+# Env:   BENCH_WINDOW_SECONDS (60)  BENCH_TRIALS (10)  BENCH_LOAD_REQUESTS (2000)
+#        BENCH_MEMORY_PODS (1000)
+set -euo pipefail
+source "$(dirname "$0")/lib/toolchain.sh"
+source "$(dirname "$0")/lib/backend.sh"
+ensure_toolchain
+
+KUBE_STATE="${KUBE_TESTBIN_STATE:-/tmp/golden-path-portal-kube}"
+DATA_DIR="$(mktemp -d /tmp/golden-path-bench.XXXXXX)"
+CLUSTER_STARTED=
+cleanup() {
+  stop_backend
+  [ -n "$CLUSTER_STARTED" ] && bash "$REPO_ROOT/scripts/kube/cluster.sh" stop
+  rm -rf "$DATA_DIR"
+}
+trap cleanup EXIT
+
+if [ -n "${KUBECONFIG:-}" ]; then
+  [ -n "${KUBE_AUDIT_LOG:-}" ] || die "KUBECONFIG is set but KUBE_AUDIT_LOG is not: the benchmark counts requests in the API server's audit log. Unset KUBECONFIG to use the local control plane, or point KUBE_AUDIT_LOG at your API server's JSON audit log."
+else
+  if ! bash "$REPO_ROOT/scripts/kube/cluster.sh" status >/dev/null 2>&1; then
+    CLUSTER_STARTED=1
+    bash "$REPO_ROOT/scripts/kube/build-binaries.sh" >/dev/null
+    bash "$REPO_ROOT/scripts/kube/cluster.sh" start
+  fi
+  eval "$(bash "$REPO_ROOT/scripts/kube/cluster.sh" env)"
+fi
+export KUBECONFIG KUBE_AUDIT_LOG
+
+bash "$REPO_ROOT/scripts/kube/demo.sh" up >/dev/null
+# shellcheck disable=SC1091
+source "$KUBE_STATE/portal.env"
+
+export PORTAL_SQLITE_DIR="$DATA_DIR/db" PORTAL_TECHDOCS_DIR="$DATA_DIR/techdocs"
+mkdir -p "$PORTAL_SQLITE_DIR" "$PORTAL_TECHDOCS_DIR" "$REPO_ROOT/artifacts/bench"
+start_backend "$REPO_ROOT/artifacts/bench/backend.log" \
+  --config "$REPO_ROOT/app-config.yaml" --config "$REPO_ROOT/app-config.cluster.yaml"
+
+export BENCH_BACKEND_URL=http://127.0.0.1:7007
+# The identity deploy/demo gives the portal; both plugins use it.
+export BENCH_PORTAL_USER=system:serviceaccount:golden-path-portal:backstage-portal
+export BENCH_REPORT="${BENCH_REPORT:-$REPO_ROOT/artifacts/bench/rollouts.md}"
+{
+  echo "# Rollouts plugin benchmarks"
+  echo
+  echo "$(date -u +%Y-%m-%dT%H:%MZ), commit $(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)," \
+    "$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)," \
+    "Kubernetes $(bash -c "source '$REPO_ROOT/scripts/kube/lib.sh'; kube_version")" \
+    "with a fake kubelet (KWOK). Reproduce: scripts/bench-rollouts.sh"
+} >"$BENCH_REPORT"
+
+log "benchmarks (report: $BENCH_REPORT)"
+# CI=true: one run, not Jest's watch mode.
+CI=true yarn --cwd "$REPO_ROOT/tests/rollouts-bench" bench "$@"

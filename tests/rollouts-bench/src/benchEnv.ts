@@ -1,0 +1,62 @@
+import { ApiServerAuditLog } from '@internal/plugin-rollouts-backend/testUtils';
+import { KubeConfig } from '@kubernetes/client-node';
+
+/** What the benchmarks run against; scripts/bench-rollouts.sh sets all of it up. */
+export interface BenchEnv {
+  /** The running portal backend, e.g. http://127.0.0.1:7007 */
+  backendUrl: string;
+  /** Admin access to the cluster, for the benchmark's own actions. */
+  kubeConfig: KubeConfig;
+  audit: ApiServerAuditLog;
+  /** The identity the portal uses for the cluster, as the audit log names it. */
+  portalUser: string;
+  /** The entity whose page the viewers open. */
+  entity: { kind: string; namespace: string; name: string };
+  /** Its Kubernetes namespace. */
+  kubeNamespace: string;
+  /** Length of each request-counting window. */
+  windowSeconds: number;
+  /** Pod-Ready latency trials. */
+  trials: number;
+  /** Requests per side of the load test, and pods of the memory test. */
+  loadRequests: number;
+  memoryPods: number;
+}
+
+const HOW =
+  'Run the benchmarks with scripts/bench-rollouts.sh (it starts the cluster, the demo workload and the portal).';
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) {
+    throw new Error(`${name} is not set. ${HOW}`);
+  }
+  return value;
+}
+
+function positiveInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new Error(`${name} must be a positive whole number, got '${raw}'`);
+  }
+  return value;
+}
+
+export function benchEnv(): BenchEnv {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(required('KUBECONFIG'));
+  return {
+    backendUrl: required('BENCH_BACKEND_URL').replace(/\/+$/, ''),
+    kubeConfig,
+    audit: new ApiServerAuditLog(required('KUBE_AUDIT_LOG')),
+    portalUser: required('BENCH_PORTAL_USER'),
+    entity: { kind: 'component', namespace: 'default', name: 'fastapi-demo' },
+    kubeNamespace: 'fastapi-demo',
+    windowSeconds: positiveInt('BENCH_WINDOW_SECONDS', 60),
+    trials: positiveInt('BENCH_TRIALS', 10),
+    loadRequests: positiveInt('BENCH_LOAD_REQUESTS', 2000),
+    memoryPods: positiveInt('BENCH_MEMORY_PODS', 1000),
+  };
+}

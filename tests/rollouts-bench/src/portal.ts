@@ -1,0 +1,129 @@
+import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
+import type { EntityRolloutsResponse } from '@internal/plugin-rollouts-common';
+import { rolloutsSignalChannel } from '@internal/plugin-rollouts-common';
+
+/**
+ * The calls the portal's entity page makes, from Node: sign in as guest, load
+ * the rollouts status, subscribe to its signals, and the Kubernetes tab's
+ * `POST /api/kubernetes/services/<name>`.
+ */
+export class PortalClient {
+  private constructor(
+    readonly baseUrl: string,
+    private readonly token: string,
+    readonly entity: Entity,
+  ) {}
+
+  static async signIn(
+    baseUrl: string,
+    ref: { kind: string; namespace: string; name: string },
+  ): Promise<PortalClient> {
+    const res = await fetch(
+      `${baseUrl}/api/auth/guest/refresh?env=development`,
+      { headers: { 'x-requested-with': 'XMLHttpRequest' } },
+    );
+    if (!res.ok) {
+      throw new Error(
+        `guest sign-in at ${baseUrl} failed with HTTP ${
+          res.status
+        }: ${await res.text()}`,
+      );
+    }
+    const token = (await res.json()).backstageIdentity?.token;
+    if (!token) throw new Error('guest sign-in returned no Backstage token');
+    const entityRes = await fetch(
+      `${baseUrl}/api/catalog/entities/by-name/${ref.kind}/${ref.namespace}/${ref.name}`,
+      { headers: { authorization: `Bearer ${token}` } },
+    );
+    if (!entityRes.ok) {
+      throw new Error(
+        `entity ${ref.kind}:${ref.namespace}/${ref.name} not in the catalog (HTTP ${entityRes.status})`,
+      );
+    }
+    return new PortalClient(baseUrl, token, await entityRes.json());
+  }
+
+  get entityRef(): string {
+    return stringifyEntityRef(this.entity);
+  }
+
+  /** What the rollouts tab loads. */
+  async rolloutsStatus(): Promise<EntityRolloutsResponse> {
+    const { namespace = 'default', name } = this.entity.metadata;
+    const res = await fetch(
+      `${
+        this.baseUrl
+      }/api/rollouts/entity/${this.entity.kind.toLowerCase()}/${namespace}/${name}/status`,
+      { headers: { authorization: `Bearer ${this.token}` } },
+    );
+    if (!res.ok) {
+      throw new Error(
+        `rollouts status: HTTP ${res.status} ${await res.text()}`,
+      );
+    }
+    return res.json();
+  }
+
+  /** What Backstage's Kubernetes tab polls every 10 s. */
+  async kubernetesObjects(): Promise<KubernetesObjectsResponse> {
+    const res = await fetch(
+      `${this.baseUrl}/api/kubernetes/services/${this.entity.metadata.name}`,
+      {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${this.token}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ entity: this.entity, auth: {} }),
+      },
+    );
+    if (!res.ok) {
+      throw new Error(
+        `kubernetes services: HTTP ${res.status} ${await res.text()}`,
+      );
+    }
+    return res.json();
+  }
+
+  /**
+   * Subscribes to the entity's rollouts signals over the signals WebSocket, as
+   * the frontend's SignalClient does (the token travels as the subprotocol).
+   */
+  async subscribeRollouts(onSignal: () => void): Promise<() => void> {
+    const url = new URL(`${this.baseUrl}/api/signals`);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    const ws = new WebSocket(url.toString(), this.token);
+    const channel = rolloutsSignalChannel(this.entityRef);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        ws.close();
+        reject(new Error(`${url} did not open within 10 s`));
+      }, 10_000);
+      ws.onopen = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      ws.onerror = () => {
+        clearTimeout(timer);
+        reject(new Error(`cannot open ${url}`));
+      };
+    });
+    ws.onmessage = event => {
+      try {
+        if (JSON.parse(String(event.data)).channel === channel) onSignal();
+      } catch {
+        // not a signal
+      }
+    };
+    ws.send(JSON.stringify({ action: 'subscribe', channel }));
+    return () => ws.close(1000);
+  }
+}
+
+/** The part of the Kubernetes backend's answer the benchmark reads. */
+export interface KubernetesObjectsResponse {
+  items: {
+    errors: unknown[];
+    resources: { type: string; resources: any[] }[];
+  }[];
+}
