@@ -39,7 +39,10 @@ else
 fi
 export KUBECONFIG KUBE_AUDIT_LOG
 
-bash "$REPO_ROOT/scripts/kube/demo.sh" up >/dev/null
+mkdir -p "$REPO_ROOT/artifacts/bench"
+log "applying deploy/demo (log: artifacts/bench/demo.log)"
+bash "$REPO_ROOT/scripts/kube/demo.sh" up >"$REPO_ROOT/artifacts/bench/demo.log" 2>&1 \
+  || { tail -n 40 "$REPO_ROOT/artifacts/bench/demo.log"; die "deploy/demo did not roll out (log above)"; }
 # shellcheck disable=SC1091
 source "$KUBE_STATE/portal.env"
 

@@ -57,3 +57,14 @@ def validate(template: dict[str, Any], values: dict[str, Any]) -> list[str]:
                 errors += _check(name, schema, values[name])
     errors += [f"{name}: not a parameter of this template" for name in values if name not in known]
     return errors
+
+
+def with_form_defaults(template: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """The values the Create page submits: each field's default unless the user set it."""
+    defaults = {
+        name: schema["default"]
+        for page in template["spec"]["parameters"]
+        for name, schema in page.get("properties", {}).items()
+        if "default" in schema
+    }
+    return {**defaults, **values}

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from schema_check import validate
+from schema_check import validate, with_form_defaults
 
 SKELETONS = Path(__file__).resolve().parents[1]
 TEMPLATES = SKELETONS.parent / "templates"
@@ -196,8 +196,20 @@ def test_examples_pass_and_invalid_examples_fail_the_form_schema(name: str) -> N
     invalid = sorted((TEMPLATES / name / "invalid-examples").glob("*.yaml"))
     assert any(p.name == "typical.yaml" for p in examples)
     assert invalid
+    # Examples hold what a user types; the Create page adds the defaults.
     for path in examples:
-        errors = validate(template, yaml.safe_load(path.read_text()))
+        errors = validate(template, with_form_defaults(template, yaml.safe_load(path.read_text())))
         assert errors == [], f"{path.name}: {errors}"
     for path in invalid:
-        assert validate(template, yaml.safe_load(path.read_text())) != [], f"{path.name} was accepted"
+        values = with_form_defaults(template, yaml.safe_load(path.read_text()))
+        assert validate(template, values) != [], f"{path.name} was accepted"
+
+
+@pytest.mark.parametrize("name", ["fastapi-static-web", "fastapi-postgres"])
+def test_defaulted_fields_are_required_from_api_callers(name: str) -> None:
+    template = load_template(name)
+    typical = yaml.safe_load((TEMPLATES / name / "examples" / "typical.yaml").read_text())
+    defaulted = set(with_form_defaults(template, {})) - set(typical)
+    assert defaulted
+    errors = validate(template, typical)
+    assert sorted(errors) == sorted(f"{field}: required" for field in defaulted)
