@@ -387,7 +387,9 @@ EOF
 }
 
 stop_all() {
-  local i c p
+  local i c p deadline
+  # One at a time, in reverse start order: the API server drains its requests while
+  # etcd still answers (stopped together, it waits on etcd until it is killed).
   for (( i=${#COMPONENTS[@]}-1; i>=0; i-- )); do
     c="${COMPONENTS[i]}"
     p="$(pid_of "${c}" 2>/dev/null || true)"
@@ -396,14 +398,10 @@ stop_all() {
       # Each component leads its own process group (setsid): signal the group.
       kill -TERM -- "-${p}" 2>/dev/null || kill -TERM "${p}" 2>/dev/null || true
     fi
-  done
-  local deadline=$(( $(date +%s) + 15 ))
-  for c in "${COMPONENTS[@]}"; do
-    p="$(pid_of "${c}" 2>/dev/null || true)"
-    [[ -n "${p}" ]] || continue
-    while kill -0 "${p}" 2>/dev/null && (( $(date +%s) < deadline )); do sleep 0.2; done
+    deadline=$(( $(date +%s) + 15 ))
+    while kill -0 "${p}" 2>/dev/null && (( $(date +%s) < deadline )); do sleep 0.1; done
     if kill -0 "${p}" 2>/dev/null; then
-      log "${c} (pid ${p}) ignored SIGTERM; sending SIGKILL"
+      log "${c} (pid ${p}) ignored SIGTERM for 15 s; sending SIGKILL"
       kill -KILL -- "-${p}" 2>/dev/null || kill -KILL "${p}" 2>/dev/null || true
     fi
     rm -f "${PIDS}/${c}.pid"
