@@ -17,7 +17,6 @@ source "$(dirname "$0")/lib/toolchain.sh"
 source "$(dirname "$0")/lib/backend.sh"
 ensure_toolchain
 
-KUBE_STATE="${KUBE_TESTBIN_STATE:-/tmp/golden-path-portal-kube}"
 DATA_DIR="$(mktemp -d /tmp/golden-path-bench.XXXXXX)"
 CLUSTER_STARTED=
 cleanup() {
@@ -27,27 +26,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if [ -n "${KUBECONFIG:-}" ]; then
-  [ -n "${KUBE_AUDIT_LOG:-}" ] || die "KUBECONFIG is set but KUBE_AUDIT_LOG is not: the benchmark counts requests in the API server's audit log. Unset KUBECONFIG to use the local control plane, or point KUBE_AUDIT_LOG at your API server's JSON audit log."
-else
-  if ! bash "$REPO_ROOT/scripts/kube/cluster.sh" status >/dev/null 2>&1; then
-    CLUSTER_STARTED=1
-    bash "$REPO_ROOT/scripts/kube/build-binaries.sh" >/dev/null
-    bash "$REPO_ROOT/scripts/kube/cluster.sh" start
-  fi
-  eval "$(bash "$REPO_ROOT/scripts/kube/cluster.sh" env)"
+if [ -n "${KUBECONFIG:-}" ] && [ -z "${KUBE_AUDIT_LOG:-}" ]; then
+  die "KUBECONFIG is set but KUBE_AUDIT_LOG is not: the benchmark counts requests in the API server's audit log. Unset KUBECONFIG to use the local control plane, or point KUBE_AUDIT_LOG at your API server's JSON audit log."
 fi
-export KUBECONFIG KUBE_AUDIT_LOG
-
 mkdir -p "$REPO_ROOT/artifacts/bench"
 log "applying deploy/demo (log: artifacts/bench/demo.log)"
-bash "$REPO_ROOT/scripts/kube/demo.sh" up >"$REPO_ROOT/artifacts/bench/demo.log" 2>&1 \
+demo_cluster_up >"$REPO_ROOT/artifacts/bench/demo.log" 2>&1 \
   || { tail -n 40 "$REPO_ROOT/artifacts/bench/demo.log"; die "deploy/demo did not roll out (log above)"; }
-# shellcheck disable=SC1091
-source "$KUBE_STATE/portal.env"
+# The local control plane's kubeconfig and audit log.
+[ -n "${KUBECONFIG:-}" ] || eval "$(bash "$REPO_ROOT/scripts/kube/cluster.sh" env)"
+export KUBECONFIG KUBE_AUDIT_LOG
 
-export PORTAL_SQLITE_DIR="$DATA_DIR/db" PORTAL_TECHDOCS_DIR="$DATA_DIR/techdocs"
-mkdir -p "$PORTAL_SQLITE_DIR" "$PORTAL_TECHDOCS_DIR" "$REPO_ROOT/artifacts/bench"
+use_scratch_data "$DATA_DIR"
 start_backend "$REPO_ROOT/artifacts/bench/backend.log" \
   --config "$REPO_ROOT/app-config.yaml" --config "$REPO_ROOT/app-config.cluster.yaml"
 

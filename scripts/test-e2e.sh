@@ -20,8 +20,7 @@ else
   yarn workspace app build >"$ARTIFACTS/app-build.log" 2>&1 || { tail -n 40 "$ARTIFACTS/app-build.log"; die "app build failed"; }
 fi
 
-export PORTAL_SQLITE_DIR="$DATA_DIR/db" PORTAL_TECHDOCS_DIR="$DATA_DIR/techdocs"
-mkdir -p "$PORTAL_SQLITE_DIR" "$PORTAL_TECHDOCS_DIR"
+use_scratch_data "$DATA_DIR"
 cat >"$DATA_DIR/app-config.e2e.yaml" <<YAML
 app:
   baseUrl: http://localhost:7007
@@ -47,11 +46,6 @@ stop_backend
 # pointed at it: the Kubernetes tab and the rollouts plugin, including a live switch.
 log "e2e with the demo cluster"
 trap 'stop_backend; [ -n "${CLUSTER_STARTED:-}" ] && bash "$REPO_ROOT/scripts/kube/cluster.sh" stop; rm -rf "$DATA_DIR"' EXIT
-if [ -z "${KUBECONFIG:-}" ] && ! bash "$REPO_ROOT/scripts/kube/cluster.sh" status >/dev/null 2>&1; then
-  CLUSTER_STARTED=1
-fi
-bash "$REPO_ROOT/scripts/kube/demo.sh" up
-# shellcheck disable=SC1091
-source "${KUBE_TESTBIN_STATE:-/tmp/golden-path-portal-kube}/portal.env"
+demo_cluster_up
 start_backend "$ARTIFACTS/e2e-backend-cluster.log" "${configs[@]}" --config "$REPO_ROOT/app-config.cluster.yaml"
 yarn playwright test "${no_tests_ok[@]}" --grep @cluster "$@"

@@ -26,3 +26,22 @@ stop_backend() {
   kill -KILL -- "-$BACKEND_PID" 2>/dev/null || true
   BACKEND_PID=
 }
+
+# Throw-away SQLite and TechDocs directories for a test backend, under DIR.
+#   use_scratch_data DIR
+use_scratch_data() {
+  export PORTAL_SQLITE_DIR="$1/db" PORTAL_TECHDOCS_DIR="$1/techdocs"
+  mkdir -p "$PORTAL_SQLITE_DIR" "$PORTAL_TECHDOCS_DIR"
+}
+
+# The demo workload (deploy/demo) on the cluster in KUBECONFIG, or on the local control
+# plane, which demo.sh starts when it is not running (then CLUSTER_STARTED=1: the caller
+# stops it). Exports the portal's K8S_CLUSTER_* settings for app-config.cluster.yaml.
+demo_cluster_up() {
+  if [ -z "${KUBECONFIG:-}" ] && ! bash "$REPO_ROOT/scripts/kube/cluster.sh" status >/dev/null 2>&1; then
+    CLUSTER_STARTED=1
+  fi
+  bash "$REPO_ROOT/scripts/kube/demo.sh" up || return 1
+  # shellcheck disable=SC1091
+  source "${KUBE_TESTBIN_STATE:-/tmp/golden-path-portal-kube}/portal.env"
+}

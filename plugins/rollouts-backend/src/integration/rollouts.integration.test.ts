@@ -515,6 +515,12 @@ describeWithCluster('rollouts backend against a real cluster', () => {
   }, 60_000);
 
   const asOwner = () => mockCredentials.user.header(OWNER);
+  /** A write to the plugin's API as the given user (an Authorization header). */
+  const post = (path: string, authorization: string, body: object) =>
+    request(server)
+      .post(`${base}${path}`)
+      .set('Authorization', authorization)
+      .send(body);
   const switchBody = { cluster: 'it', namespace: ns, service: 'demo-api' };
 
   it('shows the entity from the cache', async () => {
@@ -537,14 +543,11 @@ describeWithCluster('rollouts backend against a real cluster', () => {
 
   it('switch moves the EndpointSlices to the target pods', async () => {
     const mark = audit?.mark();
-    const res = await request(server)
-      .post(`${base}/traffic/switch`)
-      .set('Authorization', asOwner())
-      .send({
-        ...switchBody,
-        targetSlot: 'green',
-        expectedCurrentSlot: 'blue',
-      });
+    const res = await post('/traffic/switch', asOwner(), {
+      ...switchBody,
+      targetSlot: 'green',
+      expectedCurrentSlot: 'blue',
+    });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
       from: 'blue',
@@ -586,14 +589,11 @@ describeWithCluster('rollouts backend against a real cluster', () => {
     );
     const before = await service();
     // The user still sees green live and asks for blue
-    const res = await request(server)
-      .post(`${base}/traffic/switch`)
-      .set('Authorization', asOwner())
-      .send({
-        ...switchBody,
-        targetSlot: 'blue',
-        expectedCurrentSlot: 'green',
-      });
+    const res = await post('/traffic/switch', asOwner(), {
+      ...switchBody,
+      targetSlot: 'blue',
+      expectedCurrentSlot: 'green',
+    });
     expect(res.status).toBe(409);
     expect(res.body.error.name).toBe('ConflictError');
     const after = await service();
@@ -605,16 +605,13 @@ describeWithCluster('rollouts backend against a real cluster', () => {
 
   it('rollback returns to the slot recorded by the last switch', async () => {
     await cacheCaughtUp();
-    const switched = await request(server)
-      .post(`${base}/traffic/switch`)
-      .set('Authorization', asOwner())
-      .send({ ...switchBody, targetSlot: 'green' });
+    const switched = await post('/traffic/switch', asOwner(), {
+      ...switchBody,
+      targetSlot: 'green',
+    });
     expect(switched.status).toBe(200);
     await cacheCaughtUp();
-    const res = await request(server)
-      .post(`${base}/traffic/rollback`)
-      .set('Authorization', asOwner())
-      .send(switchBody);
+    const res = await post('/traffic/rollback', asOwner(), switchBody);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
       from: 'green',
@@ -643,10 +640,7 @@ describeWithCluster('rollouts backend against a real cluster', () => {
       ],
     ];
     for (const [path, body] of attempts) {
-      const res = await request(server)
-        .post(`${base}${path}`)
-        .set('Authorization', asStranger)
-        .send(body);
+      const res = await post(path, asStranger, body);
       expect({ path, status: res.status }).toEqual({ path, status: 403 });
       expect(res.body.error.name).toBe('NotAllowedError');
     }
@@ -671,10 +665,7 @@ describeWithCluster('rollouts backend against a real cluster', () => {
       name: 'demo-api-blue',
       namespace: ns,
     });
-    const restarted = await request(server)
-      .post(`${base}/deployments/restart`)
-      .set('Authorization', asOwner())
-      .send(target);
+    const restarted = await post('/deployments/restart', asOwner(), target);
     expect(restarted.status).toBe(200);
     // Undo right away, while the controller is still rewriting the status of
     // the restart's rollout: the undo must not mistake that for a conflict.
@@ -688,10 +679,7 @@ describeWithCluster('rollouts backend against a real cluster', () => {
       30_000,
       'the restart ReplicaSet in the cache',
     );
-    const undone = await request(server)
-      .post(`${base}/deployments/undo`)
-      .set('Authorization', asOwner())
-      .send(target);
+    const undone = await post('/deployments/undo', asOwner(), target);
     expect(undone.status).toBe(200);
     expect(undone.body).toMatchObject({
       deployment: 'demo-api-blue',
@@ -740,10 +728,10 @@ describeWithCluster('rollouts backend against a real cluster', () => {
     );
     await cacheCaughtUp();
     const before = await service();
-    const res = await request(server)
-      .post(`${base}/traffic/switch`)
-      .set('Authorization', asOwner())
-      .send({ ...switchBody, targetSlot: 'green' });
+    const res = await post('/traffic/switch', asOwner(), {
+      ...switchBody,
+      targetSlot: 'green',
+    });
     expect(res.status).toBe(409);
     expect(res.body.error.message).toMatch(
       /Slot 'green' .* is not ready for traffic: the Deployment is paused/,

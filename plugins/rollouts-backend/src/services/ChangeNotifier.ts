@@ -4,6 +4,7 @@ import {
   RolloutsSignal,
 } from '@internal/plugin-rollouts-common';
 import { SignalsService } from '@backstage/plugin-signals-node';
+import { DEFAULT_SIGNAL_INTERVAL_MS } from '../settings';
 import { ClusterChange, RolloutsClusterRegistry } from './clusters/types';
 import { EntitySelection, selects } from './entitySelection';
 
@@ -29,7 +30,7 @@ export interface ChangeNotifierOptions {
    * At most one signal per entity per this window. The first change of a burst
    * is signalled at once (a pod turning Ready shows without delay); later
    * changes inside the window are coalesced into one signal at its end.
-   * Default 500.
+   * Default: `rollouts.signalIntervalMs`'s default.
    */
   minIntervalMs?: number;
 }
@@ -38,8 +39,9 @@ export interface ChangeNotifierOptions {
  * Pushes "something changed" signals to open entity pages. Entities are
  * watched once their status is read; a change to an object in one of their
  * namespaces (or carrying their labels) sends a signal on
- * `rollouts:<entityRef>` at once, then at most one per `minIntervalMs`. The signal carries no data: the page fetches the
- * status again, through the permission checks.
+ * `rollouts:<entityRef>` at once, then at most one per `minIntervalMs`. The
+ * signal carries no data: the page fetches the status again, through the
+ * permission checks.
  */
 export class ChangeNotifier {
   private readonly watched = new Map<string, Watched>();
@@ -49,7 +51,7 @@ export class ChangeNotifier {
 
   constructor(private readonly options: ChangeNotifierOptions) {
     this.ttlMs = options.ttlMs ?? 15 * 60 * 1000;
-    this.minIntervalMs = options.minIntervalMs ?? 500;
+    this.minIntervalMs = options.minIntervalMs ?? DEFAULT_SIGNAL_INTERVAL_MS;
   }
 
   start() {

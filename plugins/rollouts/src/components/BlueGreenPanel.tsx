@@ -12,7 +12,6 @@ import {
   CardHeader,
   CellText,
   Flex,
-  Table,
   Text,
 } from '@backstage/ui';
 import {
@@ -22,7 +21,7 @@ import {
 } from '@internal/plugin-rollouts-common';
 import { useState } from 'react';
 import { rolloutsApiRef } from '../api';
-import { ConfirmDialog, errorMessage } from './common';
+import { ConfirmDialog, errorMessage, FullTable } from './common';
 
 type Pending =
   | { kind: 'switch'; target: string }
@@ -105,8 +104,8 @@ export function BlueGreenPanel(props: {
           {service.problems.map(p => (
             <Alert key={p} status="warning" title={p} />
           ))}
-          <Table
-            columnConfig={[
+          <FullTable
+            columns={[
               {
                 id: 'slot',
                 label: 'Slot',
@@ -156,8 +155,7 @@ export function BlueGreenPanel(props: {
                 ),
               },
             ]}
-            data={rows}
-            pagination={{ type: 'none' }}
+            rows={rows}
           />
           {!permissionLoading && !allowed && (
             <Text color="secondary">

@@ -4,15 +4,7 @@ import {
 } from '@backstage/catalog-model';
 import { useApi } from '@backstage/frontend-plugin-api';
 import { usePermission } from '@backstage/plugin-permission-react';
-import {
-  Alert,
-  Button,
-  Cell,
-  CellText,
-  Flex,
-  Table,
-  Text,
-} from '@backstage/ui';
+import { Alert, Button, Cell, CellText, Flex, Text } from '@backstage/ui';
 import {
   DeploymentView,
   rolloutsDeploymentRestartPermission,
@@ -20,7 +12,7 @@ import {
 } from '@internal/plugin-rollouts-common';
 import { useState } from 'react';
 import { rolloutsApiRef } from '../api';
-import { ConfirmDialog, errorMessage, PhaseBadge } from './common';
+import { ConfirmDialog, errorMessage, FullTable, PhaseBadge } from './common';
 
 type Action = { kind: 'restart' | 'undo'; deployment: DeploymentView };
 
@@ -94,8 +86,8 @@ export function RolloutTable(props: {
   const previous = action?.deployment.history[1];
   return (
     <Flex direction="column" gap="2">
-      <Table
-        columnConfig={[
+      <FullTable
+        columns={[
           {
             id: 'name',
             label: 'Deployment',
@@ -179,9 +171,8 @@ export function RolloutTable(props: {
             ),
           },
         ]}
-        data={rows}
-        pagination={{ type: 'none' }}
-        emptyState={<Text>No Deployments carry this entity's labels.</Text>}
+        rows={rows}
+        empty="No Deployments carry this entity's labels."
       />
       {message && <Alert status={message.status} title={message.text} />}
       <ConfirmDialog
