@@ -21,10 +21,10 @@ bench:
 	@scripts/bench-templates.sh
 
 cluster:
-	@scripts/kube/cluster.sh start
+	@platform/cluster.sh start
 
 cluster-stop:
-	@scripts/kube/cluster.sh stop
+	@platform/cluster.sh stop
 
 demo:
-	@scripts/kube/demo.sh
+	@platform/demo.sh

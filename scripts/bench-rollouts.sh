@@ -21,7 +21,7 @@ DATA_DIR="$(mktemp -d /tmp/golden-path-bench.XXXXXX)"
 CLUSTER_STARTED=
 cleanup() {
   stop_backend
-  [ -n "$CLUSTER_STARTED" ] && bash "$REPO_ROOT/scripts/kube/cluster.sh" stop
+  [ -n "$CLUSTER_STARTED" ] && bash "$REPO_ROOT/platform/cluster.sh" stop
   rm -rf "$DATA_DIR"
 }
 trap cleanup EXIT
@@ -34,7 +34,7 @@ log "applying deploy/demo (log: artifacts/bench/demo.log)"
 demo_cluster_up >"$REPO_ROOT/artifacts/bench/demo.log" 2>&1 \
   || { tail -n 40 "$REPO_ROOT/artifacts/bench/demo.log"; die "deploy/demo did not roll out (log above)"; }
 # The local control plane's kubeconfig and audit log.
-[ -n "${KUBECONFIG:-}" ] || eval "$(bash "$REPO_ROOT/scripts/kube/cluster.sh" env)"
+[ -n "${KUBECONFIG:-}" ] || eval "$(bash "$REPO_ROOT/platform/cluster.sh" env)"
 export KUBECONFIG KUBE_AUDIT_LOG
 
 use_scratch_data "$DATA_DIR"
@@ -50,7 +50,7 @@ export BENCH_REPORT="${BENCH_REPORT:-$REPO_ROOT/artifacts/bench/rollouts.md}"
   echo
   echo "$(date -u +%Y-%m-%dT%H:%MZ), commit $(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)," \
     "$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)," \
-    "Kubernetes $(bash -c "source '$REPO_ROOT/scripts/kube/lib.sh'; kube_version")" \
+    "Kubernetes $(bash -c "source '$REPO_ROOT/platform/lib.sh'; kube_version")" \
     "with a fake kubelet (KWOK). Reproduce: scripts/bench-rollouts.sh"
 } >"$BENCH_REPORT"
 

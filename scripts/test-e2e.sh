@@ -45,7 +45,7 @@ stop_backend
 # Phase 2: the local control plane with the demo workload (make demo), the portal
 # pointed at it: the Kubernetes tab and the rollouts plugin, including a live switch.
 log "e2e with the demo cluster"
-trap 'stop_backend; [ -n "${CLUSTER_STARTED:-}" ] && bash "$REPO_ROOT/scripts/kube/cluster.sh" stop; rm -rf "$DATA_DIR"' EXIT
+trap 'stop_backend; [ -n "${CLUSTER_STARTED:-}" ] && bash "$REPO_ROOT/platform/cluster.sh" stop; rm -rf "$DATA_DIR"' EXIT
 demo_cluster_up
 start_backend "$ARTIFACTS/e2e-backend-cluster.log" "${configs[@]}" --config "$REPO_ROOT/app-config.cluster.yaml"
 yarn playwright test "${no_tests_ok[@]}" --grep @cluster "$@"

@@ -19,7 +19,7 @@ stage_manifest-checks() { "$REPO_ROOT/tools/manifest-checks/run-tests.sh"; }
 stage_techdocs() { "$REPO_ROOT/tools/techdocs/run-tests.sh"; }
 stage_templates() { "$REPO_ROOT/scripts/test-templates.sh"; }
 stage_backend-postgres() { "$REPO_ROOT/scripts/test-backend-postgres.sh"; }
-stage_kube-integration() { "$REPO_ROOT/scripts/kube/test-integration.sh"; }
+stage_kube-integration() { "$REPO_ROOT/scripts/test-kube-integration.sh"; }
 stage_e2e() { "$REPO_ROOT/scripts/test-e2e.sh"; }
 # A short run of the rollouts benchmarks: proves they still work on a clean clone and
 # prints their numbers; `make bench` runs them at full length.

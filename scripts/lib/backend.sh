@@ -38,10 +38,10 @@ use_scratch_data() {
 # plane, which demo.sh starts when it is not running (then CLUSTER_STARTED=1: the caller
 # stops it). Exports the portal's K8S_CLUSTER_* settings for app-config.cluster.yaml.
 demo_cluster_up() {
-  if [ -z "${KUBECONFIG:-}" ] && ! bash "$REPO_ROOT/scripts/kube/cluster.sh" status >/dev/null 2>&1; then
+  if [ -z "${KUBECONFIG:-}" ] && ! bash "$REPO_ROOT/platform/cluster.sh" status >/dev/null 2>&1; then
     CLUSTER_STARTED=1
   fi
-  bash "$REPO_ROOT/scripts/kube/demo.sh" up || return 1
+  bash "$REPO_ROOT/platform/demo.sh" up || return 1
   # shellcheck disable=SC1091
-  source "${KUBE_TESTBIN_STATE:-/tmp/golden-path-portal-kube}/portal.env"
+  source "${PLATFORM_STATE:-/tmp/golden-path-platform}/portal.env"
 }

@@ -3,10 +3,10 @@
  *
  * These tests need a running API server, so they are deliberately NOT a Backstage
  * package (no "backstage.role"): `backstage-cli repo test` skips them. Run them with
- * scripts/kube/test-integration.sh (or `yarn workspace @internal/kube-integration-tests
+ * scripts/test-kube-integration.sh (or `yarn workspace @internal/kube-integration-tests
  * test:integration`).
  *
- * globalSetup starts the local control plane (scripts/kube/cluster.sh) unless
+ * globalSetup starts the local control plane (platform/cluster.sh) unless
  * KUBECONFIG is set; globalTeardown stops it if globalSetup started it.
  *
  * @kubernetes/client-node 1.x is ESM-only; the SWC transform turns it (and its ESM

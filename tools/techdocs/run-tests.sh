@@ -100,12 +100,12 @@ stage snippets python "${script_dir}/snippets.py" --export "${export_dir}"
 
 # ---------------------------------------------------------------- optional: a real API server
 # TECHDOCS_DRY_RUN_KUBECONFIG=<kubeconfig of a running cluster> (e.g. the one of
-# scripts/kube/cluster.sh): server-side dry run of every exported object, and every
+# platform/cluster.sh): server-side dry run of every exported object, and every
 # workload against Pod Security "restricted". Creates the examples' namespaces and a
 # namespace techdocs-psa-check (labelled restricted); changes nothing else.
 dry_run() {
   # tools/techdocs/dry-run.sh does the work; it is also run on its own by the cluster
-  # stage of `make test` (scripts/kube/test-integration.sh).
+  # stage of `make test` (scripts/test-kube-integration.sh).
   TECHDOCS_SNIPPETS_EXPORT="${export_dir}" "${script_dir}/dry-run.sh" "${TECHDOCS_DRY_RUN_KUBECONFIG}"
 }
 if [[ -n "${TECHDOCS_DRY_RUN_KUBECONFIG:-}" ]]; then

@@ -1,7 +1,7 @@
 /*
  * A standalone backend for trying the rollouts API against a cluster:
  *
- *   eval "$(scripts/kube/cluster.sh env)"   # or any cluster
+ *   eval "$(platform/cluster.sh env)"   # or any cluster
  *   K8S_CLUSTER_URL=... K8S_CLUSTER_TOKEN=... K8S_CLUSTER_CA_DATA=... \
  *     yarn workspace @internal/plugin-rollouts-backend start
  *   curl localhost:7007/api/rollouts/entity/component/default/fastapi-demo/status

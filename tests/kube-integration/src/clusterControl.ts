@@ -9,7 +9,7 @@ import * as path from 'node:path';
 export const repoRoot = path.resolve(__dirname, '..', '..', '..');
 const clusterScript = path.join(repoRoot, 'scripts', 'kube', 'cluster.sh');
 const stateDir =
-  process.env.KUBE_TESTBIN_STATE ?? '/tmp/golden-path-portal-kube';
+  process.env.PLATFORM_STATE ?? '/tmp/golden-path-platform';
 const marker = path.join(stateDir, '.started-by-jest');
 
 function isRunning(): boolean {

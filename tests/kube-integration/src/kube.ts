@@ -21,7 +21,7 @@ export function loadKubeConfig(): KubeConfig {
   const kc = new KubeConfig();
   if (!process.env.KUBECONFIG) {
     throw new Error(
-      'KUBECONFIG is not set: run the tests through scripts/kube/test-integration.sh ' +
+      'KUBECONFIG is not set: run the tests through scripts/test-kube-integration.sh ' +
         '(it starts a local control plane) or export KUBECONFIG for an existing cluster',
     );
   }

@@ -1,9 +1,9 @@
 /*
  * Integration tests against a real API server (with kube-controller-manager for
- * the Deployment and EndpointSlice controllers, e.g. scripts/kube/cluster.sh).
+ * the Deployment and EndpointSlice controllers, e.g. platform/cluster.sh).
  * They run only when KUBECONFIG is set:
  *
- *   eval "$(scripts/kube/cluster.sh env)"
+ *   eval "$(platform/cluster.sh env)"
  *   yarn workspace @internal/plugin-rollouts-backend test src/integration
  */
 import { createServiceFactory } from '@backstage/backend-plugin-api';
@@ -45,7 +45,7 @@ const SLOT = 'app.kubernetes.io/slot';
 const OWNER = 'user:default/owner';
 const STRANGER = 'user:default/stranger';
 
-/** The API server's audit log (scripts/kube/cluster.sh writes one). */
+/** The API server's audit log (platform/cluster.sh writes one). */
 const audit = ApiServerAuditLog.fromEnv();
 
 if (KUBECONFIG && !audit) {
@@ -53,7 +53,7 @@ if (KUBECONFIG && !audit) {
   console.warn(
     'rollouts integration: KUBE_AUDIT_LOG is not set, so writes cannot be counted at the API server; ' +
       'the 403 test only checks that the Service is unchanged. The local control plane sets it: ' +
-      'eval "$(scripts/kube/cluster.sh env)".',
+      'eval "$(platform/cluster.sh env)".',
   );
 }
 
@@ -61,7 +61,7 @@ if (!KUBECONFIG) {
   // eslint-disable-next-line no-console
   console.warn(
     'rollouts integration tests SKIPPED: KUBECONFIG is not set. Start a cluster with ' +
-      '`scripts/kube/cluster.sh start` and run `eval "$(scripts/kube/cluster.sh env)"` first.',
+      '`platform/cluster.sh start` and run `eval "$(platform/cluster.sh env)"` first.',
   );
 }
 

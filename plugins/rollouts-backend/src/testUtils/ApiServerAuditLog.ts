@@ -89,7 +89,7 @@ export function countBy(
 /**
  * Reads what the API server logged between two points in time: `mark()` the
  * current end of the log, act, then `requestsSince(mark)`. The local control
- * plane (scripts/kube/cluster.sh) writes the log in blocking mode; a request's
+ * plane (platform/cluster.sh) writes the log in blocking mode; a request's
  * final stage can still land a moment after its response, so callers that
  * expect nothing wait `settleMs` first.
  */
@@ -97,7 +97,7 @@ export class ApiServerAuditLog {
   constructor(readonly path: string) {
     if (!fs.existsSync(path)) {
       throw new Error(
-        `API server audit log ${path} does not exist; start the API server with --audit-log-path (scripts/kube/cluster.sh does) and set KUBE_AUDIT_LOG to it`,
+        `API server audit log ${path} does not exist; start the API server with --audit-log-path (platform/cluster.sh does) and set KUBE_AUDIT_LOG to it`,
       );
     }
   }

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Print the replace block tools/kube-testbin/go.mod needs for a Kubernetes release.
+# Print the replace block platform/kubernetes/go.mod needs for a Kubernetes release.
 #
 # k8s.io/kubernetes requires its staging modules (k8s.io/api, client-go, ...) at
 # v0.0.0 and replaces them with ./staging/src/...; a module that depends on it must
 # map each of them to the published tag v0.<minor>.<patch> itself.
 #
-# Usage: scripts/kube/gen-replaces.sh v1.37.2 > /tmp/replaces.txt
-#   then paste the block into tools/kube-testbin/go.mod, bump the k8s.io/kubernetes
-#   requirement and run (cd tools/kube-testbin && GOTOOLCHAIN=local go mod tidy).
+# Usage: platform/kubernetes/gen-replaces.sh v1.37.2 > /tmp/replaces.txt
+#   then paste the block into platform/kubernetes/go.mod, bump the k8s.io/kubernetes
+#   requirement and run (cd platform/kubernetes && GOTOOLCHAIN=local go mod tidy).
 set -euo pipefail
 version="${1:?usage: $0 v1.MINOR.PATCH}"
 [[ "${version}" =~ ^v1\.([0-9]+)\.([0-9]+)$ ]] || { echo "expected a version like v1.37.2, got ${version}" >&2; exit 2; }

@@ -9,8 +9,8 @@
 #
 # Prints a closing line "kube-integration: N passed, N failed".
 set -euo pipefail
-# shellcheck source=scripts/kube/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=platform/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../platform/lib.sh"
 
 cd "${REPO_ROOT}"
 
@@ -32,9 +32,9 @@ cleanup() {
   if [[ "${started_here}" == 1 ]]; then
     if [[ "${jest_rc}" != 0 ]]; then
       log "tests failed: control-plane log tails follow"
-      bash "${KUBE_SCRIPTS_DIR}/cluster.sh" logs || true
+      bash "${PLATFORM_DIR}/cluster.sh" logs || true
     fi
-    bash "${KUBE_SCRIPTS_DIR}/cluster.sh" stop || true
+    bash "${PLATFORM_DIR}/cluster.sh" stop || true
   fi
   rm -rf "${results_dir}"
   exit "${rc}"
@@ -45,18 +45,18 @@ trap 'exit 130' INT TERM
 if [[ -n "${KUBECONFIG:-}" ]]; then
   log "KUBECONFIG is set (${KUBECONFIG}): testing that cluster, nothing is built or started"
 else
-  if bash "${KUBE_SCRIPTS_DIR}/cluster.sh" status >/dev/null 2>&1; then
+  if bash "${PLATFORM_DIR}/cluster.sh" status >/dev/null 2>&1; then
     log "reusing the local control plane that is already running (it stays running)"
   else
     t0=$(date +%s)
-    bash "${KUBE_SCRIPTS_DIR}/build-binaries.sh" >/dev/null
+    bash "${PLATFORM_DIR}/kubernetes/build.sh" >/dev/null
     log "binaries ready after $(( $(date +%s) - t0 )) s"
     started_here=1
-    bash "${KUBE_SCRIPTS_DIR}/cluster.sh" start
+    bash "${PLATFORM_DIR}/cluster.sh" start
   fi
-  export KUBECONFIG="${KUBE_TESTBIN_STATE}/kubeconfig"
+  export KUBECONFIG="${PLATFORM_STATE}/kubeconfig"
   # The local control plane's audit log: tests count requests at the API server.
-  export KUBE_AUDIT_LOG="${KUBE_TESTBIN_STATE}/logs/audit.log"
+  export KUBE_AUDIT_LOG="${PLATFORM_STATE}/logs/audit.log"
 fi
 
 # kubectl of the same version builds the generated repositories' kustomizations.
@@ -92,7 +92,7 @@ set -e
 
 if [[ "${started_here}" == 1 ]]; then
   log "control plane resources after the suite:"
-  bash "${KUBE_SCRIPTS_DIR}/cluster.sh" stats >&2 || true
+  bash "${PLATFORM_DIR}/cluster.sh" stats >&2 || true
 fi
 
 if [[ -s "${results_dir}/results.json" ]]; then

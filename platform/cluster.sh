@@ -3,25 +3,25 @@
 #   etcd + kube-apiserver (TLS, RBAC, admission) + kube-controller-manager
 #   + kube-scheduler + kwok (fake kubelet for 2 fake nodes).
 #
-# Usage: scripts/kube/cluster.sh start|stop|status|stats|env|logs [component]
+# Usage: platform/cluster.sh start|stop|status|stats|env|logs [component]
 #
 # Env:
-#   KUBE_TESTBIN_STATE   state dir (default /tmp/golden-path-portal-kube): kubeconfig, pki, logs
-#   KUBE_TESTBIN_CACHE   binary cache root (see build-binaries.sh)
-#   KUBE_TESTBIN_BIN_DIR use binaries from this dir instead of building
+#   PLATFORM_STATE   state dir (default /tmp/golden-path-platform): kubeconfig, pki, logs
+#   PLATFORM_CACHE   binary cache root (see kubernetes/build.sh)
+#   KUBE_BIN_DIR use binaries from this dir instead of building
 #   KUBE_APISERVER_PORT, KUBE_ETCD_PORT  fixed ports (default: pick free ones)
 #   KUBE_KEEP_STATE=1    `stop` keeps the state dir (logs) instead of deleting it
 #   KUBE_START_TIMEOUT   seconds to wait for each component (default 90)
 set -euo pipefail
-# shellcheck source=scripts/kube/lib.sh
+# shellcheck source=platform/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-STATE="${KUBE_TESTBIN_STATE}"
+STATE="${PLATFORM_STATE}"
 PKI="${STATE}/pki"
 LOGS="${STATE}/logs"
 PIDS="${STATE}/pids"
 KUBECONFIG_OUT="${STATE}/kubeconfig"
-# Who called the API server (scripts/kube/manifests/audit-policy.yaml), JSON lines.
+# Who called the API server (control-plane/audit-policy.yaml), JSON lines.
 AUDIT_LOG="${LOGS}/audit.log"
 TIMEOUT="${KUBE_START_TIMEOUT:-90}"
 SERVICE_CIDR="10.96.0.0/16"
@@ -100,7 +100,7 @@ gen_pki() {
   gen_cert kube-controller-manager "/CN=system:kube-controller-manager" clientAuth
   gen_cert kube-scheduler "/CN=system:kube-scheduler" clientAuth
   # kwok runs as its own user, bound to a ClusterRole with only what a kubelet-like
-  # status writer needs (scripts/kube/manifests/kwok-rbac.yaml).
+  # status writer needs (kwok/kwok-rbac.yaml).
   gen_cert kwok "/CN=kwok-controller" clientAuth
   gen_cert apiserver-kubelet-client "/O=kubeadm:cluster-admins/CN=kube-apiserver-kubelet-client" clientAuth
   CA_NAME=front-proxy-ca gen_cert front-proxy-client "/CN=front-proxy-client" clientAuth
@@ -205,10 +205,10 @@ start_all() {
     stop_all >/dev/null 2>&1 || true
   fi
 
-  BIN="$(bash "${KUBE_SCRIPTS_DIR}/build-binaries.sh")"
+  BIN="$(bash "${PLATFORM_DIR}/kubernetes/build.sh")"
   local b
   for b in "${KUBE_BINARIES[@]}"; do
-    [[ -x "${BIN}/${b}" ]] || die "missing ${BIN}/${b}; run scripts/kube/build-binaries.sh"
+    [[ -x "${BIN}/${b}" ]] || die "missing ${BIN}/${b}; run platform/kubernetes/build.sh"
   done
   command -v openssl >/dev/null || die "openssl is required to create the cluster's certificates (apt-get install -y openssl)"
   command -v curl >/dev/null || die "curl is required to probe the API server (apt-get install -y curl)"
@@ -281,7 +281,7 @@ EOF
     --allow-privileged=false \
     --profiling=false \
     --endpoint-reconciler-type=none \
-    --audit-policy-file="${KUBE_SCRIPTS_DIR}/manifests/audit-policy.yaml" \
+    --audit-policy-file="${PLATFORM_DIR}/control-plane/audit-policy.yaml" \
     --audit-log-path="${AUDIT_LOG}" --audit-log-format=json --audit-log-mode=blocking \
     --audit-log-maxsize=500 --audit-log-maxbackup=1 \
     --v=1
@@ -289,7 +289,7 @@ EOF
   local t_readyz; t_readyz=$(date +%s.%N)
 
   # Give kwok (the fake kubelet) its least-privileged role before it starts.
-  kubectl_admin apply -f "${KUBE_SCRIPTS_DIR}/manifests/kwok-rbac.yaml" > "${LOGS}/bootstrap.log" 2>&1 \
+  kubectl_admin apply -f "${PLATFORM_DIR}/kwok/kwok-rbac.yaml" > "${LOGS}/bootstrap.log" 2>&1 \
     || { cat "${LOGS}/bootstrap.log" >&2; fail_component kube-apiserver "could not apply kwok RBAC"; }
 
   launch kube-controller-manager "${BIN}/kube-controller-manager" \
@@ -382,7 +382,7 @@ print_env_hint() {
 [kube] kubeconfig (admin, system:masters): ${KUBECONFIG_OUT}
 [kube] use it:   export KUBECONFIG=${KUBECONFIG_OUT}
 [kube]           ${BIN:-<bin>}/kubectl get nodes
-[kube] stop it:  scripts/kube/cluster.sh stop
+[kube] stop it:  platform/cluster.sh stop
 EOF
 }
 
@@ -455,7 +455,7 @@ case "${1:-}" in
   status) status_all ;;
   stats) stats_all ;;
   env)
-    [[ -f "${KUBECONFIG_OUT}" ]] || die "no cluster state at ${STATE}; run: scripts/kube/cluster.sh start"
+    [[ -f "${KUBECONFIG_OUT}" ]] || die "no cluster state at ${STATE}; run: platform/cluster.sh start"
     printf 'export KUBECONFIG=%q\n' "${KUBECONFIG_OUT}"
     printf 'export KUBE_AUDIT_LOG=%q\n' "${AUDIT_LOG}"
     ;;

@@ -1,10 +1,10 @@
-module github.com/golden-path-portal/kube-testbin
+module github.com/golden-path-portal/platform/kubernetes
 
 go 1.26.0
 
 // Every k8s.io staging module that k8s.io/kubernetes requires as v0.0.0 (and replaces
 // with ./staging/src/...) is mapped to its published tag. Generated with
-// `scripts/kube/gen-replaces.sh v1.37.2` from the k8s.io/kubernetes go.mod.
+// `platform/kubernetes/gen-replaces.sh v1.37.2` from the k8s.io/kubernetes go.mod.
 replace (
 	k8s.io/api => k8s.io/api v0.37.2
 	k8s.io/apiextensions-apiserver => k8s.io/apiextensions-apiserver v0.37.2

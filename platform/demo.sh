@@ -3,32 +3,32 @@
 # least-privileged ServiceAccount for Backstage's Kubernetes plugin.
 #
 # Usage:
-#   scripts/kube/demo.sh [up]         start the local control plane (unless KUBECONFIG is
+#   platform/demo.sh [up]         start the local control plane (unless KUBECONFIG is
 #                                     set or it already runs), apply deploy/demo/, wait for
 #                                     the rollouts, print K8S_CLUSTER_* for the portal
-#   scripts/kube/demo.sh env          print the K8S_CLUSTER_* exports again
-#   scripts/kube/demo.sh switch blue|green
+#   platform/demo.sh env          print the K8S_CLUSTER_* exports again
+#   platform/demo.sh switch blue|green
 #                                     blue/green switch (and rollback): point Service
 #                                     demo-api at the other slot, wait for its EndpointSlices
-#   scripts/kube/demo.sh status       show the demo objects
-#   scripts/kube/demo.sh down         delete the demo objects (the cluster keeps running;
-#                                     stop it with scripts/kube/cluster.sh stop)
+#   platform/demo.sh status       show the demo objects
+#   platform/demo.sh down         delete the demo objects (the cluster keeps running;
+#                                     stop it with platform/cluster.sh stop)
 set -euo pipefail
-# shellcheck source=scripts/kube/lib.sh
+# shellcheck source=platform/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 DEMO_DIR="${REPO_ROOT}/deploy/demo"
 NS=fastapi-demo
 PORTAL_NS=golden-path-portal
 PORTAL_SECRET=backstage-portal-token
-PORTAL_ENV="${KUBE_TESTBIN_STATE}/portal.env"
+PORTAL_ENV="${PLATFORM_STATE}/portal.env"
 
 ensure_cluster() {
   if [[ -n "${KUBECONFIG:-}" ]]; then
     log "using the cluster from KUBECONFIG=${KUBECONFIG}"
   else
-    bash "${KUBE_SCRIPTS_DIR}/cluster.sh" start
-    export KUBECONFIG="${KUBE_TESTBIN_STATE}/kubeconfig"
+    bash "${PLATFORM_DIR}/cluster.sh" start
+    export KUBECONFIG="${PLATFORM_STATE}/kubeconfig"
   fi
 }
 
@@ -40,7 +40,7 @@ find_kubectl() {
   elif command -v kubectl >/dev/null 2>&1; then
     KUBECTL="$(command -v kubectl)"
   else
-    KUBECTL="$(bash "${KUBE_SCRIPTS_DIR}/build-binaries.sh")/kubectl"
+    KUBECTL="$(bash "${PLATFORM_DIR}/kubernetes/build.sh")/kubectl"
   fi
 }
 
@@ -86,7 +86,7 @@ up() {
 switch() {
   local slot="${1:-}"
   [[ "${slot}" == blue || "${slot}" == green ]] || die "usage: $0 switch blue|green"
-  [[ -n "${KUBECONFIG:-}" ]] || export KUBECONFIG="${KUBE_TESTBIN_STATE}/kubeconfig"
+  [[ -n "${KUBECONFIG:-}" ]] || export KUBECONFIG="${PLATFORM_STATE}/kubeconfig"
   find_kubectl
   k -n "${NS}" rollout status "deployment/demo-api-${slot}" --timeout=60s >&2 \
     || die "deployment demo-api-${slot} is not ready: refusing to switch traffic to it"
@@ -109,15 +109,15 @@ switch() {
 case "${1:-up}" in
   up) up ;;
   env)
-    [[ -n "${KUBECONFIG:-}" ]] || export KUBECONFIG="${KUBE_TESTBIN_STATE}/kubeconfig"
+    [[ -n "${KUBECONFIG:-}" ]] || export KUBECONFIG="${PLATFORM_STATE}/kubeconfig"
     find_kubectl; print_env ;;
   switch) switch "${2:-}" ;;
   status)
-    [[ -n "${KUBECONFIG:-}" ]] || export KUBECONFIG="${KUBE_TESTBIN_STATE}/kubeconfig"
+    [[ -n "${KUBECONFIG:-}" ]] || export KUBECONFIG="${PLATFORM_STATE}/kubeconfig"
     find_kubectl
     k -n "${NS}" get deploy,rs,pods,svc,endpointslices,resourcequota,limitrange,hpa -o wide ;;
   down)
-    [[ -n "${KUBECONFIG:-}" ]] || export KUBECONFIG="${KUBE_TESTBIN_STATE}/kubeconfig"
+    [[ -n "${KUBECONFIG:-}" ]] || export KUBECONFIG="${PLATFORM_STATE}/kubeconfig"
     find_kubectl
     k delete -f "${DEMO_DIR}" --ignore-not-found --wait=false ;;
   *) die "usage: $0 [up|env|switch blue|green|status|down]" ;;
