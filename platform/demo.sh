@@ -21,6 +21,7 @@ DEMO_DIR="${REPO_ROOT}/deploy/demo"
 NS=fastapi-demo
 PORTAL_NS=golden-path-portal
 PORTAL_SECRET=backstage-portal-token
+ROLLOUTS_SECRET=backstage-rollouts-token
 PORTAL_ENV="${PLATFORM_STATE}/portal.env"
 
 ensure_cluster() {
@@ -46,17 +47,25 @@ find_kubectl() {
 
 k() { "${KUBECTL}" "$@"; }
 
-print_env() {
-  local server token ca
-  server="$(k config view --minify -o jsonpath='{.clusters[0].cluster.server}')"
-  local _
+# The token of a ServiceAccount token Secret (filled by the token controller).
+secret_token() {
+  local secret="$1" token _
   for _ in $(seq 1 60); do
-    token="$(k -n "${PORTAL_NS}" get secret "${PORTAL_SECRET}" -o jsonpath='{.data.token}' 2>/dev/null || true)"
+    token="$(k -n "${PORTAL_NS}" get secret "${secret}" -o jsonpath='{.data.token}' 2>/dev/null || true)"
     [[ -n "${token}" ]] && break
-    sleep 0.5 # the token controller fills the Secret asynchronously
+    sleep 0.5
   done
-  [[ -n "${token}" ]] || die "Secret ${PORTAL_NS}/${PORTAL_SECRET} has no token: is kube-controller-manager running with --service-account-private-key-file?"
-  token="$(printf '%s' "${token}" | base64 -d)"
+  [[ -n "${token}" ]] || die "Secret ${PORTAL_NS}/${secret} has no token: is kube-controller-manager running with --service-account-private-key-file?"
+  printf '%s' "${token}" | base64 -d
+}
+
+print_env() {
+  local server token rollouts_token ca
+  server="$(k config view --minify -o jsonpath='{.clusters[0].cluster.server}')"
+  # Two identities: the Kubernetes plugin's is read-only; only the rollouts
+  # plugin's may patch (deploy/demo/50-portal-rbac.yaml).
+  token="$(secret_token "${PORTAL_SECRET}")"
+  rollouts_token="$(secret_token "${ROLLOUTS_SECRET}")"
   ca="$(k -n "${PORTAL_NS}" get secret "${PORTAL_SECRET}" -o jsonpath='{.data.ca\.crt}')"
   umask 077
   mkdir -p "$(dirname "${PORTAL_ENV}")"
@@ -65,9 +74,10 @@ export K8S_CLUSTER_NAME=local
 export K8S_CLUSTER_URL=${server}
 export K8S_CLUSTER_TOKEN=${token}
 export K8S_CLUSTER_CA_DATA=${ca}
+export ROLLOUTS_CLUSTER_TOKEN=${rollouts_token}
 EOF
   cat "${PORTAL_ENV}"
-  log "portal env written to ${PORTAL_ENV} (source it before 'yarn start')"
+  log "portal env written to ${PORTAL_ENV} (source it before 'make start')"
 }
 
 up() {

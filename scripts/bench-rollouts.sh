@@ -43,7 +43,9 @@ start_backend "$REPO_ROOT/artifacts/bench/backend.log" \
 
 export BENCH_BACKEND_URL=http://127.0.0.1:7007
 # The identity deploy/demo gives the portal; both plugins use it.
-export BENCH_PORTAL_USER=system:serviceaccount:golden-path-portal:backstage-portal
+# The portal's two identities (deploy/demo/50-portal-rbac.yaml): the Kubernetes plugin's
+# and the rollouts plugin's. Requests of both are counted.
+export BENCH_PORTAL_USERS=system:serviceaccount:golden-path-portal:backstage-portal,system:serviceaccount:golden-path-portal:backstage-rollouts
 export BENCH_REPORT="${BENCH_REPORT:-$REPO_ROOT/artifacts/bench/rollouts.md}"
 {
   echo "# Rollouts plugin benchmarks"

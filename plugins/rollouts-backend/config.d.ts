@@ -31,5 +31,29 @@ export interface Config {
      * Default: all namespaces.
      */
     namespaces?: string[];
+    /**
+     * While an entity page is open, a keepalive signal goes to it this often;
+     * a page that misses 2.5 of them says live updates stopped and polls.
+     * @default 15
+     */
+    keepaliveSeconds?: number;
+    /**
+     * The rollouts plugin's own identity per cluster (the cluster's `name` in
+     * `kubernetes.clusterLocatorMethods`). It reads the cache and makes every
+     * write, so the Kubernetes plugin's identity can stay read-only. A cluster
+     * without an entry is shown read-only (writes disabled), except clusters
+     * that sign users in (google, oidc, aks), where writes use the user's own
+     * Kubernetes token.
+     */
+    clusters?: Array<{
+      name: string;
+      /**
+       * A ServiceAccount token.
+       * @visibility secret
+       */
+      serviceAccountToken?: string;
+      /** A file holding the token (re-read as it rotates), e.g. a mounted Secret. */
+      serviceAccountTokenFile?: string;
+    }>;
   };
 }

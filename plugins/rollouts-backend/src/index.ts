@@ -8,10 +8,11 @@ export { rolloutsPolicyDecision } from './permissionPolicy';
 export { rolloutsClusterRegistryServiceRef } from './services/clusters/serviceRef';
 export { InformerClusterRegistry } from './services/clusters/ClusterRegistry';
 export type { ClusterTuning } from './services/clusters/ClusterRegistry';
+export type { ClusterWriteConfig } from './services/clusters/InformerCluster';
 export type {
   ClusterChange,
   ClusterHealth,
-  PatchType,
+  ClusterWriter,
   ResourceKind,
   ResourceTypes,
   RolloutsCluster,

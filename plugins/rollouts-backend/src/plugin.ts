@@ -5,16 +5,24 @@ import {
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { signalsServiceRef } from '@backstage/plugin-signals-node';
 import { rolloutsPermissions } from '@internal/plugin-rollouts-common';
-import { createRouter } from './router';
+import { createRouter, WRITE_ROUTE_PREFIXES } from './router';
 import { ChangeNotifier } from './services/ChangeNotifier';
 import { rolloutsClusterRegistryServiceRef } from './services/clusters/serviceRef';
-import { RolloutsService } from './services/RolloutsService';
+import { StatusService } from './services/status/StatusService';
+import { restartDeploymentCommand } from './services/writes/restartDeployment';
+import {
+  rollbackTrafficCommand,
+  switchTrafficCommand,
+} from './services/writes/switchTraffic';
+import { undoDeploymentCommand } from './services/writes/undoDeployment';
+import { WriteRunner } from './services/writes/WriteRunner';
 import { readRolloutsSettings, readSignalIntervalMs } from './settings';
 
 /**
  * The rollouts backend plugin: rollout status, probes, quotas and blue-green
  * state of catalog entities from cached informers, plus audited, permissioned
- * traffic switch, rollback, restart and undo.
+ * traffic switch, rollback, restart and undo, bound to objects the cluster
+ * says belong to the entity.
  *
  * @public
  */
@@ -49,27 +57,41 @@ export const rolloutsPlugin = createBackendPlugin({
         clusters,
       }) {
         permissionsRegistry.addPermissions(rolloutsPermissions);
-        const service = new RolloutsService(
-          clusters,
-          readRolloutsSettings(config),
-          logger,
-        );
+        const settings = readRolloutsSettings(config);
         const notifier = new ChangeNotifier({
           clusters,
           signals,
           logger,
           minIntervalMs: readSignalIntervalMs(config),
+          keepaliveIntervalMs: settings.keepaliveIntervalMs,
         });
         notifier.start();
         lifecycle.addShutdownHook(() => notifier.stop());
+        // Writes check credentials themselves, after the audit event is
+        // created, so that attempts without valid credentials are audited too.
+        for (const path of WRITE_ROUTE_PREFIXES) {
+          httpRouter.addAuthPolicy({ path, allow: 'unauthenticated' });
+        }
         httpRouter.use(
           await createRouter({
             httpAuth,
             permissions,
-            auditor,
             catalog,
-            logger,
-            service,
+            status: new StatusService(clusters, settings),
+            writes: new WriteRunner({
+              httpAuth,
+              auditor,
+              permissions,
+              catalog,
+              clusters,
+              logger,
+            }),
+            commands: [
+              switchTrafficCommand(settings),
+              rollbackTrafficCommand(settings),
+              restartDeploymentCommand,
+              undoDeploymentCommand,
+            ],
             notifier,
           }),
         );

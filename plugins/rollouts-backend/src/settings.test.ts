@@ -7,6 +7,7 @@ describe('readRolloutsSettings', () => {
       slotLabel: 'app.kubernetes.io/slot',
       switchTimeoutMs: 60000,
       longInitialDelaySeconds: 30,
+      keepaliveIntervalMs: 15000,
     });
   });
   it('reads rollouts.* and rejects a bad timeout', () => {
@@ -17,6 +18,7 @@ describe('readRolloutsSettings', () => {
             slotLabel: 'color',
             switchTimeoutSeconds: 5,
             longInitialDelaySeconds: 60,
+            keepaliveSeconds: 20,
           },
         }),
       ),
@@ -24,12 +26,27 @@ describe('readRolloutsSettings', () => {
       slotLabel: 'color',
       switchTimeoutMs: 5000,
       longInitialDelaySeconds: 60,
+      keepaliveIntervalMs: 20000,
     });
     expect(() =>
       readRolloutsSettings(
         new ConfigReader({ rollouts: { switchTimeoutSeconds: 0 } }),
       ),
     ).toThrow(/positive/);
+  });
+  it('rejects a keepalive that is not positive or longer than 5 minutes', () => {
+    for (const bad of [0, -3]) {
+      expect(() =>
+        readRolloutsSettings(
+          new ConfigReader({ rollouts: { keepaliveSeconds: bad } }),
+        ),
+      ).toThrow('rollouts.keepaliveSeconds must be a positive number');
+    }
+    expect(() =>
+      readRolloutsSettings(
+        new ConfigReader({ rollouts: { keepaliveSeconds: 301 } }),
+      ),
+    ).toThrow(/keepaliveSeconds must be at most 300/);
   });
 });
 

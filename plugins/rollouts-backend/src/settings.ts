@@ -1,25 +1,51 @@
 import { Config } from '@backstage/config';
 import { DEFAULT_SLOT_LABEL } from '@internal/plugin-rollouts-common';
-import { RolloutsSettings } from './services/RolloutsService';
 
-/** Reads `rollouts.*` from app config. */
-export function readRolloutsSettings(config: Config): RolloutsSettings {
-  const switchTimeoutSeconds =
-    config.getOptionalNumber('rollouts.switchTimeoutSeconds') ?? 60;
-  if (!(switchTimeoutSeconds > 0)) {
-    throw new Error('rollouts.switchTimeoutSeconds must be a positive number');
-  }
-  return {
-    slotLabel:
-      config.getOptionalString('rollouts.slotLabel') ?? DEFAULT_SLOT_LABEL,
-    switchTimeoutMs: switchTimeoutSeconds * 1000,
-    longInitialDelaySeconds:
-      config.getOptionalNumber('rollouts.longInitialDelaySeconds') ?? 30,
-  };
+/** Settings of the rollouts backend (from `rollouts.*` config). */
+export interface RolloutsSettings {
+  slotLabel: string;
+  switchTimeoutMs: number;
+  longInitialDelaySeconds: number;
+  /** While a page is open, a keepalive signal goes out this often. */
+  keepaliveIntervalMs: number;
 }
 
 /** Default of `rollouts.signalIntervalMs`. */
 export const DEFAULT_SIGNAL_INTERVAL_MS = 500;
+
+/** Default of `rollouts.keepaliveSeconds`. */
+export const DEFAULT_KEEPALIVE_SECONDS = 15;
+
+function positiveNumber(config: Config, key: string, fallback: number) {
+  const value = config.getOptionalNumber(key) ?? fallback;
+  if (!(value > 0)) {
+    throw new Error(`${key} must be a positive number, got ${value}`);
+  }
+  return value;
+}
+
+/** Reads `rollouts.*` from app config. */
+export function readRolloutsSettings(config: Config): RolloutsSettings {
+  const keepaliveSeconds = positiveNumber(
+    config,
+    'rollouts.keepaliveSeconds',
+    DEFAULT_KEEPALIVE_SECONDS,
+  );
+  if (keepaliveSeconds > 300) {
+    throw new Error(
+      `rollouts.keepaliveSeconds must be at most 300 (open pages fall back to polling after missing it), got ${keepaliveSeconds}`,
+    );
+  }
+  return {
+    slotLabel:
+      config.getOptionalString('rollouts.slotLabel') ?? DEFAULT_SLOT_LABEL,
+    switchTimeoutMs:
+      positiveNumber(config, 'rollouts.switchTimeoutSeconds', 60) * 1000,
+    longInitialDelaySeconds:
+      config.getOptionalNumber('rollouts.longInitialDelaySeconds') ?? 30,
+    keepaliveIntervalMs: keepaliveSeconds * 1000,
+  };
+}
 
 /**
  * Reads `rollouts.signalIntervalMs`: at most one change signal per entity per

@@ -24,11 +24,17 @@ export function rolloutsSignalChannel(entityRef: string): string {
   return `rollouts:${entityRef}`;
 }
 
-/** Message sent on {@link rolloutsSignalChannel}. @public */
-export type RolloutsSignal = {
-  type: 'changed';
-  cluster: string;
-};
+/**
+ * Message sent on {@link rolloutsSignalChannel}: `changed` when one of the
+ * entity's objects changed (the page reloads), `keepalive` at a fixed interval
+ * while the page is open, so the page can tell a live connection from a
+ * dropped one.
+ *
+ * @public
+ */
+export type RolloutsSignal =
+  | { type: 'changed'; cluster: string }
+  | { type: 'keepalive' };
 
 /** One Deployment of an entity as the page shows it. @public */
 export interface DeploymentView {
@@ -59,12 +65,70 @@ export interface WarningEvent {
 /** State of the cache of one cluster. @public */
 export type ClusterState = 'ok' | 'syncing' | 'error';
 
+/**
+ * How writes (switch, rollback, restart, undo) authenticate to one cluster.
+ *
+ * - `plugin`: the rollouts plugin's own identity (`rollouts.clusters[]`), never
+ *   the Kubernetes plugin's, which stays read-only.
+ * - `user`: the signed-in user's own Kubernetes credentials, sent by the page
+ *   as the Kubernetes plugin does (`Backstage-Kubernetes-Authorization-<provider>`
+ *   headers), so the API server records and authorizes the real user.
+ * - `disabled`: no write identity is configured; `reason` says what to set.
+ *
+ * @public
+ */
+export type ClusterWriteAccess =
+  | { mode: 'plugin' }
+  | { mode: 'user'; authProvider: string; oidcTokenProvider?: string }
+  | { mode: 'disabled'; reason: string };
+
+/**
+ * The header in which a page sends the user's own Kubernetes token for a
+ * cluster that signs users in, named as the Kubernetes plugin names it
+ * (`Backstage-Kubernetes-Authorization-<provider>[-<oidc provider>]`).
+ *
+ * @public
+ */
+export function kubernetesAuthHeader(access: {
+  authProvider: string;
+  oidcTokenProvider?: string;
+}): string {
+  return [
+    'Backstage-Kubernetes-Authorization',
+    access.authProvider,
+    ...(access.oidcTokenProvider ? [access.oidcTokenProvider] : []),
+  ].join('-');
+}
+
+/** A kind the plugin could not read in a cluster; the rest is still shown. @public */
+export interface UnavailableKind {
+  /** Plural resource name, e.g. `events`. */
+  kind: string;
+  /** `forbidden`: the plugin's identity may not list/watch it (RBAC). */
+  state: 'forbidden' | 'unavailable';
+}
+
+/** A configured cluster the plugin does not read, and why. @public */
+export interface SkippedCluster {
+  name: string;
+  reason: string;
+}
+
 /** @public */
 export interface ClusterRollouts {
   cluster: string;
   state: ClusterState;
-  /** Why the cluster cannot be read (when state is `error`). */
+  /** Why the cluster cannot be read (when state is `error`), without internals. */
   error?: string;
+  /**
+   * Set when the data is the last known state, kept from before the cluster
+   * became unreachable.
+   */
+  stale?: { since: string };
+  /** Optional kinds (events, quotas, LimitRanges, HPAs) that cannot be read. */
+  unavailable?: UnavailableKind[];
+  /** How writes to this cluster authenticate, or why they are disabled. */
+  writes: ClusterWriteAccess;
   deployments: DeploymentView[];
   blueGreen: BlueGreenService[];
   quotas: QuotaSummary[];
@@ -79,6 +143,10 @@ export interface EntityRolloutsResponse {
   slotLabel: string;
   generatedAt: string;
   clusters: ClusterRollouts[];
+  /** Configured clusters the plugin cannot read (for example other locator types). */
+  skippedClusters: SkippedCluster[];
+  /** While the page is open, a `keepalive` signal arrives at this interval. */
+  liveUpdates: { keepaliveIntervalMs: number };
 }
 
 /** Body of `POST .../traffic/switch`. @public */

@@ -16,4 +16,6 @@ export * from './resources';
 export * from './jsonPatch';
 export * from './blueGreen';
 export * from './rolloutUndo';
+export * from './rolloutRestart';
+export * from './ownership';
 export * from './api';

@@ -1,4 +1,5 @@
 import { KubeReplicaSet } from './kube';
+import { ENTITY_REF_ANNOTATION } from './ownership';
 import { ownedReplicaSets, planUndo } from './rolloutUndo';
 import { demoDeployment } from './testFixtures';
 
@@ -121,6 +122,28 @@ describe('planUndo', () => {
         'kubernetes.io/change-cause': 'bump to 2.0.0',
       },
     });
+  });
+
+  it('keeps the ownership annotation of the Deployment, even when the old ReplicaSet has another or none', () => {
+    const d = deployment();
+    d.metadata!.annotations![ENTITY_REF_ANNOTATION] =
+      'component:default/fastapi-demo';
+    const older = replicaSetFor(
+      '2',
+      'ghcr.io/example/fastapi-demo:2.0.0',
+      '5f9c8b7a6',
+      { [ENTITY_REF_ANNOTATION]: 'component:default/someone-else' },
+    );
+    for (const rs of [history[2], older]) {
+      const plan = planUndo(d, [history[1], rs]);
+      if (!plan.allowed) throw new Error(plan.reason);
+      expect(plan.patch[2]).toMatchObject({
+        path: '/metadata/annotations',
+        value: expect.objectContaining({
+          [ENTITY_REF_ANNOTATION]: 'component:default/fastapi-demo',
+        }),
+      });
+    }
   });
 
   it('goes to an explicit revision, and refuses an unknown one', () => {

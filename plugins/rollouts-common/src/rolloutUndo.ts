@@ -1,5 +1,6 @@
 import { KubeDeployment, KubePodTemplateSpec, KubeReplicaSet } from './kube';
 import { JsonPatchOperation } from './jsonPatch';
+import { ENTITY_REF_ANNOTATION } from './ownership';
 import { REVISION_ANNOTATION } from './rolloutStatus';
 
 /** Label the Deployment controller adds to each ReplicaSet's pods. @public */
@@ -7,9 +8,12 @@ export const POD_TEMPLATE_HASH_LABEL = 'pod-template-hash';
 
 /**
  * Deployment annotations `kubectl rollout undo` keeps from the Deployment
- * instead of copying them from the ReplicaSet.
+ * instead of copying them from the ReplicaSet; plus the ownership annotation,
+ * which whoever deploys sets and an undo must never change (an old ReplicaSet
+ * may predate it).
  */
 const ANNOTATIONS_TO_SKIP = new Set([
+  ENTITY_REF_ANNOTATION,
   'kubectl.kubernetes.io/last-applied-configuration',
   REVISION_ANNOTATION,
   'deployment.kubernetes.io/revision-history',

@@ -45,6 +45,19 @@ describe('rolloutsPlugin', () => {
     );
   });
 
+  it('takes the poll interval from its config and refuses nonsense', () => {
+    expect(() =>
+      createExtensionTester(rolloutsEntityContent, {
+        config: { pollIntervalSeconds: 10 },
+      }).get(coreExtensionData.routePath),
+    ).not.toThrow();
+    expect(() =>
+      createExtensionTester(rolloutsEntityContent, {
+        config: { pollIntervalSeconds: 1 },
+      }).get(coreExtensionData.routePath),
+    ).toThrow(/pollIntervalSeconds/);
+  });
+
   it('shows the card on the same entities and provides the client API', () => {
     expect(
       createExtensionTester(rolloutsEntityCard).get(

@@ -13,6 +13,7 @@ import {
   KUBERNETES_ID_ANNOTATION,
   KUBERNETES_LABEL_SELECTOR_ANNOTATION,
 } from '@internal/plugin-rollouts-common';
+import { z } from 'zod/v4';
 import { rolloutsApiRef, RolloutsClient } from './api';
 
 /** Entities the plugin applies to: the same annotations as the Kubernetes plugin. */
@@ -35,15 +36,29 @@ export const rolloutsApi = ApiBlueprint.make({
     }),
 });
 
-/** The "Rollouts" tab. @public */
-export const rolloutsEntityContent = EntityContentBlueprint.make({
-  params: {
-    path: '/rollouts',
-    title: 'Rollouts',
-    group: 'deployment',
-    filter: hasKubernetesAnnotation,
-    loader: () =>
-      import('./components/RolloutsContent').then(m => <m.RolloutsContent />),
+/**
+ * The "Rollouts" tab. Its config (`app.extensions`, key
+ * `entity-content:rollouts`) takes `pollIntervalSeconds`: how often the tab
+ * reloads when live updates are not available (default 30).
+ *
+ * @public
+ */
+export const rolloutsEntityContent = EntityContentBlueprint.makeWithOverrides({
+  configSchema: {
+    pollIntervalSeconds: z.number().min(5).max(3600).optional(),
+  },
+  factory(originalFactory, { config }) {
+    const pollMs = (config.pollIntervalSeconds ?? 30) * 1000;
+    return originalFactory({
+      path: '/rollouts',
+      title: 'Rollouts',
+      group: 'deployment',
+      filter: hasKubernetesAnnotation,
+      loader: () =>
+        import('./components/RolloutsContent').then(m => (
+          <m.RolloutsContent pollMs={pollMs} />
+        )),
+    });
   },
 });
 

@@ -9,7 +9,8 @@ export interface BenchEnv {
   kubeConfig: KubeConfig;
   audit: ApiServerAuditLog;
   /** The identity the portal uses for the cluster, as the audit log names it. */
-  portalUser: string;
+  /** The portal's identities at the API server (Kubernetes plugin, rollouts plugin). */
+  portalUsers: Set<string>;
   /** The entity whose page the viewers open. */
   entity: { kind: string; namespace: string; name: string };
   /** Its Kubernetes namespace. */
@@ -51,7 +52,7 @@ export function benchEnv(): BenchEnv {
     backendUrl: required('BENCH_BACKEND_URL').replace(/\/+$/, ''),
     kubeConfig,
     audit: new ApiServerAuditLog(required('KUBE_AUDIT_LOG')),
-    portalUser: required('BENCH_PORTAL_USER'),
+    portalUsers: new Set(required('BENCH_PORTAL_USERS').split(',')),
     entity: { kind: 'component', namespace: 'default', name: 'fastapi-demo' },
     kubeNamespace: 'fastapi-demo',
     windowSeconds: positiveInt('BENCH_WINDOW_SECONDS', 60),

@@ -19,6 +19,8 @@ class CatalogExpectation:
     component: str
     kubernetes_id: str
     namespace: str | None
+    #: the Component's full entity ref, e.g. component:default/my-service
+    entity_ref: str = ""
 
 
 def read_catalog_info(path: str, component: str | None = None) -> CatalogExpectation:
@@ -45,8 +47,9 @@ def read_catalog_info(path: str, component: str | None = None) -> CatalogExpecta
             continue
         if annotations.get(KUBERNETES_ID):
             ns = annotations.get(KUBERNETES_NAMESPACE)
+            ref = f"component:{meta.get('namespace') or 'default'}/{meta.get('name')}".lower()
             candidates.append(CatalogExpectation(str(meta.get("name")), str(annotations[KUBERNETES_ID]),
-                                                 str(ns) if ns else None))
+                                                 str(ns) if ns else None, ref))
     if not candidates:
         which = f"Component {component!r}" if component else "a Component"
         raise CatalogError(

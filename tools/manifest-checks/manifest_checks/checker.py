@@ -65,11 +65,12 @@ def check_paths(
     skip_kinds = tuple(skip_kinds)
     paths = list(paths)
 
-    expected_id = expected_ns = None
+    expected_id = expected_ns = expected_ref = None
     if catalog_info and not schema_only:
         try:
             expectation = read_catalog_info(catalog_info, component)
             expected_id, expected_ns = expectation.kubernetes_id, expectation.namespace
+            expected_ref = expectation.entity_ref
             report.record([])
         except CatalogError as exc:
             report.record([Finding(catalog_info, "Component", component or "?", "catalog-info", str(exc),
@@ -124,6 +125,7 @@ def check_paths(
                 if not obj.get("kind") or not obj.get("apiVersion"):
                     continue  # already reported by the schema check
                 ctx = policy.PolicyContext(expected_id=expected_id, expected_namespace=expected_ns,
+                                           expected_entity_ref=expected_ref,
                                            allow_external=frozenset(allow_external), default_namespace=file_ns)
                 report.merge(policy.evaluate(obj, ctx, file=display, line=doc.line))
                 ident = _identity(obj, file_ns)

@@ -9,6 +9,7 @@ are not needed (the object passes anyway) are reported so they do not rot.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
@@ -18,6 +19,10 @@ EXCEPTIONS_ANNOTATION = "golden-path.dev/policy-exceptions"
 EXCEPTIONS_REASON_ANNOTATION = "golden-path.dev/policy-exceptions-reason"
 ALLOW_EXTERNAL_ANNOTATION = "golden-path.dev/allow-external"
 KUBERNETES_ID_LABEL = "backstage.io/kubernetes-id"
+#: Names the catalog entity that may change the object through the portal's rollouts plugin.
+ENTITY_REF_ANNOTATION = "rollouts.backstage.io/entity-ref"
+#: The kinds the rollouts plugin changes (switch/rollback: Services; restart/undo: Deployments).
+ROLLOUTS_WRITABLE_KINDS = {"Deployment", "Service"}
 EXCEPTION_RULE = "policy-exception"
 
 # kind -> path to the PodSpec
@@ -58,6 +63,7 @@ class PolicyContext:
 
     expected_id: str | None = None
     expected_namespace: str | None = None
+    expected_entity_ref: str | None = None  # e.g. component:default/my-service
     allow_external: frozenset[str] = field(default_factory=frozenset)
     default_namespace: str | None = None  # from a kustomization's `namespace:`
 
@@ -384,6 +390,33 @@ def check_catalog_namespace(obj: dict[str, Any], ctx: PolicyContext) -> list[Vio
         shown = repr(ns) if ns else "not set (it would land in the current kubectl namespace)"
         return [Violation(f"namespace is {shown}, catalog-info expects {wanted!r}",
                           f"set metadata.namespace: {wanted}", "metadata.namespace")]
+    return []
+
+
+def _rollouts_writable(obj: dict[str, Any], _ctx: PolicyContext) -> bool:
+    return kind_of(obj) in ROLLOUTS_WRITABLE_KINDS
+
+
+_FULL_REF = re.compile(r"^[^:/\s]+:[^:/\s]+/[^:/\s]+$")
+
+
+@rule("rollouts-entity-ref", f"Deployments and Services name their catalog entity in {ENTITY_REF_ANNOTATION}",
+      _rollouts_writable)
+def check_rollouts_entity_ref(obj: dict[str, Any], ctx: PolicyContext) -> list[Violation]:
+    """The portal's rollouts plugin changes only objects the cluster says belong to the entity."""
+    value = _dict(_dict(obj.get("metadata")).get("annotations")).get(ENTITY_REF_ANNOTATION)
+    wanted = ctx.expected_entity_ref
+    path = "metadata.annotations"
+    if value in (None, ""):
+        return [Violation(f"object has no annotation {ENTITY_REF_ANNOTATION}, so the portal cannot tell which "
+                          "entity may switch, restart or roll it back",
+                          f"add {path}['{ENTITY_REF_ANNOTATION}']: {wanted or 'component:<namespace>/<name>'}", path)]
+    if not _FULL_REF.match(str(value)):
+        return [Violation(f"annotation {ENTITY_REF_ANNOTATION} is {value!r}, not a full entity ref",
+                          f"write it as kind:namespace/name, e.g. {wanted or 'component:default/my-service'}", path)]
+    if wanted is not None and str(value).lower() != wanted.lower():
+        return [Violation(f"annotation {ENTITY_REF_ANNOTATION} is {value!r}, catalog-info describes {wanted!r}",
+                          f"set {path}['{ENTITY_REF_ANNOTATION}'] to {wanted!r}", path)]
     return []
 
 

@@ -16,6 +16,7 @@ FIXTURES = HERE / "fixtures"
 
 ID = "demo-app"
 NS = "demo"
+ENTITY_REF = "component:default/web"  # the catalog Component (named web) these manifests deploy
 
 
 def labels(**extra: str) -> dict[str, str]:
@@ -52,7 +53,8 @@ def deployment() -> dict[str, Any]:
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": {"name": "web", "namespace": NS, "labels": labels()},
+        "metadata": {"name": "web", "namespace": NS, "labels": labels(),
+                     "annotations": {"rollouts.backstage.io/entity-ref": ENTITY_REF}},
         "spec": {
             "replicas": 2,
             "selector": {"matchLabels": {"app.kubernetes.io/name": "web"}},
@@ -81,7 +83,8 @@ def service(svc_type: str = "ClusterIP", name: str = "web") -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": {"name": name, "namespace": NS, "labels": labels()},
+        "metadata": {"name": name, "namespace": NS, "labels": labels(),
+                     "annotations": {"rollouts.backstage.io/entity-ref": ENTITY_REF}},
         "spec": {"type": svc_type, "selector": {"app.kubernetes.io/name": "web"},
                  "ports": [{"name": "http", "port": 80, "targetPort": "http"}]},
     }

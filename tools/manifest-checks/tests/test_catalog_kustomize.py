@@ -29,6 +29,7 @@ def test_catalog_info_gives_id_and_namespace(tmp_path):
     c = catalog(tmp_path, {"backstage.io/kubernetes-id": ID, "backstage.io/kubernetes-namespace": NS})
     exp = read_catalog_info(str(c))
     assert (exp.component, exp.kubernetes_id, exp.namespace) == ("web", ID, NS)
+    assert exp.entity_ref == "component:default/web"
 
 
 def test_catalog_info_without_annotation_is_an_error(tmp_path):

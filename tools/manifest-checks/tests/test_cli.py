@@ -71,7 +71,8 @@ def test_schema_only_ignores_policy_and_reads_stdin():
 
 def test_allow_external_option(tmp_path):
     svc = {"apiVersion": "v1", "kind": "Service",
-           "metadata": {"name": "frontend", "labels": {"backstage.io/kubernetes-id": "x"}},
+           "metadata": {"name": "frontend", "labels": {"backstage.io/kubernetes-id": "x"},
+                        "annotations": {"rollouts.backstage.io/entity-ref": "component:default/x"}},
            "spec": {"type": "LoadBalancer", "selector": {"a": "b"}, "ports": [{"port": 80}]}}
     f = tmp_path / "svc.yaml"
     f.write_text(yaml.safe_dump(svc))

@@ -186,8 +186,86 @@ def test_rbac_is_read_only_and_never_secrets(objects):
     assert {"pods", "services", "deployments", "replicasets", "ingresses", "horizontalpodautoscalers"} <= readable
     binding = objects[("ClusterRoleBinding", "golden-path-portal-kubernetes-read")]
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "portal", "namespace": NAMESPACE}]
-    for name in ("portal", "portal-postgres"):
+    for name in ("portal", "portal-postgres", "portal-rollouts"):
         assert objects[("ServiceAccount", name)]["automountServiceAccountToken"] is False
+
+
+def _plugin_kinds() -> set[str]:
+    """The kinds the rollouts plugin caches, read from its source: the RBAC must follow it."""
+    import re
+    types = (REPO_ROOT / "plugins/rollouts-backend/src/services/clusters/types.ts").read_text()
+    kinds = set()
+    for name in ("REQUIRED_KINDS", "OPTIONAL_KINDS"):
+        block = re.search(rf"{name}: ResourceKind\[\] = \[(.*?)\]", types, re.S)
+        assert block, f"{name} not found in types.ts"
+        kinds |= set(re.findall(r"'([a-z]+)'", block.group(1)))
+    assert len(kinds) == 9
+    return kinds
+
+
+def test_rollouts_identity_reads_every_cached_kind_and_writes_only_where_bound(objects):
+    read = objects[("ClusterRole", "golden-path-portal-rollouts-read")]
+    for r in read["rules"]:
+        assert set(r["verbs"]) == {"list", "watch"}
+        assert "*" not in r["resources"] and "secrets" not in r["resources"]
+    assert {res for r in read["rules"] for res in r["resources"]} == _plugin_kinds()
+    binding = objects[("ClusterRoleBinding", "golden-path-portal-rollouts-read")]
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "portal-rollouts", "namespace": NAMESPACE}]
+
+    write = objects[("ClusterRole", "golden-path-portal-rollouts-write")]
+    assert {(g, res, v) for r in write["rules"] for g in r["apiGroups"] for res in r["resources"]
+            for v in r["verbs"]} == {("", "services", "get"), ("", "services", "patch"),
+                                     ("apps", "deployments", "get"), ("apps", "deployments", "patch")}
+    # Never bound cluster-wide: namespaces opt in with the example RoleBinding.
+    bindings = [o for (kind, _), o in objects.items() if kind in ("ClusterRoleBinding", "RoleBinding")]
+    assert not any(b["roleRef"]["name"] == "golden-path-portal-rollouts-write" and b["kind"] == "ClusterRoleBinding"
+                   for b in bindings)
+    # The README shows the RoleBinding an application namespace adds to opt in.
+    import re
+    blocks = re.findall(r"```yaml\n(.*?)```", (PORTAL / "README.md").read_text(), re.S)
+    examples = [d for b in blocks for d in yaml.safe_load_all(b) if d and d.get("kind") == "RoleBinding"]
+    assert any(d["roleRef"]["name"] == "golden-path-portal-rollouts-write"
+               and d["subjects"] == [{"kind": "ServiceAccount", "name": "portal-rollouts", "namespace": NAMESPACE}]
+               for d in examples)
+
+
+def test_kubernetes_plugin_identity_cannot_write(objects):
+    """The pod's own ServiceAccount (the Kubernetes plugin, and its proxy) is bound to read roles only."""
+    roles = {name: o for (kind, name), o in objects.items() if kind == "ClusterRole"}
+    for (kind, _), b in objects.items():
+        if kind in ("ClusterRoleBinding", "RoleBinding") and any(s["name"] == "portal" for s in b["subjects"]):
+            for r in roles[b["roleRef"]["name"]]["rules"]:
+                assert set(r["verbs"]) <= {"get", "list", "watch"}, b["metadata"]["name"]
+
+
+def test_rollouts_token_reaches_the_pod_as_a_read_only_file_only(objects):
+    secret = objects[("Secret", "portal-rollouts-token")]
+    assert secret["type"] == "kubernetes.io/service-account-token"
+    assert secret["metadata"]["annotations"]["kubernetes.io/service-account.name"] == "portal-rollouts"
+    assert "data" not in secret and "stringData" not in secret
+    pod = objects[("Deployment", "portal")]["spec"]["template"]["spec"]
+    (c,) = pod["containers"]
+    mounts = {m["name"]: m for m in c["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    mount = mounts["rollouts-token"]
+    assert mount["mountPath"] == "/var/run/secrets/rollouts" and mount["readOnly"] is True
+    assert volumes["rollouts-token"]["secret"]["secretName"] == "portal-rollouts-token"
+    assert volumes["rollouts-token"]["secret"]["items"] == [{"key": "token", "path": "token"}]
+    assert not any(e.get("valueFrom", {}).get("secretKeyRef", {}).get("name") == "portal-rollouts-token"
+                   for e in c["env"])
+    config = yaml.safe_load(objects[("ConfigMap", "portal-app-config")]["data"]["app-config.production.yaml"])
+    assert config["rollouts"]["clusters"] == [
+        {"name": "in-cluster", "serviceAccountTokenFile": "/var/run/secrets/rollouts/token"}]
+
+
+def test_app_config_uses_keys_the_plugins_read(objects):
+    config = yaml.safe_load(objects[("ConfigMap", "portal-app-config")]["data"]["app-config.production.yaml"])
+    (cluster,) = config["kubernetes"]["clusterLocatorMethods"][0]["clusters"]
+    # Backstage and the rollouts plugin read caFile; caFilePath is silently ignored.
+    assert cluster["caFile"] == "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"
+    assert "caFilePath" not in cluster
+    assert "serviceAccountToken" not in cluster  # the pod's own (read-only) token
+    assert config["portal"]["kubernetesProxy"]["allowedGroups"] == []
 
 
 def test_namespace_enforces_restricted_pod_security(objects):

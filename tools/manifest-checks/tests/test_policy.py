@@ -8,7 +8,7 @@ from manifest_checks import policy
 from manifest_checks.policy import (ALLOW_EXTERNAL_ANNOTATION, EXCEPTIONS_ANNOTATION, EXCEPTIONS_REASON_ANNOTATION,
                                     PolicyContext, check_rule, evaluate, image_problem)
 
-from conftest import ID, NS, clone, cronjob, deployment, service
+from conftest import ENTITY_REF, ID, NS, clone, cronjob, deployment, service
 
 
 def _c(d: dict[str, Any], i: int = 0) -> dict[str, Any]:
@@ -67,10 +67,16 @@ BAD_CASES: list[tuple[str, str, Callable[[dict], Any]]] = [
      lambda d: d["spec"]["template"]["metadata"]["labels"].pop("backstage.io/kubernetes-id")),
     ("backstage-kubernetes-id", "wrong id",
      lambda d: d["metadata"]["labels"].update({"backstage.io/kubernetes-id": "other-app"})),
+    ("rollouts-entity-ref", "annotation missing",
+     lambda d: d["metadata"]["annotations"].pop("rollouts.backstage.io/entity-ref")),
+    ("rollouts-entity-ref", "another entity",
+     lambda d: d["metadata"]["annotations"].update({"rollouts.backstage.io/entity-ref": "component:default/evil"})),
+    ("rollouts-entity-ref", "not a full ref",
+     lambda d: d["metadata"]["annotations"].update({"rollouts.backstage.io/entity-ref": "demo-app"})),
     ("catalog-namespace", "other namespace", lambda d: d["metadata"].update(namespace="default")),
     ("catalog-namespace", "namespace missing", lambda d: d["metadata"].pop("namespace")),
 ]
-CTX = PolicyContext(expected_id=ID, expected_namespace=NS)
+CTX = PolicyContext(expected_id=ID, expected_namespace=NS, expected_entity_ref=ENTITY_REF)
 
 
 def test_baseline_passes_every_rule():
@@ -164,6 +170,19 @@ def test_label_without_catalog_only_requires_presence():
     d["metadata"]["labels"]["backstage.io/kubernetes-id"] = "anything"
     assert check_rule("backstage-kubernetes-id", d, PolicyContext()) == []
     assert check_rule("backstage-kubernetes-id", d, CTX) != []
+
+
+def test_entity_ref_compares_case_insensitively_and_without_catalog_only_requires_a_full_ref():
+    d = deployment()
+    d["metadata"]["annotations"]["rollouts.backstage.io/entity-ref"] = "Component:Default/WEB"
+    assert check_rule("rollouts-entity-ref", d, CTX) == []
+    d["metadata"]["annotations"]["rollouts.backstage.io/entity-ref"] = "component:default/anything"
+    assert check_rule("rollouts-entity-ref", d, PolicyContext()) == []
+    svc = service()
+    svc["metadata"]["annotations"].clear()
+    assert check_rule("rollouts-entity-ref", svc, CTX) != []
+    # Other kinds are not changed by the rollouts plugin.
+    assert "rollouts-entity-ref" not in {f.rule for f in evaluate(cronjob(), CTX).findings}
 
 
 def test_catalog_namespace_rules():

@@ -1,80 +1,132 @@
+import { ConfigReader } from '@backstage/config';
+import { catalogEntityReadPermission } from '@backstage/plugin-catalog-common/alpha';
+import {
+  kubernetesClustersReadPermission,
+  kubernetesProxyPermission,
+  kubernetesResourcesReadPermission,
+} from '@backstage/plugin-kubernetes-common';
 import {
   AuthorizeResult,
   createPermission,
 } from '@backstage/plugin-permission-common';
+import {
+  rolloutsPermissions,
+  rolloutsStatusReadPermission,
+  rolloutsWritePermissions,
+} from '@internal/plugin-rollouts-common';
 import { PortalPermissionPolicy } from './portalPermissionPolicy';
 
-const user = {
-  identity: {
-    type: 'user' as const,
-    userEntityRef: 'user:default/alice',
-    ownershipEntityRefs: ['user:default/alice', 'group:default/platform-team'],
-  },
-  info: {
-    userEntityRef: 'user:default/alice',
-    ownershipEntityRefs: ['user:default/alice', 'group:default/platform-team'],
-  },
-  token: 'token',
-  credentials: {} as any,
-};
+function userOf(ref: string, groups: string[]) {
+  const ownershipEntityRefs = [ref, ...groups];
+  return {
+    identity: {
+      type: 'user' as const,
+      userEntityRef: ref,
+      ownershipEntityRefs,
+    },
+    info: { userEntityRef: ref, ownershipEntityRefs },
+    token: 'token',
+    credentials: {} as any,
+  };
+}
 
-const switchTraffic = createPermission({
-  name: 'rollouts.traffic.switch',
-  attributes: { action: 'update' },
-  resourceType: 'catalog-entity',
-});
+const alice = userOf('user:default/alice', ['group:default/team-a']);
+const admin = userOf('user:default/root', ['group:default/platform-team']);
 
 describe('PortalPermissionPolicy', () => {
-  const policy = new PortalPermissionPolicy();
-
-  it('lets only the owners of the entity switch traffic', async () => {
-    const decision = await policy.handle({ permission: switchTraffic }, user);
-    expect(decision).toEqual({
-      result: AuthorizeResult.CONDITIONAL,
-      pluginId: 'catalog',
-      resourceType: 'catalog-entity',
-      conditions: {
-        rule: 'IS_ENTITY_OWNER',
-        resourceType: 'catalog-entity',
-        params: {
-          claims: ['user:default/alice', 'group:default/platform-team'],
-        },
+  const policy = PortalPermissionPolicy.fromConfig(
+    new ConfigReader({
+      portal: {
+        kubernetesProxy: { allowedGroups: ['group:default/Platform-Team'] },
       },
-    });
+    }),
+  );
+
+  it('registers every rollouts permission it decides (the plugin exports them all)', () => {
+    expect(rolloutsPermissions.map(p => p.name).sort()).toEqual([
+      'rollouts.deployment.restart',
+      'rollouts.deployment.undo',
+      'rollouts.status.read',
+      'rollouts.traffic.switch',
+    ]);
   });
 
-  it('denies cluster writes without a signed-in user', async () => {
-    const decision = await policy.handle({ permission: switchTraffic });
-    expect(decision).toEqual({ result: AuthorizeResult.DENY });
+  it.each(rolloutsWritePermissions.map(p => [p.name, p]))(
+    'lets only the owners of the entity %s',
+    async (_name, permission) => {
+      expect(await policy.handle({ permission }, alice)).toEqual({
+        result: AuthorizeResult.CONDITIONAL,
+        pluginId: 'catalog',
+        resourceType: 'catalog-entity',
+        conditions: {
+          rule: 'IS_ENTITY_OWNER',
+          resourceType: 'catalog-entity',
+          params: { claims: ['user:default/alice', 'group:default/team-a'] },
+        },
+      });
+      expect(await policy.handle({ permission })).toEqual({
+        result: AuthorizeResult.DENY,
+      });
+    },
+  );
+
+  it('lets every signed-in user read rollout status, and nobody else', async () => {
+    expect(
+      await policy.handle({ permission: rolloutsStatusReadPermission }, alice),
+    ).toEqual({ result: AuthorizeResult.ALLOW });
+    expect(
+      await policy.handle({ permission: rolloutsStatusReadPermission }),
+    ).toEqual({ result: AuthorizeResult.DENY });
   });
 
-  it('denies a cluster write that is not tied to a catalog entity', async () => {
-    const basicWrite = createPermission({
-      name: 'rollouts.something.delete',
+  it('keeps the Kubernetes proxy to the configured groups', async () => {
+    expect(
+      await policy.handle({ permission: kubernetesProxyPermission }, alice),
+    ).toEqual({ result: AuthorizeResult.DENY });
+    expect(
+      await policy.handle({ permission: kubernetesProxyPermission }),
+    ).toEqual({ result: AuthorizeResult.DENY });
+    // Entity refs compare case-insensitively, as in the catalog.
+    expect(
+      await policy.handle({ permission: kubernetesProxyPermission }, admin),
+    ).toEqual({ result: AuthorizeResult.ALLOW });
+  });
+
+  it('denies the Kubernetes proxy to everyone when no group is configured', async () => {
+    const strict = PortalPermissionPolicy.fromConfig(new ConfigReader({}));
+    expect(
+      await strict.handle({ permission: kubernetesProxyPermission }, admin),
+    ).toEqual({ result: AuthorizeResult.DENY });
+  });
+
+  it('allows the Kubernetes tab’s reads and other plugins’ permissions', async () => {
+    for (const permission of [
+      kubernetesClustersReadPermission,
+      kubernetesResourcesReadPermission,
+      catalogEntityReadPermission,
+    ]) {
+      expect(await policy.handle({ permission }, alice)).toEqual({
+        result: AuthorizeResult.ALLOW,
+      });
+    }
+  });
+
+  it('denies a rollouts permission the plugin does not decide', async () => {
+    const unknownWrite = createPermission({
+      name: 'rollouts.deployment.delete',
       attributes: { action: 'delete' },
     });
-    const decision = await policy.handle({ permission: basicWrite }, user);
-    expect(decision).toEqual({ result: AuthorizeResult.DENY });
-  });
-
-  it('lets every signed-in user read rollout status', async () => {
-    const read = createPermission({
-      name: 'rollouts.status.read',
-      attributes: { action: 'read' },
-      resourceType: 'catalog-entity',
-    });
-    expect(await policy.handle({ permission: read }, user)).toEqual({
-      result: AuthorizeResult.ALLOW,
+    expect(await policy.handle({ permission: unknownWrite }, alice)).toEqual({
+      result: AuthorizeResult.DENY,
     });
   });
 
-  it('allows other plugins’ permissions', async () => {
-    const catalogRead = createPermission({
-      name: 'catalog.entity.read',
+  it('does not mistake another plugin’s permission named like the proxy for it', async () => {
+    const lookalike = createPermission({
+      name: 'kubernetes.proxy.audit',
       attributes: { action: 'read' },
-      resourceType: 'catalog-entity',
     });
-    expect(await policy.handle({ permission: catalogRead }, user)).toEqual({
+    expect(await policy.handle({ permission: lookalike }, alice)).toEqual({
       result: AuthorizeResult.ALLOW,
     });
   });

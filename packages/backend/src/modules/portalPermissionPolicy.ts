@@ -1,7 +1,12 @@
-import { createBackendModule } from '@backstage/backend-plugin-api';
+import {
+  coreServices,
+  createBackendModule,
+} from '@backstage/backend-plugin-api';
+import { Config } from '@backstage/config';
+import { kubernetesProxyPermission } from '@backstage/plugin-kubernetes-common';
 import {
   AuthorizeResult,
-  isResourcePermission,
+  isPermission,
   PolicyDecision,
 } from '@backstage/plugin-permission-common';
 import {
@@ -10,43 +15,62 @@ import {
   PolicyQueryUser,
 } from '@backstage/plugin-permission-node';
 import { policyExtensionPoint } from '@backstage/plugin-permission-node/alpha';
-import {
-  catalogConditions,
-  createCatalogConditionalDecision,
-} from '@backstage/plugin-catalog-backend/alpha';
+import { rolloutsPolicyDecision } from '@internal/plugin-rollouts-backend';
 
-/**
- * Permission names of cluster writes made on behalf of a catalog entity. The rollouts
- * plugin names its writes `rollouts.<something>` and declares them as `update`
- * resource permissions on `catalog-entity`.
- */
-const CLUSTER_WRITE_PREFIX = 'rollouts.';
+/** @public */
+export interface PortalPermissionPolicyOptions {
+  /** Groups whose members may use the Kubernetes plugin's proxy. */
+  kubernetesProxyGroups: string[];
+}
 
 /**
  * The portal's policy:
- * - cluster writes (blue-green switch, rollback, restart, undo) only for the owners of
- *   the entity they act on (the user or one of the user's groups owns it);
- * - everything else, including every read, for every signed-in user.
+ * - the rollouts plugin decides its own permissions (`rolloutsPolicyDecision`,
+ *   the one source of truth: reads for every signed-in user, switch, restart
+ *   and undo only for the owners of the entity); any other `rollouts.*`
+ *   permission is denied;
+ * - the Kubernetes plugin's proxy (`kubernetes.proxy`, raw API requests) only
+ *   for members of the configured groups: it forwards whatever method and path
+ *   the browser sends, so even with a read-only cluster identity it is not for
+ *   every user;
+ * - everything else, including every other read, for every signed-in user.
  */
 export class PortalPermissionPolicy implements PermissionPolicy {
+  private readonly proxyGroups: Set<string>;
+
+  constructor(options: PortalPermissionPolicyOptions) {
+    this.proxyGroups = new Set(
+      options.kubernetesProxyGroups.map(g => g.toLocaleLowerCase('en-US')),
+    );
+  }
+
+  static fromConfig(config: Config): PortalPermissionPolicy {
+    return new PortalPermissionPolicy({
+      kubernetesProxyGroups:
+        config.getOptionalStringArray('portal.kubernetesProxy.allowedGroups') ??
+        [],
+    });
+  }
+
   async handle(
     request: PolicyQuery,
     user?: PolicyQueryUser,
   ): Promise<PolicyDecision> {
     const { permission } = request;
-    if (
-      permission.name.startsWith(CLUSTER_WRITE_PREFIX) &&
-      permission.attributes.action !== 'read'
-    ) {
-      if (!user || !isResourcePermission(permission, 'catalog-entity')) {
-        return { result: AuthorizeResult.DENY };
-      }
-      return createCatalogConditionalDecision(
-        permission,
-        catalogConditions.isEntityOwner({
-          claims: user.info.ownershipEntityRefs ?? [],
-        }),
+    const rollouts = rolloutsPolicyDecision(permission, user?.info);
+    if (rollouts) {
+      return rollouts;
+    }
+    // A rollouts permission the plugin's decision does not know (a newer
+    // plugin's write, say) is denied until someone decides who gets it.
+    if (permission.name.startsWith('rollouts.')) {
+      return { result: AuthorizeResult.DENY };
+    }
+    if (isPermission(permission, kubernetesProxyPermission)) {
+      const member = (user?.info.ownershipEntityRefs ?? []).some(ref =>
+        this.proxyGroups.has(ref.toLocaleLowerCase('en-US')),
       );
+      return { result: member ? AuthorizeResult.ALLOW : AuthorizeResult.DENY };
     }
     return { result: AuthorizeResult.ALLOW };
   }
@@ -57,9 +81,9 @@ export const portalPermissionPolicyModule = createBackendModule({
   moduleId: 'portal-policy',
   register(reg) {
     reg.registerInit({
-      deps: { policy: policyExtensionPoint },
-      async init({ policy }) {
-        policy.setPolicy(new PortalPermissionPolicy());
+      deps: { policy: policyExtensionPoint, config: coreServices.rootConfig },
+      async init({ policy, config }) {
+        policy.setPolicy(PortalPermissionPolicy.fromConfig(config));
       },
     });
   },

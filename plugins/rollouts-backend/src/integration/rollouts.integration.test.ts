@@ -22,11 +22,8 @@ import {
   PREVIOUS_SLOT_ANNOTATION,
 } from '@internal/plugin-rollouts-common';
 import {
-  AppsV1Api,
-  CoreV1Api,
   KubeConfig,
   PatchStrategy,
-  RbacAuthorizationV1Api,
   setHeaderOptions,
 } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
@@ -38,88 +35,24 @@ import { InformerCluster } from '../services/clusters/InformerCluster';
 import { kubeRequest } from '../services/clusters/kubeHttp';
 import { rolloutsClusterRegistryServiceRef } from '../services/clusters/serviceRef';
 import { ResourceKind } from '../services/clusters/types';
-import { ApiServerAuditLog, WRITE_VERBS } from '../testUtils';
+import {
+  AdminClients,
+  adminClients,
+  audit,
+  createBlueGreenPair,
+  createNamespace,
+  describeWithCluster,
+  eventually,
+  identity,
+  ROLLOUTS_READ_RULES,
+  ROLLOUTS_WRITE_RULES,
+  SLOT,
+  waitForRollout as waitForRolloutIn,
+  writesSince,
+} from './fixture';
 
-const KUBECONFIG = process.env.KUBECONFIG;
-const SLOT = 'app.kubernetes.io/slot';
 const OWNER = 'user:default/owner';
 const STRANGER = 'user:default/stranger';
-
-/** The API server's audit log (platform/cluster.sh writes one). */
-const audit = ApiServerAuditLog.fromEnv();
-
-if (KUBECONFIG && !audit) {
-  // eslint-disable-next-line no-console
-  console.warn(
-    'rollouts integration: KUBE_AUDIT_LOG is not set, so writes cannot be counted at the API server; ' +
-      'the 403 test only checks that the Service is unchanged. The local control plane sets it: ' +
-      'eval "$(platform/cluster.sh env)".',
-  );
-}
-
-if (!KUBECONFIG) {
-  // eslint-disable-next-line no-console
-  console.warn(
-    'rollouts integration tests SKIPPED: KUBECONFIG is not set. Start a cluster with ' +
-      '`platform/cluster.sh start` and run `eval "$(platform/cluster.sh env)"` first.',
-  );
-}
-
-const describeWithCluster = KUBECONFIG ? describe : describe.skip;
-
-async function eventually<T>(
-  check: () => T | Promise<T>,
-  timeoutMs: number,
-  what: string,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      return await check();
-    } catch (e) {
-      last = e;
-      if (Date.now() > deadline) {
-        throw new Error(
-          `Timed out after ${timeoutMs} ms waiting for ${what}: ${last}`,
-        );
-      }
-      await new Promise(r => setTimeout(r, 100));
-    }
-  }
-}
-
-function podTemplate(labels: Record<string, string>, image: string) {
-  return {
-    metadata: { labels },
-    spec: {
-      automountServiceAccountToken: false,
-      securityContext: {
-        runAsNonRoot: true,
-        runAsUser: 10001,
-        seccompProfile: { type: 'RuntimeDefault' },
-      },
-      containers: [
-        {
-          name: 'api',
-          image,
-          ports: [{ name: 'http', containerPort: 8000 }],
-          resources: {
-            requests: { cpu: '50m', memory: '64Mi' },
-            limits: { cpu: '100m', memory: '128Mi' },
-          },
-          livenessProbe: { httpGet: { path: '/health', port: 'http' } },
-          readinessProbe: { httpGet: { path: '/ready', port: 'http' } },
-          securityContext: {
-            allowPrivilegeEscalation: false,
-            readOnlyRootFilesystem: true,
-            capabilities: { drop: ['ALL'] },
-          },
-        },
-      ],
-    },
-  };
-}
 
 /** A TCP proxy in front of the API server whose connections the test can cut. */
 class CuttableProxy {
@@ -157,23 +90,17 @@ class CuttableProxy {
 describeWithCluster('rollouts backend against a real cluster', () => {
   const id = `rollouts-it-${randomBytes(3).toString('hex')}`;
   const ns = id;
+  const entityRef = `component:default/${id}`;
   const base = `/api/rollouts/entity/component/default/${id}`;
+  let admin: AdminClients;
   let kc: KubeConfig;
-  let core: CoreV1Api;
-  let apps: AppsV1Api;
-  let rbac: RbacAuthorizationV1Api;
-  /** The plugin's own identity, so the audit log tells its requests apart. */
-  const pluginUser = `system:serviceaccount:${ns}:rollouts-plugin`;
-  const clusterRoleName = `${id}-rollouts-read`;
+  let plugin: Awaited<ReturnType<typeof identity>>;
   let registry: InformerClusterRegistry;
   let server: any;
   const timings: Record<string, number> = {};
-
-  const labelsFor = (slot: string) => ({
-    'app.kubernetes.io/name': 'demo-api',
-    [SLOT]: slot,
-    'backstage.io/kubernetes-id': id,
-  });
+  const waitForRollout = (name: string) => waitForRolloutIn(admin, ns, name);
+  const core = () => admin.core;
+  const apps = () => admin.apps;
 
   async function freshList<T>(path: string): Promise<T[]> {
     const list = await kubeRequest<{ items?: T[] }>(kc, path);
@@ -207,25 +134,6 @@ describeWithCluster('rollouts backend against a real cluster', () => {
     >(kc, `/api/v1/namespaces/${ns}/services/demo-api`);
   }
 
-  async function waitForRollout(name: string) {
-    await eventually(
-      async () => {
-        const d = await apps.readNamespacedDeployment({ name, namespace: ns });
-        const s = d.status ?? {};
-        if (
-          (d.metadata?.generation ?? 0) > (s.observedGeneration ?? 0) ||
-          s.updatedReplicas !== d.spec?.replicas ||
-          s.availableReplicas !== d.spec?.replicas ||
-          s.replicas !== d.spec?.replicas
-        ) {
-          throw new Error(`${name} not rolled out: ${JSON.stringify(s)}`);
-        }
-      },
-      120_000,
-      `Deployment ${name} to roll out`,
-    );
-  }
-
   /** What the plugin's cache holds of one kind in the test namespace. */
   function cachedInNamespace<K extends ResourceKind>(kind: K) {
     return registry
@@ -253,179 +161,15 @@ describeWithCluster('rollouts backend against a real cluster', () => {
     );
   }
 
-  /**
-   * A least-privileged ServiceAccount for the plugin, as a platform team would
-   * run it: read the kinds it caches cluster-wide, patch Services and
-   * Deployments in the test namespace only.
-   */
-  async function pluginKubeConfig(): Promise<KubeConfig> {
-    await core.createNamespacedServiceAccount({
-      namespace: ns,
-      body: { metadata: { name: 'rollouts-plugin' } },
-    });
-    const subjects = [
-      { kind: 'ServiceAccount', name: 'rollouts-plugin', namespace: ns },
-    ];
-    await rbac.createClusterRole({
-      body: {
-        metadata: { name: clusterRoleName },
-        rules: [
-          {
-            apiGroups: [''],
-            resources: [
-              'pods',
-              'services',
-              'resourcequotas',
-              'limitranges',
-              'events',
-            ],
-            verbs: ['get', 'list', 'watch'],
-          },
-          {
-            apiGroups: ['apps'],
-            resources: ['deployments', 'replicasets'],
-            verbs: ['get', 'list', 'watch'],
-          },
-          {
-            apiGroups: ['discovery.k8s.io'],
-            resources: ['endpointslices'],
-            verbs: ['list', 'watch'],
-          },
-          {
-            apiGroups: ['autoscaling'],
-            resources: ['horizontalpodautoscalers'],
-            verbs: ['list', 'watch'],
-          },
-        ],
-      },
-    });
-    await rbac.createClusterRoleBinding({
-      body: {
-        metadata: { name: clusterRoleName },
-        roleRef: {
-          apiGroup: 'rbac.authorization.k8s.io',
-          kind: 'ClusterRole',
-          name: clusterRoleName,
-        },
-        subjects,
-      },
-    });
-    await rbac.createNamespacedRole({
-      namespace: ns,
-      body: {
-        metadata: { name: 'rollouts-write' },
-        rules: [
-          {
-            apiGroups: [''],
-            resources: ['services'],
-            verbs: ['patch'],
-          },
-          {
-            apiGroups: ['apps'],
-            resources: ['deployments'],
-            verbs: ['patch'],
-          },
-        ],
-      },
-    });
-    await rbac.createNamespacedRoleBinding({
-      namespace: ns,
-      body: {
-        metadata: { name: 'rollouts-write' },
-        roleRef: {
-          apiGroup: 'rbac.authorization.k8s.io',
-          kind: 'Role',
-          name: 'rollouts-write',
-        },
-        subjects,
-      },
-    });
-    const token = await core.createNamespacedServiceAccountToken({
-      name: 'rollouts-plugin',
-      namespace: ns,
-      body: { spec: { audiences: [], expirationSeconds: 3600 } },
-    });
-    const plugin = new KubeConfig();
-    plugin.loadFromOptions({
-      clusters: [kc.getCurrentCluster()!],
-      users: [{ name: 'rollouts-plugin', token: token.status!.token }],
-      contexts: [
-        {
-          name: 'it',
-          cluster: kc.getCurrentCluster()!.name,
-          user: 'rollouts-plugin',
-        },
-      ],
-      currentContext: 'it',
-    });
-    return plugin;
-  }
-
   /** Write requests the plugin's identity made since the mark, from the audit log. */
-  async function pluginWritesSince(mark: number, settleMs = 0) {
-    const requests = await audit!.requestsSince(mark, { settleMs });
-    return requests
-      .filter(r => r.username === pluginUser && WRITE_VERBS.has(r.verb))
-      .map(r => `${r.verb} ${r.resource} ${r.namespace}/${r.name} ${r.code}`);
-  }
+  const pluginWritesSince = (mark: number, settleMs = 0) =>
+    writesSince(plugin.username, mark, settleMs);
 
   beforeAll(async () => {
-    kc = new KubeConfig();
-    kc.loadFromFile(KUBECONFIG!);
-    core = kc.makeApiClient(CoreV1Api);
-    apps = kc.makeApiClient(AppsV1Api);
-    rbac = kc.makeApiClient(RbacAuthorizationV1Api);
-    await core.createNamespace({
-      body: {
-        metadata: {
-          name: ns,
-          labels: {
-            'pod-security.kubernetes.io/enforce': 'restricted',
-            'pod-security.kubernetes.io/enforce-version': 'latest',
-          },
-        },
-      },
-    });
-    await eventually(
-      () =>
-        core.readNamespacedServiceAccount({ name: 'default', namespace: ns }),
-      30_000,
-      'the default ServiceAccount',
-    );
-    for (const [slot, image] of [
-      ['blue', 'ghcr.io/example/fastapi-demo:1.0.0'],
-      ['green', 'ghcr.io/example/fastapi-demo:2.0.0'],
-    ]) {
-      await apps.createNamespacedDeployment({
-        namespace: ns,
-        body: {
-          metadata: { name: `demo-api-${slot}`, labels: labelsFor(slot) },
-          spec: {
-            replicas: 2,
-            selector: {
-              matchLabels: {
-                'app.kubernetes.io/name': 'demo-api',
-                [SLOT]: slot,
-              },
-            },
-            template: podTemplate(labelsFor(slot), image) as any,
-          },
-        },
-      });
-    }
-    await core.createNamespacedService({
-      namespace: ns,
-      body: {
-        metadata: {
-          name: 'demo-api',
-          labels: { 'backstage.io/kubernetes-id': id },
-        },
-        spec: {
-          selector: { 'app.kubernetes.io/name': 'demo-api', [SLOT]: 'blue' },
-          ports: [{ name: 'http', port: 80, targetPort: 'http' as any }],
-        },
-      },
-    });
+    admin = adminClients();
+    kc = admin.kc;
+    await createNamespace(admin, ns);
+    await createBlueGreenPair(admin, ns, id, entityRef);
     await waitForRollout('demo-api-blue');
     await waitForRollout('demo-api-green');
     await eventually(
@@ -437,8 +181,20 @@ describeWithCluster('rollouts backend against a real cluster', () => {
       'EndpointSlices of blue',
     );
 
+    // The plugin's own least-privileged identity, as a platform team runs it:
+    // read the cached kinds cluster-wide, patch in the test namespace only.
+    plugin = await identity(admin, ns, 'rollouts-plugin', {
+      clusterRules: ROLLOUTS_READ_RULES,
+      namespaceRules: ROLLOUTS_WRITE_RULES,
+    });
     registry = InformerClusterRegistry.fromKubeConfigs(
-      [{ name: 'it', kubeConfig: await pluginKubeConfig() }],
+      [
+        {
+          name: 'it',
+          kubeConfig: plugin.kubeConfig,
+          write: { mode: 'plugin', kubeConfig: plugin.kubeConfig },
+        },
+      ],
       mockServices.logger.mock(),
     );
     const t0 = Date.now();
@@ -505,13 +261,8 @@ describeWithCluster('rollouts backend against a real cluster', () => {
     await registry?.stop();
     // eslint-disable-next-line no-console
     console.info(`rollouts integration timings: ${JSON.stringify(timings)}`);
-    await core?.deleteNamespace({ name: ns }).catch(() => undefined);
-    await rbac
-      ?.deleteClusterRoleBinding({ name: clusterRoleName })
-      .catch(() => undefined);
-    await rbac
-      ?.deleteClusterRole({ name: clusterRoleName })
-      .catch(() => undefined);
+    await admin?.core.deleteNamespace({ name: ns }).catch(() => undefined);
+    await plugin?.cleanup();
   }, 60_000);
 
   const asOwner = () => mockCredentials.user.header(OWNER);
@@ -573,7 +324,7 @@ describeWithCluster('rollouts backend against a real cluster', () => {
   it('a concurrent selector change makes the switch fail with 409 and nothing is written', async () => {
     await cacheCaughtUp();
     // Someone else switches back to blue behind the user's back
-    await core.patchNamespacedService(
+    await core().patchNamespacedService(
       {
         name: 'demo-api',
         namespace: ns,
@@ -661,7 +412,7 @@ describeWithCluster('rollouts backend against a real cluster', () => {
       namespace: ns,
       deployment: 'demo-api-blue',
     };
-    const before = await apps.readNamespacedDeployment({
+    const before = await apps().readNamespacedDeployment({
       name: 'demo-api-blue',
       namespace: ns,
     });
@@ -686,7 +437,7 @@ describeWithCluster('rollouts backend against a real cluster', () => {
       skipped: false,
     });
     await waitForRollout('demo-api-blue');
-    const after = await apps.readNamespacedDeployment({
+    const after = await apps().readNamespacedDeployment({
       name: 'demo-api-blue',
       namespace: ns,
     });
@@ -697,7 +448,7 @@ describeWithCluster('rollouts backend against a real cluster', () => {
 
   it('switching to a slot that is not rolled out is refused and writes nothing', async () => {
     // Green gets a new image but is paused mid-rollout
-    await apps.patchNamespacedDeployment(
+    await apps().patchNamespacedDeployment(
       {
         name: 'demo-api-green',
         namespace: ns,
@@ -761,6 +512,7 @@ describeWithCluster('rollouts backend against a real cluster', () => {
     const informers = new InformerCluster({
       name: 'proxied',
       kubeConfig: proxied,
+      write: { mode: 'disabled', reason: 'read-only test' },
       logger: mockServices.logger.mock(),
       namespaces: [ns],
       errorGraceMs: 300,
@@ -806,7 +558,7 @@ describeWithCluster('rollouts backend against a real cluster', () => {
         'the cluster to be reported down',
       );
       // Changes the cache cannot see during the outage
-      await apps.patchNamespacedDeploymentScale(
+      await apps().patchNamespacedDeploymentScale(
         {
           name: 'demo-api-blue',
           namespace: ns,
@@ -814,7 +566,7 @@ describeWithCluster('rollouts backend against a real cluster', () => {
         },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       );
-      await core.patchNamespacedService(
+      await core().patchNamespacedService(
         {
           name: 'demo-api',
           namespace: ns,

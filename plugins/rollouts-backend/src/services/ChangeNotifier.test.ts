@@ -1,5 +1,5 @@
 import { mockServices } from '@backstage/backend-test-utils';
-import { FakeCluster, FakeRegistry } from '../testing/FakeCluster';
+import { FakeCluster, FakeRegistry } from '../testUtils/FakeCluster';
 import { ChangeNotifier } from './ChangeNotifier';
 
 const selection = {
@@ -8,7 +8,7 @@ const selection = {
   },
 };
 
-function setup(options: { ttlMs?: number } = {}) {
+function setup(options: { ttlMs?: number; keepaliveIntervalMs?: number } = {}) {
   const local = new FakeCluster('local');
   const other = new FakeCluster('other');
   const signals = { publish: jest.fn(async () => {}) };
@@ -18,6 +18,7 @@ function setup(options: { ttlMs?: number } = {}) {
     logger: mockServices.logger.mock(),
     minIntervalMs: 20,
     ttlMs: options.ttlMs,
+    keepaliveIntervalMs: options.keepaliveIntervalMs,
   });
   notifier.start();
   return { local, other, signals, notifier };
@@ -108,5 +109,43 @@ describe('ChangeNotifier', () => {
     expect(signals.publish).not.toHaveBeenCalled();
     expect(notifier.watchedEntities()).toEqual([]);
     notifier.stop();
+  });
+
+  it('sends keepalives to open pages only, until nobody looks any more', async () => {
+    const { signals, notifier } = setup({
+      ttlMs: 2500,
+      keepaliveIntervalMs: 1000,
+    });
+    await wait(1000);
+    expect(signals.publish).not.toHaveBeenCalled();
+    notifier.track(
+      'component:default/fastapi-demo',
+      selection,
+      new Map([['local', new Set(['fastapi-demo'])]]),
+    );
+    await wait(1000);
+    expect(signals.publish).toHaveBeenCalledTimes(1);
+    expect(signals.publish).toHaveBeenLastCalledWith({
+      recipients: { type: 'broadcast' },
+      channel: 'rollouts:component:default/fastapi-demo',
+      message: { type: 'keepalive' },
+    });
+    await wait(1000);
+    expect(signals.publish).toHaveBeenCalledTimes(2);
+    // Not viewed for longer than the TTL: forgotten, no more keepalives.
+    await wait(2000);
+    expect(signals.publish).toHaveBeenCalledTimes(2);
+    expect(notifier.watchedEntities()).toEqual([]);
+    notifier.stop();
+  });
+
+  it('stops its keepalive timer on stop', async () => {
+    const { signals, notifier } = setup({ keepaliveIntervalMs: 1000 });
+    notifier.track('component:default/a', selection, new Map());
+    expect(jest.getTimerCount()).toBe(1);
+    notifier.stop();
+    expect(jest.getTimerCount()).toBe(0);
+    await wait(5000);
+    expect(signals.publish).not.toHaveBeenCalled();
   });
 });

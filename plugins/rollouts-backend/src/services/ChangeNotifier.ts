@@ -4,7 +4,10 @@ import {
   RolloutsSignal,
 } from '@internal/plugin-rollouts-common';
 import { SignalsService } from '@backstage/plugin-signals-node';
-import { DEFAULT_SIGNAL_INTERVAL_MS } from '../settings';
+import {
+  DEFAULT_KEEPALIVE_SECONDS,
+  DEFAULT_SIGNAL_INTERVAL_MS,
+} from '../settings';
 import { ClusterChange, RolloutsClusterRegistry } from './clusters/types';
 import { EntitySelection, selects } from './entitySelection';
 
@@ -33,6 +36,12 @@ export interface ChangeNotifierOptions {
    * Default: `rollouts.signalIntervalMs`'s default.
    */
   minIntervalMs?: number;
+  /**
+   * A `keepalive` signal goes to every open page this often, so a page can
+   * tell that its connection is up (the signals API does not say). Default:
+   * `rollouts.keepaliveSeconds`'s default.
+   */
+  keepaliveIntervalMs?: number;
 }
 
 /**
@@ -41,26 +50,37 @@ export interface ChangeNotifierOptions {
  * namespaces (or carrying their labels) sends a signal on
  * `rollouts:<entityRef>` at once, then at most one per `minIntervalMs`. The
  * signal carries no data: the page fetches the status again, through the
- * permission checks.
+ * permission checks. Open pages also get a `keepalive` signal every
+ * `keepaliveIntervalMs`; a page that misses them falls back to polling.
  */
 export class ChangeNotifier {
   private readonly watched = new Map<string, Watched>();
   private readonly unsubscribers: (() => void)[] = [];
   private readonly ttlMs: number;
   private readonly minIntervalMs: number;
+  private readonly keepaliveIntervalMs: number;
+  private keepaliveTimer?: NodeJS.Timeout;
 
   constructor(private readonly options: ChangeNotifierOptions) {
     this.ttlMs = options.ttlMs ?? 15 * 60 * 1000;
     this.minIntervalMs = options.minIntervalMs ?? DEFAULT_SIGNAL_INTERVAL_MS;
+    this.keepaliveIntervalMs =
+      options.keepaliveIntervalMs ?? DEFAULT_KEEPALIVE_SECONDS * 1000;
   }
 
   start() {
     for (const cluster of this.options.clusters.list()) {
       this.unsubscribers.push(cluster.subscribe(c => this.onChange(c)));
     }
+    this.keepaliveTimer = setInterval(
+      () => this.keepalive(),
+      this.keepaliveIntervalMs,
+    );
+    this.keepaliveTimer.unref?.();
   }
 
   stop() {
+    if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
     this.unsubscribers.splice(0).forEach(u => u());
     for (const w of this.watched.values()) {
       if (w.pending) clearTimeout(w.pending);
@@ -125,9 +145,24 @@ export class ChangeNotifier {
     }
   }
 
+  private keepalive() {
+    const now = Date.now();
+    for (const [entityRef, w] of this.watched) {
+      if (now - w.lastViewed > this.ttlMs) {
+        if (w.pending) clearTimeout(w.pending);
+        this.watched.delete(entityRef);
+        continue;
+      }
+      this.publish(entityRef, { type: 'keepalive' });
+    }
+  }
+
   private send(entityRef: string, w: Watched, cluster: string) {
     w.lastSentAt = Date.now();
-    const message: RolloutsSignal = { type: 'changed', cluster };
+    this.publish(entityRef, { type: 'changed', cluster });
+  }
+
+  private publish(entityRef: string, message: RolloutsSignal) {
     this.options.signals
       .publish<RolloutsSignal>({
         recipients: { type: 'broadcast' },
@@ -135,7 +170,10 @@ export class ChangeNotifier {
         message,
       })
       .catch(e =>
-        this.options.logger.warn(`rollouts: failed to publish signal: ${e}`),
+        this.options.logger.warn('failed to publish signal', {
+          entityRef,
+          error: String(e),
+        }),
       );
   }
 }

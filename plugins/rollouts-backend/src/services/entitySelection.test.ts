@@ -74,4 +74,15 @@ describe('entitySelection', () => {
       ),
     ).toThrow(/is not a valid label selector/);
   });
+
+  it.each([[' '], [','], [', ,']])(
+    'refuses the empty selector %j, which would select the whole cluster',
+    text => {
+      expect(() =>
+        entitySelection(
+          entity({ 'backstage.io/kubernetes-label-selector': text }),
+        ),
+      ).toThrow(/is empty, which would select every object in the cluster/);
+    },
+  );
 });

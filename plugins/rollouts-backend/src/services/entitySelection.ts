@@ -41,6 +41,14 @@ export function entitySelection(entity: Entity): EntitySelection | undefined {
         }`,
       );
     }
+    if (
+      Object.keys(labelSelector.matchLabels ?? {}).length === 0 &&
+      (labelSelector.matchExpressions ?? []).length === 0
+    ) {
+      throw new InputError(
+        `Entity annotation ${KUBERNETES_LABEL_SELECTOR_ANNOTATION} is empty, which would select every object in the cluster; give a selector such as app=my-service`,
+      );
+    }
   } else if (id) {
     labelSelector = { matchLabels: { [KUBERNETES_ID_ANNOTATION]: id } };
   } else {

@@ -12,6 +12,16 @@ import {
 } from '@internal/plugin-rollouts-common';
 
 /**
+ * Options of a write. `headers` carries the user's own Kubernetes credentials
+ * for clusters whose writes use them (see `ClusterWriteAccess`).
+ *
+ * @public
+ */
+export interface RolloutsWriteOptions {
+  headers?: Record<string, string>;
+}
+
+/**
  * Client of the rollouts backend.
  *
  * @public
@@ -21,18 +31,22 @@ export interface RolloutsApi {
   switchTraffic(
     entity: CompoundEntityRef,
     request: SwitchTrafficRequest,
+    options?: RolloutsWriteOptions,
   ): Promise<SwitchTrafficResponse>;
   rollbackTraffic(
     entity: CompoundEntityRef,
     request: RollbackTrafficRequest,
+    options?: RolloutsWriteOptions,
   ): Promise<SwitchTrafficResponse>;
   restartDeployment(
     entity: CompoundEntityRef,
     request: DeploymentActionRequest,
+    options?: RolloutsWriteOptions,
   ): Promise<RestartDeploymentResponse>;
   undoDeployment(
     entity: CompoundEntityRef,
     request: UndoDeploymentRequest,
+    options?: RolloutsWriteOptions,
   ): Promise<UndoDeploymentResponse>;
 }
 

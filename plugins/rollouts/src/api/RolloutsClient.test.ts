@@ -58,6 +58,26 @@ describe('RolloutsClient', () => {
     expect(JSON.parse(init.body)).toEqual(request);
   });
 
+  it("sends the user's Kubernetes credentials headers with a write, keeping the JSON content type", async () => {
+    const { api, fetch } = client(() => json({}));
+    await api.undoDeployment(
+      entity,
+      { cluster: 'c', namespace: 'n', deployment: 'd', toRevision: '3' },
+      {
+        headers: {
+          'Backstage-Kubernetes-Authorization-oidc-okta': 'token',
+          'Content-Type': 'text/plain',
+        },
+      },
+    );
+    const [, init] = fetch.mock.calls[0] as any;
+    expect(init.headers).toEqual({
+      'Backstage-Kubernetes-Authorization-oidc-okta': 'token',
+      'Content-Type': 'application/json',
+    });
+    expect(JSON.parse(init.body).toRevision).toBe('3');
+  });
+
   it('encodes entity names and uses the other write endpoints', async () => {
     const { api, fetch } = client(() => json({}));
     const odd = { kind: 'component', namespace: 'team a', name: 'x/y' };

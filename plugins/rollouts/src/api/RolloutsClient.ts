@@ -11,7 +11,7 @@ import {
   UndoDeploymentRequest,
   UndoDeploymentResponse,
 } from '@internal/plugin-rollouts-common';
-import { RolloutsApi } from './RolloutsApi';
+import { RolloutsApi, RolloutsWriteOptions } from './RolloutsApi';
 
 /**
  * {@link RolloutsApi} over the rollouts backend, using the discovery and fetch
@@ -32,6 +32,7 @@ export class RolloutsClient implements RolloutsApi {
     entity: CompoundEntityRef,
     path: string,
     body?: object,
+    options?: RolloutsWriteOptions,
   ): Promise<T> {
     const baseUrl = await this.discoveryApi.getBaseUrl('rollouts');
     const entityPath = [entity.kind, entity.namespace, entity.name]
@@ -43,7 +44,10 @@ export class RolloutsClient implements RolloutsApi {
         ? undefined
         : {
             method: 'POST',
-            headers: { 'Content-Type': 'application/json' },
+            headers: {
+              ...options?.headers,
+              'Content-Type': 'application/json',
+            },
             body: JSON.stringify(body),
           },
     );
@@ -60,28 +64,32 @@ export class RolloutsClient implements RolloutsApi {
   switchTraffic(
     entity: CompoundEntityRef,
     request: SwitchTrafficRequest,
+    options?: RolloutsWriteOptions,
   ): Promise<SwitchTrafficResponse> {
-    return this.request(entity, '/traffic/switch', request);
+    return this.request(entity, '/traffic/switch', request, options);
   }
 
   rollbackTraffic(
     entity: CompoundEntityRef,
     request: RollbackTrafficRequest,
+    options?: RolloutsWriteOptions,
   ): Promise<SwitchTrafficResponse> {
-    return this.request(entity, '/traffic/rollback', request);
+    return this.request(entity, '/traffic/rollback', request, options);
   }
 
   restartDeployment(
     entity: CompoundEntityRef,
     request: DeploymentActionRequest,
+    options?: RolloutsWriteOptions,
   ): Promise<RestartDeploymentResponse> {
-    return this.request(entity, '/deployments/restart', request);
+    return this.request(entity, '/deployments/restart', request, options);
   }
 
   undoDeployment(
     entity: CompoundEntityRef,
     request: UndoDeploymentRequest,
+    options?: RolloutsWriteOptions,
   ): Promise<UndoDeploymentResponse> {
-    return this.request(entity, '/deployments/undo', request);
+    return this.request(entity, '/deployments/undo', request, options);
   }
 }

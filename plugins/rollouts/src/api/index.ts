@@ -1,3 +1,3 @@
 export { rolloutsApiRef } from './RolloutsApi';
-export type { RolloutsApi } from './RolloutsApi';
+export type { RolloutsApi, RolloutsWriteOptions } from './RolloutsApi';
 export { RolloutsClient } from './RolloutsClient';

@@ -1,4 +1,6 @@
 import { mockApis, renderInTestApp } from '@backstage/frontend-test-utils';
+import { kubernetesAuthProvidersApiRef } from '@backstage/plugin-kubernetes-react';
+import { ClusterWriteAccess } from '@internal/plugin-rollouts-common';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
@@ -18,6 +20,8 @@ function setup(options: {
   allowed: boolean;
   greenAvailable?: number;
   previousSlot?: string;
+  selectorSlot?: string;
+  writes?: ClusterWriteAccess;
   switchTraffic?: jest.Mock;
 }) {
   const target = options.allowed ? entity : restrictedEntity;
@@ -47,7 +51,12 @@ function setup(options: {
   const service = statusResponse({
     greenAvailable: options.greenAvailable,
     previousSlot: options.previousSlot,
+    selectorSlot: options.selectorSlot,
   }).clusters[0].blueGreen[0];
+  const kubernetesAuth = {
+    getCredentials: jest.fn(async () => ({ token: 'users-own-token' })),
+    getRequestBody: jest.fn(),
+  };
   const permissionApi = mockApis.permission({
     authorize: options.allowed ? AuthorizeResult.ALLOW : AuthorizeResult.DENY,
   });
@@ -55,12 +64,19 @@ function setup(options: {
     <BlueGreenPanel
       entity={target}
       cluster="local"
+      writes={options.writes ?? { mode: 'plugin' }}
       service={service}
       onChanged={onChanged}
     />,
-    { apis: [[rolloutsApiRef, api], permissionApi] as const },
+    {
+      apis: [
+        [rolloutsApiRef, api],
+        [kubernetesAuthProvidersApiRef, kubernetesAuth],
+        permissionApi,
+      ] as const,
+    },
   );
-  return { api, onChanged, rendered };
+  return { api, onChanged, rendered, kubernetesAuth };
 }
 
 // react-aria dialogs and userEvent are slow on a busy 2-core CI machine.
@@ -92,13 +108,17 @@ describe('BlueGreenPanel', () => {
     expect(api.switchTraffic).not.toHaveBeenCalled();
     await userEvent.click(screen.getByRole('button', { name: 'Switch' }));
     await waitFor(() => expect(api.switchTraffic).toHaveBeenCalledTimes(1));
-    expect(api.switchTraffic).toHaveBeenCalledWith(entity, {
-      cluster: 'local',
-      namespace: 'fastapi-demo',
-      service: 'demo-api',
-      targetSlot: 'green',
-      expectedCurrentSlot: 'blue',
-    });
+    expect(api.switchTraffic).toHaveBeenCalledWith(
+      entity,
+      {
+        cluster: 'local',
+        namespace: 'fastapi-demo',
+        service: 'demo-api',
+        targetSlot: 'green',
+        expectedCurrentSlot: 'blue',
+      },
+      { headers: {} },
+    );
     expect(
       await screen.findByText('Traffic moved from blue to green in 842 ms.'),
     ).toBeInTheDocument();
@@ -156,12 +176,16 @@ describe('BlueGreenPanel', () => {
       await screen.findByRole('button', { name: 'Roll back' }),
     );
     await waitFor(() =>
-      expect(api.rollbackTraffic).toHaveBeenCalledWith(entity, {
-        cluster: 'local',
-        namespace: 'fastapi-demo',
-        service: 'demo-api',
-        expectedCurrentSlot: 'blue',
-      }),
+      expect(api.rollbackTraffic).toHaveBeenCalledWith(
+        entity,
+        {
+          cluster: 'local',
+          namespace: 'fastapi-demo',
+          service: 'demo-api',
+          expectedCurrentSlot: 'blue',
+        },
+        { headers: {} },
+      ),
     );
   });
 
@@ -178,5 +202,67 @@ describe('BlueGreenPanel', () => {
     expect(
       screen.queryByRole('button', { name: /Roll back/ }),
     ).not.toBeInTheDocument();
+  });
+
+  it('can switch a Service whose live slot has no Deployment, to recover from the outage', async () => {
+    const { api } = setup({ allowed: true, selectorSlot: 'purple' });
+    expect(await screen.findByText('none (purple)')).toBeInTheDocument();
+    const toGreen = screen.getByRole('button', { name: 'Switch to green' });
+    expect(toGreen).toBeEnabled();
+    expect(
+      screen.getByRole('button', { name: 'Switch to blue' }),
+    ).toBeEnabled();
+    await userEvent.click(toGreen);
+    expect(
+      await screen.findByText('purple (no Deployment)'),
+    ).toBeInTheDocument();
+    await userEvent.click(screen.getByRole('button', { name: 'Switch' }));
+    await waitFor(() =>
+      expect(api.switchTraffic).toHaveBeenCalledWith(
+        entity,
+        expect.objectContaining({
+          targetSlot: 'green',
+          expectedCurrentSlot: 'purple',
+        }),
+        { headers: {} },
+      ),
+    );
+  });
+
+  it('explains instead of offering buttons where writes are disabled', async () => {
+    setup({
+      allowed: true,
+      writes: {
+        mode: 'disabled',
+        reason:
+          "Writes are disabled in cluster 'local': they need the rollouts plugin's own identity.",
+      },
+    });
+    expect(
+      await screen.findByText(
+        "Writes are disabled in cluster 'local': they need the rollouts plugin's own identity.",
+      ),
+    ).toBeInTheDocument();
+    expect(
+      screen.queryByRole('button', { name: /Switch to/ }),
+    ).not.toBeInTheDocument();
+  });
+
+  it("sends the user's own Kubernetes token where the cluster signs users in", async () => {
+    const { api, kubernetesAuth } = setup({
+      allowed: true,
+      writes: { mode: 'user', authProvider: 'oidc', oidcTokenProvider: 'okta' },
+    });
+    await userEvent.click(
+      await screen.findByRole('button', { name: 'Switch to green' }),
+    );
+    await userEvent.click(screen.getByRole('button', { name: 'Switch' }));
+    await waitFor(() => expect(api.switchTraffic).toHaveBeenCalledTimes(1));
+    expect(kubernetesAuth.getCredentials).toHaveBeenCalledWith('oidc.okta');
+    expect(api.switchTraffic.mock.calls[0][2]).toEqual({
+      headers: {
+        'Backstage-Kubernetes-Authorization-oidc-okta': 'users-own-token',
+      },
+    });
   });
 });

@@ -16,11 +16,13 @@ import {
 } from '@backstage/ui';
 import {
   BlueGreenService,
+  ClusterWriteAccess,
   rolloutsTrafficSwitchPermission,
   SwitchTrafficResponse,
 } from '@internal/plugin-rollouts-common';
 import { useState } from 'react';
 import { rolloutsApiRef } from '../api';
+import { useWriteHeaders } from '../hooks/useWriteHeaders';
 import { ConfirmDialog, errorMessage, FullTable } from './common';
 
 type Pending =
@@ -29,16 +31,20 @@ type Pending =
 
 /**
  * One blue-green Service: which slot is live, what each slot runs, and (for
- * users allowed to) Switch / Rollback behind a confirmation.
+ * users allowed to) Switch / Rollback behind a confirmation. Switching works
+ * also when the Service selects a slot with no Deployment (an outage), to
+ * recover from it.
  */
 export function BlueGreenPanel(props: {
   entity: CompoundEntityRef;
   cluster: string;
+  writes: ClusterWriteAccess;
   service: BlueGreenService;
   onChanged: () => void;
 }) {
-  const { entity, cluster, service, onChanged } = props;
+  const { entity, cluster, writes, service, onChanged } = props;
   const api = useApi(rolloutsApiRef);
+  const writeHeaders = useWriteHeaders();
   const { allowed, loading: permissionLoading } = usePermission({
     permission: rolloutsTrafficSwitchPermission,
     resourceRef: stringifyEntityRef(entity),
@@ -66,13 +72,15 @@ export function BlueGreenPanel(props: {
       expectedCurrentSlot: service.selectorSlot,
     };
     try {
+      const options = { headers: await writeHeaders(writes) };
       const response =
         pending.kind === 'switch'
-          ? await api.switchTraffic(entity, {
-              ...request,
-              targetSlot: pending.target,
-            })
-          : await api.rollbackTraffic(entity, request);
+          ? await api.switchTraffic(
+              entity,
+              { ...request, targetSlot: pending.target },
+              options,
+            )
+          : await api.rollbackTraffic(entity, request, options);
       setResult(response);
       onChanged();
     } catch (e) {
@@ -162,7 +170,10 @@ export function BlueGreenPanel(props: {
               Only the owners of this entity can switch or roll back traffic.
             </Text>
           )}
-          {allowed && (
+          {allowed && writes.mode === 'disabled' && (
+            <Text color="secondary">{writes.reason}</Text>
+          )}
+          {allowed && writes.mode !== 'disabled' && (
             <Flex gap="2">
               {service.slots
                 .filter(s => s.slot !== live)
@@ -170,7 +181,7 @@ export function BlueGreenPanel(props: {
                   <Button
                     key={s.slot}
                     variant="primary"
-                    isDisabled={!s.readyForTraffic || !live}
+                    isDisabled={!s.readyForTraffic}
                     onPress={() =>
                       setPending({ kind: 'switch', target: s.slot })
                     }
@@ -217,8 +228,9 @@ export function BlueGreenPanel(props: {
       >
         <Text>
           All traffic of Service {service.namespace}/{service.service} in
-          cluster {cluster} moves from <strong>{live}</strong> to{' '}
-          <strong>{pending?.target}</strong>. The switch is refused if the
+          cluster {cluster} moves from{' '}
+          <strong>{live ?? `${service.selectorSlot} (no Deployment)`}</strong>{' '}
+          to <strong>{pending?.target}</strong>. The switch is refused if the
           Service changed since you loaded this page.
         </Text>
       </ConfirmDialog>

@@ -6,12 +6,14 @@ import { useApi } from '@backstage/frontend-plugin-api';
 import { usePermission } from '@backstage/plugin-permission-react';
 import { Alert, Button, Cell, CellText, Flex, Text } from '@backstage/ui';
 import {
+  ClusterWriteAccess,
   DeploymentView,
   rolloutsDeploymentRestartPermission,
   rolloutsDeploymentUndoPermission,
 } from '@internal/plugin-rollouts-common';
 import { useState } from 'react';
 import { rolloutsApiRef } from '../api';
+import { useWriteHeaders } from '../hooks/useWriteHeaders';
 import { ConfirmDialog, errorMessage, FullTable, PhaseBadge } from './common';
 
 type Action = { kind: 'restart' | 'undo'; deployment: DeploymentView };
@@ -22,14 +24,20 @@ function strategyText(d: DeploymentView): string {
   return `RollingUpdate: surge ${s.maxSurge} (${s.maxSurgePods} pods), unavailable ${s.maxUnavailable} (${s.maxUnavailablePods} pods)`;
 }
 
-/** The entity's Deployments with rollout state, like `kubectl rollout status`. */
+/**
+ * The entity's Deployments with rollout state, like `kubectl rollout status`,
+ * and (for users allowed to) Restart and Undo. A paused Deployment is shown
+ * as paused and offers neither: both would only queue a change.
+ */
 export function RolloutTable(props: {
   entity: CompoundEntityRef;
+  writes: ClusterWriteAccess;
   deployments: DeploymentView[];
   onChanged: () => void;
 }) {
-  const { entity, deployments, onChanged } = props;
+  const { entity, writes, deployments, onChanged } = props;
   const api = useApi(rolloutsApiRef);
+  const writeHeaders = useWriteHeaders();
   const resourceRef = stringifyEntityRef(entity);
   const canRestart = usePermission({
     permission: rolloutsDeploymentRestartPermission,
@@ -55,14 +63,22 @@ export function RolloutTable(props: {
     };
     setBusy(true);
     try {
+      const options = { headers: await writeHeaders(writes) };
       if (kind === 'restart') {
-        const r = await api.restartDeployment(entity, request);
+        const r = await api.restartDeployment(entity, request, options);
         setMessage({
           status: 'success',
           text: `Restarted ${d.name} at ${r.restartedAt}.`,
         });
       } else {
-        const r = await api.undoDeployment(entity, request);
+        // The revision the dialog showed: the backend must not pick another
+        // one if the history changed in between.
+        const target = d.history[1]?.revision;
+        const r = await api.undoDeployment(
+          entity,
+          { ...request, ...(target && { toRevision: target }) },
+          options,
+        );
         setMessage({
           status: 'success',
           text: r.skipped
@@ -107,7 +123,7 @@ export function RolloutTable(props: {
             cell: d => (
               <Cell>
                 <Flex direction="column" gap="1">
-                  <PhaseBadge phase={d.status.phase} />
+                  <PhaseBadge phase={d.status.phase} paused={d.status.paused} />
                   <Text variant="body-small">{d.status.message}</Text>
                 </Flex>
               </Cell>
@@ -145,27 +161,38 @@ export function RolloutTable(props: {
             cell: d => (
               <Cell>
                 <Flex gap="1">
-                  {canRestart && (
-                    <Button
-                      size="small"
-                      variant="secondary"
-                      onPress={() =>
-                        setAction({ kind: 'restart', deployment: d })
-                      }
-                    >
-                      Restart
-                    </Button>
+                  {(canRestart || canUndo) && writes.mode === 'disabled' && (
+                    <Text variant="body-small" color="secondary">
+                      {writes.reason}
+                    </Text>
                   )}
-                  {canUndo && (
-                    <Button
-                      size="small"
-                      variant="secondary"
-                      isDisabled={d.history.length < 2}
-                      onPress={() => setAction({ kind: 'undo', deployment: d })}
-                    >
-                      Undo
-                    </Button>
-                  )}
+                  {canRestart &&
+                    writes.mode !== 'disabled' &&
+                    !d.status.paused && (
+                      <Button
+                        size="small"
+                        variant="secondary"
+                        onPress={() =>
+                          setAction({ kind: 'restart', deployment: d })
+                        }
+                      >
+                        Restart
+                      </Button>
+                    )}
+                  {canUndo &&
+                    writes.mode !== 'disabled' &&
+                    !d.status.paused && (
+                      <Button
+                        size="small"
+                        variant="secondary"
+                        isDisabled={d.history.length < 2}
+                        onPress={() =>
+                          setAction({ kind: 'undo', deployment: d })
+                        }
+                      >
+                        Undo
+                      </Button>
+                    )}
                 </Flex>
               </Cell>
             ),

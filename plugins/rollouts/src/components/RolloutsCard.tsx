@@ -35,7 +35,8 @@ export function RolloutsCard(props: { pollMs?: number }) {
               <Flex key={c.cluster} direction="column" gap="1">
                 {c.state === 'error' && (
                   <Text color="danger">
-                    {c.cluster}: unreachable ({c.error})
+                    {c.cluster}: unreachable
+                    {c.stale ? ', last known state' : ''} ({c.error})
                   </Text>
                 )}
                 {c.deployments.map(d => (

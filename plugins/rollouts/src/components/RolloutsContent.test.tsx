@@ -30,17 +30,25 @@ function render(
     signals?: ReturnType<typeof fakeSignals>;
     allowed?: boolean;
     entityName?: string;
+    status?: () => ReturnType<typeof statusResponse>;
   } = {},
 ) {
   const api = {
-    getStatus: jest.fn(async () => statusResponse()),
+    getStatus: jest.fn(async () => (options.status ?? statusResponse)()),
     restartDeployment: jest.fn(async () => ({
       cluster: 'local',
       namespace: 'fastapi-demo',
       deployment: 'demo-api-blue',
       restartedAt: '2026-11-28T10:01:00Z',
     })),
-    undoDeployment: jest.fn(),
+    undoDeployment: jest.fn(async () => ({
+      cluster: 'local',
+      namespace: 'fastapi-demo',
+      deployment: 'demo-api-blue',
+      fromRevision: '4',
+      toRevision: '3',
+      skipped: false,
+    })),
   };
   const authorize = jest.fn(async () => ({
     result:
@@ -104,35 +112,109 @@ describe('RolloutsContent', () => {
     // A cluster that is down is reported, the others still show
     expect(screen.getByText('Cluster prod is unreachable')).toBeInTheDocument();
     expect(
-      screen.getByText('connect ECONNREFUSED 10.0.0.1:6443'),
+      screen.getByText(
+        "The cluster's API server cannot be reached (listing pods).",
+      ),
     ).toBeInTheDocument();
   });
 
-  it('reloads when the backend signals a change for this entity', async () => {
+  it('shows the last known state of a dropped cluster, kinds it cannot read and clusters it skips', async () => {
+    render(<RolloutsContent />, {
+      status: () => {
+        const r = statusResponse();
+        r.clusters[0] = {
+          ...r.clusters[0],
+          state: 'error',
+          error: "The cluster's API server cannot be reached (listing pods).",
+          stale: { since: '2026-11-29T10:00:00Z' },
+          unavailable: [{ kind: 'events', state: 'forbidden' }],
+        };
+        r.skippedClusters = [
+          {
+            name: 'catalog locator',
+            reason: 'Clusters found by the catalog locator are not shown.',
+          },
+        ];
+        return r;
+      },
+    });
+    expect(
+      await screen.findByText(
+        /Cluster local is unreachable: showing its last known state, from/,
+      ),
+    ).toBeInTheDocument();
+    // The last known Deployments are still there.
+    expect(
+      screen.getAllByText('deployment "demo-api-blue" successfully rolled out'),
+    ).toHaveLength(1);
+    expect(screen.getByText('Not shown: events')).toBeInTheDocument();
+    expect(
+      screen.getByText(
+        'events: the rollouts plugin may not read them in this cluster (RBAC)',
+      ),
+    ).toBeInTheDocument();
+    expect(screen.getByText('Not shown: catalog locator')).toBeInTheDocument();
+  });
+
+  it('says Live only once signals arrive, and reloads on changes but not on keepalives', async () => {
     const signals = fakeSignals();
+    const channel = 'rollouts:component:default/fastapi-demo';
     const api = render(<RolloutsContent />, { signals });
+    expect(
+      await screen.findByText(
+        'Connecting to live updates; refreshing every 30 seconds meanwhile.',
+      ),
+    ).toBeInTheDocument();
+    expect(signals.api.subscribe).toHaveBeenCalledWith(
+      channel,
+      expect.any(Function),
+    );
+    signals.emit(channel, { type: 'keepalive' });
     expect(
       await screen.findByText(
         'Live: the page updates when the cluster changes.',
       ),
     ).toBeInTheDocument();
-    expect(signals.api.subscribe).toHaveBeenCalledWith(
-      'rollouts:component:default/fastapi-demo',
-      expect.any(Function),
-    );
     expect(api.getStatus).toHaveBeenCalledTimes(1);
-    signals.emit('rollouts:component:default/fastapi-demo', {
-      type: 'changed',
-      cluster: 'local',
-    });
+    signals.emit(channel, { type: 'changed', cluster: 'local' });
     await waitFor(() => expect(api.getStatus).toHaveBeenCalledTimes(2));
   });
 
-  it('polls when signals are not available', async () => {
+  it('falls back to polling when keepalives stop arriving', async () => {
+    const signals = fakeSignals();
+    const channel = 'rollouts:component:default/fastapi-demo';
+    const api = render(<RolloutsContent pollMs={1000} />, {
+      signals,
+      status: () => ({
+        ...statusResponse(),
+        liveUpdates: { keepaliveIntervalMs: 200 },
+      }),
+    });
+    await screen.findByText('Cluster local');
+    signals.emit(channel, { type: 'keepalive' });
+    expect(
+      await screen.findByText(
+        'Live: the page updates when the cluster changes.',
+      ),
+    ).toBeInTheDocument();
+    const loads = api.getStatus.mock.calls.length;
+    // 2.5 missed keepalives (500 ms) later the page says so and polls.
+    expect(
+      await screen.findByText(
+        'Live updates stopped arriving: refreshing every second until they are back.',
+      ),
+    ).toBeInTheDocument();
+    await waitFor(
+      () => expect(api.getStatus.mock.calls.length).toBeGreaterThan(loads),
+      { timeout: 3000 },
+    );
+  });
+
+  it('polls at the configured interval when signals are not installed', async () => {
     const api = render(<RolloutsContent pollMs={50} />);
     expect(
       await screen.findByText(
-        'Signals are not available: refreshing every 30 seconds.',
+        'Live updates are not available in this portal: refreshing every 0.05 seconds.',
       ),
     ).toBeInTheDocument();
     await waitFor(() =>
@@ -157,6 +239,7 @@ describe('RolloutsContent', () => {
           namespace: 'fastapi-demo',
           deployment: 'demo-api-blue',
         },
+        { headers: {} },
       ),
     );
     expect(
@@ -164,6 +247,44 @@ describe('RolloutsContent', () => {
         'Restarted demo-api-blue at 2026-11-28T10:01:00Z.',
       ),
     ).toBeInTheDocument();
+  });
+
+  it('undoes to the revision the dialog showed', async () => {
+    const api = render(<RolloutsContent />);
+    await screen.findByText('Cluster local');
+    const [undo] = screen.getAllByRole('button', { name: 'Undo' });
+    await userEvent.click(undo);
+    const dialog = await screen.findByRole('dialog');
+    expect(
+      within(dialog).getByText(/goes back to revision 3 \(/),
+    ).toBeInTheDocument();
+    await userEvent.click(
+      within(dialog).getByRole('button', { name: 'Roll back' }),
+    );
+    await waitFor(() =>
+      expect(api.undoDeployment).toHaveBeenCalledWith(
+        { kind: 'Component', namespace: 'default', name: 'fastapi-demo' },
+        {
+          cluster: 'local',
+          namespace: 'fastapi-demo',
+          deployment: 'demo-api-blue',
+          toRevision: '3',
+        },
+        { headers: {} },
+      ),
+    );
+  });
+
+  it('shows a paused Deployment as paused and offers no restart or undo for it', async () => {
+    render(<RolloutsContent />, {
+      entityName: 'paused-service',
+      status: () => statusResponse({ bluePaused: true }),
+    });
+    await screen.findByText('Cluster local');
+    expect(screen.getByText(/^Paused · /)).toBeInTheDocument();
+    // Only green (not paused) has the buttons.
+    expect(screen.getAllByRole('button', { name: 'Restart' })).toHaveLength(1);
+    expect(screen.getAllByRole('button', { name: 'Undo' })).toHaveLength(1);
   });
 
   it('hides restart and undo from users without the permission', async () => {
@@ -200,7 +321,7 @@ describe('RolloutsCard', () => {
     expect(screen.getByText('2 findings')).toBeInTheDocument();
     expect(
       screen.getByText(
-        'prod: unreachable (connect ECONNREFUSED 10.0.0.1:6443)',
+        "prod: unreachable (The cluster's API server cannot be reached (listing pods).)",
       ),
     ).toBeInTheDocument();
     expect(

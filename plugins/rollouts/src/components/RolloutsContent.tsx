@@ -11,7 +11,7 @@ import {
   Text,
 } from '@backstage/ui';
 import { ClusterRollouts } from '@internal/plugin-rollouts-common';
-import { useRollouts } from '../hooks/useRollouts';
+import { LiveUpdates, useRollouts } from '../hooks/useRollouts';
 import { BlueGreenPanel } from './BlueGreenPanel';
 import { errorMessage } from './common';
 import { ProbeTable } from './ProbeTable';
@@ -40,8 +40,31 @@ function ClusterSection(props: {
           {cluster.state === 'error' && (
             <Alert
               status="danger"
-              title={`Cluster ${cluster.cluster} is unreachable`}
+              title={
+                cluster.stale
+                  ? `Cluster ${
+                      cluster.cluster
+                    } is unreachable: showing its last known state, from ${new Date(
+                      cluster.stale.since,
+                    ).toLocaleString()}`
+                  : `Cluster ${cluster.cluster} is unreachable`
+              }
               description={cluster.error}
+            />
+          )}
+          {cluster.unavailable && cluster.unavailable.length > 0 && (
+            <Alert
+              status="info"
+              title={`Not shown: ${cluster.unavailable
+                .map(u => u.kind)
+                .join(', ')}`}
+              description={cluster.unavailable
+                .map(u =>
+                  u.state === 'forbidden'
+                    ? `${u.kind}: the rollouts plugin may not read them in this cluster (RBAC)`
+                    : `${u.kind}: unavailable in this cluster`,
+                )
+                .join('; ')}
             />
           )}
           {cluster.state === 'syncing' && (
@@ -55,14 +78,16 @@ function ClusterSection(props: {
               key={`${bg.namespace}/${bg.service}`}
               entity={ref}
               cluster={cluster.cluster}
+              writes={cluster.writes}
               service={bg}
               onChanged={onChanged}
             />
           ))}
-          {cluster.state !== 'error' && (
+          {(cluster.state !== 'error' || cluster.stale) && (
             <>
               <RolloutTable
                 entity={ref}
+                writes={cluster.writes}
                 deployments={cluster.deployments}
                 onChanged={onChanged}
               />
@@ -78,9 +103,26 @@ function ClusterSection(props: {
   );
 }
 
+function liveUpdatesText(liveUpdates: LiveUpdates, pollMs: number): string {
+  const seconds = pollMs / 1000;
+  const every = seconds === 1 ? 'every second' : `every ${seconds} seconds`;
+  switch (liveUpdates) {
+    case 'live':
+      return 'Live: the page updates when the cluster changes.';
+    case 'connecting':
+      return `Connecting to live updates; refreshing ${every} meanwhile.`;
+    case 'lost':
+      return `Live updates stopped arriving: refreshing ${every} until they are back.`;
+    default:
+      return `Live updates are not available in this portal: refreshing ${every}.`;
+  }
+}
+
 /** The Rollouts tab of an entity page. */
 export function RolloutsContent(props: { pollMs?: number }) {
-  const { value, loading, error, refresh, live } = useRollouts(props.pollMs);
+  const { value, loading, error, refresh, liveUpdates, pollMs } = useRollouts(
+    props.pollMs,
+  );
   if (!value && loading) {
     return <Skeleton width="100%" height={200} />;
   }
@@ -95,10 +137,11 @@ export function RolloutsContent(props: { pollMs?: number }) {
   }
   return (
     <Flex direction="column" gap="4">
-      <Text variant="body-small" color="secondary">
-        {live
-          ? 'Live: the page updates when the cluster changes.'
-          : 'Signals are not available: refreshing every 30 seconds.'}
+      <Text
+        variant="body-small"
+        color={liveUpdates === 'lost' ? 'warning' : 'secondary'}
+      >
+        {liveUpdatesText(liveUpdates, pollMs)}
         {error && ` Last refresh failed: ${errorMessage(error)}`}
       </Text>
       {value.clusters.length === 0 && (
@@ -108,6 +151,14 @@ export function RolloutsContent(props: { pollMs?: number }) {
           description="Add clusters under kubernetes.clusterLocatorMethods in app-config."
         />
       )}
+      {value.skippedClusters?.map(c => (
+        <Alert
+          key={c.name}
+          status="info"
+          title={`Not shown: ${c.name}`}
+          description={c.reason}
+        />
+      ))}
       {value.clusters.map(c => (
         <ClusterSection key={c.cluster} cluster={c} onChanged={refresh} />
       ))}

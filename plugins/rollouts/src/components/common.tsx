@@ -23,9 +23,16 @@ const PHASE_LABEL: Record<RolloutPhase, string> = {
   'waiting-for-spec-update': 'Waiting for controller',
 };
 
-/** A short label for a rollout phase. */
-export function PhaseBadge({ phase }: { phase: RolloutPhase }) {
-  return <Badge size="small">{PHASE_LABEL[phase] ?? phase}</Badge>;
+/** A short label for a rollout phase; a paused Deployment says so first. */
+export function PhaseBadge({
+  phase,
+  paused,
+}: {
+  phase: RolloutPhase;
+  paused?: boolean;
+}) {
+  const label = PHASE_LABEL[phase] ?? phase;
+  return <Badge size="small">{paused ? `Paused · ${label}` : label}</Badge>;
 }
 
 const SEVERITY_COLOR = {

@@ -5,6 +5,7 @@
 import { Entity } from '@backstage/catalog-model';
 import {
   analyzePodTemplateProbes,
+  ClusterWriteAccess,
   containerResources,
   deriveRolloutStatus,
   detectBlueGreen,
@@ -100,9 +101,18 @@ const oomPod: KubePod = {
 };
 
 export function statusResponse(
-  options: { greenAvailable?: number; previousSlot?: string } = {},
+  options: {
+    greenAvailable?: number;
+    previousSlot?: string;
+    /** Pause the blue Deployment. */
+    bluePaused?: boolean;
+    writes?: ClusterWriteAccess;
+    /** Point the Service at this slot (one with no Deployment: an outage). */
+    selectorSlot?: string;
+  } = {},
 ): EntityRolloutsResponse {
   const blue = deployment('blue', 2);
+  if (options.bluePaused) blue.spec!.paused = true;
   const green = deployment('green', options.greenAvailable ?? 2);
   const limitRange = {
     metadata: { name: 'defaults', namespace: 'fastapi-demo' },
@@ -160,7 +170,7 @@ export function statusResponse(
     spec: {
       selector: {
         'app.kubernetes.io/name': 'demo-api',
-        'app.kubernetes.io/slot': 'blue',
+        'app.kubernetes.io/slot': options.selectorSlot ?? 'blue',
       },
     },
   };
@@ -172,6 +182,7 @@ export function statusResponse(
       {
         cluster: 'local',
         state: 'ok',
+        writes: options.writes ?? { mode: 'plugin' },
         deployments: [view(blue, [oomPod]), view(green, [])],
         blueGreen: detectBlueGreen({
           services: [service],
@@ -233,7 +244,8 @@ export function statusResponse(
       {
         cluster: 'prod',
         state: 'error',
-        error: 'connect ECONNREFUSED 10.0.0.1:6443',
+        error: "The cluster's API server cannot be reached (listing pods).",
+        writes: { mode: 'plugin' },
         deployments: [],
         blueGreen: [],
         quotas: [],
@@ -242,5 +254,7 @@ export function statusResponse(
         warningEvents: [],
       },
     ],
+    skippedClusters: [],
+    liveUpdates: { keepaliveIntervalMs: 15000 },
   };
 }

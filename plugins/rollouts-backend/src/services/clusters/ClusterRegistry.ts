@@ -1,68 +1,33 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { Config } from '@backstage/config';
+import { NotAllowedError } from '@backstage/errors';
+import { ClusterWriteAccess } from '@internal/plugin-rollouts-common';
 import { KubeConfig } from '@kubernetes/client-node';
-import fs from 'node:fs';
-import { InformerCluster, InformerClusterOptions } from './InformerCluster';
 import {
-  ClusterConnectionConfig,
-  readClusterConfigs,
-} from './readClusterConfigs';
+  IN_CLUSTER_TOKEN_FILE,
+  kubeConfigFor,
+  resolveClusterIdentities,
+} from './clusterIdentity';
+import {
+  ClusterWriteConfig,
+  InformerCluster,
+  InformerClusterOptions,
+} from './InformerCluster';
+import { readClusterSources } from './readClusterConfigs';
 import {
   ClusterHealth,
+  ClusterWriter,
   ResourceKind,
   ResourceTypes,
   RolloutsCluster,
   RolloutsClusterRegistry,
 } from './types';
 
-const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
-
-/**
- * Builds the KubeConfig for one configured cluster. Only identities that do not
- * depend on the signed-in user work for shared informers: a service account
- * token (from config, or the pod's own token when running in the cluster) or
- * a local `kubectl proxy`.
- */
-export function kubeConfigFor(cluster: ClusterConnectionConfig): KubeConfig {
-  let token: string | undefined;
-  if (cluster.authProvider === 'serviceAccount') {
-    token = cluster.serviceAccountToken;
-    if (!token && fs.existsSync(IN_CLUSTER_TOKEN)) {
-      token = fs.readFileSync(IN_CLUSTER_TOKEN, 'utf8').trim();
-    }
-    if (!token) {
-      throw new Error(
-        `cluster '${cluster.name}' uses authProvider serviceAccount but has no serviceAccountToken`,
-      );
-    }
-  } else if (cluster.authProvider !== 'localKubectlProxy') {
-    throw new Error(
-      `cluster '${cluster.name}' uses authProvider '${cluster.authProvider}', which signs in per user; the rollouts plugin keeps one shared cache per cluster and needs authProvider serviceAccount (or localKubectlProxy)`,
-    );
-  }
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [
-      {
-        name: cluster.name,
-        server: cluster.url,
-        caData: cluster.caData,
-        caFile: cluster.caFile,
-        skipTLSVerify: cluster.skipTLSVerify,
-      },
-    ],
-    users: [{ name: 'rollouts', ...(token && { token }) }],
-    contexts: [{ name: cluster.name, cluster: cluster.name, user: 'rollouts' }],
-    currentContext: cluster.name,
-  });
-  return kc;
-}
-
-/** A configured cluster that cannot be used; reported, never read. */
+/** A configured cluster that cannot be read; reported, never touched. */
 class BrokenCluster implements RolloutsCluster {
   constructor(readonly name: string, private readonly reason: string) {}
   health(): ClusterHealth {
-    return { state: 'error', error: this.reason };
+    return { state: 'error', error: this.reason, unavailable: [] };
   }
   list<K extends ResourceKind>(_kind: K): ReadonlyArray<ResourceTypes[K]> {
     return [];
@@ -70,27 +35,18 @@ class BrokenCluster implements RolloutsCluster {
   subscribe() {
     return () => {};
   }
-  private fail(): never {
-    throw new Error(this.reason);
+  writeAccess(): ClusterWriteAccess {
+    return { mode: 'disabled', reason: this.reason };
   }
-  patchService(): never {
-    return this.fail();
-  }
-  patchDeployment(): never {
-    return this.fail();
-  }
-  getDeployment(): never {
-    return this.fail();
-  }
-  listReplicaSets(): never {
-    return this.fail();
+  writer(): ClusterWriter {
+    throw new NotAllowedError(this.reason);
   }
 }
 
 /** @public */
 export type ClusterTuning = Omit<
   InformerClusterOptions,
-  'name' | 'kubeConfig' | 'logger'
+  'name' | 'kubeConfig' | 'write' | 'logger'
 >;
 
 /**
@@ -101,37 +57,72 @@ export type ClusterTuning = Omit<
 export class InformerClusterRegistry implements RolloutsClusterRegistry {
   private constructor(
     private readonly clusters: Map<string, RolloutsCluster>,
+    private readonly skippedClusters: { name: string; reason: string }[] = [],
   ) {}
 
-  /** Clusters from `kubernetes.clusterLocatorMethods` (type config). */
+  /**
+   * Clusters from `kubernetes.clusterLocatorMethods`, with the rollouts
+   * plugin's identities from `rollouts.clusters`.
+   */
   static fromConfig(
     config: Config,
     logger: LoggerService,
     tuning: ClusterTuning = {},
+    inClusterTokenFile: string = IN_CLUSTER_TOKEN_FILE,
   ): InformerClusterRegistry {
+    const sources = readClusterSources(config);
+    sources.warnings.forEach(w => logger.warn(w));
     const clusters = new Map<string, RolloutsCluster>();
-    for (const c of readClusterConfigs(config)) {
-      try {
-        clusters.set(
-          c.name,
-          new InformerCluster({
-            ...tuning,
-            name: c.name,
-            kubeConfig: kubeConfigFor(c),
-            logger: logger.child({ cluster: c.name }),
-          }),
-        );
-      } catch (e) {
-        logger.warn(`rollouts: ${(e as Error).message}`);
-        clusters.set(c.name, new BrokenCluster(c.name, (e as Error).message));
+    for (const c of sources.clusters) {
+      const identities = resolveClusterIdentities(
+        c,
+        sources.identities.get(c.name),
+        inClusterTokenFile,
+      );
+      if (identities.warning) {
+        logger.warn(identities.warning, { cluster: c.name });
       }
+      if ('error' in identities.read) {
+        logger.warn('cluster skipped', {
+          cluster: c.name,
+          reason: identities.read.error,
+        });
+        clusters.set(c.name, new BrokenCluster(c.name, identities.read.error));
+        continue;
+      }
+      const w = identities.write;
+      let write: ClusterWriteConfig;
+      if (w.mode === 'plugin') {
+        write = { mode: 'plugin', kubeConfig: kubeConfigFor(c, w.source) };
+      } else if (w.mode === 'user') {
+        write = { ...w, connection: c };
+      } else {
+        write = w;
+      }
+      clusters.set(
+        c.name,
+        new InformerCluster({
+          ...tuning,
+          name: c.name,
+          kubeConfig: kubeConfigFor(c, identities.read.source),
+          write,
+          logger: logger.child({ cluster: c.name }),
+        }),
+      );
     }
-    return new InformerClusterRegistry(clusters);
+    return new InformerClusterRegistry(clusters, sources.skipped);
   }
 
-  /** Clusters from ready-made KubeConfigs (used by the integration tests). */
+  /**
+   * Clusters from ready-made KubeConfigs (used by the integration tests). The
+   * cache reads with `kubeConfig`; writes use `write` (default: disabled).
+   */
   static fromKubeConfigs(
-    entries: { name: string; kubeConfig: KubeConfig }[],
+    entries: {
+      name: string;
+      kubeConfig: KubeConfig;
+      write?: ClusterWriteConfig;
+    }[],
     logger: LoggerService,
     tuning: ClusterTuning = {},
   ): InformerClusterRegistry {
@@ -139,7 +130,12 @@ export class InformerClusterRegistry implements RolloutsClusterRegistry {
       new Map(
         entries.map(e => [
           e.name,
-          new InformerCluster({ ...tuning, ...e, logger }),
+          new InformerCluster({
+            ...tuning,
+            write: { mode: 'disabled', reason: 'no write identity' },
+            ...e,
+            logger,
+          }),
         ]),
       ),
     );
@@ -151,6 +147,10 @@ export class InformerClusterRegistry implements RolloutsClusterRegistry {
 
   get(name: string): RolloutsCluster | undefined {
     return this.clusters.get(name);
+  }
+
+  skipped(): { name: string; reason: string }[] {
+    return this.skippedClusters;
   }
 
   async start(): Promise<void> {

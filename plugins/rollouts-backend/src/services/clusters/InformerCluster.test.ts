@@ -26,6 +26,8 @@ class FakeApiServer {
     auth?: string;
   }[] = [];
   readonly podWatches = new Set<http.ServerResponse>();
+  /** Paths answered with 403, as RBAC does for a kind the identity may not list. */
+  readonly forbidden = new Set<string>();
   private server?: http.Server;
   port = 0;
 
@@ -54,6 +56,18 @@ class FakeApiServer {
       rv,
       auth: req.headers.authorization,
     });
+    if (this.forbidden.has(url.pathname)) {
+      res.writeHead(403, { 'Content-Type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          kind: 'Status',
+          code: 403,
+          reason: 'Forbidden',
+          message: `events is forbidden: User "system:serviceaccount:golden-path-portal:portal" cannot list resource "${url.pathname}" at the cluster scope`,
+        }),
+      );
+      return;
+    }
     res.writeHead(200, { 'Content-Type': 'application/json' });
     if (!watch) {
       const items =
@@ -178,6 +192,7 @@ describe('InformerCluster', () => {
     return new InformerCluster({
       name: 'fake',
       kubeConfig: kc,
+      write: { mode: 'disabled', reason: 'read-only test' },
       logger: mockServices.logger.mock(),
       errorGraceMs: 200,
       minBackoffMs: 50,
@@ -210,7 +225,9 @@ describe('InformerCluster', () => {
     const changes: ClusterChange[] = [];
     cluster.subscribe(c => changes.push(c));
     await cluster.start();
-    await eventually(() => expect(cluster.health()).toEqual({ state: 'ok' }));
+    await eventually(() =>
+      expect(cluster.health()).toEqual({ state: 'ok', unavailable: [] }),
+    );
     expect(names()).toEqual(['demo-api-blue-1', 'demo-api-blue-2']);
     // managedFields are dropped from the cache
     expect(
@@ -335,8 +352,16 @@ describe('InformerCluster', () => {
     await eventually(() => {
       const health = cluster.health();
       expect(health.state).toBe('error');
-      expect(health.error).toMatch(/Cannot list\/watch .*pods/);
+      expect(health.error).toMatch(
+        /API server cannot be reached \(listing .*pods/,
+      );
+      // Every signed-in user sees this: no internal address in it.
+      expect(health.error).not.toContain('127.0.0.1');
+      expect(health.error).not.toContain(String(port));
+      // The last known state stays, marked stale.
+      expect(health.staleSince).toEqual(expect.any(Number));
     });
+    expect(names()).toEqual(['demo-api-blue-1', 'demo-api-blue-2']);
     // Data changed while the server was away, and history was compacted:
     // resuming the watch gets 410 Gone and the informer lists again.
     api.remove('demo-api-blue-1');
@@ -345,7 +370,7 @@ describe('InformerCluster', () => {
     const listsBefore = api.podRequests().filter(r => !r.watch).length;
     await api.listen(port);
     await eventually(
-      () => expect(cluster.health()).toEqual({ state: 'ok' }),
+      () => expect(cluster.health()).toEqual({ state: 'ok', unavailable: [] }),
       8000,
     );
     await eventually(
@@ -372,13 +397,83 @@ describe('InformerCluster', () => {
     const down = new InformerCluster({
       name: 'x',
       kubeConfig: kc,
+      write: { mode: 'disabled', reason: 'read-only test' },
       logger: mockServices.logger.mock(),
       errorGraceMs: 60_000,
       minBackoffMs: 50,
     });
     await down.start();
-    expect(down.health().state).toBe('error');
+    const health = down.health();
+    expect(health.state).toBe('error');
+    // Never synced: there is no last known state to show.
+    expect(health.staleSince).toBeUndefined();
     expect(down.list('pods')).toEqual([]);
     await down.stop();
+  });
+
+  it('keeps working without an optional kind it may not read, and says which', async () => {
+    api.forbidden.add('/api/v1/events');
+    api.forbidden.add('/apis/autoscaling/v2/horizontalpodautoscalers');
+    await cluster.start();
+    await eventually(() =>
+      expect(cluster.health()).toEqual({
+        state: 'ok',
+        unavailable: [
+          { kind: 'horizontalpodautoscalers', state: 'forbidden' },
+          { kind: 'events', state: 'forbidden' },
+        ],
+      }),
+    );
+    expect(names()).toEqual(['demo-api-blue-1', 'demo-api-blue-2']);
+  });
+
+  it('is down when a required kind is forbidden, naming the kind but not the identity', async () => {
+    api.forbidden.add('/apis/discovery.k8s.io/v1/endpointslices');
+    await cluster.start();
+    await eventually(() => expect(cluster.health().state).toBe('error'));
+    const { error } = cluster.health();
+    expect(error).toBe(
+      "The rollouts plugin's identity may not list/watch endpointslices (RBAC).",
+    );
+  });
+
+  it("writes with its own identity only when one is configured, else with the user's token", async () => {
+    expect(cluster.writeAccess()).toEqual({
+      mode: 'disabled',
+      reason: 'read-only test',
+    });
+    expect(() => cluster.writer()).toThrow('read-only test');
+    const kc = new KubeConfig();
+    kc.loadFromString(JSON.stringify({}));
+    const userCluster = new InformerCluster({
+      name: 'oidc',
+      kubeConfig: kc,
+      write: {
+        mode: 'user',
+        authProvider: 'oidc',
+        oidcTokenProvider: 'okta',
+        connection: {
+          name: 'oidc',
+          url: `http://127.0.0.1:${api.port}`,
+          skipTLSVerify: true,
+        },
+      },
+      logger: mockServices.logger.mock(),
+    });
+    expect(userCluster.writeAccess()).toEqual({
+      mode: 'user',
+      authProvider: 'oidc',
+      oidcTokenProvider: 'okta',
+    });
+    expect(() => userCluster.writer()).toThrow(
+      /use your own Kubernetes credentials \(auth provider oidc\)/,
+    );
+    await userCluster
+      .writer('user-token')
+      .getService('fastapi-demo', 'demo-api');
+    expect(api.requests.at(-1)).toMatchObject({
+      path: '/api/v1/namespaces/fastapi-demo/services/demo-api',
+      auth: 'Bearer user-token',
+    });
   });
 });

@@ -1,10 +1,9 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
+import { AuthenticationError, NotAllowedError } from '@backstage/errors';
 import {
-  JsonPatchOperation,
-  KubeDeployment,
+  ClusterWriteAccess,
   KubeObject,
-  KubeReplicaSet,
-  KubeService,
+  UnavailableKind,
 } from '@internal/plugin-rollouts-common';
 import {
   KubeConfig,
@@ -13,11 +12,15 @@ import {
   ListWatch,
   Watch,
 } from '@kubernetes/client-node';
+import { kubeConfigFor } from './clusterIdentity';
 import { kubeRequest } from './kubeHttp';
+import { KubeWriter } from './KubeWriter';
+import { ClusterConnectionConfig } from './readClusterConfigs';
 import {
   ClusterChange,
   ClusterHealth,
-  PatchType,
+  ClusterWriter,
+  REQUIRED_KINDS,
   RESOURCE_KINDS,
   ResourceKind,
   ResourceTypes,
@@ -47,10 +50,33 @@ export function resourcePath(kind: ResourceKind, namespace?: string): string {
     : `${API_PREFIX[kind]}/${kind}`;
 }
 
+/**
+ * How one cluster's writes authenticate: the rollouts plugin's own identity,
+ * the signed-in user's own token, or not at all.
+ *
+ * @public
+ */
+export type ClusterWriteConfig =
+  | { mode: 'plugin'; kubeConfig: KubeConfig }
+  | {
+      mode: 'user';
+      authProvider: string;
+      oidcTokenProvider?: string;
+      /** Connection (URL, CA) the user's token is used with. */
+      connection: Pick<
+        ClusterConnectionConfig,
+        'name' | 'url' | 'caData' | 'caFile' | 'skipTLSVerify'
+      >;
+    }
+  | { mode: 'disabled'; reason: string };
+
 /** @public */
 export interface InformerClusterOptions {
   name: string;
+  /** The identity of the cache (list + watch). */
   kubeConfig: KubeConfig;
+  /** The identity of writes. */
+  write: ClusterWriteConfig;
   logger: LoggerService;
   /** Watch only these namespaces (one informer per kind and namespace). Default: all. */
   namespaces?: string[];
@@ -115,10 +141,27 @@ interface InformerEntry {
   namespace?: string;
   informer: ListWatch<KubernetesObject>;
   synced: boolean;
+  /** The last error, for the log; never shown to users as is. */
   error?: string;
+  /** HTTP status of the last error, if the API server answered. */
+  errorCode?: number;
   errorSince?: number;
   backoffMs: number;
   restartTimer?: NodeJS.Timeout;
+}
+
+/** An error category that is safe to show to every signed-in user. */
+function describeFailure(code: number | undefined, kinds: string): string {
+  if (code === undefined) {
+    return `The cluster's API server cannot be reached (listing ${kinds}).`;
+  }
+  if (code === 401) {
+    return `The API server rejects the rollouts plugin's credentials (HTTP 401 listing ${kinds}).`;
+  }
+  if (code === 403) {
+    return `The rollouts plugin's identity may not list/watch ${kinds} (RBAC).`;
+  }
+  return `The API server answered HTTP ${code} listing ${kinds}.`;
 }
 
 /**
@@ -132,6 +175,7 @@ interface InformerEntry {
 export class InformerCluster implements RolloutsCluster {
   readonly name: string;
   private readonly kc: KubeConfig;
+  private readonly writeConfig: ClusterWriteConfig;
   private readonly logger: LoggerService;
   private readonly entries: InformerEntry[] = [];
   private readonly listeners = new Set<(change: ClusterChange) => void>();
@@ -144,6 +188,7 @@ export class InformerCluster implements RolloutsCluster {
   constructor(options: InformerClusterOptions) {
     this.name = options.name;
     this.kc = options.kubeConfig;
+    this.writeConfig = options.write;
     this.logger = options.logger;
     this.errorGraceMs = options.errorGraceMs ?? 5000;
     this.minBackoffMs = options.minBackoffMs ?? 1000;
@@ -177,6 +222,7 @@ export class InformerCluster implements RolloutsCluster {
     } as InformerEntry;
     const markHealthy = () => {
       entry.error = undefined;
+      entry.errorCode = undefined;
       entry.errorSince = undefined;
       entry.backoffMs = this.minBackoffMs;
     };
@@ -216,7 +262,10 @@ export class InformerCluster implements RolloutsCluster {
         try {
           listener(change);
         } catch (e) {
-          this.logger.warn(`rollouts change listener failed: ${e}`);
+          this.logger.warn('rollouts change listener failed', {
+            cluster: this.name,
+            error: String(e),
+          });
         }
       }
     };
@@ -233,15 +282,22 @@ export class InformerCluster implements RolloutsCluster {
     const message =
       (err as { message?: string })?.message ||
       String((err as { code?: unknown })?.code ?? err);
+    const code =
+      (err as { code?: unknown })?.code ??
+      (err as { statusCode?: unknown })?.statusCode;
     if (entry.error === undefined) {
       entry.errorSince = Date.now();
-      this.logger.warn(
-        `Cluster ${this.name}: ${entry.kind}${
-          entry.namespace ? ` in ${entry.namespace}` : ''
-        } list/watch failed (${message}); retrying`,
-      );
+      // The full error (it may name internal addresses) goes to the log only.
+      this.logger.warn('list/watch failed; retrying with backoff', {
+        cluster: this.name,
+        kind: entry.kind,
+        namespace: entry.namespace ?? '*',
+        status: typeof code === 'number' ? code : 'no answer',
+        error: message,
+      });
     }
     entry.error = message;
+    entry.errorCode = typeof code === 'number' ? code : undefined;
     const delay = entry.backoffMs;
     entry.backoffMs = Math.min(entry.backoffMs * 2, this.maxBackoffMs);
     entry.restartTimer = setTimeout(() => {
@@ -273,22 +329,74 @@ export class InformerCluster implements RolloutsCluster {
 
   health(): ClusterHealth {
     const now = Date.now();
-    const failing = this.entries.filter(
-      e =>
-        e.error !== undefined &&
-        (!e.synced || now - (e.errorSince ?? now) >= this.errorGraceMs),
-    );
-    if (failing.length > 0) {
-      const kinds = [...new Set(failing.map(e => e.kind))].join(', ');
+    const failing = (e: InformerEntry) =>
+      e.error !== undefined &&
+      (!e.synced || now - (e.errorSince ?? now) >= this.errorGraceMs);
+    const required = this.entries.filter(e => REQUIRED_KINDS.includes(e.kind));
+    const optional = this.entries.filter(e => !REQUIRED_KINDS.includes(e.kind));
+
+    const unavailable: UnavailableKind[] = [];
+    for (const e of optional.filter(failing)) {
+      if (!unavailable.some(u => u.kind === e.kind)) {
+        unavailable.push({
+          kind: e.kind,
+          state:
+            e.errorCode === 401 || e.errorCode === 403
+              ? 'forbidden'
+              : 'unavailable',
+        });
+      }
+    }
+
+    const down = required.filter(failing);
+    if (down.length > 0) {
+      const kinds = [...new Set(down.map(e => e.kind))].join(', ');
+      // The cache keeps what it had; once every required kind was listed at
+      // least once, that is shown as the last known state.
+      const everSynced = required.every(e => e.synced);
       return {
         state: 'error',
-        error: `Cannot list/watch ${kinds}: ${failing[0].error}`,
+        error: describeFailure(down[0].errorCode, kinds),
+        ...(everSynced && {
+          staleSince: Math.min(...down.map(e => e.errorSince ?? now)),
+        }),
+        unavailable,
       };
     }
-    if (this.entries.some(e => !e.synced)) {
-      return { state: 'syncing' };
+    const loading = this.entries.some(e => !e.synced && !failing(e));
+    return { state: loading ? 'syncing' : 'ok', unavailable };
+  }
+
+  writeAccess(): ClusterWriteAccess {
+    const w = this.writeConfig;
+    if (w.mode === 'user') {
+      // Never the connection: this goes to every signed-in user.
+      return {
+        mode: 'user',
+        authProvider: w.authProvider,
+        ...(w.oidcTokenProvider && { oidcTokenProvider: w.oidcTokenProvider }),
+      };
     }
-    return { state: 'ok' };
+    return w.mode === 'plugin' ? { mode: 'plugin' } : w;
+  }
+
+  writer(userToken?: string): ClusterWriter {
+    const w = this.writeConfig;
+    if (w.mode === 'disabled') {
+      throw new NotAllowedError(w.reason);
+    }
+    if (w.mode === 'plugin') {
+      return new KubeWriter(w.kubeConfig, this.requestTimeoutMs);
+    }
+    if (!userToken) {
+      throw new AuthenticationError(
+        `Writes in cluster '${this.name}' use your own Kubernetes credentials (auth provider ${w.authProvider}), and the request carried none. Sign in to ${w.authProvider} in the portal and try again.`,
+      );
+    }
+    return new KubeWriter(
+      kubeConfigFor(w.connection, { token: userToken }),
+      this.requestTimeoutMs,
+    );
   }
 
   list<K extends ResourceKind>(kind: K): ReadonlyArray<ResourceTypes[K]> {
@@ -316,66 +424,5 @@ export class InformerCluster implements RolloutsCluster {
     return () => {
       this.listeners.delete(listener);
     };
-  }
-
-  patchService(
-    namespace: string,
-    name: string,
-    patch: JsonPatchOperation[],
-  ): Promise<KubeService> {
-    return kubeRequest<KubeService>(
-      this.kc,
-      `/api/v1/namespaces/${encodeURIComponent(
-        namespace,
-      )}/services/${encodeURIComponent(name)}`,
-      {
-        method: 'PATCH',
-        body: patch,
-        contentType: 'application/json-patch+json',
-        timeoutMs: this.requestTimeoutMs,
-      },
-    );
-  }
-
-  patchDeployment(
-    namespace: string,
-    name: string,
-    patch: JsonPatchOperation[] | object,
-    type: PatchType,
-  ): Promise<KubeDeployment> {
-    return kubeRequest<KubeDeployment>(
-      this.kc,
-      `/apis/apps/v1/namespaces/${encodeURIComponent(
-        namespace,
-      )}/deployments/${encodeURIComponent(name)}`,
-      {
-        method: 'PATCH',
-        body: patch,
-        contentType:
-          type === 'json'
-            ? 'application/json-patch+json'
-            : 'application/merge-patch+json',
-        timeoutMs: this.requestTimeoutMs,
-      },
-    );
-  }
-
-  getDeployment(namespace: string, name: string): Promise<KubeDeployment> {
-    return kubeRequest<KubeDeployment>(
-      this.kc,
-      `/apis/apps/v1/namespaces/${encodeURIComponent(
-        namespace,
-      )}/deployments/${encodeURIComponent(name)}`,
-      { timeoutMs: this.requestTimeoutMs },
-    );
-  }
-
-  async listReplicaSets(namespace: string): Promise<KubeReplicaSet[]> {
-    const list = await kubeRequest<{ items?: KubeReplicaSet[] }>(
-      this.kc,
-      resourcePath('replicasets', namespace),
-      { timeoutMs: this.requestTimeoutMs },
-    );
-    return list.items ?? [];
   }
 }

@@ -1,43 +1,50 @@
 import { ConfigReader } from '@backstage/config';
-import { kubeConfigFor } from './ClusterRegistry';
-import { readClusterConfigs } from './readClusterConfigs';
+import { readClusterSources } from './readClusterConfigs';
 
-const config = (clusters: object[], extraMethods: object[] = []) =>
+const config = (
+  clusters: object[],
+  extraMethods: object[] = [],
+  rollouts: object = {},
+) =>
   new ConfigReader({
     kubernetes: {
       clusterLocatorMethods: [...extraMethods, { type: 'config', clusters }],
     },
+    rollouts,
   });
 
-describe('readClusterConfigs', () => {
-  it('reads the Kubernetes plugin cluster block', () => {
-    expect(
-      readClusterConfigs(
-        config(
-          [
-            {
-              name: 'local',
-              url: 'https://127.0.0.1:6443',
-              authProvider: 'serviceAccount',
-              serviceAccountToken: 'abc',
-              caData: 'Q0E=',
-              skipMetricsLookup: true,
+describe('readClusterSources', () => {
+  it('reads the Kubernetes plugin cluster block and reports locators it cannot read', () => {
+    const sources = readClusterSources(
+      config(
+        [
+          {
+            name: 'local',
+            url: 'https://127.0.0.1:6443',
+            authProvider: 'serviceAccount',
+            serviceAccountToken: 'abc',
+            caData: 'Q0E=',
+            skipMetricsLookup: true,
+          },
+          {
+            name: 'prod',
+            url: 'https://prod:6443',
+            authMetadata: {
+              'kubernetes.io/auth-provider': 'oidc',
+              'kubernetes.io/oidc-token-provider': 'okta',
             },
-            {
-              name: 'prod',
-              url: 'https://prod:6443',
-              authMetadata: { 'kubernetes.io/auth-provider': 'google' },
-              skipTLSVerify: true,
-            },
-          ],
-          [{ type: 'catalog' }],
-        ),
+            skipTLSVerify: true,
+          },
+        ],
+        [{ type: 'catalog' }],
       ),
-    ).toEqual([
+    );
+    expect(sources.clusters).toEqual([
       {
         name: 'local',
         url: 'https://127.0.0.1:6443',
         authProvider: 'serviceAccount',
+        oidcTokenProvider: undefined,
         serviceAccountToken: 'abc',
         caData: 'Q0E=',
         caFile: undefined,
@@ -46,55 +53,130 @@ describe('readClusterConfigs', () => {
       {
         name: 'prod',
         url: 'https://prod:6443',
-        authProvider: 'google',
+        authProvider: 'oidc',
+        oidcTokenProvider: 'okta',
         serviceAccountToken: undefined,
         caData: undefined,
         caFile: undefined,
         skipTLSVerify: true,
       },
     ]);
+    expect(sources.skipped).toEqual([
+      {
+        name: 'catalog locator',
+        reason: expect.stringContaining(
+          "Clusters found by the 'catalog' cluster locator are not shown",
+        ),
+      },
+    ]);
   });
 
-  it('is empty without config and rejects duplicates and missing auth', () => {
-    expect(readClusterConfigs(new ConfigReader({}))).toEqual([]);
+  it('reads caFile (not caFilePath) as the Kubernetes plugin does', () => {
+    const sources = readClusterSources(
+      config([
+        {
+          name: 'in-cluster',
+          url: 'https://kubernetes.default.svc',
+          authProvider: 'serviceAccount',
+          caFile: '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt',
+        },
+      ]),
+    );
+    expect(sources.clusters[0].caFile).toBe(
+      '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt',
+    );
+  });
+
+  it('adds the cluster of a localKubectlProxy locator', () => {
+    const sources = readClusterSources(
+      new ConfigReader({
+        kubernetes: { clusterLocatorMethods: [{ type: 'localKubectlProxy' }] },
+      }),
+    );
+    expect(sources.clusters).toEqual([
+      {
+        name: 'local',
+        url: 'http://localhost:8001',
+        authProvider: 'localKubectlProxy',
+        skipTLSVerify: false,
+      },
+    ]);
+  });
+
+  it('reads the rollouts identity of each cluster', () => {
+    const sources = readClusterSources(
+      config(
+        [{ name: 'local', url: 'https://a', authProvider: 'serviceAccount' }],
+        [],
+        {
+          clusters: [
+            {
+              name: 'local',
+              serviceAccountTokenFile: '/var/run/rollouts/token',
+            },
+          ],
+        },
+      ),
+    );
+    expect(sources.identities.get('local')).toEqual({
+      serviceAccountToken: undefined,
+      serviceAccountTokenFile: '/var/run/rollouts/token',
+    });
+  });
+
+  it('is empty without config and rejects duplicates, missing auth and bad rollouts identities', () => {
+    expect(readClusterSources(new ConfigReader({}))).toEqual({
+      clusters: [],
+      skipped: [],
+      identities: new Map(),
+      warnings: [],
+    });
     const c = { name: 'a', url: 'https://a', authProvider: 'serviceAccount' };
-    expect(() => readClusterConfigs(config([c, c]))).toThrow(
+    expect(() => readClusterSources(config([c, c]))).toThrow(
       "Duplicate cluster name 'a'",
     );
     expect(() =>
-      readClusterConfigs(config([{ name: 'b', url: 'https://b' }])),
+      readClusterSources(config([{ name: 'b', url: 'https://b' }])),
     ).toThrow(/has no auth provider/);
-  });
-});
-
-describe('kubeConfigFor', () => {
-  const base = {
-    name: 'local',
-    url: 'https://127.0.0.1:6443',
-    skipTLSVerify: false,
-    caData: 'Q0E=',
-  };
-
-  it('uses the service account token and CA', () => {
-    const kc = kubeConfigFor({
-      ...base,
-      authProvider: 'serviceAccount',
-      serviceAccountToken: 'abc',
-    });
-    expect(kc.getCurrentCluster()).toMatchObject({
-      server: 'https://127.0.0.1:6443',
-      caData: 'Q0E=',
-      skipTLSVerify: false,
-    });
-    expect(kc.getCurrentUser()?.token).toBe('abc');
-  });
-
-  it('refuses per-user auth providers and a missing token with a clear reason', () => {
-    expect(() => kubeConfigFor({ ...base, authProvider: 'oidc' })).toThrow(
-      /signs in per user; the rollouts plugin keeps one shared cache per cluster/,
+    expect(() =>
+      readClusterSources(
+        config([c], [], {
+          clusters: [{ name: 'lcoal', serviceAccountToken: 't' }],
+        }),
+      ),
+    ).toThrow(
+      "rollouts.clusters[0].name 'lcoal' is not a cluster of kubernetes.clusterLocatorMethods (known: a)",
     );
     expect(() =>
-      kubeConfigFor({ ...base, authProvider: 'serviceAccount' }),
-    ).toThrow(/has no serviceAccountToken/);
+      readClusterSources(
+        config([c], [], {
+          clusters: [
+            {
+              name: 'a',
+              serviceAccountToken: 't',
+              serviceAccountTokenFile: '/f',
+            },
+          ],
+        }),
+      ),
+    ).toThrow(/sets both serviceAccountToken and serviceAccountTokenFile/);
+  });
+
+  it('reads a rollouts identity whose token is empty (an unset variable) as none, and says so', () => {
+    const c = { name: 'a', url: 'https://a', authProvider: 'serviceAccount' };
+    for (const entry of [
+      { name: 'a' },
+      { name: 'a', serviceAccountToken: '' },
+    ]) {
+      const sources = readClusterSources(
+        config([c], [], { clusters: [entry] }),
+      );
+      expect(sources.identities.size).toBe(0);
+      expect(sources.warnings).toEqual([
+        expect.stringMatching(
+          /rollouts.clusters\[0\] \('a'\) has no serviceAccountToken .* writes to 'a' stay disabled/,
+        ),
+      ]);
+    }
   });
 });

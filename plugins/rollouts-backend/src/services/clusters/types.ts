@@ -1,5 +1,6 @@
 import {
   ClusterState,
+  ClusterWriteAccess,
   JsonPatchOperation,
   KubeDeployment,
   KubeEndpointSlice,
@@ -11,6 +12,7 @@ import {
   KubeReplicaSet,
   KubeResourceQuota,
   KubeService,
+  UnavailableKind,
 } from '@internal/plugin-rollouts-common';
 
 /** The kinds each cluster cache keeps. @public */
@@ -29,17 +31,37 @@ export interface ResourceTypes {
 /** @public */
 export type ResourceKind = keyof ResourceTypes;
 
-/** @public */
-export const RESOURCE_KINDS: ResourceKind[] = [
+/**
+ * Kinds without which the plugin cannot show a rollout or guard a switch. If
+ * one of them cannot be read the cluster is in `error`.
+ *
+ * @public
+ */
+export const REQUIRED_KINDS: ResourceKind[] = [
   'deployments',
   'replicasets',
   'pods',
   'services',
   'endpointslices',
+];
+
+/**
+ * Kinds the page shows when it can: a cluster whose identity may not read
+ * them still works, and the page says which are missing.
+ *
+ * @public
+ */
+export const OPTIONAL_KINDS: ResourceKind[] = [
   'resourcequotas',
   'limitranges',
   'horizontalpodautoscalers',
   'events',
+];
+
+/** @public */
+export const RESOURCE_KINDS: ResourceKind[] = [
+  ...REQUIRED_KINDS,
+  ...OPTIONAL_KINDS,
 ];
 
 /** One change seen by a cluster cache. @public */
@@ -53,15 +75,44 @@ export interface ClusterChange {
 /** Health of one cluster cache. @public */
 export interface ClusterHealth {
   state: ClusterState;
+  /** Why a required kind cannot be read; safe to show to any user. */
   error?: string;
+  /**
+   * When the cache stopped being current (ms since epoch): the cache still
+   * holds what it had before, which is shown marked as stale.
+   */
+  staleSince?: number;
+  /** Optional kinds that cannot be read. */
+  unavailable: UnavailableKind[];
 }
 
-/** @public */
-export type PatchType = 'json' | 'merge';
+/**
+ * Access to the API server for one write, with one identity (the plugin's or
+ * the signed-in user's). Every read here goes to the API server, never to the
+ * cache: a write is planned from the object as it is now.
+ *
+ * @public
+ */
+export interface ClusterWriter {
+  getService(namespace: string, name: string): Promise<KubeService>;
+  getDeployment(namespace: string, name: string): Promise<KubeDeployment>;
+  listReplicaSets(namespace: string): Promise<KubeReplicaSet[]>;
+  patchService(
+    namespace: string,
+    name: string,
+    patch: JsonPatchOperation[],
+  ): Promise<KubeService>;
+  patchDeployment(
+    namespace: string,
+    name: string,
+    patch: JsonPatchOperation[],
+  ): Promise<KubeDeployment>;
+}
 
 /**
  * One cluster as the rollouts backend sees it: reads come from a cache kept up
- * to date by list + watch; writes go to the API server.
+ * to date by list + watch with the plugin's read identity; writes go to the
+ * API server with the cluster's write identity.
  *
  * @public
  */
@@ -71,25 +122,19 @@ export interface RolloutsCluster {
   list<K extends ResourceKind>(kind: K): ReadonlyArray<ResourceTypes[K]>;
   /** Calls the listener for every cached change; returns an unsubscribe function. */
   subscribe(listener: (change: ClusterChange) => void): () => void;
-  patchService(
-    namespace: string,
-    name: string,
-    patch: JsonPatchOperation[],
-  ): Promise<KubeService>;
-  patchDeployment(
-    namespace: string,
-    name: string,
-    patch: JsonPatchOperation[] | object,
-    type: PatchType,
-  ): Promise<KubeDeployment>;
-  /** Reads a Deployment from the API server (not the cache). */
-  getDeployment(namespace: string, name: string): Promise<KubeDeployment>;
-  /** Lists ReplicaSets from the API server (not the cache). */
-  listReplicaSets(namespace: string): Promise<KubeReplicaSet[]>;
+  /** How writes authenticate here (or why they are disabled). */
+  writeAccess(): ClusterWriteAccess;
+  /**
+   * The API for one write. `userToken` is the signed-in user's own Kubernetes
+   * token, required (and only used) when {@link RolloutsCluster.writeAccess}
+   * is `user`.
+   */
+  writer(userToken?: string): ClusterWriter;
 }
 
-/** All clusters the plugin knows. @public */
+/** All clusters the plugin knows, and the configured ones it cannot read. @public */
 export interface RolloutsClusterRegistry {
   list(): RolloutsCluster[];
   get(name: string): RolloutsCluster | undefined;
+  skipped(): { name: string; reason: string }[];
 }

@@ -4,6 +4,7 @@
  */
 import { Entity } from '@backstage/catalog-model';
 import {
+  ENTITY_REF_ANNOTATION,
   KubeDeployment,
   KubePod,
   KubeReplicaSet,
@@ -44,6 +45,7 @@ export function deployment(
       labels: labels(slot),
       annotations: {
         'deployment.kubernetes.io/revision': opts.revision ?? '2',
+        [ENTITY_REF_ANNOTATION]: ENTITY_REF,
       },
     },
     spec: {
@@ -193,6 +195,7 @@ export function demoCluster(
           namespace: NAMESPACE,
           uid: 'uid-svc',
           labels: { 'backstage.io/kubernetes-id': 'fastapi-demo' },
+          annotations: { [ENTITY_REF_ANNOTATION]: ENTITY_REF },
         },
         spec: {
           selector: {

@@ -5,14 +5,13 @@
  * EndpointSlice "controller" that re-points a Service's slice after its
  * selector changes.
  */
+import { AuthenticationError, NotAllowedError } from '@backstage/errors';
 import {
+  ClusterWriteAccess,
   JsonPatchOperation,
-  KubeDeployment,
   KubeEndpointSlice,
   KubeObject,
   KubePod,
-  KubeReplicaSet,
-  KubeService,
   matchesEqualitySelector,
   SERVICE_NAME_LABEL,
 } from '@internal/plugin-rollouts-common';
@@ -20,7 +19,7 @@ import { KubeApiError } from '../services/clusters/kubeHttp';
 import {
   ClusterChange,
   ClusterHealth,
-  PatchType,
+  ClusterWriter,
   RESOURCE_KINDS,
   ResourceKind,
   ResourceTypes,
@@ -33,6 +32,10 @@ const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v));
 
 function unescape(token: string) {
   return token.replace(/~1/g, '/').replace(/~0/g, '~');
+}
+
+function notFound(): KubeApiError {
+  return new KubeApiError(404, { reason: 'NotFound' }, 'not found');
 }
 
 function invalid(message: string): KubeApiError {
@@ -93,25 +96,17 @@ export function applyJsonPatch<T>(doc: T, ops: JsonPatchOperation[]): T {
   return result;
 }
 
-function mergePatch(target: any, patch: any): any {
-  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) {
-    return clone(patch);
-  }
-  const out =
-    target && typeof target === 'object' && !Array.isArray(target)
-      ? { ...target }
-      : {};
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k], v);
-  }
-  return out;
-}
-
 export class FakeCluster implements RolloutsCluster {
   /** Every call that would reach the Kubernetes API. */
   readonly apiCalls: { method: string; args: unknown[] }[] = [];
-  currentHealth: ClusterHealth = { state: 'ok' };
+  currentHealth: ClusterHealth = { state: 'ok', unavailable: [] };
+  /**
+   * Runs after a writer read an object and before its patch is applied: a test
+   * changes the object here to race the write.
+   */
+  onBeforePatch?: () => void;
+  /** How writes authenticate; tests switch it to `user` or `disabled`. */
+  access: ClusterWriteAccess = { mode: 'plugin' };
   /** When set, EndpointSlices follow a Service selector change after this delay. */
   endpointControllerDelayMs?: number = 5;
   private readonly store = new Map<ResourceKind, Map<string, KubeObject>>();
@@ -201,70 +196,101 @@ export class FakeCluster implements RolloutsCluster {
     this.put('endpointslices', slice);
   }
 
-  async patchService(
+  writeAccess(): ClusterWriteAccess {
+    return this.access;
+  }
+
+  /** The user tokens writers were made with (undefined: the plugin's identity). */
+  readonly writerTokens: (string | undefined)[] = [];
+
+  writer(userToken?: string): ClusterWriter {
+    if (this.access.mode === 'disabled') {
+      throw new NotAllowedError(this.access.reason);
+    }
+    if (this.access.mode === 'user' && !userToken) {
+      throw new AuthenticationError(
+        `Writes in cluster '${this.name}' use your own Kubernetes credentials (auth provider ${this.access.authProvider}), and the request carried none.`,
+      );
+    }
+    this.writerTokens.push(userToken);
+    return {
+      getService: async (namespace, name) =>
+        this.read('getService', 'services', 'Service', namespace, name),
+      getDeployment: async (namespace, name) =>
+        this.read(
+          'getDeployment',
+          'deployments',
+          'Deployment',
+          namespace,
+          name,
+        ),
+      listReplicaSets: async namespace => {
+        this.apiCalls.push({ method: 'listReplicaSets', args: [namespace] });
+        return clone(
+          this.list('replicasets').filter(
+            rs => rs.metadata?.namespace === namespace,
+          ),
+        );
+      },
+      patchService: async (namespace, name, patch) => {
+        this.apiCalls.push({
+          method: 'patchService',
+          args: [namespace, name, patch],
+        });
+        const updated = this.patch('services', namespace, name, patch);
+        if (this.endpointControllerDelayMs !== undefined) {
+          setTimeout(
+            () => this.reconcileEndpoints(namespace, name),
+            this.endpointControllerDelayMs,
+          );
+        }
+        return updated;
+      },
+      patchDeployment: async (namespace, name, patch) => {
+        this.apiCalls.push({
+          method: 'patchDeployment',
+          args: [namespace, name, patch],
+        });
+        return this.patch('deployments', namespace, name, patch);
+      },
+    };
+  }
+
+  /** A fresh read, as the API server answers it (with `kind`). */
+  private read<K extends 'services' | 'deployments'>(
+    method: string,
+    kind: K,
+    apiKind: string,
+    namespace: string,
+    name: string,
+  ): ResourceTypes[K] {
+    this.apiCalls.push({ method, args: [namespace, name] });
+    const found = this.get(kind, namespace, name);
+    if (!found) throw notFound();
+    return { kind: apiKind, ...clone(found) };
+  }
+
+  private patch<K extends 'services' | 'deployments'>(
+    kind: K,
     namespace: string,
     name: string,
     patch: JsonPatchOperation[],
-  ): Promise<KubeService> {
-    this.apiCalls.push({
-      method: 'patchService',
-      args: [namespace, name, patch],
-    });
-    const current = this.get('services', namespace, name);
-    if (!current)
-      throw new KubeApiError(404, { reason: 'NotFound' }, 'not found');
-    const updated = this.put('services', applyJsonPatch(current, patch));
-    if (this.endpointControllerDelayMs !== undefined) {
-      setTimeout(
-        () => this.reconcileEndpoints(namespace, name),
-        this.endpointControllerDelayMs,
-      );
-    }
-    return updated;
-  }
-
-  async patchDeployment(
-    namespace: string,
-    name: string,
-    patch: JsonPatchOperation[] | object,
-    type: PatchType,
-  ): Promise<KubeDeployment> {
-    this.apiCalls.push({
-      method: 'patchDeployment',
-      args: [namespace, name, patch, type],
-    });
-    const current = this.get('deployments', namespace, name);
-    if (!current)
-      throw new KubeApiError(404, { reason: 'NotFound' }, 'not found');
-    const next =
-      type === 'json'
-        ? applyJsonPatch(current, patch as JsonPatchOperation[])
-        : mergePatch(current, patch);
-    return this.put('deployments', next);
-  }
-
-  async getDeployment(
-    namespace: string,
-    name: string,
-  ): Promise<KubeDeployment> {
-    this.apiCalls.push({ method: 'getDeployment', args: [namespace, name] });
-    const d = this.get('deployments', namespace, name);
-    if (!d) throw new KubeApiError(404, { reason: 'NotFound' }, 'not found');
-    return clone(d);
-  }
-
-  async listReplicaSets(namespace: string): Promise<KubeReplicaSet[]> {
-    this.apiCalls.push({ method: 'listReplicaSets', args: [namespace] });
-    return clone(
-      this.list('replicasets').filter(
-        rs => rs.metadata?.namespace === namespace,
-      ),
-    );
+  ): ResourceTypes[K] {
+    this.onBeforePatch?.();
+    const current = this.get(kind, namespace, name);
+    if (!current) throw notFound();
+    return this.put(kind, applyJsonPatch(current, patch));
   }
 }
 
 export class FakeRegistry implements RolloutsClusterRegistry {
-  constructor(private readonly clusters: RolloutsCluster[]) {}
+  constructor(
+    private readonly clusters: RolloutsCluster[],
+    private readonly skippedClusters: { name: string; reason: string }[] = [],
+  ) {}
+  skipped() {
+    return this.skippedClusters;
+  }
   list() {
     return this.clusters;
   }

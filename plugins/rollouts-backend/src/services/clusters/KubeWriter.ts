@@ -1,0 +1,90 @@
+import {
+  JsonPatchOperation,
+  KubeDeployment,
+  KubeReplicaSet,
+  KubeService,
+} from '@internal/plugin-rollouts-common';
+import { KubeConfig } from '@kubernetes/client-node';
+import { kubeRequest } from './kubeHttp';
+import { ClusterWriter } from './types';
+
+const enc = encodeURIComponent;
+
+/** {@link ClusterWriter} over the API server with one identity. */
+export class KubeWriter implements ClusterWriter {
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly timeoutMs: number = 30_000,
+  ) {}
+
+  private servicePath(namespace: string, name: string) {
+    return `/api/v1/namespaces/${enc(namespace)}/services/${enc(name)}`;
+  }
+
+  private deploymentPath(namespace: string, name: string) {
+    return `/apis/apps/v1/namespaces/${enc(namespace)}/deployments/${enc(
+      name,
+    )}`;
+  }
+
+  getService(namespace: string, name: string): Promise<KubeService> {
+    return kubeRequest<KubeService>(
+      this.kc,
+      this.servicePath(namespace, name),
+      {
+        timeoutMs: this.timeoutMs,
+      },
+    );
+  }
+
+  getDeployment(namespace: string, name: string): Promise<KubeDeployment> {
+    return kubeRequest<KubeDeployment>(
+      this.kc,
+      this.deploymentPath(namespace, name),
+      { timeoutMs: this.timeoutMs },
+    );
+  }
+
+  async listReplicaSets(namespace: string): Promise<KubeReplicaSet[]> {
+    const list = await kubeRequest<{ items?: KubeReplicaSet[] }>(
+      this.kc,
+      `/apis/apps/v1/namespaces/${enc(namespace)}/replicasets`,
+      { timeoutMs: this.timeoutMs },
+    );
+    return list.items ?? [];
+  }
+
+  patchService(
+    namespace: string,
+    name: string,
+    patch: JsonPatchOperation[],
+  ): Promise<KubeService> {
+    return kubeRequest<KubeService>(
+      this.kc,
+      this.servicePath(namespace, name),
+      {
+        method: 'PATCH',
+        body: patch,
+        contentType: 'application/json-patch+json',
+        timeoutMs: this.timeoutMs,
+      },
+    );
+  }
+
+  patchDeployment(
+    namespace: string,
+    name: string,
+    patch: JsonPatchOperation[],
+  ): Promise<KubeDeployment> {
+    return kubeRequest<KubeDeployment>(
+      this.kc,
+      this.deploymentPath(namespace, name),
+      {
+        method: 'PATCH',
+        body: patch,
+        contentType: 'application/json-patch+json',
+        timeoutMs: this.timeoutMs,
+      },
+    );
+  }
+}
