@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Single entry point for the Kubernetes integration tests (wired into `make test`).
 #
-#  - KUBECONFIG set  -> run the tests against that cluster; nothing is built or started.
-#  - KUBECONFIG unset -> build (or reuse) the control-plane binaries, start the local
-#    control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
-#    kwok), run the Jest suite in tests/kube-integration, print timings and memory,
-#    and ALWAYS stop the cluster again (also on failure or Ctrl-C).
+#  - KUBECONFIG set  -> run the tests against that cluster; nothing is built or started
+#    (set KUBE_REAL_NODES=N and KUBE_TEST_IMAGE if it has real nodes with the test image).
+#  - KUBECONFIG unset -> build (or reuse) the binaries, start the local cluster with
+#    NODES real nodes (default 1) next to kwok's fake nodes, build the busybox test
+#    image and import it into the nodes, run the Jest suite in tests/kube-integration,
+#    print timings and memory, and ALWAYS stop the cluster again (also on failure or
+#    Ctrl-C). Around start and stop it checks that the host is left as it was found
+#    (tests/kube-integration/host-snapshot.sh): a leftover fails the run.
 #
+# Env: NODES (default 1; 0 = fake nodes only, the real-node tests are skipped)
 # Prints a closing line "kube-integration: N passed, N failed".
 set -euo pipefail
 # shellcheck source=platform/lib.sh
@@ -25,16 +29,24 @@ command -v node >/dev/null || die "node is not on PATH; install Node 24 (see REA
 results_dir="$(mktemp -d)"
 started_here=0
 jest_rc=0
+SNAPSHOT="${REPO_ROOT}/tests/kube-integration/host-snapshot.sh"
 
 # shellcheck disable=SC2317  # invoked through the EXIT trap
 cleanup() {
   local rc=$?
   if [[ "${started_here}" == 1 ]]; then
     if [[ "${jest_rc}" != 0 ]]; then
-      log "tests failed: control-plane log tails follow"
+      log "tests failed: log tails follow"
       bash "${PLATFORM_DIR}/cluster.sh" logs || true
     fi
+    local t0; t0=$(date +%s.%N)
     bash "${PLATFORM_DIR}/cluster.sh" stop || true
+    log "cluster stopped in $(elapsed "${t0}" "$(date +%s.%N)") s"
+    bash "${SNAPSHOT}" snapshot "${results_dir}/host-after"
+    if ! bash "${SNAPSHOT}" compare "${results_dir}/host-before" "${results_dir}/host-after"; then
+      log "FAIL: the cluster left something behind on the host (above)"
+      (( rc != 0 )) || rc=1
+    fi
   fi
   rm -rf "${results_dir}"
   exit "${rc}"
@@ -42,21 +54,37 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+export NODES="${NODES:-1}"
 if [[ -n "${KUBECONFIG:-}" ]]; then
   log "KUBECONFIG is set (${KUBECONFIG}): testing that cluster, nothing is built or started"
+  export KUBE_REAL_NODES="${KUBE_REAL_NODES:-0}"
 else
   if bash "${PLATFORM_DIR}/cluster.sh" status >/dev/null 2>&1; then
-    log "reusing the local control plane that is already running (it stays running)"
+    log "reusing the local cluster that is already running (it stays running)"
   else
     t0=$(date +%s)
     bash "${PLATFORM_DIR}/kubernetes/build.sh" >/dev/null
     log "binaries ready after $(( $(date +%s) - t0 )) s"
+    # The leftover check must be able to fail: prove it, then record the host.
+    bash "${SNAPSHOT}" selftest
+    bash "${SNAPSHOT}" snapshot "${results_dir}/host-before"
     started_here=1
     bash "${PLATFORM_DIR}/cluster.sh" start
   fi
   export KUBECONFIG="${PLATFORM_STATE}/kubeconfig"
   # The local control plane's audit log: tests count requests at the API server.
   export KUBE_AUDIT_LOG="${PLATFORM_STATE}/logs/audit.log"
+  KUBE_REAL_NODES="$(running_nodes)"
+  export KUBE_REAL_NODES
+  if (( KUBE_REAL_NODES > 0 )); then
+    test_image_archive="$(bash "${REPO_ROOT}/tests/kube-integration/fixtures/busybox-image.sh")"
+    bash "${PLATFORM_DIR}/cluster.sh" images import "${test_image_archive}"
+    KUBE_TEST_IMAGE="$(source "${PLATFORM_DIR}/lib/oci.sh"; oci_archive_image_name "${test_image_archive}")"
+    export KUBE_TEST_IMAGE
+  fi
+  # The address plan, for assertions on pod, Service and LoadBalancer addresses.
+  export KUBE_POD_CIDR="${POD_CIDR}" KUBE_SERVICE_CIDR="${SERVICE_CIDR}" \
+    KUBE_LB_POOL="${LB_POOL_CIDR}" KUBE_SERVICE_IP="${KUBERNETES_SERVICE_IP}"
 fi
 
 # kubectl of the same version builds the generated repositories' kustomizations.
@@ -64,6 +92,9 @@ if [[ -z "${KUBECTL:-}" && -x "$(kube_bin_dir)/kubectl" ]]; then
   KUBECTL="$(kube_bin_dir)/kubectl"
   export KUBECTL
 fi
+
+# Measurements the tests record (pod create → Ready, ...), printed after the suite.
+export KUBE_TIMINGS_FILE="${results_dir}/timings"
 
 # globalSetup sees KUBECONFIG and therefore neither starts nor stops anything here;
 # this script owns the cluster's lifetime.
@@ -91,8 +122,12 @@ snippets_rc=$?
 set -e
 
 if [[ "${started_here}" == 1 ]]; then
-  log "control plane resources after the suite:"
+  log "cluster timings and resources after the suite:"
   bash "${PLATFORM_DIR}/cluster.sh" stats >&2 || true
+fi
+if [[ -s "${KUBE_TIMINGS_FILE}" ]]; then
+  log "measured by the tests:"
+  sed 's/^/  /' "${KUBE_TIMINGS_FILE}" >&2
 fi
 
 if [[ -s "${results_dir}/results.json" ]]; then

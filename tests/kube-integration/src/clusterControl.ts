@@ -7,9 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 export const repoRoot = path.resolve(__dirname, '..', '..', '..');
-const clusterScript = path.join(repoRoot, 'scripts', 'kube', 'cluster.sh');
-const stateDir =
-  process.env.PLATFORM_STATE ?? '/tmp/golden-path-platform';
+const clusterScript = path.join(repoRoot, 'platform', 'cluster.sh');
+const stateDir = process.env.PLATFORM_STATE ?? '/tmp/golden-path-platform';
 const marker = path.join(stateDir, '.started-by-jest');
 
 function isRunning(): boolean {

@@ -28,6 +28,7 @@ import {
   rolloutSucceeded,
   waitForList,
   waitForObject,
+  workloadOnKwokNodes,
 } from './kube';
 
 const DEMO_DIR = path.join(repoRoot, 'deploy', 'demo');
@@ -70,7 +71,8 @@ describe('deploy/demo manifests and the portal ServiceAccount', () => {
         if (obj.roleRef?.kind === 'ClusterRole')
           obj.roleRef.name = rename(obj.roleRef.name);
         for (const s of obj.subjects ?? []) if (s.namespace) s.namespace = ns;
-        return obj;
+        // The demo's images are not built here: its pods run on fake nodes.
+        return workloadOnKwokNodes(obj);
       });
 
     const api = KubernetesObjectApi.makeApiClient(c.kc);
@@ -175,16 +177,17 @@ describe('deploy/demo manifests and the portal ServiceAccount', () => {
     expect(quota.status.used['requests.cpu']).toBe('700m');
   });
 
-  it('gives the portal token read access and the blue/green switch, nothing more', async () => {
+  /** A KubeConfig that signs in with the token of one of deploy/demo's token Secrets. */
+  async function tokenKubeConfig(secretName: string, user: string) {
     const secret = await waitForObject(
       { apiVersion: 'v1', kind: 'Secret', plural: 'secrets', namespace: ns },
-      'backstage-portal-token',
+      secretName,
       s => Boolean(s.data?.token),
       30_000,
-      'the token controller to fill the portal token Secret',
+      `the token controller to fill ${secretName}`,
     );
-    const portal = new KubeConfig();
-    portal.loadFromOptions({
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
       clusters: [
         {
           name: 'c',
@@ -194,13 +197,29 @@ describe('deploy/demo manifests and the portal ServiceAccount', () => {
       ],
       users: [
         {
-          name: 'portal',
+          name: user,
           token: Buffer.from(secret.data.token, 'base64').toString(),
         },
       ],
-      contexts: [{ name: 'portal', cluster: 'c', user: 'portal' }],
-      currentContext: 'portal',
+      contexts: [{ name: user, cluster: 'c', user }],
+      currentContext: user,
     });
+    return kc;
+  }
+
+  const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+  const switchTo = (core: CoreV1Api, slot: string) =>
+    core.patchNamespacedService(
+      {
+        namespace: ns,
+        name: 'demo-api',
+        body: { spec: { selector: { 'app.kubernetes.io/slot': slot } } },
+      },
+      merge,
+    );
+
+  it("gives the Kubernetes plugin's token read access and no write at all", async () => {
+    const portal = await tokenKubeConfig('backstage-portal-token', 'portal');
     const core = portal.makeApiClient(CoreV1Api);
     const apps = portal.makeApiClient(AppsV1Api);
     const whoami = `system:serviceaccount:${ns}:backstage-portal`;
@@ -218,7 +237,7 @@ describe('deploy/demo manifests and the portal ServiceAccount', () => {
     await core.listNamespacedResourceQuota({ namespace: ns });
     await core.listNamespacedLimitRange({ namespace: ns });
 
-    // No secrets, no writes outside the switch.
+    // No secrets, and no write: its proxy forwards raw requests for users.
     const secrets = await expectApiError(() =>
       core.listNamespacedSecret({ namespace: ns }),
     );
@@ -226,24 +245,25 @@ describe('deploy/demo manifests and the portal ServiceAccount', () => {
     expect(secrets.status.message).toContain(
       `User "${whoami}" cannot list resource "secrets"`,
     );
+    const sw = await expectApiError(() => switchTo(core, 'green'));
+    expect(sw.code).toBe(403);
+    expect(sw.status.message).toContain('cannot patch resource "services"');
     const del = await expectApiError(() =>
       apps.deleteNamespacedDeployment({ namespace: ns, name: 'fastapi-demo' }),
     );
     expect(del.code).toBe(403);
-    expect(del.status.message).toContain(
-      'cannot delete resource "deployments"',
-    );
+  });
 
-    // The blue/green switch: allowed in the demo namespace...
-    const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-    await core.patchNamespacedService(
-      {
-        namespace: ns,
-        name: 'demo-api',
-        body: { spec: { selector: { 'app.kubernetes.io/slot': 'green' } } },
-      },
-      merge,
+  it("gives the rollouts plugin's token the blue/green switch in the demo namespace, nothing more", async () => {
+    const rollouts = await tokenKubeConfig(
+      'backstage-rollouts-token',
+      'rollouts',
     );
+    const core = rollouts.makeApiClient(CoreV1Api);
+    const whoami = `system:serviceaccount:${ns}:backstage-rollouts`;
+
+    // The switch: allowed in the demo namespace...
+    await switchTo(core, 'green');
     const greenIPs = new Set(
       (
         await c.core.listNamespacedPod({
@@ -266,7 +286,8 @@ describe('deploy/demo manifests and the portal ServiceAccount', () => {
       30_000,
       'demo-api EndpointSlices to follow the switch to green',
     );
-    // ...and refused anywhere else.
+    await switchTo(core, 'blue');
+    // ...and refused anywhere else; no secrets.
     const elsewhere = await expectApiError(() =>
       core.patchNamespacedService(
         {
@@ -279,7 +300,11 @@ describe('deploy/demo manifests and the portal ServiceAccount', () => {
     );
     expect(elsewhere.code).toBe(403);
     expect(elsewhere.status.message).toContain(
-      'cannot patch resource "services"',
+      `User "${whoami}" cannot patch resource "services"`,
     );
+    const secrets = await expectApiError(() =>
+      core.listNamespacedSecret({ namespace: ns }),
+    );
+    expect(secrets.code).toBe(403);
   });
 });

@@ -77,8 +77,10 @@ describe('Deployment -> ReplicaSet -> Pods (kwok nodes)', () => {
 
     const pods = (await c.core.listNamespacedPod({ namespace: ns })).items;
     expect(pods).toHaveLength(REPLICAS);
-    const nodes = new Set(
-      (await c.core.listNode()).items.map(n => n.metadata?.name),
+    const kwokNodes = new Set(
+      (await c.core.listNode({ labelSelector: 'type=kwok' })).items.map(
+        n => n.metadata?.name,
+      ),
     );
     for (const pod of pods) {
       expect(pod.metadata?.ownerReferences?.[0]).toMatchObject({
@@ -86,8 +88,8 @@ describe('Deployment -> ReplicaSet -> Pods (kwok nodes)', () => {
         name: rs.metadata?.name,
       });
       expect(isPodReady(pod)).toBe(true);
-      // Scheduled by kube-scheduler onto a real Node object, IP assigned by kwok.
-      expect(nodes.has(pod.spec?.nodeName)).toBe(true);
+      // Scheduled by kube-scheduler onto a fake node's Node object, IP assigned by kwok.
+      expect(kwokNodes.has(pod.spec?.nodeName)).toBe(true);
       expect(pod.status?.podIP).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
       expect(pod.spec?.containers[0].image).toBe(IMAGE_V1);
     }

@@ -20,6 +20,7 @@ import {
   rolloutSucceeded,
   uniqueName,
   waitForObject,
+  workloadOnKwokNodes,
 } from './kube';
 
 const OUTPUT_DIR =
@@ -108,8 +109,9 @@ describeIfRendered('generated repositories on a real API server', () => {
       ];
       for (const obj of ordered) {
         if (obj.kind === 'Namespace') namespaces.add(obj.metadata.name);
+        // Their images are not built here: the pods run on fake (KWOK) nodes.
         await api.patch(
-          obj,
+          workloadOnKwokNodes(obj),
           undefined,
           undefined,
           'golden-path-template-tests',

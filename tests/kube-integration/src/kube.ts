@@ -11,6 +11,8 @@ import {
   KubeConfig,
   KubernetesObject,
   KubernetesObjectApi,
+  NetworkingV1Api,
+  V1PodSpec,
   V1PodTemplateSpec,
   Watch,
 } from '@kubernetes/client-node';
@@ -34,6 +36,7 @@ export interface Clients {
   core: CoreV1Api;
   apps: AppsV1Api;
   discovery: DiscoveryV1Api;
+  networking: NetworkingV1Api;
 }
 
 export function clients(): Clients {
@@ -43,6 +46,7 @@ export function clients(): Clients {
     core: kc.makeApiClient(CoreV1Api),
     apps: kc.makeApiClient(AppsV1Api),
     discovery: kc.makeApiClient(DiscoveryV1Api),
+    networking: kc.makeApiClient(NetworkingV1Api),
   };
 }
 
@@ -408,7 +412,60 @@ function summarize(items: Items): unknown {
   }));
 }
 
-/** A pod template that passes Pod Security "restricted". */
+/**
+ * Fake (KWOK) nodes: label `type=kwok`; when the cluster also runs real nodes they carry
+ * the taint `kwok.x-k8s.io/node=fake:NoSchedule` (platform/kwok/kwok.sh), so a pod lands
+ * on a fake node only if it asks for one. Pods whose images never exist (fakes that are
+ * never pulled) must ask, or the scheduler puts them on a real node.
+ */
+export const KWOK_NODE_SELECTOR = { type: 'kwok' } as const;
+export const KWOK_TOLERATION = {
+  key: 'kwok.x-k8s.io/node',
+  operator: 'Equal',
+  value: 'fake',
+  effect: 'NoSchedule',
+} as const;
+
+/** Real nodes (platform/node/node.sh) carry this label. */
+export const REAL_NODE_LABEL = 'golden-path.dev/node=real';
+
+/** The pod spec, placed on a fake (KWOK) node: nodeSelector type=kwok + the toleration. */
+export function onKwokNodes<
+  T extends { nodeSelector?: any; tolerations?: any[] },
+>(spec: T): T {
+  return {
+    ...spec,
+    nodeSelector: { ...spec.nodeSelector, ...KWOK_NODE_SELECTOR },
+    tolerations: [...(spec.tolerations ?? []), { ...KWOK_TOLERATION }],
+  };
+}
+
+/**
+ * A workload object (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob) whose
+ * pods go to fake (KWOK) nodes; other objects are returned unchanged. For manifests
+ * whose images exist nowhere (they are tested for admission and rollout, not run).
+ */
+export function workloadOnKwokNodes(obj: any): any {
+  const template =
+    obj?.kind === 'CronJob'
+      ? obj.spec?.jobTemplate?.spec?.template
+      : [
+          'Deployment',
+          'StatefulSet',
+          'DaemonSet',
+          'ReplicaSet',
+          'Job',
+        ].includes(obj?.kind)
+      ? obj.spec?.template
+      : undefined;
+  if (template?.spec) template.spec = onKwokNodes(template.spec);
+  return obj;
+}
+
+/**
+ * A pod template that passes Pod Security "restricted", placed on fake (KWOK) nodes:
+ * its image is never pulled, kwok reports the pod Running and Ready.
+ */
 export function restrictedPodTemplate(
   labels: Record<string, string>,
   image: string,
@@ -424,7 +481,7 @@ export function restrictedPodTemplate(
 ): V1PodTemplateSpec {
   return {
     metadata: { labels },
-    spec: {
+    spec: onKwokNodes<V1PodSpec>({
       automountServiceAccountToken: false,
       securityContext: {
         runAsNonRoot: true,
@@ -451,7 +508,7 @@ export function restrictedPodTemplate(
           },
         },
       ],
-    },
+    }),
   };
 }
 

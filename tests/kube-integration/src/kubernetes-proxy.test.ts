@@ -11,6 +11,7 @@
  * test runner leaves node_modules' CommonJS untouched, and then Jest refuses
  * the import).
  */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   mockCredentials,
   mockServices,

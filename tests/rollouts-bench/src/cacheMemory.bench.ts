@@ -106,6 +106,17 @@ describe('cache memory', () => {
             annotations: { 'kwok.x-k8s.io/node': 'fake' },
             labels: { type: 'kwok', 'kubernetes.io/hostname': node },
           },
+          // Like the platform's fake nodes: only pods that tolerate it land here (these
+          // are bound by nodeName and tolerate it), never a real workload.
+          spec: {
+            taints: [
+              {
+                key: 'kwok.x-k8s.io/node',
+                value: 'fake',
+                effect: 'NoSchedule',
+              },
+            ],
+          },
           status: {
             allocatable: {
               cpu: '1000',

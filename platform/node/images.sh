@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Images on real nodes. There is no registry: every image a pod uses is imported into
+# each node's containerd (namespace k8s.io, where the CRI plugin looks) from an OCI
+# archive built on this machine.
+#
+# Usage:
+#   images.sh import ARCHIVE...   into every running real node (also: cluster.sh images import)
+#   images.sh list                images of every running real node
+#   images.sh pause               print the pause image archive (build it if needed)
+#
+# Each node's containerd socket: ${PLATFORM_STATE}/nodes/node-<i>/containerd.sock
+# (`ctr -a <socket> -n k8s.io images ls`).
+set -euo pipefail
+# shellcheck source=platform/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+# shellcheck source=platform/lib/oci.sh
+source "${PLATFORM_DIR}/lib/oci.sh"
+
+# The pod sandbox image. platform/images/build.sh owns it (`build.sh pause` prints the
+# archive of localhost/golden-path/pause:<version>); until that script exists, a
+# stand-in is built from node/pause.c. The image name is read from the archive, so
+# switching needs no change here.
+pause_archive() {
+  if [[ -f "${PLATFORM_DIR}/images/build.sh" ]]; then
+    bash "${PLATFORM_DIR}/images/build.sh" pause
+    return
+  fi
+  require_cmd gcc "gcc libc6-dev"
+  local src="${PLATFORM_DIR}/node/pause.c" hash out tmp t0
+  hash="$(cat "${src}" "${PLATFORM_DIR}/lib/oci.sh" <(gcc --version | head -1) | sha256sum | cut -c1-12)"
+  out="${PLATFORM_CACHE}/images/pause-standin-${hash}.oci.tar"
+  if [[ ! -s "${out}" ]]; then
+    t0=$(date +%s.%N)
+    tmp="$(mktemp -d)"
+    mkdir -p "${tmp}/rootfs"
+    gcc -static -Os -s -o "${tmp}/rootfs/pause" "${src}"
+    oci_archive "${tmp}/rootfs" "localhost/golden-path/pause:standin-${hash}" "${out}" \
+      '{"Entrypoint":["/pause"],"User":"65535:65535"}'
+    rm -rf "${tmp}"
+    log "built the stand-in pause image in $(elapsed "${t0}" "$(date +%s.%N)") s -> ${out}"
+  fi
+  printf '%s\n' "${out}"
+}
+
+node_socket() { printf '%s/containerd.sock\n' "$(node_dir "$1")"; }
+
+# import_into NODE_INDEX ARCHIVE...
+import_into() {
+  local i="$1" a; shift
+  for a in "$@"; do
+    ctr -a "$(node_socket "${i}")" -n k8s.io images import "${a}" >/dev/null \
+      || die "could not import ${a} into $(node_name "${i}") (containerd log: ${LOGS}/$(node_name "${i}")/containerd.log)"
+  done
+}
+
+import_all() {
+  local n i a t0
+  (( $# > 0 )) || die "usage: images.sh import ARCHIVE..."
+  for a in "$@"; do [[ -s "${a}" ]] || die "no such image archive: ${a}"; done
+  n="$(running_nodes)"
+  (( n > 0 )) || die "no real nodes run (start them with NODES=1 platform/cluster.sh start)"
+  t0=$(date +%s.%N)
+  for (( i=0; i<n; i++ )); do import_into "${i}" "$@"; done
+  for a in "$@"; do log "imported $(oci_archive_image_name "${a}") into ${n} node(s)"; done
+  log "import took $(elapsed "${t0}" "$(date +%s.%N)") s"
+}
+
+list_all() {
+  local n i
+  n="$(running_nodes)"
+  for (( i=0; i<n; i++ )); do
+    printf '== %s (%s)\n' "$(node_name "${i}")" "$(node_socket "${i}")"
+    ctr -a "$(node_socket "${i}")" -n k8s.io images ls -q | grep -v '^sha256:' || true
+  done
+}
+
+case "${1:-}" in
+  import) shift; import_all "$@" ;;
+  list) list_all ;;
+  pause) pause_archive ;;
+  *) die "usage: $0 import ARCHIVE...|list|pause" ;;
+esac
