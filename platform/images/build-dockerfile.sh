@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# Build a repository's own Dockerfile without a daemon or a registry, and print the OCI
+# archive path (importable with `ctr -n k8s.io images import`).
+#
+# usage: platform/images/build-dockerfile.sh <context dir> <image ref> [--file Dockerfile]
+#                                            [--build-arg K=V ...]
+#
+# - buildah (`--isolation chroot`, storage under ${PLATFORM_CACHE}/images/buildah/),
+#   FROM images come only from that local storage (--pull=never).
+# - PYTHON_IMAGE defaults to the local python base (platform/images/build.sh python), so
+#   the generated FastAPI Dockerfiles (ARG PYTHON_IMAGE) build unchanged.
+# - RUN steps get the host's CA bundle (PIP_CERT / REQUESTS_CA_BUNDLE / SSL_CERT_FILE,
+#   else /etc/ssl/certs/ca-certificates.crt) bind-mounted over the image's
+#   /etc/ssl/certs/ca-certificates.crt, and the host's pip settings (pip config files
+#   and PIP_* variables, read from this environment) as /etc/pip.conf. Both are mounts:
+#   neither ends up in a layer.
+# - Cached in ${PLATFORM_CACHE}/images/dockerfile/<name>-<tag>-<key>/image.oci.tar, the key
+#   hashing the context, the Dockerfile, the build args and the base image's digest.
+#   IMAGES_BUILD_FORCE=1 rebuilds.
+set -euo pipefail
+# shellcheck source=platform/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+# shellcheck source=platform/images/lib-images.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib-images.sh"
+
+need buildah buildah
+need unshare util-linux
+need python3 python3
+
+# Everything buildah mounts (overlay layers, the chroot's /proc, /dev, bind mounts)
+# happens in a private mount namespace and vanishes with this script, even if it is
+# killed.
+if [[ "${GP_PRIVATE_MOUNT_NS:-}" != self ]]; then
+  exec unshare --mount --propagation private env GP_PRIVATE_MOUNT_NS=self "$0" "$@"
+fi
+
+ctx="${1:-}" ref="${2:-}"
+[[ -n "${ctx}" && -n "${ref}" ]] || die "usage: $0 <context dir> <image ref> [--file Dockerfile] [--build-arg K=V ...]"
+shift 2
+[[ -d "${ctx}" ]] || die "context '${ctx}' is not a folder"
+ctx="$(cd "${ctx}" && pwd)"
+[[ "${ref}" =~ ^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+:[A-Za-z0-9_.-]+$ ]] || die "image ref '${ref}' must be host/path:tag, e.g. ${IMAGE_PREFIX}/hello-web:0.1.0"
+dockerfile="${ctx}/Dockerfile"
+build_args=()
+while (($#)); do
+  case "$1" in
+    --file|-f) dockerfile="$2"; shift 2 ;;
+    --build-arg) build_args+=("$2"); shift 2 ;;
+    *) die "unknown argument '$1'" ;;
+  esac
+done
+[[ -f "${dockerfile}" ]] || die "no Dockerfile at ${dockerfile}"
+
+# The local python base, unless the caller names another PYTHON_IMAGE.
+python_ref="$("${IMAGES_DIR}/build.sh" --ref python)"
+python_archive="$("${IMAGES_DIR}/build.sh" python)"
+if ! printf '%s\n' "${build_args[@]+"${build_args[@]}"}" | grep -q '^PYTHON_IMAGE='; then
+  build_args+=("PYTHON_IMAGE=${python_ref}")
+fi
+base_digest="$(tar -xOf "${python_archive}" index.json | jq -r '.manifests[0].digest')"
+
+name="${ref##*/}"; tag="${name##*:}"; name="${name%%:*}"
+key="$(
+  {
+    cat "${BASH_SOURCE[0]}" "${IMAGES_DIR}/lib-images.sh"
+    buildah --version
+    printf 'ref=%s base=%s dockerfile=%s\n' "${ref}" "${base_digest}" "$(sha256sum < "${dockerfile}")"
+    printf 'arg=%s\n' "${build_args[@]}"
+    (cd "${ctx}" && find . -type f ! -path '*/__pycache__/*' ! -path './.git/*' ! -name '*.pyc' -print0 \
+      | LC_ALL=C sort -z | xargs -0 -r sha256sum)
+  } | sha256_of_stream
+)"
+IMAGES_CACHE="${IMAGES_CACHE}/dockerfile"
+if archive="$(image_cached "${name}" "${tag}" "${key}")"; then
+  log "reusing ${ref} (${archive})"
+  printf '%s\n' "${archive}"
+  exit 0
+fi
+
+STORE="${PLATFORM_CACHE}/images/buildah"
+mkdir -p "${STORE}/root" "${STORE}/run" "${IMAGES_CACHE}"
+work="$(mktemp -d "${IMAGES_CACHE}/.build-${name}.XXXXXX")"
+trap 'rm -rf "${work:?}"' EXIT
+start="$(now_ms)"
+
+# ---- the host's TLS trust and pip settings, for RUN steps only -----------------------
+ca_bundle="${PIP_CERT:-${REQUESTS_CA_BUNDLE:-${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}}}"
+[[ -s "${ca_bundle}" ]] || die "CA bundle ${ca_bundle} not found: set PIP_CERT/SSL_CERT_FILE or apt-get install -y ca-certificates"
+CA_IN_BUILD=/etc/ssl/certs/ca-certificates.crt
+volumes=(--volume "${ca_bundle}:${CA_IN_BUILD}:ro")
+# pip's own precedence: config files (site, user, PIP_CONFIG_FILE), then PIP_* variables.
+# Local paths (find-links folders) are mounted at the same path, read-only.
+python3 - "${work}/pip.conf" "${CA_IN_BUILD}" > "${work}/pip-mounts" <<'PY'
+import configparser, os, sys
+out, ca = sys.argv[1], sys.argv[2]
+cfg = configparser.ConfigParser(interpolation=None)
+files = ["/etc/xdg/pip/pip.conf", "/etc/pip.conf",
+         os.path.expanduser("~/.pip/pip.conf"), os.path.expanduser("~/.config/pip/pip.conf")]
+if os.environ.get("PIP_CONFIG_FILE"):
+    files.append(os.environ["PIP_CONFIG_FILE"])
+cfg.read([f for f in files if os.path.isfile(f)])
+if not cfg.has_section("global"):
+    cfg.add_section("global")
+for k, v in os.environ.items():
+    if k.startswith("PIP_") and k not in ("PIP_CONFIG_FILE", "PIP_REQUIRE_VIRTUALENV", "PIP_TARGET", "PIP_PREFIX", "PIP_USER"):
+        cfg.set("global", k[4:].lower().replace("_", "-"), v)
+# The CA inside the build is the host's bundle mounted at the standard path.
+for section in cfg.sections():
+    if cfg.has_option(section, "cert"):
+        cfg.set(section, "cert", ca)
+cfg.set("global", "cert", ca)
+mounts = set()
+for section in cfg.sections():
+    for opt in ("find-links",):
+        if cfg.has_option(section, opt):
+            kept = []
+            for item in cfg.get(section, opt).split():
+                path = item[len("file://"):] if item.startswith("file://") else item
+                if "://" in item and not item.startswith("file://"):
+                    kept.append(item)
+                elif os.path.isdir(path) and os.listdir(path):
+                    kept.append(item)
+                    mounts.add(os.path.abspath(path))
+                # an empty or missing local folder is dropped: it would only be an empty mount
+            if kept:
+                cfg.set(section, opt, " ".join(kept))
+            else:
+                cfg.remove_option(section, opt)
+with open(out, "w") as f:
+    cfg.write(f)
+for m in sorted(mounts):
+    print(m)
+PY
+volumes+=(--volume "${work}/pip.conf:/etc/pip.conf:ro")
+while read -r m; do
+  [[ -n "${m}" ]] && volumes+=(--volume "${m}:${m}:ro")
+done < "${work}/pip-mounts"
+log "pip settings for RUN steps (from this environment): $(grep -v '^\s*$' "${work}/pip.conf" | tr '\n' ' ')"
+
+bah() { buildah --root "${STORE}/root" --runroot "${STORE}/run" --storage-driver overlay "$@"; }
+
+# ---- the base image into buildah's store, once per digest ------------------------------
+marker="${STORE}/base-${python_ref//[\/:]/_}"
+if [[ "$(cat "${marker}" 2>/dev/null)" != "${base_digest}" ]] || ! bah inspect --type image "${python_ref}" >/dev/null 2>&1; then
+  log "loading ${python_ref} into buildah's store"
+  bah rmi -f "${python_ref}" >/dev/null 2>&1 || true
+  id="$(bah pull --quiet "oci-archive:${python_archive}")"
+  bah tag "${id}" "${python_ref}"
+  printf '%s\n' "${base_digest}" > "${marker}"
+fi
+
+# ---- build and export ------------------------------------------------------------------
+log "buildah build ${ref} from ${ctx} ($(basename "${dockerfile}"), ${build_args[*]})"
+ba=()
+for a in "${build_args[@]}"; do ba+=(--build-arg "${a}"); done
+# --layers=false: no intermediate images to prune; the archive cache is the build cache.
+bah build --isolation chroot --pull=never --format oci --layers=false --rm --force-rm \
+  "${ba[@]}" "${volumes[@]}" --file "${dockerfile}" --tag "${ref}" "${ctx}" >&2 \
+  || die "buildah build of ${ref} failed (see above)"
+bah push --quiet "${ref}" "oci:${work}/layout:${ref}" >&2
+bah rmi "${ref}" >/dev/null
+bah rmi --prune >/dev/null 2>&1 || true
+
+# containers/image names the image only with org.opencontainers.image.ref.name; add
+# containerd's own annotation so `ctr images import` names it without --base-name.
+jq --arg ref "${ref}" '.manifests |= map(.annotations = ((.annotations // {}) + {"io.containerd.image.name": $ref, "org.opencontainers.image.ref.name": $ref}))' \
+  "${work}/layout/index.json" > "${work}/index.json"
+mv "${work}/index.json" "${work}/layout/index.json"
+(cd "${work}/layout" && find . -mindepth 1 -printf '%P\n' | LC_ALL=C sort) > "${work}/list"
+tar -C "${work}/layout" --no-recursion --verbatim-files-from -T "${work}/list" \
+  --format=posix --pax-option='exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime' \
+  --mtime=@0 --owner=0 --group=0 --numeric-owner -cf "${work}/image.oci.tar"
+secs="$(secs_since "${start}")"
+archive="$(image_store "${name}" "${tag}" "${key}" "${work}/image.oci.tar" "${secs}")"
+log "built ${ref} in ${secs} s ($(( $(stat -c %s "${archive}") / 1048576 )) MiB) -> ${archive}"
+printf '%s\n' "${archive}"

@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# Shared by platform/images/* and the add-on folders (coredns, metrics-server,
+# local-path-provisioner). Source it after platform/lib.sh; do not run it.
+#
+# Caches (never inside the repo):
+#   ${PLATFORM_CACHE}/images/<name>-<tag>-<key12>/image.oci.tar   OCI archives
+#   ${PLATFORM_CACHE}/images/rootfs/<name>-<key12>.tar             mmdebstrap root filesystems
+#   ${PLATFORM_CACHE}/<component>-<version>/                       Go binaries + .stamp
+# A key is the sha256 of everything that shapes the output (recipe, sources, tool
+# versions), so an unchanged input is reused and a changed one is rebuilt.
+# shellcheck disable=SC2034
+
+IMAGES_DIR="${PLATFORM_DIR}/images"
+IMAGES_CACHE="${PLATFORM_CACHE}/images"
+# Every image built here is named localhost/golden-path/<name>:<tag>: "localhost/" is a
+# registry host that never resolves to a real registry, so nothing can pull over it.
+IMAGE_PREFIX="localhost/golden-path"
+
+# need <command> <debian package>: die with the install line if a tool is missing.
+need() {
+  command -v "$1" >/dev/null 2>&1 || die "'$1' is missing: apt-get install -y $2"
+}
+
+sha256_of_stream() { sha256sum | awk '{print $1}'; }
+
+now_ms() { date +%s%3N; }
+# secs_since <start ms>: "12.3"
+secs_since() { awk -v s="$1" -v e="$(now_ms)" 'BEGIN { printf "%.1f", (e - s) / 1000 }'; }
+
+# image_dir <name> <tag> <key>: cache folder of one image build.
+image_dir() { printf '%s/%s-%s-%s\n' "${IMAGES_CACHE}" "$1" "$2" "${3:0:12}"; }
+
+# image_cached <name> <tag> <key>: print the archive and succeed if it is cached.
+image_cached() {
+  local d
+  d="$(image_dir "$@")"
+  if [[ "${IMAGES_BUILD_FORCE:-0}" != 1 && -s "${d}/image.oci.tar" && -f "${d}/.complete" ]]; then
+    printf '%s\n' "${d}/image.oci.tar"
+    return 0
+  fi
+  return 1
+}
+
+# image_store <name> <tag> <key> <built archive> <seconds>: move a finished archive into
+# the cache (atomically: a crash never leaves a half archive that looks complete), drop
+# older builds of the same name and print the path. mkimage.sh's <archive>.info (layer
+# sizes) goes into .build-info.
+image_store() {
+  local name="$1" tag="$2" key="$3" archive="$4" secs="$5" d old
+  d="$(image_dir "${name}" "${tag}" "${key}")"
+  rm -rf "${d}.tmp" && mkdir -p "${d}.tmp"
+  mv "${archive}" "${d}.tmp/image.oci.tar"
+  printf 'image=%s/%s:%s key=%s seconds=%s bytes=%s built=%s\n' "${IMAGE_PREFIX}" "${name}" "${tag}" \
+    "${key}" "${secs}" "$(stat -c %s "${d}.tmp/image.oci.tar")" "$(date -u +%FT%TZ)" > "${d}.tmp/.build-info"
+  if [[ -f "${archive}.info" ]]; then cat "${archive}.info" >> "${d}.tmp/.build-info"; rm -f "${archive}.info"; fi
+  : > "${d}.tmp/.complete"
+  rm -rf "${d}" && mv "${d}.tmp" "${d}"
+  for old in "${IMAGES_CACHE}/${name}-"*; do
+    [[ -d "${old}" && "${old}" != "${d}" ]] || continue
+    # Only older builds of exactly this image name (not of "<name>-something").
+    grep -qs "^image=${IMAGE_PREFIX}/${name}:" "${old}/.build-info" && rm -rf "${old}"
+  done
+  printf '%s\n' "${d}/image.oci.tar"
+}
+
+# ---------------------------------------------------------------------------------------
+# Go binaries of a wrapper module, cached like platform/kubernetes/build.sh.
+#
+# go_build_versioned <component> <version> <module dir> <ldflags> <package>...
+#   Builds the packages (CGO_ENABLED=0, -trimpath, GOTOOLCHAIN=local, -mod=readonly) into
+#   ${PLATFORM_CACHE}/<component>-<version>/ and prints that folder. Reused while .stamp
+#   (sha256 of go.mod, go.sum, the module's .go files, ldflags, Go version) matches;
+#   <COMPONENT>_BUILD_FORCE=1 or GO_BUILD_FORCE=1 rebuilds.
+# ---------------------------------------------------------------------------------------
+go_build_versioned() {
+  local component="$1" version="$2" module_dir="$3" ldflags="$4"
+  shift 4
+  local pkgs=("$@") go_version out stamp tmp start force_var
+  command -v go >/dev/null 2>&1 || die "go is not on PATH. Install Go >= 1.26 (the machine's /usr/local/go/bin) and retry."
+  go_version="$(GOTOOLCHAIN=local go env GOVERSION)"
+  case "${go_version}" in
+    go1.2[6-9]*|go1.[3-9][0-9]*) ;;
+    *) die "Go ${go_version} is too old for ${component} ${version}: its go.mod needs go1.26 or newer" ;;
+  esac
+  out="${PLATFORM_CACHE}/${component}-${version}"
+  stamp="$(
+    {
+      cd "${module_dir}" || exit 1
+      cat go.mod go.sum
+      find . -type f -name '*.go' | LC_ALL=C sort | xargs -r cat
+      printf 'go=%s ldflags=%s pkgs=%s cgo=0 trimpath\n' "${go_version}" "${ldflags}" "${pkgs[*]}"
+    } | sha256_of_stream
+  )"
+  force_var="$(tr 'a-z-' 'A-Z_' <<<"${component}")_BUILD_FORCE"
+  if [[ "${!force_var:-0}" != 1 && "${GO_BUILD_FORCE:-0}" != 1 && -f "${out}/.stamp" \
+        && "$(cat "${out}/.stamp")" == "${stamp}" ]]; then
+    log "reusing ${component} ${version} binaries in ${out}"
+    printf '%s\n' "${out}"
+    return 0
+  fi
+  log "building ${component} ${version} with ${go_version} (go build ${pkgs[*]})"
+  mkdir -p "${PLATFORM_CACHE}"
+  tmp="$(mktemp -d "${PLATFORM_CACHE}/.build-${component}-${version}.XXXXXX")"
+  start="$(now_ms)"
+  # A subshell, so the EXIT trap that removes the half-built folder cannot clobber the
+  # caller's own traps.
+  (
+    trap 'rm -rf "${tmp}"' EXIT
+    cd "${module_dir}"
+    export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false"
+    nice -n 10 go build -p "${GO_BUILD_PARALLEL:-2}" -trimpath -ldflags "${ldflags}" -o "${tmp}/" "${pkgs[@]}" \
+      || die "go build of ${component} failed (see above). If modules could not be downloaded, check that the Go module proxy is reachable (GOPROXY=$(go env GOPROXY)); if go.sum is incomplete run: (cd ${module_dir} && GOTOOLCHAIN=local go mod tidy)"
+    printf '%s\n' "${stamp}" > "${tmp}/.stamp"
+    printf '%s=%s go=%s built=%s seconds=%s\n' "${component}" "${version}" "${go_version}" \
+      "$(date -u +%FT%TZ)" "$(secs_since "${start}")" > "${tmp}/.build-info"
+    rm -rf "${out}"
+    mv "${tmp}" "${out}"
+    trap - EXIT
+  ) || exit 1
+  log "built ${component} ${version} in $(secs_since "${start}") s -> ${out}"
+  printf '%s\n' "${out}"
+}
+
+# go_mod_version <module dir> <module path>: the version go.mod requires.
+go_mod_version() {
+  local v
+  v="$(awk -v m="$2" '$1 == m { print $2; exit } $1 == "require" && $2 == m { print $3; exit }' "$1/go.mod")"
+  [[ -n "${v}" ]] || die "cannot find the $2 requirement in $1/go.mod"
+  printf '%s\n' "${v}"
+}
+
+# ---------------------------------------------------------------------------------------
+# static_binary_image <name> <tag> <binary> <path in image> [--setcap CAPS] [-- mkimage options...]
+#   An image of one static binary plus /etc/passwd and /etc/group (root and
+#   nonroot 65532, distroless' numbering) and a /tmp; cached by the binary's hash and the
+#   options. --setcap sets file capabilities (e.g. cap_net_bind_service=+ep), which
+#   survive a non-root user and no_new_privs as long as the container's bounding and
+#   permitted sets still hold them (Kubernetes: capabilities.add). Prints the archive.
+# ---------------------------------------------------------------------------------------
+static_binary_image() {
+  local name="$1" tag="$2" bin="$3" dest="$4"
+  shift 4
+  local caps="" key archive start
+  if [[ "${1:-}" == --setcap ]]; then caps="$2"; shift 2; fi
+  [[ "${1:-}" == -- ]] && shift
+  [[ -x "${bin}" ]] || die "binary ${bin} is missing"
+  key="$(
+    {
+      sha256sum < "${bin}"
+      printf '%s\n' "${name}" "${tag}" "${dest}" "${caps}" "$@"
+      cat "${IMAGES_DIR}/mkimage.sh" "${IMAGES_DIR}/lib-images.sh"
+    } | sha256_of_stream
+  )"
+  if archive="$(image_cached "${name}" "${tag}" "${key}")"; then
+    log "reusing ${IMAGE_PREFIX}/${name}:${tag} (${archive})"
+    printf '%s\n' "${archive}"
+    return 0
+  fi
+  start="$(now_ms)"
+  mkdir -p "${IMAGES_CACHE}"
+  (
+    work="$(mktemp -d "${IMAGES_CACHE}/.build-${name}.XXXXXX")"
+    trap 'rm -rf "${work}"' EXIT
+    r="${work}/root"
+    mkdir -p "${r}$(dirname "${dest}")" "${r}/etc" "${r}/tmp" "${r}/home/nonroot"
+    chmod 1777 "${r}/tmp"
+    chown 65532:65532 "${r}/home/nonroot"
+    install -m 0755 "${bin}" "${r}${dest}"
+    printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' > "${r}/etc/passwd"
+    printf 'root:x:0:\nnonroot:x:65532:\n' > "${r}/etc/group"
+    if [[ -n "${caps}" ]]; then
+      need setcap libcap2-bin
+      setcap "${caps}" "${r}${dest}"
+    fi
+    "${IMAGES_DIR}/mkimage.sh" --ref "${IMAGE_PREFIX}/${name}:${tag}" --out "${work}/image.oci.tar" --layer "${r}" "$@"
+    image_store "${name}" "${tag}" "${key}" "${work}/image.oci.tar" "$(secs_since "${start}")" > "${work}/path"
+    cat "${work}/path"
+  ) || die "building the ${name} image failed (see above)"
+}
