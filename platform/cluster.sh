@@ -12,8 +12,9 @@
 # Usage: platform/cluster.sh start|stop|status|stats|env|logs [name]|images import ARCHIVE...|images list
 #
 # Env:
-#   NODES=N              real nodes to start next to the control plane (default 0: only
-#                        kwok's fake nodes; NODES=3 for spreading, PDBs and drains)
+#   NODES=N              real nodes to start next to the control plane (default 1;
+#                        NODES=3 for spreading, PDBs and drains; NODES=0: only kwok's
+#                        fake nodes, which is all the API-only tests need)
 #   PLATFORM_STATE       state dir (default /tmp/golden-path-platform)
 #   PLATFORM_CACHE       build cache root (default ~/.cache/golden-path-portal)
 #   KUBE_BIN_DIR         use Kubernetes binaries from this dir instead of building
@@ -31,9 +32,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 #   addon.sh apply    create its objects (env: KUBECONFIG, KUBECTL, PLATFORM_STATE)
 #   addon.sh wait     return once it serves (e.g. its Deployment is available)
 DEFAULT_ADDONS=(
-  # coredns
-  # metrics-server
-  # local-path-provisioner
+  coredns                # cluster DNS: *.svc.cluster.local
+  metrics-server         # real CPU and memory for HPAs and `kubectl top`
+  local-path-provisioner # the default StorageClass: PVCs get a folder on their node
 )
 read -r -a ADDONS <<< "${CLUSTER_ADDONS-${DEFAULT_ADDONS[*]}}"
 
@@ -41,7 +42,7 @@ usage() {
   cat >&2 <<EOF
 usage: $0 start|stop|status|stats|env|logs [name]|images import ARCHIVE...|images list
   start   build-or-reuse binaries, start the control plane, kwok's fake nodes and
-          NODES=${NODES:-0} real nodes, wait until ready, write ${KUBECONFIG_OUT}
+          NODES=${NODES:-1} real nodes, wait until ready, write ${KUBECONFIG_OUT}
   stop    stop everything and delete ${STATE} (KUBE_KEEP_STATE=1 keeps it); the machine
           is left as it was found
   status  which processes run and whether /readyz answers (exit 1 if not all up)
@@ -93,7 +94,7 @@ start_addons() {
 }
 
 start_all() {
-  NODES="${NODES:-0}"
+  NODES="${NODES:-1}"
   [[ "${NODES}" =~ ^[0-9]+$ ]] && (( NODES <= MAX_REAL_NODES )) || die "NODES must be 0..${MAX_REAL_NODES} (got '${NODES}')"
   if running; then
     local have; have="$(running_nodes)"

@@ -1,15 +1,25 @@
 #!/usr/bin/env bash
-# Demo path for the portal: a cluster with the fastapi-demo workload and a
-# least-privileged ServiceAccount for Backstage's Kubernetes plugin.
+# Demo path for the portal: a cluster with the fastapi-demo workload (deploy/demo, its
+# app in deploy/demo/app, running on the local cluster's real node) and the portal's two
+# least-privileged identities (deploy/demo/50-portal-rbac.yaml).
 #
 # Usage:
-#   platform/demo.sh [up]         start the local control plane (unless KUBECONFIG is
-#                                     set or it already runs), apply deploy/demo/, wait for
-#                                     the rollouts, print K8S_CLUSTER_* for the portal
+#   platform/demo.sh [up]         start the local cluster (unless KUBECONFIG is set or it
+#                                     already runs), build the demo app's images (1.0.0 and
+#                                     2.0.0) and import them into its nodes, apply
+#                                     deploy/demo/, wait for the rollouts, print the
+#                                     portal's K8S_CLUSTER_* and ROLLOUTS_CLUSTER_TOKEN
 #   platform/demo.sh env          print the K8S_CLUSTER_* exports again
 #   platform/demo.sh switch blue|green
 #                                     blue/green switch (and rollback): point Service
 #                                     demo-api at the other slot, wait for its EndpointSlices
+#   platform/demo.sh chaos restart|oom|unready [deployment]
+#                                     make one pod of the Deployment (default fastapi-demo)
+#                                     fail its liveness probe (the kubelet restarts the
+#                                     container), allocate past its memory limit (OOMKilled,
+#                                     exit 137) or fail readiness for 60 s (it leaves the
+#                                     Service); then watch it on the Rollouts tab
+#   platform/demo.sh images       build the demo app's images, print their OCI archives
 #   platform/demo.sh status       show the demo objects
 #   platform/demo.sh down         delete the demo objects (the cluster keeps running;
 #                                     stop it with platform/cluster.sh stop)
@@ -18,6 +28,10 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 DEMO_DIR="${REPO_ROOT}/deploy/demo"
+# The images deploy/demo runs. No registry serves them: they exist only where they were
+# imported, hence imagePullPolicy IfNotPresent in the manifests.
+DEMO_IMAGE=ghcr.io/golden-path/fastapi-demo
+DEMO_VERSIONS=(1.0.0 2.0.0)
 NS=fastapi-demo
 PORTAL_NS=golden-path-portal
 PORTAL_SECRET=backstage-portal-token
@@ -76,13 +90,37 @@ export K8S_CLUSTER_TOKEN=${token}
 export K8S_CLUSTER_CA_DATA=${ca}
 export ROLLOUTS_CLUSTER_TOKEN=${rollouts_token}
 EOF
-  cat "${PORTAL_ENV}"
+  # Names only: the tokens stay in the file (mode 0600), out of terminals and CI logs.
+  sed 's/=.*/=.../' "${PORTAL_ENV}"
   log "portal env written to ${PORTAL_ENV} (source it before 'make start')"
+}
+
+# The demo app's images (blue runs 1.0.0, green 2.0.0), built here without Docker.
+# Prints the OCI archives.
+build_demo_images() {
+  local v
+  for v in "${DEMO_VERSIONS[@]}"; do
+    bash "${PLATFORM_DIR}/images/build-dockerfile.sh" "${DEMO_DIR}/app" "${DEMO_IMAGE}:${v}" \
+      --build-arg "APP_VERSION=${v}"
+  done
+}
+
+# Into the local cluster's real nodes; another cluster needs them loaded its own way.
+load_demo_images() {
+  local archives
+  if [[ "${KUBECONFIG}" != "${PLATFORM_STATE}/kubeconfig" ]] || (( $(running_nodes) == 0 )); then
+    log "not the local cluster with real nodes: load the demo images yourself, e.g."
+    log "  for a in \$(platform/demo.sh images); do kind load image-archive \"\$a\"; done"
+    return 0
+  fi
+  mapfile -t archives < <(build_demo_images)
+  bash "${PLATFORM_DIR}/cluster.sh" images import "${archives[@]}"
 }
 
 up() {
   ensure_cluster
   find_kubectl
+  load_demo_images
   log "applying ${DEMO_DIR} (server-side apply)"
   k apply --server-side --field-manager=golden-path-demo -f "${DEMO_DIR}" >&2
   local d
@@ -116,12 +154,46 @@ switch() {
   log "demo-api now serves slot ${slot}: ${got}"
 }
 
+# One pod of a demo Deployment misbehaves on purpose (the demo app's /chaos routes, called
+# from inside the pod, so this works on any cluster kubectl can exec into).
+chaos() {
+  local action="${1:-}" deployment="${2:-fastapi-demo}" path pod
+  case "${action}" in
+    restart) path="/chaos/unhealthy" ;;
+    oom) path="/chaos/oom" ;;
+    unready) path="/chaos/unready?seconds=60" ;;
+    *) die "usage: $0 chaos restart|oom|unready [deployment]" ;;
+  esac
+  [[ -n "${KUBECONFIG:-}" ]] || export KUBECONFIG="${PLATFORM_STATE}/kubeconfig"
+  find_kubectl
+  pod="$(k -n "${NS}" get pods -l "app.kubernetes.io/name=$(k -n "${NS}" get deployment "${deployment}" \
+    -o jsonpath='{.spec.selector.matchLabels.app\.kubernetes\.io/name}')" \
+    --field-selector=status.phase=Running -o jsonpath='{.items[0].metadata.name}')"
+  [[ -n "${pod}" ]] || die "no running pod of deployment/${deployment} in ${NS}"
+  log "${action}: POST ${path} in ${NS}/${pod}"
+  # The OOM request never answers: the kernel kills the container while it allocates.
+  k -n "${NS}" exec "${pod}" -- python -c "
+import urllib.request
+try:
+    print(urllib.request.urlopen(urllib.request.Request('http://127.0.0.1:8000${path}', method='POST'), timeout=20).read().decode())
+except Exception as e:
+    print('no answer (expected for oom):', e)
+" >&2 || true
+  case "${action}" in
+    restart) log "liveness now fails; in about 30 s the kubelet restarts the container (restart count +1, last state Completed/Error)" ;;
+    oom) log "the container is OOMKilled (exit 137) and restarted; the Rollouts tab shows the reason" ;;
+    unready) log "the pod leaves the Service for 60 s (EndpointSlice conditions.ready=false)" ;;
+  esac
+}
+
 case "${1:-up}" in
   up) up ;;
   env)
     [[ -n "${KUBECONFIG:-}" ]] || export KUBECONFIG="${PLATFORM_STATE}/kubeconfig"
     find_kubectl; print_env ;;
   switch) switch "${2:-}" ;;
+  chaos) chaos "${2:-}" "${3:-}" ;;
+  images) build_demo_images ;;
   status)
     [[ -n "${KUBECONFIG:-}" ]] || export KUBECONFIG="${PLATFORM_STATE}/kubeconfig"
     find_kubectl
@@ -130,5 +202,5 @@ case "${1:-up}" in
     [[ -n "${KUBECONFIG:-}" ]] || export KUBECONFIG="${PLATFORM_STATE}/kubeconfig"
     find_kubectl
     k delete -f "${DEMO_DIR}" --ignore-not-found --wait=false ;;
-  *) die "usage: $0 [up|env|switch blue|green|status|down]" ;;
+  *) die "usage: $0 [up|env|switch blue|green|chaos restart|oom|unready [deployment]|images|status|down]" ;;
 esac

@@ -4,8 +4,8 @@
 #  - KUBECONFIG set  -> run the tests against that cluster; nothing is built or started
 #    (set KUBE_REAL_NODES=N and KUBE_TEST_IMAGE if it has real nodes with the test image).
 #  - KUBECONFIG unset -> build (or reuse) the binaries, start the local cluster with
-#    NODES real nodes (default 1) next to kwok's fake nodes, build the busybox test
-#    image and import it into the nodes, run the Jest suite in tests/kube-integration,
+#    NODES real nodes (default 1) next to kwok's fake nodes, build the test images (busybox,
+#    the demo app) and import them into the nodes, run the Jest suite in tests/kube-integration,
 #    print timings and memory, and ALWAYS stop the cluster again (also on failure or
 #    Ctrl-C). Around start and stop it checks that the host is left as it was found
 #    (tests/kube-integration/host-snapshot.sh): a leftover fails the run.
@@ -25,6 +25,14 @@ fi
 command -v node >/dev/null || die "node is not on PATH; install Node 24 (see README) and run yarn install"
 [[ -x "${REPO_ROOT}/node_modules/.bin/jest" ]] || die "node_modules/.bin/jest is missing: run 'yarn install' in ${REPO_ROOT} first"
 [[ -d "${REPO_ROOT}/node_modules/@kubernetes/client-node" ]] || die "@kubernetes/client-node is not installed: run 'yarn install' in ${REPO_ROOT} first"
+
+# The demo app's own tests (in process), before its image runs on the nodes.
+# shellcheck source=scripts/lib/python.sh
+source "${REPO_ROOT}/scripts/lib/python.sh"
+demo_app="${REPO_ROOT}/deploy/demo/app"
+demo_venv="$(venv_for "${demo_app}/requirements.txt" "${demo_app}/requirements-dev.txt")"
+(cd "${demo_app}" && "${demo_venv}/bin/python" -m pytest -q -p no:cacheprovider tests) \
+  || die "the demo app's tests failed (deploy/demo/app/tests)"
 
 results_dir="$(mktemp -d)"
 started_here=0
@@ -77,10 +85,15 @@ else
   KUBE_REAL_NODES="$(running_nodes)"
   export KUBE_REAL_NODES
   if (( KUBE_REAL_NODES > 0 )); then
-    test_image_archive="$(bash "${REPO_ROOT}/tests/kube-integration/fixtures/busybox-image.sh")"
+    test_image_archive="$(bash "${PLATFORM_DIR}/images/build.sh" busybox)"
     bash "${PLATFORM_DIR}/cluster.sh" images import "${test_image_archive}"
     KUBE_TEST_IMAGE="$(source "${PLATFORM_DIR}/lib/oci.sh"; oci_archive_image_name "${test_image_archive}")"
     export KUBE_TEST_IMAGE
+    # The demo app (1.0.0 and 2.0.0): probes, OOM and graceful shutdown on real pods.
+    mapfile -t demo_archives < <(bash "${PLATFORM_DIR}/demo.sh" images)
+    bash "${PLATFORM_DIR}/cluster.sh" images import "${demo_archives[@]}"
+    export DEMO_APP_IMAGE=ghcr.io/golden-path/fastapi-demo:1.0.0 \
+      DEMO_APP_IMAGE_V2=ghcr.io/golden-path/fastapi-demo:2.0.0
   fi
   # The address plan, for assertions on pod, Service and LoadBalancer addresses.
   export KUBE_POD_CIDR="${POD_CIDR}" KUBE_SERVICE_CIDR="${SERVICE_CIDR}" \

@@ -91,6 +91,7 @@ start_apiserver() {
     --kubelet-client-key="${PKI}/apiserver-kubelet-client.key" \
     --kubelet-certificate-authority="${PKI}/ca.crt" \
     --kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname \
+    --enable-aggregator-routing=true \
     --authorization-mode=Node,RBAC \
     --anonymous-auth=true \
     --enable-admission-plugins=NamespaceLifecycle,LimitRanger,ServiceAccount,ResourceQuota,DefaultStorageClass,DefaultTolerationSeconds,NodeRestriction,PodSecurity,MutatingAdmissionWebhook,ValidatingAdmissionWebhook,ValidatingAdmissionPolicy,Priority,RuntimeClass \

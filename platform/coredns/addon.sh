@@ -89,7 +89,7 @@ do_wait() {
           -o jsonpath='{range .items[*]}{.status.podIP}{"\n"}{end}' | head -n1)"
     if [[ -n "${ip}" ]]; then
       # shellcheck disable=SC2086
-      out="$(${COREDNS_QUERY_VIA:-} bash -c "$(declare -f need dns_query die); dns_query '${ip}' 53 'kubernetes.default.svc.${CLUSTER_DOMAIN}'" 2>&1 || true)"
+      out="$(${COREDNS_QUERY_VIA:-} bash -c "$(declare -f require_cmd dns_query die); dns_query '${ip}' 53 'kubernetes.default.svc.${CLUSTER_DOMAIN}'" 2>&1 || true)"
       if [[ "${out}" == "NOERROR ${expect}" ]]; then
         log "CoreDNS (${ip}) answers kubernetes.default.svc.${CLUSTER_DOMAIN} = ${expect}"
         break
@@ -103,7 +103,7 @@ do_wait() {
   if ip -4 route show match "${CLUSTER_DNS_IP}" 2>/dev/null | grep -qv '^default'; then
     while :; do
       # shellcheck disable=SC2086
-      out="$(${COREDNS_QUERY_VIA:-} bash -c "$(declare -f need dns_query die); dns_query '${CLUSTER_DNS_IP}' 53 'kubernetes.default.svc.${CLUSTER_DOMAIN}'" 2>&1 || true)"
+      out="$(${COREDNS_QUERY_VIA:-} bash -c "$(declare -f require_cmd dns_query die); dns_query '${CLUSTER_DNS_IP}' 53 'kubernetes.default.svc.${CLUSTER_DOMAIN}'" 2>&1 || true)"
       if [[ "${out}" == "NOERROR ${expect}" ]]; then
         log "Service kube-dns (${CLUSTER_DNS_IP}) answers too"
         return 0
@@ -125,7 +125,7 @@ host_test_cleanup() {
 # ServiceAccount (token from the TokenRequest API), and check the answers.
 do_host_test() {
   local tmp port server ca token rendered rc=0 out svc_ip t0 rss
-  need python3 python3
+  require_cmd python3 python3
   local bin
   do_images >/dev/null
   bin="${PLATFORM_CACHE}/coredns-${VERSION}/coredns"

@@ -23,9 +23,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 # shellcheck source=platform/images/lib-images.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib-images.sh"
 
-need buildah buildah
-need unshare util-linux
-need python3 python3
+require_cmd buildah buildah
+require_cmd unshare util-linux
+require_cmd python3 python3
 
 # Everything buildah mounts (overlay layers, the chroot's /proc, /dev, bind mounts)
 # happens in a private mount namespace and vanishes with this script, even if it is

@@ -93,7 +93,7 @@ debian_rootfs() {
     printf '%s\n' "${tar}"
     return 0
   fi
-  need mmdebstrap mmdebstrap
+  require_cmd mmdebstrap mmdebstrap
   mkdir -p "${IMAGES_CACHE}/rootfs"
   log "mmdebstrap ${SUITE} (${name}: ${include}); ~1-2 min"
   start="$(now_ms)"
@@ -121,7 +121,7 @@ deb_version() {
 # ---------------------------------------------------------------------------------------
 build_pause() {
   local tag="$1" work="$3"
-  need gcc "gcc libc6-dev"
+  require_cmd gcc "gcc libc6-dev"
   [[ -e /usr/lib/x86_64-linux-gnu/libc.a ]] || die "static libc is missing: apt-get install -y libc6-dev"
   mkdir -p "${work}/root"
   gcc -static -Os -s -Wall -Wextra -Werror -DVERSION="\"${tag}\"" \

@@ -107,7 +107,7 @@ wait_rollout() {
 # dns_query <server ip> <port> <name> [type A|AAAA|PTR] -> "rcode answer..." (UDP, 2 s).
 # Python's standard library only: no dig/dnsutils on the host.
 dns_query() {
-  need python3 python3
+  require_cmd python3 python3
   python3 - "$@" <<'PY'
 import random, socket, struct, sys
 server, port, name = sys.argv[1], int(sys.argv[2]), sys.argv[3]

@@ -16,10 +16,9 @@ IMAGES_CACHE="${PLATFORM_CACHE}/images"
 # registry host that never resolves to a real registry, so nothing can pull over it.
 IMAGE_PREFIX="localhost/golden-path"
 
-# need <command> <debian package>: die with the install line if a tool is missing.
-need() {
-  command -v "$1" >/dev/null 2>&1 || die "'$1' is missing: apt-get install -y $2"
-}
+# Go builds (go_build, go_mod_version) are shared with the rest of the platform.
+# shellcheck source=platform/lib/go-build.sh
+source "${PLATFORM_DIR}/lib/go-build.sh"
 
 sha256_of_stream() { sha256sum | awk '{print $1}'; }
 
@@ -43,7 +42,8 @@ image_cached() {
 
 # image_store <name> <tag> <key> <built archive> <seconds>: move a finished archive into
 # the cache (atomically: a crash never leaves a half archive that looks complete), drop
-# older builds of the same name and print the path. mkimage.sh's <archive>.info (layer
+# older builds of the same name and tag (other tags stay: blue and green run side by side)
+# and print the path. mkimage.sh's <archive>.info (layer
 # sizes) goes into .build-info.
 image_store() {
   local name="$1" tag="$2" key="$3" archive="$4" secs="$5" d old
@@ -57,76 +57,10 @@ image_store() {
   rm -rf "${d}" && mv "${d}.tmp" "${d}"
   for old in "${IMAGES_CACHE}/${name}-"*; do
     [[ -d "${old}" && "${old}" != "${d}" ]] || continue
-    # Only older builds of exactly this image name (not of "<name>-something").
-    grep -qs "^image=${IMAGE_PREFIX}/${name}:" "${old}/.build-info" && rm -rf "${old}"
+    # Only older builds of exactly this name and tag (not "<name>-something", not other tags).
+    grep -qs "^image=${IMAGE_PREFIX}/${name}:${tag} " "${old}/.build-info" && rm -rf "${old}"
   done
   printf '%s\n' "${d}/image.oci.tar"
-}
-
-# ---------------------------------------------------------------------------------------
-# Go binaries of a wrapper module, cached like platform/kubernetes/build.sh.
-#
-# go_build_versioned <component> <version> <module dir> <ldflags> <package>...
-#   Builds the packages (CGO_ENABLED=0, -trimpath, GOTOOLCHAIN=local, -mod=readonly) into
-#   ${PLATFORM_CACHE}/<component>-<version>/ and prints that folder. Reused while .stamp
-#   (sha256 of go.mod, go.sum, the module's .go files, ldflags, Go version) matches;
-#   <COMPONENT>_BUILD_FORCE=1 or GO_BUILD_FORCE=1 rebuilds.
-# ---------------------------------------------------------------------------------------
-go_build_versioned() {
-  local component="$1" version="$2" module_dir="$3" ldflags="$4"
-  shift 4
-  local pkgs=("$@") go_version out stamp tmp start force_var
-  command -v go >/dev/null 2>&1 || die "go is not on PATH. Install Go >= 1.26 (the machine's /usr/local/go/bin) and retry."
-  go_version="$(GOTOOLCHAIN=local go env GOVERSION)"
-  case "${go_version}" in
-    go1.2[6-9]*|go1.[3-9][0-9]*) ;;
-    *) die "Go ${go_version} is too old for ${component} ${version}: its go.mod needs go1.26 or newer" ;;
-  esac
-  out="${PLATFORM_CACHE}/${component}-${version}"
-  stamp="$(
-    {
-      cd "${module_dir}" || exit 1
-      cat go.mod go.sum
-      find . -type f -name '*.go' | LC_ALL=C sort | xargs -r cat
-      printf 'go=%s ldflags=%s pkgs=%s cgo=0 trimpath\n' "${go_version}" "${ldflags}" "${pkgs[*]}"
-    } | sha256_of_stream
-  )"
-  force_var="$(tr 'a-z-' 'A-Z_' <<<"${component}")_BUILD_FORCE"
-  if [[ "${!force_var:-0}" != 1 && "${GO_BUILD_FORCE:-0}" != 1 && -f "${out}/.stamp" \
-        && "$(cat "${out}/.stamp")" == "${stamp}" ]]; then
-    log "reusing ${component} ${version} binaries in ${out}"
-    printf '%s\n' "${out}"
-    return 0
-  fi
-  log "building ${component} ${version} with ${go_version} (go build ${pkgs[*]})"
-  mkdir -p "${PLATFORM_CACHE}"
-  tmp="$(mktemp -d "${PLATFORM_CACHE}/.build-${component}-${version}.XXXXXX")"
-  start="$(now_ms)"
-  # A subshell, so the EXIT trap that removes the half-built folder cannot clobber the
-  # caller's own traps.
-  (
-    trap 'rm -rf "${tmp}"' EXIT
-    cd "${module_dir}"
-    export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false"
-    nice -n 10 go build -p "${GO_BUILD_PARALLEL:-2}" -trimpath -ldflags "${ldflags}" -o "${tmp}/" "${pkgs[@]}" \
-      || die "go build of ${component} failed (see above). If modules could not be downloaded, check that the Go module proxy is reachable (GOPROXY=$(go env GOPROXY)); if go.sum is incomplete run: (cd ${module_dir} && GOTOOLCHAIN=local go mod tidy)"
-    printf '%s\n' "${stamp}" > "${tmp}/.stamp"
-    printf '%s=%s go=%s built=%s seconds=%s\n' "${component}" "${version}" "${go_version}" \
-      "$(date -u +%FT%TZ)" "$(secs_since "${start}")" > "${tmp}/.build-info"
-    rm -rf "${out}"
-    mv "${tmp}" "${out}"
-    trap - EXIT
-  ) || exit 1
-  log "built ${component} ${version} in $(secs_since "${start}") s -> ${out}"
-  printf '%s\n' "${out}"
-}
-
-# go_mod_version <module dir> <module path>: the version go.mod requires.
-go_mod_version() {
-  local v
-  v="$(awk -v m="$2" '$1 == m { print $2; exit } $1 == "require" && $2 == m { print $3; exit }' "$1/go.mod")"
-  [[ -n "${v}" ]] || die "cannot find the $2 requirement in $1/go.mod"
-  printf '%s\n' "${v}"
 }
 
 # ---------------------------------------------------------------------------------------
@@ -169,7 +103,7 @@ static_binary_image() {
     printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' > "${r}/etc/passwd"
     printf 'root:x:0:\nnonroot:x:65532:\n' > "${r}/etc/group"
     if [[ -n "${caps}" ]]; then
-      need setcap libcap2-bin
+      require_cmd setcap libcap2-bin
       setcap "${caps}" "${r}${dest}"
     fi
     "${IMAGES_DIR}/mkimage.sh" --ref "${IMAGE_PREFIX}/${name}:${tag}" --out "${work}/image.oci.tar" --layer "${r}" "$@"

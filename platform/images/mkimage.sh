@@ -25,9 +25,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 # shellcheck source=platform/images/lib-images.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib-images.sh"
 
-need jq jq
-need gzip gzip
-need tar tar
+require_cmd jq jq
+require_cmd gzip gzip
+require_cmd tar tar
 
 ref="" out="" entrypoint="" cmd="" user="" workdir="" stop_signal=""
 layers=() envs=() exposes=() labels=()

@@ -19,12 +19,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 # shellcheck source=platform/images/lib-images.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib-images.sh"
 
-need containerd containerd
-need ctr containerd
-need runc runc
-need unshare util-linux
-need ip iproute2
-need nsenter util-linux
+require_cmd containerd containerd
+require_cmd ctr containerd
+require_cmd runc runc
+require_cmd unshare util-linux
+require_cmd ip iproute2
+require_cmd nsenter util-linux
 
 ALL=(pause busybox python fastapi postgres coredns metrics-server local-path-provisioner)
 CGROUP_PARENT="golden-path-images-verify"

@@ -5,4 +5,4 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 # shellcheck source=platform/lib/go-build.sh
 source "${PLATFORM_DIR}/lib/go-build.sh"
-go_build_cached load-balancer "${PLATFORM_DIR}/load-balancer" .=load-balancer
+go_build load-balancer "${PLATFORM_DIR}/load-balancer" "-s -w" .=load-balancer

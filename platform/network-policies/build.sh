@@ -7,7 +7,7 @@
 #   ${PLATFORM_CACHE}/src/kube-network-policies-<version>-<patch hash>/  (patched source,
 #                                            plus a copy of this module that replaces
 #                                            the upstream module with it)
-#   ${PLATFORM_CACHE}/kube-network-policies-<version>-<input hash>/  (the binary)
+#   ${PLATFORM_CACHE}/kube-network-policies-<version>-<patch hash>/  (the binary)
 # Prints the binary directory.
 set -euo pipefail
 # shellcheck source=platform/lib.sh
@@ -38,4 +38,4 @@ if [[ ! -f "${src}/.complete" ]]; then
   touch "${src}/.complete"
 fi
 
-go_build_cached "kube-network-policies-${version}-${patch_hash}" "${src}/wrapper" "${module}/cmd=kube-network-policies"
+go_build "kube-network-policies-${version}-${patch_hash}" "${src}/wrapper" "-s -w" "${module}/cmd=kube-network-policies"

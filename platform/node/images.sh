@@ -16,31 +16,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 # shellcheck source=platform/lib/oci.sh
 source "${PLATFORM_DIR}/lib/oci.sh"
 
-# The pod sandbox image. platform/images/build.sh owns it (`build.sh pause` prints the
-# archive of localhost/golden-path/pause:<version>); until that script exists, a
-# stand-in is built from node/pause.c. The image name is read from the archive, so
-# switching needs no change here.
-pause_archive() {
-  if [[ -f "${PLATFORM_DIR}/images/build.sh" ]]; then
-    bash "${PLATFORM_DIR}/images/build.sh" pause
-    return
-  fi
-  require_cmd gcc "gcc libc6-dev"
-  local src="${PLATFORM_DIR}/node/pause.c" hash out tmp t0
-  hash="$(cat "${src}" "${PLATFORM_DIR}/lib/oci.sh" <(gcc --version | head -1) | sha256sum | cut -c1-12)"
-  out="${PLATFORM_CACHE}/images/pause-standin-${hash}.oci.tar"
-  if [[ ! -s "${out}" ]]; then
-    t0=$(date +%s.%N)
-    tmp="$(mktemp -d)"
-    mkdir -p "${tmp}/rootfs"
-    gcc -static -Os -s -o "${tmp}/rootfs/pause" "${src}"
-    oci_archive "${tmp}/rootfs" "localhost/golden-path/pause:standin-${hash}" "${out}" \
-      '{"Entrypoint":["/pause"],"User":"65535:65535"}'
-    rm -rf "${tmp}"
-    log "built the stand-in pause image in $(elapsed "${t0}" "$(date +%s.%N)") s -> ${out}"
-  fi
-  printf '%s\n' "${out}"
-}
+# The pod sandbox image (containerd's sandbox_image), built by platform/images.
+pause_archive() { bash "${PLATFORM_DIR}/images/build.sh" pause; }
 
 node_socket() { printf '%s/containerd.sock\n' "$(node_dir "$1")"; }
 

@@ -176,6 +176,10 @@ test('the Rollouts tab shows rollouts, probes and quota, and switches traffic @c
   await expect(page.getByText('demo-api-blue').first()).toBeVisible();
   await expect(page.getByText(/liveness/i).first()).toBeVisible();
   await expect(page.getByText(/quota/i).first()).toBeVisible();
+  // "Live" only once the backend's keepalive arrived over the signals WebSocket.
+  await expect(
+    page.getByText('Live: the page updates when the cluster changes.'),
+  ).toBeVisible({ timeout: 45_000 });
   await page.screenshot({
     path: `${SCREENSHOTS}/rollouts-before.png`,
     fullPage: true,

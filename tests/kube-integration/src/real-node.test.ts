@@ -200,6 +200,20 @@ describeReal('real nodes: containers, Services, NetworkPolicy, kubectl', () => {
     expect(webPods).toContain(res.stdout.trim());
   });
 
+  it('pod to pod through the Service DNS name (cluster DNS: the CoreDNS add-on)', async () => {
+    for (const host of [`${WEB}.${ns}.svc.cluster.local`, WEB]) {
+      const res = await eventually(async () => {
+        const r = await wgetFromPod(ns, 'client', `http://${host}/`);
+        expect({ host, code: r.code, stderr: r.stderr }).toMatchObject({
+          host,
+          code: 0,
+        });
+        return r;
+      }, 30_000);
+      expect(webPods).toContain(res.stdout.trim());
+    }
+  });
+
   it('pods reach the API server through the kubernetes Service', async () => {
     // An unauthenticated GET of /version over TLS is answered by the API server; busybox
     // has no TLS, so a TCP connection that the server accepts is the proof here.

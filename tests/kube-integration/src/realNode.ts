@@ -14,8 +14,8 @@ import { REAL_NODE_LABEL } from './kube';
 export const expectedRealNodes = Number(process.env.KUBE_REAL_NODES ?? '0');
 
 /**
- * The busybox test image (tests/kube-integration/fixtures/busybox-image.sh), imported
- * into every real node by scripts/test-kube-integration.sh.
+ * The busybox image (platform/images/build.sh busybox), imported into every real node
+ * by scripts/test-kube-integration.sh.
  */
 export function testImage(): string {
   const image = process.env.KUBE_TEST_IMAGE;
@@ -23,7 +23,7 @@ export function testImage(): string {
     throw new Error(
       'KUBE_TEST_IMAGE is not set: run scripts/test-kube-integration.sh (it builds the ' +
         'busybox test image and imports it into the nodes), or import ' +
-        'tests/kube-integration/fixtures/busybox-image.sh yourself with ' +
+        '"$(platform/images/build.sh busybox)" yourself with ' +
         '`platform/cluster.sh images import` and export KUBE_TEST_IMAGE',
     );
   }

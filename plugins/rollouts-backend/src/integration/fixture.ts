@@ -237,11 +237,25 @@ export const slotLabels = (id: string, slot: string) => ({
   'backstage.io/kubernetes-id': id,
 });
 
-/** A pod template that passes Pod Security "restricted". */
+/**
+ * A pod template that passes Pod Security "restricted". Its pods run on the
+ * local cluster's KWOK nodes (fake kubelets: Running and Ready at once, no
+ * image pulled): these tests check the API, not containers. On a cluster
+ * without KWOK nodes the pods stay Pending; point KUBECONFIG at the local one.
+ */
 export function podTemplate(labels: Record<string, string>, image: string) {
   return {
     metadata: { labels },
     spec: {
+      nodeSelector: { type: 'kwok' },
+      tolerations: [
+        {
+          key: 'kwok.x-k8s.io/node',
+          operator: 'Equal',
+          value: 'fake',
+          effect: 'NoSchedule',
+        },
+      ],
       automountServiceAccountToken: false,
       securityContext: {
         runAsNonRoot: true,

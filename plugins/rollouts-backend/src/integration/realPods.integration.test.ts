@@ -1,0 +1,242 @@
+/*
+ * The rollouts plugin on real containers (a real node of the local cluster):
+ * a failing liveness probe makes the kubelet restart the container, and an
+ * allocation past the memory limit gets it OOMKilled with exit code 137; the
+ * plugin's status shows both, as the page does. The demo app (deploy/demo/app)
+ * misbehaves on request through its /chaos routes.
+ *
+ * Needs DEMO_APP_IMAGE: the demo app's image, imported into the nodes
+ * (scripts/test-kube-integration.sh builds and imports it and sets it).
+ */
+import { mockServices } from '@backstage/backend-test-utils';
+import {
+  ContainerHealth,
+  ENTITY_REF_ANNOTATION,
+  KubePod,
+} from '@internal/plugin-rollouts-common';
+import { randomBytes } from 'node:crypto';
+import { InformerClusterRegistry } from '../services/clusters/ClusterRegistry';
+import { entitySelection } from '../services/entitySelection';
+import { StatusService } from '../services/status/StatusService';
+import {
+  AdminClients,
+  adminClients,
+  createNamespace,
+  eventually,
+  fresh,
+  identity,
+  KUBECONFIG,
+  ROLLOUTS_READ_RULES,
+  waitForRollout,
+} from './fixture';
+
+const IMAGE = process.env.DEMO_APP_IMAGE;
+const describeOnRealNodes = KUBECONFIG && IMAGE ? describe : describe.skip;
+if (KUBECONFIG && !IMAGE) {
+  // eslint-disable-next-line no-console
+  console.warn(
+    'rollouts real-pod tests SKIPPED: DEMO_APP_IMAGE is not set (run them through scripts/test-kube-integration.sh, which builds the demo app image and imports it into the real nodes).',
+  );
+}
+
+describeOnRealNodes('the rollouts plugin on real pods', () => {
+  const id = `rollouts-real-${randomBytes(3).toString('hex')}`;
+  const ns = id;
+  const entityRef = `component:default/${id}`;
+  let admin: AdminClients;
+  let reader: Awaited<ReturnType<typeof identity>>;
+  let registry: InformerClusterRegistry;
+  let status: StatusService;
+  const timings: Record<string, number> = {};
+
+  const selection = entitySelection({
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Component',
+    metadata: { name: id, annotations: { 'backstage.io/kubernetes-id': id } },
+  })!;
+
+  /** What the plugin shows for one pod's container (the page's data). */
+  function shown(pod: string): ContainerHealth | undefined {
+    const [cluster] = status.getStatus(entityRef, selection).clusters;
+    return cluster.deployments
+      .flatMap(d => d.pods)
+      .find(p => p.pod === pod)
+      ?.containers.find(c => c.container === 'api');
+  }
+
+  async function runningPods(): Promise<KubePod[]> {
+    const list = await fresh<{ items: KubePod[] } & any>(
+      admin,
+      `/api/v1/namespaces/${ns}/pods`,
+    );
+    return list.items.filter(
+      (p: KubePod) =>
+        p.status?.phase === 'Running' &&
+        p.status.containerStatuses?.[0]?.ready &&
+        !p.metadata?.deletionTimestamp,
+    );
+  }
+
+  /** A POST to the demo app in one pod, from the host (which routes pod IPs). */
+  async function chaos(pod: KubePod, path: string) {
+    const url = `http://${pod.status!.podIP}:8000${path}`;
+    await fetch(url, { method: 'POST', signal: AbortSignal.timeout(5000) })
+      // The OOM request never answers: the container dies while it allocates.
+      .catch(() => undefined);
+  }
+
+  beforeAll(async () => {
+    admin = adminClients();
+    await createNamespace(admin, ns);
+    const labels = {
+      'app.kubernetes.io/name': 'chaos',
+      'backstage.io/kubernetes-id': id,
+    };
+    await admin.apps.createNamespacedDeployment({
+      namespace: ns,
+      body: {
+        metadata: {
+          name: 'chaos',
+          labels,
+          annotations: { [ENTITY_REF_ANNOTATION]: entityRef },
+        },
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: { 'app.kubernetes.io/name': 'chaos' } },
+          template: {
+            metadata: { labels },
+            spec: {
+              nodeSelector: { 'golden-path.dev/node': 'real' },
+              automountServiceAccountToken: false,
+              securityContext: {
+                runAsNonRoot: true,
+                runAsUser: 10001,
+                seccompProfile: { type: 'RuntimeDefault' },
+              },
+              containers: [
+                {
+                  name: 'api',
+                  image: IMAGE!,
+                  imagePullPolicy: 'IfNotPresent',
+                  ports: [{ name: 'http', containerPort: 8000 }],
+                  env: [
+                    { name: 'DEMO_CHAOS', value: 'true' },
+                    { name: 'STARTUP_DELAY_SECONDS', value: '0' },
+                    { name: 'DRAIN_SECONDS', value: '0' },
+                  ],
+                  resources: {
+                    requests: { cpu: '50m', memory: '64Mi' },
+                    limits: { cpu: '500m', memory: '128Mi' },
+                  },
+                  livenessProbe: {
+                    httpGet: { path: '/health', port: 'http' as any },
+                    periodSeconds: 2,
+                    failureThreshold: 2,
+                    timeoutSeconds: 1,
+                  },
+                  readinessProbe: {
+                    httpGet: { path: '/ready', port: 'http' as any },
+                    periodSeconds: 2,
+                  },
+                  securityContext: {
+                    allowPrivilegeEscalation: false,
+                    readOnlyRootFilesystem: true,
+                    capabilities: { drop: ['ALL'] },
+                  },
+                },
+              ],
+            },
+          },
+        },
+      },
+    });
+    const t0 = Date.now();
+    await waitForRollout(admin, ns, 'chaos');
+    timings.deploymentAvailableMs = Date.now() - t0;
+
+    reader = await identity(admin, ns, 'rollouts-reader', {
+      clusterRules: ROLLOUTS_READ_RULES,
+    });
+    registry = InformerClusterRegistry.fromKubeConfigs(
+      [{ name: 'local', kubeConfig: reader.kubeConfig }],
+      mockServices.logger.mock(),
+      { namespaces: [ns] },
+    );
+    await registry.start();
+    status = new StatusService(registry, {
+      slotLabel: 'app.kubernetes.io/slot',
+      switchTimeoutMs: 10_000,
+      longInitialDelaySeconds: 30,
+      keepaliveIntervalMs: 15_000,
+    });
+    await eventually(
+      () => {
+        if (registry.get('local')!.health().state !== 'ok') {
+          throw new Error('not synced');
+        }
+      },
+      30_000,
+      'informers to sync',
+    );
+  }, 300_000);
+
+  afterAll(async () => {
+    await registry?.stop();
+    // eslint-disable-next-line no-console
+    console.info(`rollouts real-pod timings: ${JSON.stringify(timings)}`);
+    await admin?.core.deleteNamespace({ name: ns }).catch(() => undefined);
+    await reader?.cleanup();
+  }, 60_000);
+
+  it('a failing liveness probe restarts the container, and the plugin shows the restart', async () => {
+    const [pod] = await runningPods();
+    const name = pod.metadata!.name!;
+    expect(shown(name)).toMatchObject({ restartCount: 0, ready: true });
+    const t0 = Date.now();
+    await chaos(pod, '/chaos/unhealthy');
+    const after = await eventually(
+      () => {
+        const c = shown(name);
+        if (!c || c.restartCount < 1) throw new Error(JSON.stringify(c));
+        return c;
+      },
+      90_000,
+      'the kubelet to restart the container',
+    );
+    timings.livenessRestartMs = Date.now() - t0;
+    expect(after.restartCount).toBe(1);
+    // The app exits cleanly on the kubelet's SIGTERM: the last state says so.
+    expect(after.lastTerminationReason).toEqual(expect.any(String));
+    expect(after.lastExitCode).toEqual(expect.any(Number));
+    expect(after.oomKilled).toBe(false);
+  }, 120_000);
+
+  it('a container that allocates past its memory limit is OOMKilled with exit code 137, and the plugin shows it', async () => {
+    const pods = await runningPods();
+    const pod = pods.find(p => !p.status!.containerStatuses![0].restartCount)!;
+    const name = pod.metadata!.name!;
+    const t0 = Date.now();
+    await chaos(pod, '/chaos/oom');
+    const after = await eventually(
+      () => {
+        const c = shown(name);
+        // Shown while terminated, and still (as the last state) once restarted.
+        if (!c?.oomKilled || c.restartCount < 1)
+          throw new Error(JSON.stringify(c));
+        return c;
+      },
+      60_000,
+      'the kernel to OOM-kill the container and the kubelet to restart it',
+    );
+    timings.oomKilledMs = Date.now() - t0;
+    expect(after).toMatchObject({
+      lastTerminationReason: 'OOMKilled',
+      lastExitCode: 137,
+      restartCount: 1,
+    });
+    const [cluster] = status.getStatus(entityRef, selection).clusters;
+    expect(cluster.deployments[0].findings).toContainEqual(
+      expect.objectContaining({ code: 'oom-killed', pod: name }),
+    );
+  }, 90_000);
+});
