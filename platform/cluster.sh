@@ -105,6 +105,7 @@ start_all() {
   fi
   # Leftovers of a crashed or half-stopped run: clear them.
   [[ -d "${STATE}" ]] && { stop_all >/dev/null 2>&1 || true; }
+  (( NODES == 0 )) || ensure_platform_packages
   command -v openssl >/dev/null || die "openssl is required to create the cluster's certificates (apt-get install -y openssl)"
   require_cmd curl curl
   require_cmd ss iproute2

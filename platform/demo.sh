@@ -99,6 +99,7 @@ EOF
 # Prints the OCI archives.
 build_demo_images() {
   local v
+  ensure_platform_packages
   for v in "${DEMO_VERSIONS[@]}"; do
     bash "${PLATFORM_DIR}/images/build-dockerfile.sh" "${DEMO_DIR}/app" "${DEMO_IMAGE}:${v}" \
       --build-arg "APP_VERSION=${v}"
@@ -157,7 +158,7 @@ switch() {
 # One pod of a demo Deployment misbehaves on purpose (the demo app's /chaos routes, called
 # from inside the pod, so this works on any cluster kubectl can exec into).
 chaos() {
-  local action="${1:-}" deployment="${2:-fastapi-demo}" path pod
+  local action="${1:-}" deployment="${2:-fastapi-demo}" path pod selector
   case "${action}" in
     restart) path="/chaos/unhealthy" ;;
     oom) path="/chaos/oom" ;;
@@ -166,9 +167,12 @@ chaos() {
   esac
   [[ -n "${KUBECONFIG:-}" ]] || export KUBECONFIG="${PLATFORM_STATE}/kubeconfig"
   find_kubectl
-  pod="$(k -n "${NS}" get pods -l "app.kubernetes.io/name=$(k -n "${NS}" get deployment "${deployment}" \
-    -o jsonpath='{.spec.selector.matchLabels.app\.kubernetes\.io/name}')" \
-    --field-selector=status.phase=Running -o jsonpath='{.items[0].metadata.name}')"
+  # The Deployment's own selector: demo-api-blue and demo-api-green share a name label.
+  selector="$(k -n "${NS}" get deployment "${deployment}" \
+    -o go-template='{{range $k, $v := .spec.selector.matchLabels}}{{$k}}={{$v}},{{end}}')" \
+    || die "no deployment/${deployment} in ${NS}"
+  pod="$(k -n "${NS}" get pods -l "${selector%,}" --field-selector=status.phase=Running \
+    -o jsonpath='{.items[0].metadata.name}')"
   [[ -n "${pod}" ]] || die "no running pod of deployment/${deployment} in ${NS}"
   log "${action}: POST ${path} in ${NS}/${pod}"
   # The OOM request never answers: the kernel kills the container while it allocates.

@@ -62,6 +62,19 @@ KWOK_TAINT_VALUE="fake"
 log() { printf '[platform] %s\n' "$*" >&2; }
 die() { printf '[platform] ERROR: %s\n' "$*" >&2; exit 1; }
 
+# shellcheck source=scripts/lib/apt.sh
+source "${REPO_ROOT}/scripts/lib/apt.sh"
+
+# The Debian packages of real nodes (containerd, runc, CNI plugins, nftables, ...) and of
+# the images built here (mmdebstrap, buildah, a static busybox, gcc for pause). The
+# setup stage of `make test`, `make cluster` and `make demo` install them when run as
+# root; otherwise they name the apt-get line.
+PLATFORM_APT_PACKAGES=(
+  containerd runc containernetworking-plugins nftables iproute2 util-linux openssl curl
+  patch busybox-static gcc libc6-dev jq libcap2-bin mmdebstrap buildah python3 python3-venv
+)
+ensure_platform_packages() { ensure_apt_packages "${PLATFORM_APT_PACKAGES[@]}"; }
+
 # require_cmd COMMAND DEBIAN_PACKAGE
 require_cmd() {
   command -v "$1" >/dev/null 2>&1 || die "'$1' is missing: apt-get install -y $2"

@@ -9,6 +9,8 @@ read -r -a STAGES <<<"${STAGES:-${ALL_STAGES[*]}}"
 
 stage_setup() {
   ensure_apt_packages chromium postgresql openssl graphviz fonts-dejavu-core
+  # What real nodes and the images built here need (platform/lib.sh has the list).
+  ensure_apt_packages $(source "$REPO_ROOT/platform/lib.sh" && echo "${PLATFORM_APT_PACKAGES[@]}")
   ensure_toolchain
 }
 stage_typecheck() { yarn tsc; }

@@ -58,23 +58,8 @@ ensure_node_modules() {
   echo "$want" >"$stamp"
 }
 
-# Debian packages: installed when running as root (CI), otherwise named in one message.
-ensure_apt_packages() {
-  local missing=() pkg
-  for pkg in "$@"; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-  done
-  [ ${#missing[@]} -eq 0 ] && return
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    log "apt-get install ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >/dev/null || die "apt-get update failed"
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
-      || die "apt-get install ${missing[*]} failed"
-  else
-    die "missing system packages: ${missing[*]}. Install them with: sudo apt-get install -y ${missing[*]}"
-  fi
-}
+# shellcheck source=scripts/lib/apt.sh
+source "$REPO_ROOT/scripts/lib/apt.sh"
 
 ensure_techdocs_venv() {
   # Puts mkdocs + mkdocs-techdocs-core (pinned) on PATH for the TechDocs generator.

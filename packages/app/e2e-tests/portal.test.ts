@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { expect, Page, test } from '@playwright/test';
 import yaml from 'yaml';
@@ -210,4 +211,38 @@ test('the Rollouts tab shows rollouts, probes and quota, and switches traffic @c
     .getByRole('button', { name: 'Roll back' })
     .click();
   await expect(liveSlot).toContainText('blue', { timeout: 30_000 });
+});
+
+test('real pods: the demo actions make the Rollouts tab show an OOMKilled and a liveness restart @cluster', async ({
+  page,
+}) => {
+  test.setTimeout(240_000);
+  // The documented demo actions (README, "Try it"): one fastapi-demo pod allocates past
+  // its memory limit; one demo-api-green pod fails its liveness probe.
+  const demo = (...args: string[]) =>
+    execFileSync('bash', ['platform/demo.sh', 'chaos', ...args], {
+      stdio: 'inherit',
+      timeout: 60_000,
+    });
+  demo('oom', 'fastapi-demo');
+  demo('restart', 'demo-api-green');
+
+  await page.goto('/catalog/default/component/fastapi-demo/rollouts');
+  // Real termination reasons from the kubelet, as the Rollouts tab shows them.
+  await expect(page.getByText('OOMKilled (exit 137)').first()).toBeVisible({
+    timeout: 60_000,
+  });
+  await expect(
+    page
+      .getByText(/Last run was killed for using more memory than its limit/)
+      .first(),
+  ).toBeVisible();
+  // The app drains and exits 0 when the kubelet stops it for failing liveness.
+  await expect(page.getByText('Completed (exit 0)').first()).toBeVisible({
+    timeout: 120_000,
+  });
+  await page.screenshot({
+    path: `${SCREENSHOTS}/rollouts-real-restarts.png`,
+    fullPage: true,
+  });
 });
