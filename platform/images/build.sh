@@ -8,13 +8,15 @@
 #   pause     localhost/golden-path/pause:3.10            static C sandbox process
 #   busybox   localhost/golden-path/busybox:1.35.0        Debian's busybox-static + applet links
 #   python    localhost/golden-path/python:3.11-bookworm  mmdebstrap minbase + python3, venv
-#   postgres  localhost/golden-path/postgres:15-bookworm  Debian's PostgreSQL 15, official env contract
+#   postgres  localhost/golden-path/postgres:17-trixie    Debian trixie's PostgreSQL 17, official env contract
 #
 # Archives are cached in ${PLATFORM_CACHE}/images/<name>-<tag>-<key>/image.oci.tar, the
 # key hashing the recipe (this file, mkimage.sh, the image's folder) and its inputs;
 # IMAGES_BUILD_FORCE=1 rebuilds. Debian root filesystems are cached separately
 # (images/rootfs/), keyed by their package list and hooks: they follow the Debian mirror
-# only when rebuilt (IMAGES_ROOTFS_FORCE=1 picks up new point releases).
+# only when rebuilt (IMAGES_ROOTFS_FORCE=1 picks up new point releases). The Debian suite
+# is per image: python on bookworm (its Python 3.11), postgres on trixie (Debian's stable
+# release with PostgreSQL 17, the major version the template's postgres:17.9 pins).
 #
 # Env: DEBIAN_MIRROR (default http://deb.debian.org/debian),
 #      DEBIAN_SECURITY_MIRROR (default http://deb.debian.org/debian-security)
@@ -26,9 +28,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib-images.sh"
 
 PAUSE_VERSION="3.10"
 PYTHON_TAG="3.11-bookworm"
-POSTGRES_TAG="15-bookworm"
-POSTGRES_MAJOR="15"
-SUITE="bookworm"
+PYTHON_SUITE="bookworm"
+POSTGRES_TAG="17-trixie"
+POSTGRES_MAJOR="17"
+POSTGRES_SUITE="trixie"
 DEBIAN_MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 DEBIAN_SECURITY_MIRROR="${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}"
 
@@ -63,13 +66,13 @@ recipe_key() {
 
 # ---------------------------------------------------------------------------------------
 # Debian root filesystems with mmdebstrap (minbase), cached as tars.
-# debian_rootfs <name> <include list> [mmdebstrap hook options...]: print the tar path.
+# debian_rootfs <name> <suite> <include list> [mmdebstrap hook options...]: print the tar path.
 # ---------------------------------------------------------------------------------------
 # The hooks are mmdebstrap shell snippets: "$1" is the chroot, expanded by mmdebstrap.
 # shellcheck disable=SC2016
 debian_rootfs() {
-  local name="$1" include="$2"
-  shift 2
+  local name="$1" suite="$2" include="$3"
+  shift 3
   local opts=(
     --variant=minbase --mode=root --format=tar
     --aptopt='APT::Install-Recommends "false"'
@@ -81,9 +84,9 @@ debian_rootfs() {
     "$@"
   )
   local mirrors=(
-    "deb ${DEBIAN_MIRROR} ${SUITE} main"
-    "deb ${DEBIAN_MIRROR} ${SUITE}-updates main"
-    "deb ${DEBIAN_SECURITY_MIRROR} ${SUITE}-security main"
+    "deb ${DEBIAN_MIRROR} ${suite} main"
+    "deb ${DEBIAN_MIRROR} ${suite}-updates main"
+    "deb ${DEBIAN_SECURITY_MIRROR} ${suite}-security main"
   )
   local key tar start
   key="$(printf '%s\n' "mmdebstrap=$(mmdebstrap --version)" "${opts[@]}" "${mirrors[@]}" | sha256_of_stream)"
@@ -95,12 +98,12 @@ debian_rootfs() {
   fi
   require_cmd mmdebstrap mmdebstrap
   mkdir -p "${IMAGES_CACHE}/rootfs"
-  log "mmdebstrap ${SUITE} (${name}: ${include}); ~1-2 min"
+  log "mmdebstrap ${suite} (${name}: ${include}); ~1-2 min"
   start="$(now_ms)"
   # A private mount namespace: mmdebstrap's /proc, /sys and /dev mounts in the chroot
   # vanish with it even if it is killed.
   nice -n 10 unshare --mount --propagation private \
-    mmdebstrap --quiet "${opts[@]}" "${SUITE}" "${tar}.partial" "${mirrors[@]}" >&2 \
+    mmdebstrap --quiet "${opts[@]}" "${suite}" "${tar}.partial" "${mirrors[@]}" >&2 \
     || { rm -f "${tar}.partial"; die "mmdebstrap failed (see above). Needs the Debian mirror ${DEBIAN_MIRROR} (set DEBIAN_MIRROR) and: apt-get install -y mmdebstrap"; }
   mv "${tar}.partial" "${tar}"
   for old in "${IMAGES_CACHE}/rootfs/${name}-"*.tar; do
@@ -164,7 +167,7 @@ python_rootfs() {
   # /etc/pip.conf and /etc/hosts exist (empty) so build-dockerfile.sh can bind-mount the
   # host's pip settings over them in RUN steps: a mount target missing from the image
   # would be left behind as an empty file in the layer.
-  debian_rootfs python "python3,python3-venv,python-is-python3,ca-certificates,tzdata" \
+  debian_rootfs python "${PYTHON_SUITE}" "python3,python3-venv,python-is-python3,ca-certificates,tzdata" \
     --customize-hook='printf "# Site-wide pip settings: none in the image. Builds mount their own over this file.\n" > "$1/etc/pip.conf"' \
     --customize-hook='touch "$1/etc/hosts"'
 }
@@ -176,7 +179,7 @@ build_python() {
     --layer "${rootfs}" --env LANG=C.UTF-8 --cmd '["python3"]' \
     --label "org.opencontainers.image.title=python" \
     --label "org.opencontainers.image.version=$(deb_version "${rootfs}" python3)" \
-    --label "org.opencontainers.image.base.name=debian:${SUITE}"
+    --label "org.opencontainers.image.base.name=debian:${PYTHON_SUITE}"
 }
 
 # shellcheck disable=SC2016
@@ -185,11 +188,11 @@ postgres_rootfs() {
   # postgresql-common's postinst would pick a system uid (minbase has no useradd yet:
   # passwd is not Essential); no default cluster (PGDATA is initialised by the entry
   # point on first start).
-  debian_rootfs postgres "postgresql-${POSTGRES_MAJOR},libnss-wrapper,ca-certificates,tzdata,xz-utils" \
+  debian_rootfs postgres "${POSTGRES_SUITE}" "postgresql-${POSTGRES_MAJOR},libnss-wrapper,ca-certificates,tzdata,xz-utils" \
     --essential-hook='echo "postgres:x:999:999:PostgreSQL administrator,,,:/var/lib/postgresql:/bin/bash" >> "$1/etc/passwd" && echo "postgres:x:999:" >> "$1/etc/group"' \
     --essential-hook='mkdir -p "$1/etc/postgresql-common/createcluster.d" && echo "create_main_cluster = false" > "$1/etc/postgresql-common/createcluster.d/00-golden-path.conf"' \
     --customize-hook="sed -ri \"s!^#?(listen_addresses)\\s*=\\s*\\S+.*!\\1 = '*'!\" \"\$1/usr/share/postgresql/${POSTGRES_MAJOR}/postgresql.conf.sample\"" \
-    --customize-hook='mkdir -p "$1/var/run/postgresql" "$1/var/lib/postgresql/data" "$1/docker-entrypoint-initdb.d" && chown 999:999 "$1/var/run/postgresql" "$1/var/lib/postgresql/data" && chmod 3777 "$1/var/run/postgresql" && chmod 1777 "$1/var/lib/postgresql/data"'
+    --customize-hook='mkdir -p "$1/var/lib/postgresql/data" "$1/docker-entrypoint-initdb.d" && chown 999:999 "$1/var/lib/postgresql/data" && chmod 1777 "$1/var/lib/postgresql/data"'
 }
 
 build_postgres() {
@@ -198,7 +201,12 @@ build_postgres() {
   rootfs="$(postgres_rootfs)"
   [[ "$(deb_version "${rootfs}" "postgresql-${POSTGRES_MAJOR}")" != "" ]] || die "postgresql-${POSTGRES_MAJOR} is not in ${rootfs}; delete it and rebuild"
   # The entry point is its own small layer, so editing it does not rebuild the rootfs.
-  mkdir -p "${r}/usr/local/bin"
+  # /var/run/postgresql (/var/run -> /run) as in the official image, 3777 for any uid, is
+  # in it too: mmdebstrap empties /run after the hooks, and a hook would follow the
+  # chroot's absolute /var/run symlink to the host's /run.
+  mkdir -p "${r}/usr/local/bin" "${r}/run/postgresql"
+  chown 999:999 "${r}/run/postgresql"
+  chmod 3777 "${r}/run/postgresql"
   install -m 0755 "${IMAGES_DIR}/postgres/docker-entrypoint.sh" "${r}/usr/local/bin/docker-entrypoint.sh"
   "${IMAGES_DIR}/mkimage.sh" --ref "${IMAGE_PREFIX}/postgres:${tag}" --out "${work}/image.oci.tar" \
     --layer "${rootfs}" --layer "${r}" \
@@ -208,16 +216,19 @@ build_postgres() {
     --expose 5432/tcp --stop-signal SIGINT \
     --label "org.opencontainers.image.title=postgres" \
     --label "org.opencontainers.image.version=$(deb_version "${rootfs}" "postgresql-${POSTGRES_MAJOR}")" \
-    --label "org.opencontainers.image.base.name=debian:${SUITE}"
+    --label "org.opencontainers.image.base.name=debian:${POSTGRES_SUITE}"
 }
 
-# Inputs besides the recipe: the binaries and packages that end up in the image.
+# Inputs besides the recipe: the binaries and packages that end up in the image. A root
+# filesystem by name (its package list and hooks) and by size and mtime, so that one
+# rebuilt with IMAGES_ROOTFS_FORCE=1 (new point releases) rebuilds the image too.
 extra_key() {
+  local t
   case "$1" in
     pause) gcc --version | head -n1; dpkg-query -W -f '${Version}' libc6-dev 2>/dev/null || true ;;
     busybox) dpkg-query -W -f '${Version}' busybox-static; sha256sum "$(dpkg -L busybox-static | grep -E '/bin/busybox$' | head -n1)" ;;
-    python) python_rootfs ;;
-    postgres) postgres_rootfs ;;
+    python) t="$(python_rootfs)"; stat -c '%n %s %Y' "${t}" ;;
+    postgres) t="$(postgres_rootfs)"; stat -c '%n %s %Y' "${t}" ;;
   esac
 }
 
@@ -228,12 +239,15 @@ main() {
       return 0 ;;
     --ref) [[ -n "${2:-}" ]] || die "usage: $0 --ref <name>"; printf '%s/%s:%s\n' "${IMAGE_PREFIX}" "$2" "$(tag_of "$2")"; return 0 ;;
     pause|busybox|python|postgres) ;;
-    *) sed -n '2,20p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,22p' "$0" >&2; exit 2 ;;
   esac
   local name="$1" tag key extra start archive
   start="$(now_ms)"
   tag="$(tag_of "${name}")"
   extra="$(extra_key "${name}")"
+  # extra_key has just built (or reused) the root filesystem: with IMAGES_ROOTFS_FORCE=1
+  # it was rebuilt there once, and the recipe below takes that one.
+  IMAGES_ROOTFS_FORCE=0
   key="$(recipe_key "${name}" "${tag}" "${extra}")"
   if archive="$(image_cached "${name}" "${tag}" "${key}")"; then
     log "reusing ${IMAGE_PREFIX}/${name}:${tag} (${archive})"

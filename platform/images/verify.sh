@@ -36,6 +36,8 @@ CONTAINERD_PID=""
 NETNS=""
 NETNS_PID=""
 RESULTS=()
+# Its default postgresImage is the image the local postgres image substitutes for.
+PG_TEMPLATE="${REPO_ROOT}/templates/fastapi-postgres/template.yaml"
 FAILED=0
 
 ctr_() { ctr --address "${SOCK}" --namespace "${NS}" "$@"; }
@@ -274,7 +276,9 @@ v_fastapi() {
 # address is not "local"/127.0.0.1, so it must pass scram-sha-256 with the password.
 v_postgres() {
   build_and_import postgres "${IMAGES_DIR}/build.sh" postgres || return 0
-  local data="${D}/pgdata" res=FAIL out t_init t_ready
+  local data="${D}/pgdata" res=FAIL out t_init t_ready want version=""
+  # "postgres:17.9-bookworm@sha256:..." -> 17
+  want="$(sed -nE 's/^ *postgresImage: *postgres:([0-9]+)[.-].*/\1/p' "${PG_TEMPLATE}" 2>/dev/null | head -n1)"
   mkdir -p "${data}"
   chown 999:999 "${data}"
   # A network namespace held by a sleeping process and named by /proc/<pid>/ns/net:
@@ -298,6 +302,12 @@ v_postgres() {
   out="$(run_fg v-pg-nopass "${REF}" "${common[@]}" -- "${as999[@]}" 2>&1)" || true
   if grep -q 'superuser password is not specified' <<<"${out}"; then ok "postgres refuses an empty POSTGRES_PASSWORD"; else fail "postgres without password: ${out}"; fi
 
+  # The image's own socket folder (/var/run -> /run), for runs without the template's
+  # volume there: owned by 999 and writable by any uid, as in the official image. Read
+  # from the layers: `ctr run` mounts a tmpfs over /run (the CRI and Docker do not).
+  out="$(layer_entry "${ARCHIVE}" run/postgresql)"
+  if [[ "${out}" == "drwxrwsrwt 999/999" ]]; then ok "/run/postgresql in the image: ${out}"; else fail "/run/postgresql in the image: '${out}', want drwxrwsrwt 999/999"; fi
+
   # 2. First start: initdb, user, database, init script, then serve.
   mkdir -p "${D}/initdb"
   printf 'CREATE TABLE seeded (v text);\nINSERT INTO seeded VALUES (%s);\n' "'from-initdb.d'" > "${D}/initdb/01-seed.sql"
@@ -308,6 +318,10 @@ v_postgres() {
     t_ready="$(secs_since "${t_init}")"
     out="$(pg_sql v-pg-c1 s3cret-verify "${psql[@]}" -c "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('survives-restart'); SELECT current_user, current_database(), (SELECT v FROM seeded);" 2>&1)" || true
     if [[ "${out}" == *"app|app|from-initdb.d"* ]]; then ok "postgres initialised in ${t_ready} s; psql with the password over 198.18.0.10: ${out//$'\n'/ }"; else fail "psql: ${out}"; fi
+    # The major version the template pins: a substitute with another major is no equivalent.
+    out="$(pg_sql v-pg-c4 s3cret-verify "${psql[@]}" -c 'SHOW server_version' 2>&1)" || true
+    version="${out%% *}"
+    if [[ -n "${want}" && "${out}" == "${want}."* ]]; then ok "server version ${out} (the template pins postgres ${want})"; else fail "server version '${out}', the template pins postgres '${want:-?}' (${PG_TEMPLATE#"${REPO_ROOT}/"})"; fi
     out="$(pg_sql v-pg-c2 wrong-password "${psql[@]}" -c 'SELECT 1' 2>&1)" || true
     if grep -q 'password authentication failed' <<<"${out}"; then ok "a wrong password is rejected"; else fail "wrong password not rejected: ${out}"; fi
     # shellcheck disable=SC2016 # the template's probe, expanded in the container
@@ -376,7 +390,20 @@ v_postgres() {
     stop_task "v-pg-${mode}" TERM
   done
   [[ ${FAILED} -eq 0 ]] || res=FAIL
-  record postgres "${BUILD_S}s" "${IMPORT_S}s" "${SIZE}" "${res} (init ${t_ready:-?}s, ${PG_MEM:-?} MiB, stop ${stop_s}s)"
+  record postgres "${BUILD_S}s" "${IMPORT_S}s" "${SIZE}" "${res} (${version:-?}, init ${t_ready:-?}s, ${PG_MEM:-?} MiB, stop ${stop_s}s)"
+}
+
+# layer_entry <archive> <path>: "<mode> <uid>/<gid>" of a path (no leading or trailing
+# slash) in the last of the image's layers that has it.
+layer_entry() {
+  local manifest layer line="" l
+  manifest="$(tar -xOf "$1" index.json | jq -r '.manifests[0].digest')"
+  while read -r layer; do
+    l="$(tar -xOf "$1" "blobs/sha256/${layer#sha256:}" | tar -tvz --numeric-owner \
+      | awk -v p="$2" '{ n = $6; sub(/^\.\//, "", n); sub(/\/$/, "", n) } n == p { print $1, $2 }')"
+    [[ -n "${l}" ]] && line="${l}"
+  done < <(tar -xOf "$1" "blobs/sha256/${manifest#sha256:}" | jq -r '.layers[].digest')
+  printf '%s\n' "${line}"
 }
 
 pg_wait() {

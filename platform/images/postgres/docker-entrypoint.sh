@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Entry point of localhost/golden-path/postgres: the environment contract of the official
-# `postgres` image (docker-library/postgres), on Debian bookworm's PostgreSQL 15.
+# `postgres` image (docker-library/postgres), on Debian trixie's PostgreSQL 17.
 #
 #   POSTGRES_PASSWORD (required unless POSTGRES_HOST_AUTH_METHOD=trust), POSTGRES_USER
 #   (default postgres), POSTGRES_DB (default $POSTGRES_USER), POSTGRES_INITDB_ARGS,
@@ -16,7 +16,7 @@
 #     kills it. The image's StopSignal is SIGINT as well.
 #   - Started as root, it drops to postgres (uid 999) with setpriv (Debian's util-linux)
 #     instead of gosu.
-#   - Locale C.UTF-8 (built into glibc) instead of en_US.utf8 (no locales package).
+#   - Locale C.UTF-8 (built into glibc) instead of en_US.utf8 (none generated).
 # Writes only to PGDATA, /var/run/postgresql and /tmp, so it runs with a read-only root
 # filesystem, as non-root, without capabilities (Pod Security "restricted").
 set -Eeuo pipefail
