@@ -61,7 +61,7 @@ for repo in "$OUT"/*/*/; do
   log "checking $name"
   manifest_args=(--catalog-info "$repo/catalog-info.yaml")
   [ -d "$repo/.github/workflows" ] && manifest_args+=(--workflows "$repo/.github/workflows")
-  check "$name: manifests and workflows" "$REPO_ROOT/tools/manifest-checks/check.sh" "${manifest_args[@]}" "$repo/k8s"
+  check "$name: manifests and workflows" "$REPO_ROOT/tools/manifest-checks/check.sh" "${manifest_args[@]}" "$repo/k8s" "$repo/overlays/local"
   while IFS= read -r reqs; do
     service="$(dirname "$reqs")"
     check "$name: pytest ${service#"$repo"/}" run_pytest "$service"

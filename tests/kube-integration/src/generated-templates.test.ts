@@ -1,8 +1,16 @@
 /*
  * The repositories the software templates generate (rendered through the scaffolder by
- * the `templates` stage into artifacts/templates) against a real API server: their
- * kustomization is built with kubectl, server-side applied as is (namespaces with Pod
- * Security "restricted", quotas, PVCs) and every Deployment must become available.
+ * the `templates` stage into artifacts/templates), run on the local cluster's real node:
+ * platform/local-repo.sh builds each repository's own Dockerfile(s) here and imports the
+ * images; its overlays/local (the generated k8s/ unchanged, local image names) is
+ * server-side applied (after the repository's own scripts/create-secret.sh, where it has
+ * one) with the platform's PostgreSQL stand-in; every Deployment must
+ * become available with real containers, i.e. the app starts, passes its startup,
+ * readiness and liveness probes under Pod Security "restricted", its PVC is provisioned
+ * and its NetworkPolicies let it reach what it needs.
+ *
+ * With NODES=0 (fake nodes only) the manifests are still applied as generated, their pods
+ * placed on KWOK nodes: admission and rollout bookkeeping, nothing runs.
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
 import {
@@ -17,16 +25,19 @@ import { repoRoot } from './clusterControl';
 import {
   clients,
   col,
+  deleteTestNamespace,
   rolloutSucceeded,
   uniqueName,
   waitForObject,
   workloadOnKwokNodes,
 } from './kube';
+import { expectedRealNodes } from './realNode';
 
 const OUTPUT_DIR =
   process.env.TEMPLATE_OUTPUT_DIR ??
   path.join(repoRoot, 'artifacts', 'templates');
 const KUBECTL = process.env.KUBECTL ?? 'kubectl';
+const LOCAL_REPO = path.join(repoRoot, 'platform', 'local-repo.sh');
 
 /** One generated repository per template: its "typical" example. */
 function generatedRepos(): { template: string; dir: string }[] {
@@ -49,89 +60,160 @@ if (repos.length === 0 && process.env.REQUIRE_GENERATED_TEMPLATES) {
   );
 }
 const describeIfRendered = repos.length > 0 ? describe : describe.skip;
+const onRealNodes = expectedRealNodes > 0;
 
-describeIfRendered('generated repositories on a real API server', () => {
-  const c = clients();
-  const api = KubernetesObjectApi.makeApiClient(c.kc);
-  const namespaces = new Set<string>();
-  const volumes: string[] = [];
-
-  afterAll(async () => {
-    for (const ns of namespaces) {
-      await c.core.deleteNamespace({ name: ns }).catch(() => undefined);
-    }
-    for (const name of volumes) {
-      await c.core.deletePersistentVolume({ name }).catch(() => undefined);
-    }
+function run(command: string, args: string[]): string {
+  return execFileSync(command, args, {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, KUBECTL },
   });
+}
 
-  it.each(repos.map(r => [r.template, r.dir] as const))(
-    '%s: kubectl apply -k k8s/ is accepted and every Deployment becomes available',
-    async (_template, dir) => {
-      const rendered = execFileSync(
-        KUBECTL,
-        ['kustomize', path.join(dir, 'k8s')],
-        {
-          encoding: 'utf8',
-        },
-      );
-      const objects = loadAllYaml(rendered).filter(Boolean) as any[];
-      expect(objects.length).toBeGreaterThan(0);
+/** The manifests as the cluster gets them: overlays/local on real nodes, else k8s/. */
+function manifests(dir: string): any[] {
+  const rendered = onRealNodes
+    ? run('bash', [LOCAL_REPO, 'render', dir])
+    : run(KUBECTL, ['kustomize', path.join(dir, 'k8s')]);
+  return loadAllYaml(rendered).filter(Boolean) as any[];
+}
 
-      // The test cluster has no storage provisioner: a PersistentVolume per claim
-      // stands in for the one a real cluster would provision.
-      for (const claim of objects.filter(
-        o => o.kind === 'PersistentVolumeClaim',
-      )) {
-        const name = uniqueName('pv');
-        volumes.push(name);
-        await c.core.createPersistentVolume({
-          body: {
-            metadata: { name },
-            spec: {
-              capacity: { storage: claim.spec.resources.requests.storage },
-              accessModes: claim.spec.accessModes,
-              storageClassName: claim.spec.storageClassName ?? '',
-              hostPath: { path: `/tmp/${name}` },
-              claimRef: {
-                namespace: claim.metadata.namespace,
-                name: claim.metadata.name,
+function images(objects: any[]): string[] {
+  return objects
+    .filter(o => o.kind === 'Deployment')
+    .flatMap(d => d.spec.template.spec.containers.map((c: any) => c.image));
+}
+
+/** What a person would look at when a rollout hangs: pods, events, last log lines. */
+function diagnose(namespaces: string[]): string {
+  const out: string[] = [];
+  const tryRun = (args: string[]) => {
+    try {
+      out.push(`$ kubectl ${args.join(' ')}`, run(KUBECTL, args));
+    } catch (e) {
+      out.push(String((e as Error).message));
+    }
+  };
+  for (const ns of namespaces) {
+    tryRun(['-n', ns, 'get', 'pods', '-o', 'wide']);
+    tryRun(['-n', ns, 'get', 'events', '--sort-by=.lastTimestamp']);
+    tryRun([
+      '-n',
+      ns,
+      'logs',
+      '-l',
+      'app.kubernetes.io/name',
+      '--all-containers',
+      '--prefix',
+      '--tail=15',
+    ]);
+  }
+  return out.join('\n');
+}
+
+describeIfRendered(
+  `generated repositories on ${
+    onRealNodes ? 'the real node' : 'fake (KWOK) nodes'
+  }`,
+  () => {
+    const c = clients();
+    const api = KubernetesObjectApi.makeApiClient(c.kc);
+    const volumes: string[] = [];
+
+    afterAll(async () => {
+      for (const name of volumes) {
+        await c.core.deletePersistentVolume({ name }).catch(() => undefined);
+      }
+    });
+
+    it.each(repos.map(r => [r.template, r.dir] as const))(
+      '%s: overlays/local is applied and every Deployment becomes available',
+      async (_template, dir) => {
+        const objects = manifests(dir);
+        expect(objects.length).toBeGreaterThan(0);
+        if (onRealNodes) {
+          // Built here from the repository's Dockerfile(s) and imported into the nodes;
+          // nothing is pulled from a registry.
+          const imported = run('bash', [LOCAL_REPO, 'images', dir])
+            .trim()
+            .split('\n');
+          for (const image of images(objects)) {
+            expect(image).toMatch(/^localhost\//);
+            expect(imported).toContain(image);
+          }
+        } else {
+          // No storage provisioner without real nodes: a PersistentVolume per claim.
+          for (const claim of objects.filter(
+            o => o.kind === 'PersistentVolumeClaim',
+          )) {
+            const name = uniqueName('pv');
+            volumes.push(name);
+            await c.core.createPersistentVolume({
+              body: {
+                metadata: { name },
+                spec: {
+                  capacity: { storage: claim.spec.resources.requests.storage },
+                  accessModes: claim.spec.accessModes,
+                  storageClassName: claim.spec.storageClassName ?? '',
+                  hostPath: { path: `/tmp/${name}` },
+                  claimRef: {
+                    namespace: claim.metadata.namespace,
+                    name: claim.metadata.name,
+                  },
+                },
               },
-            },
-          },
-        });
-      }
+            });
+          }
+        }
 
-      // Namespaces first, as kubectl does.
-      const ordered = [
-        ...objects.filter(o => o.kind === 'Namespace'),
-        ...objects.filter(o => o.kind !== 'Namespace'),
-      ];
-      for (const obj of ordered) {
-        if (obj.kind === 'Namespace') namespaces.add(obj.metadata.name);
-        // Their images are not built here: the pods run on fake (KWOK) nodes.
-        await api.patch(
-          workloadOnKwokNodes(obj),
-          undefined,
-          undefined,
-          'golden-path-template-tests',
-          true,
-          PatchStrategy.ServerSideApply,
-        );
-      }
+        // Namespaces first, as kubectl does.
+        const ordered = [
+          ...objects.filter(o => o.kind === 'Namespace'),
+          ...objects.filter(o => o.kind !== 'Namespace'),
+        ];
+        const namespaces = ordered
+          .filter(o => o.kind === 'Namespace')
+          .map(o => o.metadata.name);
+        try {
+          // The step the repository's docs run before applying: credentials that
+          // never go into Git (the postgres template's scripts/create-secret.sh).
+          const createSecret = path.join(dir, 'scripts', 'create-secret.sh');
+          if (fs.existsSync(createSecret)) run(createSecret, []);
+          for (const obj of ordered) {
+            await api.patch(
+              onRealNodes ? obj : workloadOnKwokNodes(obj),
+              undefined,
+              undefined,
+              'golden-path-template-tests',
+              true,
+              PatchStrategy.ServerSideApply,
+            );
+          }
 
-      const deployments = objects.filter(o => o.kind === 'Deployment');
-      expect(deployments.length).toBeGreaterThan(0);
-      for (const d of deployments) {
-        const done = await waitForObject(
-          col.deployments(d.metadata.namespace),
-          d.metadata.name,
-          rolloutSucceeded,
-          120_000,
-          `Deployment ${d.metadata.namespace}/${d.metadata.name} to become available`,
-        );
-        expect(done.status.availableReplicas).toBe(d.spec.replicas ?? 1);
-      }
-    },
-  );
-});
+          const deployments = objects.filter(o => o.kind === 'Deployment');
+          expect(deployments.length).toBeGreaterThan(0);
+          for (const d of deployments) {
+            const done = await waitForObject(
+              col.deployments(d.metadata.namespace),
+              d.metadata.name,
+              rolloutSucceeded,
+              240_000,
+              `Deployment ${d.metadata.namespace}/${d.metadata.name} to become available`,
+            );
+            expect(done.status.availableReplicas).toBe(d.spec.replicas ?? 1);
+          }
+        } catch (e) {
+          throw new Error(`${(e as Error).message}\n${diagnose(namespaces)}`);
+        } finally {
+          // One repository at a time: the node's CPU is shared by all of them.
+          for (const ns of namespaces) {
+            await deleteTestNamespace(c.core, ns, 180_000);
+          }
+        }
+      },
+      // A cold run builds the images (pip downloads) before deploying.
+      900_000,
+    );
+  },
+);

@@ -462,6 +462,20 @@ export function workloadOnKwokNodes(obj: any): any {
   return obj;
 }
 
+/** Pod Security "restricted": the pod's part (a numeric non-root user, seccomp). */
+export const RESTRICTED_POD_SECURITY = {
+  runAsNonRoot: true,
+  runAsUser: 10001,
+  seccompProfile: { type: 'RuntimeDefault' },
+} as const;
+
+/** Pod Security "restricted": each container's part. */
+export const RESTRICTED_CONTAINER_SECURITY = {
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  capabilities: { drop: ['ALL'] },
+};
+
 /**
  * A pod template that passes Pod Security "restricted", placed on fake (KWOK) nodes:
  * its image is never pulled, kwok reports the pod Running and Ready.
@@ -483,11 +497,7 @@ export function restrictedPodTemplate(
     metadata: { labels },
     spec: onKwokNodes<V1PodSpec>({
       automountServiceAccountToken: false,
-      securityContext: {
-        runAsNonRoot: true,
-        runAsUser: 10001,
-        seccompProfile: { type: 'RuntimeDefault' },
-      },
+      securityContext: { ...RESTRICTED_POD_SECURITY },
       containers: [
         {
           name: 'app',
@@ -501,11 +511,7 @@ export function restrictedPodTemplate(
             },
           },
           readinessProbe: { httpGet: { path: '/ready', port: 'http' } },
-          securityContext: {
-            allowPrivilegeEscalation: false,
-            readOnlyRootFilesystem: true,
-            capabilities: { drop: ['ALL'] },
-          },
+          securityContext: { ...RESTRICTED_CONTAINER_SECURITY },
         },
       ],
     }),

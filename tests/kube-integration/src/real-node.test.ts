@@ -33,6 +33,7 @@ import {
   KUBECTL,
   kubectl,
   recordTiming,
+  createPodUntilReady,
   WEB_PORT,
   webPodSpec,
   wgetFromPod,
@@ -147,32 +148,19 @@ describeReal('real nodes: containers, Services, NetworkPolicy, kubectl', () => {
   });
 
   it('starts a pod on a real node and serves HTTP from its pod IP (prints create → Ready)', async () => {
-    const name = 'probe';
-    const t0 = Date.now();
-    const ready = waitForObject(
-      col.pods(ns),
-      name,
-      isPodReady,
-      60_000,
-      `pod ${name} to become Ready`,
-    );
-    await c.core.createNamespacedPod({
-      namespace: ns,
-      body: {
-        metadata: { name, labels: { app: 'probe' } },
-        spec: webPodSpec(),
-      },
+    const { pod, ms } = await createPodUntilReady(c, ns, {
+      metadata: { name: 'probe', labels: { app: 'probe' } },
+      spec: webPodSpec(),
     });
-    const pod = await ready;
     recordTiming(
       'pod create → Ready',
-      Date.now() - t0,
+      ms,
       `${pod.spec.nodeName}, IP ${pod.status.podIP}`,
     );
     expect(realNodes.has(pod.spec.nodeName)).toBe(true);
     expect(inCidr(pod.status.podIP, POD_CIDR)).toBe(true);
     const res = await httpGet(`http://${pod.status.podIP}:${WEB_PORT}/`);
-    expect(res).toEqual({ status: 200, body: `${name}\n` });
+    expect(res).toEqual({ status: 200, body: 'probe\n' });
   });
 
   it('ClusterIP Service: the host reaches it and it spreads requests over every pod', async () => {

@@ -4,11 +4,19 @@
  * plain HTTP from the host (the host routes pod, Service and LoadBalancer addresses to
  * the nodes).
  */
-import { V1PodSpec } from '@kubernetes/client-node';
+import { V1Pod, V1PodSpec } from '@kubernetes/client-node';
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import { REAL_NODE_LABEL } from './kube';
+import {
+  Clients,
+  col,
+  isPodReady,
+  REAL_NODE_LABEL,
+  RESTRICTED_CONTAINER_SECURITY,
+  RESTRICTED_POD_SECURITY,
+  waitForObject,
+} from './kube';
 
 /** Real nodes the test run expects (scripts/test-kube-integration.sh sets it). */
 export const expectedRealNodes = Number(process.env.KUBE_REAL_NODES ?? '0');
@@ -43,12 +51,7 @@ export function realPodSpec(
     nodeSelector: { [key]: value },
     // busybox sleep ignores SIGTERM as PID 1; nothing to drain here.
     terminationGracePeriodSeconds: 1,
-    securityContext: {
-      runAsNonRoot: true,
-      runAsUser: 10001,
-      runAsGroup: 10001,
-      seccompProfile: { type: 'RuntimeDefault' },
-    },
+    securityContext: { ...RESTRICTED_POD_SECURITY, runAsGroup: 10001 },
     containers: [
       {
         name: 'main',
@@ -58,11 +61,7 @@ export function realPodSpec(
           requests: { cpu: '10m', memory: '16Mi' },
           limits: { cpu: '200m', memory: '32Mi' },
         },
-        securityContext: {
-          allowPrivilegeEscalation: false,
-          readOnlyRootFilesystem: true,
-          capabilities: { drop: ['ALL'] },
-        },
+        securityContext: { ...RESTRICTED_CONTAINER_SECURITY },
         volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
       },
     ],
@@ -200,4 +199,26 @@ export function recordTiming(what: string, ms: number, detail = ''): void {
   if (process.env.KUBE_TIMINGS_FILE) {
     fs.appendFileSync(process.env.KUBE_TIMINGS_FILE, `${line}\n`);
   }
+}
+
+/** Creates the pod and resolves once it is Ready, with the time that took. */
+export async function createPodUntilReady(
+  c: Clients,
+  namespace: string,
+  body: V1Pod,
+  timeoutMs = 60_000,
+): Promise<{ pod: any; ms: number }> {
+  const name = body.metadata!.name!;
+  const t0 = Date.now();
+  // Watch first, so the Ready update cannot be missed.
+  const ready = waitForObject(
+    col.pods(namespace),
+    name,
+    isPodReady,
+    timeoutMs,
+    `pod ${name} to become Ready`,
+  );
+  await c.core.createNamespacedPod({ namespace, body });
+  const pod = await ready;
+  return { pod, ms: Date.now() - t0 };
 }

@@ -13,12 +13,6 @@
  * builds the demo app's images, imports them into the nodes and sets both).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  PatchStrategy,
-  setHeaderOptions,
-  V1PodSpec,
-} from '@kubernetes/client-node';
-import * as http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import {
   Clients,
@@ -27,8 +21,6 @@ import {
   createTestNamespace,
   deleteTestNamespace,
   isPodReady,
-  REAL_NODE_LABEL,
-  rolloutSucceeded,
   waitForList,
   waitForObject,
 } from './kube';
@@ -39,138 +31,17 @@ import {
   realPodSpec,
   recordTiming,
 } from './realNode';
+import {
+  deployBehindService,
+  getOnce,
+  postOnce,
+  rollingUpdateUnderLoad,
+} from './demoApp';
 
 const IMAGE = process.env.DEMO_APP_IMAGE;
 const IMAGE_V2 = process.env.DEMO_APP_IMAGE_V2;
 const describeReal =
   expectedRealNodes > 0 && IMAGE && IMAGE_V2 ? describe : describe.skip;
-
-/** The demo app's pod template: restricted, on a real node, probes on /health and /ready. */
-function appTemplate(
-  labels: Record<string, string>,
-  image: string,
-  env: Record<string, string>,
-) {
-  const [key, value] = REAL_NODE_LABEL.split('=');
-  const spec: V1PodSpec = {
-    nodeSelector: { [key]: value },
-    automountServiceAccountToken: false,
-    terminationGracePeriodSeconds: 30,
-    securityContext: {
-      runAsNonRoot: true,
-      runAsUser: 10001,
-      seccompProfile: { type: 'RuntimeDefault' },
-    },
-    containers: [
-      {
-        name: 'app',
-        image,
-        imagePullPolicy: 'IfNotPresent',
-        ports: [{ name: 'http', containerPort: 8000 }],
-        env: Object.entries({
-          DEMO_CHAOS: 'true',
-          STARTUP_DELAY_SECONDS: '0',
-          ...env,
-        }).map(([name, v]) => ({ name, value: v })),
-        resources: {
-          requests: { cpu: '50m', memory: '64Mi' },
-          limits: { cpu: '500m', memory: '128Mi' },
-        },
-        readinessProbe: {
-          httpGet: { path: '/ready', port: 'http' as any },
-          periodSeconds: 1,
-          failureThreshold: 1,
-        },
-        livenessProbe: {
-          httpGet: { path: '/health', port: 'http' as any },
-          periodSeconds: 5,
-        },
-        securityContext: {
-          allowPrivilegeEscalation: false,
-          readOnlyRootFilesystem: true,
-          capabilities: { drop: ['ALL'] },
-        },
-      },
-    ],
-  };
-  return { metadata: { labels }, spec };
-}
-
-/** One GET with a fresh connection (no keep-alive: every request is routed anew). */
-function getOnce(url: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent: false, timeout: 5000 }, res => {
-      const chunks: Buffer[] = [];
-      res.on('data', d => chunks.push(d));
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          body: Buffer.concat(chunks).toString(),
-        }),
-      );
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-  });
-}
-
-/** One POST from the host (the demo app's /chaos routes); resolves with the status. */
-function postOnce(url: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      url,
-      { method: 'POST', agent: false, timeout: 5000 },
-      res => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-/** Steady load: `workers` clients in a loop until stopped; counts every outcome. */
-function steadyLoad(url: string, workers: number) {
-  const result = {
-    requests: 0,
-    ok: 0,
-    non2xx: 0,
-    errors: 0,
-    versions: new Map<string, number>(),
-    failures: [] as string[],
-  };
-  let running = true;
-  const loops = Array.from({ length: workers }, async () => {
-    while (running) {
-      result.requests++;
-      try {
-        const res = await getOnce(url);
-        if (res.status >= 200 && res.status < 300) {
-          result.ok++;
-          const version = JSON.parse(res.body).version as string;
-          result.versions.set(version, (result.versions.get(version) ?? 0) + 1);
-        } else {
-          result.non2xx++;
-          result.failures.push(`HTTP ${res.status}`);
-        }
-      } catch (e) {
-        result.errors++;
-        result.failures.push(String((e as Error).message ?? e));
-      }
-    }
-  });
-  return {
-    result,
-    async stop() {
-      running = false;
-      await Promise.all(loops);
-      return result;
-    },
-  };
-}
 
 describeReal(
   'workloads on a real node: readiness, volumes, rolling updates',
@@ -178,48 +49,12 @@ describeReal(
     let c: Clients;
     let ns: string;
 
-    async function deploy(
+    const deploy = (
       name: string,
       replicas: number,
       image: string,
       env: Record<string, string> = {},
-    ) {
-      const labels = { app: name };
-      await c.apps.createNamespacedDeployment({
-        namespace: ns,
-        body: {
-          metadata: { name, labels },
-          spec: {
-            replicas,
-            selector: { matchLabels: labels },
-            strategy: {
-              type: 'RollingUpdate',
-              rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
-            },
-            template: appTemplate(labels, image, env) as any,
-          },
-        },
-      });
-      await c.core.createNamespacedService({
-        namespace: ns,
-        body: {
-          metadata: { name },
-          spec: {
-            selector: labels,
-            ports: [{ name: 'http', port: 80, targetPort: 'http' as any }],
-          },
-        },
-      });
-      await waitForObject(
-        col.deployments(ns),
-        name,
-        rolloutSucceeded,
-        120_000,
-        `${name} to roll out`,
-      );
-      const svc = await c.core.readNamespacedService({ name, namespace: ns });
-      return `http://${svc.spec!.clusterIP}:80`;
-    }
+    ) => deployBehindService(c, ns, name, replicas, image, env);
 
     async function readyPods(app: string) {
       const pods = await c.core.listNamespacedPod({
@@ -365,34 +200,13 @@ describeReal(
 
     it('a rolling update under steady load loses no request', async () => {
       const url = await deploy('rolling', 3, IMAGE!, { DRAIN_SECONDS: '3' });
-      const load = steadyLoad(url, 4);
-      await new Promise(r => setTimeout(r, 3000));
-      const t0 = Date.now();
-      await c.apps.patchNamespacedDeployment(
-        {
-          name: 'rolling',
-          namespace: ns,
-          body: [
-            {
-              op: 'replace',
-              path: '/spec/template/spec/containers/0/image',
-              value: IMAGE_V2!,
-            },
-          ],
-        },
-        setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
-      );
-      await waitForObject(
-        col.deployments(ns),
+      const { result, rolloutMs } = await rollingUpdateUnderLoad(
+        c,
+        ns,
         'rolling',
-        d => rolloutSucceeded(d) && (d.metadata?.generation ?? 0) > 1,
-        180_000,
-        'the rolling update to finish',
+        url,
+        IMAGE_V2!,
       );
-      const rolloutMs = Date.now() - t0;
-      // Keep the load on while the old pods drain and stop.
-      await new Promise(r => setTimeout(r, 8000));
-      const result = await load.stop();
       recordTiming(
         'rolling update under load',
         rolloutMs,

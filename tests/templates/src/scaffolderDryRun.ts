@@ -86,6 +86,8 @@ export interface DryRunResult {
   body: any;
   /** Generated files, path → content. */
   files: Map<string, Buffer>;
+  /** The generated files with the executable bit (scripts the docs tell users to run). */
+  executables: Set<string>;
 }
 
 /**
@@ -122,21 +124,29 @@ export async function startScaffolder(options?: {
       .post('/api/scaffolder/v2/dry-run')
       .send({ template: templateEntity, values, directoryContents: [] });
     const files = new Map<string, Buffer>();
+    const executables = new Set<string>();
     for (const file of res.body.directoryContents ?? []) {
       files.set(file.path, Buffer.from(file.base64Content, 'base64'));
+      if (file.executable) executables.add(file.path);
     }
-    return { status: res.status, body: res.body, files };
+    return { status: res.status, body: res.body, files, executables };
   }
 
   return { dryRun, stop: () => backend.stop() };
 }
 
 /** Writes dry-run output to disk for the checks that run on real files. */
-export function writeFiles(targetDir: string, files: Map<string, Buffer>) {
+export function writeFiles(
+  targetDir: string,
+  files: Map<string, Buffer>,
+  executables: ReadonlySet<string> = new Set(),
+) {
   fs.rmSync(targetDir, { recursive: true, force: true });
   for (const [file, content] of files) {
     const target = path.join(targetDir, file);
     fs.mkdirSync(path.dirname(target), { recursive: true });
-    fs.writeFileSync(target, content);
+    fs.writeFileSync(target, content, {
+      mode: executables.has(file) ? 0o755 : 0o644,
+    });
   }
 }

@@ -40,6 +40,7 @@ describe.each(cases.map(c => [`${c.template} / ${c.example}`, c] as const))(
   'template %s',
   (_label, testCase: TemplateCase) => {
     let files: Map<string, Buffer>;
+    let executables: Set<string>;
 
     beforeAll(async () => {
       const result = await scaffolder.dryRun(
@@ -54,10 +55,12 @@ describe.each(cases.map(c => [`${c.template} / ${c.example}`, c] as const))(
         );
       }
       files = result.files;
+      executables = result.executables;
       if (OUTPUT_DIR) {
         writeFiles(
           path.join(OUTPUT_DIR, testCase.template, testCase.example),
           files,
+          executables,
         );
       }
     });
@@ -69,6 +72,11 @@ describe.each(cases.map(c => [`${c.template} / ${c.example}`, c] as const))(
       ];
       const missing = expected.filter(file => !files.has(file));
       expect(missing).toEqual([]);
+    });
+
+    it('keeps the scripts the docs tell users to run executable', () => {
+      const scripts = [...files.keys()].filter(f => f.endsWith('.sh'));
+      expect(scripts.filter(f => !executables.has(f))).toEqual([]);
     });
 
     it('generates a Dockerfile, tests and a GitHub Actions workflow', () => {

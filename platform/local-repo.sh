@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# Run a generated repository on the local cluster's real nodes, from its source: build its
+# images here (buildah, no registry), import them into the nodes, and apply its
+# `overlays/local` with the platform's stand-ins for third-party images that cannot be
+# pulled (PostgreSQL: platform/images/build.sh postgres).
+#
+# Usage:
+#   platform/local-repo.sh build <repo>    build the images the local cluster needs (the
+#                                          repository's own and the stand-ins); print the
+#                                          OCI archives (for kind: kind load image-archive)
+#   platform/local-repo.sh images <repo>   build them and import them into every real
+#                                          node of the local cluster; print the references
+#   platform/local-repo.sh render <repo>   print the manifests as the local cluster runs
+#                                          them (overlays/local + stand-ins), apply nothing
+#   platform/local-repo.sh apply <repo>    images, then the repository's own pre-deploy
+#                                          step (scripts/create-secret.sh, where it has
+#                                          one), server-side apply, and wait for every
+#                                          Deployment to roll out
+#
+# The repository's overlays/local/kustomization.yaml (fastapi-skeletons/_shared/repo)
+# names its images localhost/<image>:<tag>. Each is built from the folder holding its
+# Dockerfile: the repository root when it has one image, else the folder <dir> whose name
+# ends the image name (<name>-<dir>, as the templates name them: shop-backend <- backend/).
+# The generated base manifests (k8s/) are never edited.
+#
+# Env: KUBECONFIG (default: the local cluster's), KUBECTL.
+set -euo pipefail
+# shellcheck source=platform/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# Third-party images no registry serves here -> the platform image that stands in for it
+# (same environment contract; platform/images/README.md).
+declare -A STAND_INS=([postgres]=postgres [docker.io/library/postgres]=postgres)
+# Where platform/images/build.sh names its images.
+PLATFORM_IMAGES=localhost/golden-path
+
+usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+
+find_kubectl() {
+  if [[ -n "${KUBECTL:-}" ]]; then return; fi
+  local bin_dir; bin_dir="$(kube_bin_dir)"
+  if [[ -x "${bin_dir}/kubectl" ]]; then KUBECTL="${bin_dir}/kubectl"
+  elif command -v kubectl >/dev/null 2>&1; then KUBECTL="$(command -v kubectl)"
+  else KUBECTL="$(bash "${PLATFORM_DIR}/kubernetes/build.sh")/kubectl"; fi
+}
+k() { "${KUBECTL}" "$@"; }
+
+repo_dir() {
+  local repo="${1:-}"
+  [[ -n "${repo}" ]] || usage
+  [[ -d "${repo}" ]] || die "'${repo}' is not a folder: give the generated repository's root"
+  repo="$(cd "${repo}" && pwd)"
+  [[ -f "${repo}/overlays/local/kustomization.yaml" ]] \
+    || die "${repo} has no overlays/local/kustomization.yaml: it was generated before local overlays existed; copy fastapi-skeletons/_shared/repo/overlays/local into it (rendered)"
+  printf '%s\n' "${repo}"
+}
+
+# Image references in rendered manifests, one per line, unique.
+images_in() { sed -nE 's/^[[:space:]]*(- )?image:[[:space:]]*"?([^"[:space:]]+)"?[[:space:]]*$/\2/p' | sort -u; }
+
+# image_name REF: the reference without tag or digest.
+image_name() { local r="${1%@*}"; [[ "${r##*/}" == *:* ]] && r="${r%:*}"; printf '%s\n' "${r}"; }
+
+# context_of REPO IMAGE_NAME (localhost/<image>): the folder its Dockerfile is in.
+context_of() {
+  local repo="$1" image="${2#localhost/}" dockerfiles=() d match=()
+  mapfile -t dockerfiles < <(cd "${repo}" && find . -maxdepth 2 -name Dockerfile -not -path './.*/*' | sort)
+  (( ${#dockerfiles[@]} > 0 )) || die "${repo} has no Dockerfile (looked in the root and its first-level folders)"
+  if [[ "${dockerfiles[*]}" == ./Dockerfile ]]; then printf '%s\n' "${repo}"; return; fi
+  for d in "${dockerfiles[@]}"; do
+    d="$(dirname "${d}")"; d="${d#./}"
+    [[ "${d}" != . && "${image}" == *"-${d}" ]] && match+=("${d}")
+  done
+  (( ${#match[@]} == 1 )) \
+    || die "cannot tell which folder builds ${image}: its name must end with -<folder> for exactly one folder with a Dockerfile (found: ${dockerfiles[*]})"
+  printf '%s/%s\n' "${repo}" "${match[0]}"
+}
+
+# A kustomization outside the repository that adds the stand-ins. kustomize refuses
+# absolute resource paths, hence the relative ones.
+platform_overlay() {
+  local repo="$1" dir="$2" upstream ref
+  {
+    printf 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n'
+    printf 'resources:\n  - %s\n' "$(realpath --relative-to="${dir}" "${repo}/overlays/local")"
+    printf 'images:\n'
+    for upstream in "${!STAND_INS[@]}"; do
+      ref="$(bash "${PLATFORM_DIR}/images/build.sh" --ref "${STAND_INS[${upstream}]}")"
+      printf '  - name: %s\n    newName: %s\n    newTag: "%s"\n' "${upstream}" "${ref%:*}" "${ref##*:}"
+    done
+  } > "${dir}/kustomization.yaml"
+}
+
+render() {
+  local repo; repo="$(repo_dir "${1:-}")"
+  find_kubectl
+  local dir out status=0
+  dir="$(mktemp -d)"
+  platform_overlay "${repo}" "${dir}"
+  out="$(k kustomize "${dir}")" || status=$?
+  rm -rf "${dir}"
+  (( status == 0 )) || die "kustomize could not render ${repo}/overlays/local (above)"
+  printf '%s\n' "${out}"
+}
+
+# Build every image the rendered manifests use that the nodes cannot pull: the
+# repository's own (localhost/<image>) and the platform's stand-ins.
+build_images() {
+  local repo="$1" ref name archives=() standin
+  while read -r ref; do
+    name="$(image_name "${ref}")"
+    if [[ "${name}" == "${PLATFORM_IMAGES}/"* ]]; then
+      standin="${name##*/}"
+      log "${ref}: platform stand-in (platform/images/build.sh ${standin})"
+      archives+=("$(bash "${PLATFORM_DIR}/images/build.sh" "${standin}")")
+    elif [[ "${name}" == localhost/* ]]; then
+      local ctx; ctx="$(context_of "${repo}" "${name}")"
+      log "${ref}: building ${ctx#"${repo}"/}/Dockerfile"
+      archives+=("$(bash "${PLATFORM_DIR}/images/build-dockerfile.sh" "${ctx}" "${ref}")")
+    else
+      die "${ref} would be pulled from a registry, which this machine cannot reach: add it to overlays/local (if it is built from this repository) or to STAND_INS in $0"
+    fi
+  done < <(render "${repo}" | images_in)
+  printf '%s\n' "${archives[@]}"
+}
+
+build() {
+  local repo; repo="$(repo_dir "${1:-}")"
+  ensure_platform_packages
+  build_images "${repo}"
+}
+
+images() {
+  local repo; repo="$(repo_dir "${1:-}")"
+  (( $(running_nodes) > 0 )) \
+    || die "the local cluster has no real nodes (start it: platform/cluster.sh start). For kind, k3d or minikube follow the comments in ${repo}/overlays/local/kustomization.yaml"
+  ensure_platform_packages
+  local archives=()
+  mapfile -t archives < <(build_images "${repo}")
+  bash "${PLATFORM_DIR}/node/images.sh" import "${archives[@]}"
+  render "${repo}" | images_in
+}
+
+apply() {
+  local repo; repo="$(repo_dir "${1:-}")"
+  [[ -n "${KUBECONFIG:-}" ]] || export KUBECONFIG="${PLATFORM_STATE}/kubeconfig"
+  find_kubectl
+  images "${repo}" >/dev/null
+  # The step its docs tell a user to run before applying (credentials that never go
+  # into Git); idempotent, it keeps an existing Secret.
+  if [[ -x "${repo}/scripts/create-secret.sh" ]]; then
+    log "running ${repo}/scripts/create-secret.sh"
+    KUBECTL="${KUBECTL}" "${repo}/scripts/create-secret.sh" >&2
+  fi
+  local applied ns name
+  log "applying ${repo}/overlays/local (server-side apply)"
+  applied="$(render "${repo}" | k apply --server-side --field-manager=golden-path-local-repo -f - -o json)" \
+    || die "kubectl apply refused the manifests (above)"
+  while read -r ns name; do
+    log "waiting for deployment ${ns}/${name}"
+    k -n "${ns}" rollout status "deployment/${name}" --timeout=180s >&2 \
+      || die "deployment ${ns}/${name} did not roll out: kubectl -n ${ns} describe deployment ${name}; kubectl -n ${ns} get events --sort-by=.lastTimestamp"
+  done < <(jq -r '(.items // [.])[] | select(.kind == "Deployment") | "\(.metadata.namespace) \(.metadata.name)"' <<<"${applied}")
+}
+
+case "${1:-}" in
+  build|images|render|apply) cmd="$1"; shift; "${cmd}" "$@" ;;
+  *) usage ;;
+esac
