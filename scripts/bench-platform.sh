@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Benchmark of the local cluster's real nodes (issue 11's numbers), each against a
 # baseline measured in the same run:
-#   - cold build of the node parts: the seconds each cache entry took when it was built
-#     (Go binaries, add-ons, images; recorded in their .build-info), and the warm reuse now;
+#   - builds of the node parts: the seconds the last build of each cache entry took
+#     (Go binaries, add-ons, images; recorded in their .build-info; a cold build only if
+#     that build started from nothing: a rebuild reuses Go's build cache and the cached
+#     Debian root filesystems), and the warm reuse now. For true cold numbers run the
+#     suite with an empty cache (the closing notes of issue 11 list them);
 #   - start-up: the control plane with fake nodes only (NODES=0, the baseline) against
 #     NODES=1 (real node Ready, add-ons serving);
 #   - pod create -> Ready on the real node against a KWOK node;
@@ -32,7 +35,7 @@ say() { printf '%s\n' "$*" | tee -a "${results}"; }
 now() { date +%s.%N; }
 trap 'bash "${PLATFORM_DIR}/cluster.sh" stop >/dev/null 2>&1 || true' EXIT
 
-say "== cold builds (seconds recorded when each cache entry under ${PLATFORM_CACHE} was built)"
+say "== last build of each cache entry under ${PLATFORM_CACHE} (seconds; cold only if built from nothing)"
 while read -r info; do
   entry="${info%/.build-info}"
   seconds="$(grep -o 'seconds=[0-9.]*' "${info}" | head -n1 | cut -d= -f2)"
