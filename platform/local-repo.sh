@@ -23,7 +23,8 @@
 # ends the image name (<name>-<dir>, as the templates name them: shop-backend <- backend/).
 # The generated base manifests (k8s/) are never edited.
 #
-# Env: KUBECONFIG (default: the local cluster's), KUBECTL.
+# Env: KUBECTL. images and apply work on the local cluster only (KUBECONFIG unset or
+# its kubeconfig); for kind, k3d or minikube use build, load the archives, apply yourself.
 set -euo pipefail
 # shellcheck source=platform/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -104,23 +105,25 @@ render() {
 }
 
 # Build every image the rendered manifests use that the nodes cannot pull: the
-# repository's own (localhost/<image>) and the platform's stand-ins.
+# repository's own (localhost/<image>) and the platform's stand-ins. Prints the archives.
 build_images() {
-  local repo="$1" ref name archives=() standin
+  local repo="$1" manifests ref name archives=() ctx
+  # Not in a pipe or process substitution: a failure here must end the script.
+  manifests="$(render "${repo}")" || exit 1
   while read -r ref; do
     name="$(image_name "${ref}")"
     if [[ "${name}" == "${PLATFORM_IMAGES}/"* ]]; then
-      standin="${name##*/}"
-      log "${ref}: platform stand-in (platform/images/build.sh ${standin})"
-      archives+=("$(bash "${PLATFORM_DIR}/images/build.sh" "${standin}")")
+      log "${ref}: platform stand-in (platform/images/build.sh ${name##*/})"
+      archives+=("$(bash "${PLATFORM_DIR}/images/build.sh" "${name##*/}")") || exit 1
     elif [[ "${name}" == localhost/* ]]; then
-      local ctx; ctx="$(context_of "${repo}" "${name}")"
+      ctx="$(context_of "${repo}" "${name}")" || exit 1
       log "${ref}: building ${ctx#"${repo}"/}/Dockerfile"
-      archives+=("$(bash "${PLATFORM_DIR}/images/build-dockerfile.sh" "${ctx}" "${ref}")")
+      archives+=("$(bash "${PLATFORM_DIR}/images/build-dockerfile.sh" "${ctx}" "${ref}")") || exit 1
     else
       die "${ref} would be pulled from a registry, which this machine cannot reach: add it to overlays/local (if it is built from this repository) or to STAND_INS in $0"
     fi
-  done < <(render "${repo}" | images_in)
+  done < <(images_in <<<"${manifests}")
+  (( ${#archives[@]} > 0 )) || die "the manifests of ${repo}/overlays/local name no image"
   printf '%s\n' "${archives[@]}"
 }
 
@@ -130,20 +133,30 @@ build() {
   build_images "${repo}"
 }
 
-images() {
-  local repo; repo="$(repo_dir "${1:-}")"
+# The local cluster's nodes only: any other cluster loads images its own way.
+require_local_cluster() {
+  local repo="$1"
+  [[ -z "${KUBECONFIG:-}" || "${KUBECONFIG}" == "${PLATFORM_STATE}/kubeconfig" ]] \
+    || die "KUBECONFIG points at another cluster (${KUBECONFIG}): load the images with '$0 build ${repo}' and kind load image-archive / minikube image load, then kubectl apply -k ${repo}/overlays/local"
   (( $(running_nodes) > 0 )) \
-    || die "the local cluster has no real nodes (start it: platform/cluster.sh start). For kind, k3d or minikube follow the comments in ${repo}/overlays/local/kustomization.yaml"
+    || die "the local cluster has no real nodes (start it: platform/cluster.sh start)"
+  export KUBECONFIG="${PLATFORM_STATE}/kubeconfig"
+}
+
+images() {
+  local repo built archives=()
+  repo="$(repo_dir "${1:-}")"
+  require_local_cluster "${repo}"
   ensure_platform_packages
-  local archives=()
-  mapfile -t archives < <(build_images "${repo}")
+  built="$(build_images "${repo}")" || exit 1
+  mapfile -t archives <<<"${built}"
   bash "${PLATFORM_DIR}/node/images.sh" import "${archives[@]}"
   render "${repo}" | images_in
 }
 
 apply() {
   local repo; repo="$(repo_dir "${1:-}")"
-  [[ -n "${KUBECONFIG:-}" ]] || export KUBECONFIG="${PLATFORM_STATE}/kubeconfig"
+  require_local_cluster "${repo}"
   find_kubectl
   images "${repo}" >/dev/null
   # The step its docs tell a user to run before applying (credentials that never go

@@ -103,6 +103,10 @@ PY
   echo "screenshot of the page titled '$title' in artifacts/screenshots/static-web.png"
 }
 check "fastapi-static-web: Chromium screenshot of the ConfigMap page" screenshot_static_web
+# The repositories run on the real node in the kube-integration stage; bad input to the
+# script that does it is refused here (no cluster needed).
+check "platform/local-repo.sh: bad input refused with a clear message" \
+  bash "$REPO_ROOT/platform/local-repo.test.sh" "$OUT"
 
 echo
 echo "templates: $((checks - ${#failures[@]})) passed, ${#failures[@]} failed"

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Bad input to platform/local-repo.sh: each case must fail (non-zero) with a message that
+# says what to fix, and build nothing. Needs no cluster. The generated repositories come
+# from the templates stage (scripts/test-templates.sh passes artifacts/templates).
+#
+# usage: platform/local-repo.test.sh <folder of generated repositories>
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+generated="${1:?usage: $0 <folder of generated repositories, e.g. artifacts/templates>}"
+work="$(mktemp -d)"
+trap 'rm -rf "${work}"' EXIT
+failures=0
+
+# expect_error DESCRIPTION EXPECTED_SUBSTRING COMMAND...
+expect_error() {
+  local what="$1" expected="$2" out rc=0
+  shift 2
+  out="$("$@" 2>&1)" || rc=$?
+  if (( rc != 0 )) && [[ "${out}" == *"${expected}"* ]]; then
+    echo "  ok   ${what}"
+  else
+    echo "  FAIL ${what}: exit ${rc}, expected a message with '${expected}', got:"
+    printf '%s\n' "${out}" | tail -n 5 | sed 's/^/         /'
+    failures=$((failures + 1))
+  fi
+}
+
+local_repo() { bash "${here}/local-repo.sh" "$@"; }
+copy() { cp -R "${generated}/$1/typical" "${work}/$2"; printf '%s\n' "${work}/$2"; }
+
+expect_error "a path that is not a folder" "is not a folder" local_repo render "${work}/missing"
+
+repo="$(copy fastapi-static-web no-overlay)"
+rm -rf "${repo}/overlays"
+expect_error "a repository without overlays/local" "has no overlays/local/kustomization.yaml" \
+  local_repo render "${repo}"
+
+repo="$(copy fastapi-multi-tier renamed-folder)"
+mv "${repo}/backend" "${repo}/api"
+expect_error "an image whose build folder cannot be told" "cannot tell which folder builds shop-backend" \
+  local_repo build "${repo}"
+
+repo="$(copy fastapi-static-web third-party)"
+sed -i -E 's#^([[:space:]]*image:).*#\1 "nginx:1.27"#' "${repo}/k8s/deployment.yaml"
+expect_error "a third-party image without a stand-in" "nginx:1.27 would be pulled from a registry" \
+  local_repo build "${repo}"
+
+repo="$(copy fastapi-static-web broken-overlay)"
+printf 'resources: [../../missing]\n' > "${repo}/overlays/local/kustomization.yaml"
+expect_error "an overlay kustomize cannot render" "kustomize could not render" \
+  local_repo render "${repo}"
+
+repo="$(copy fastapi-static-web other-cluster)"
+expect_error "images for another cluster than the local one" "KUBECONFIG points at another cluster" \
+  env KUBECONFIG="${work}/kind-kubeconfig" bash "${here}/local-repo.sh" images "${repo}"
+
+expect_error "an unknown command" "Usage:" local_repo deploy "${repo}"
+
+(( failures == 0 )) || { echo "local-repo.sh: ${failures} case(s) failed"; exit 1; }
+echo "local-repo.sh: every bad input refused with a clear message"
