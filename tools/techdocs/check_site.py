@@ -95,6 +95,66 @@ def render_dot(source: str, command: str = "dot") -> tuple[int, str, str]:
     return proc.returncode, proc.stdout, proc.stderr
 
 
+@dataclass
+class Graph:
+    labels: dict[str, str]               # node name -> label, line breaks as spaces
+    edges: list[tuple[str, str, str]]    # (tail, head, edge label)
+
+    def node(self, prefix: str) -> str:
+        """The one node whose label starts with prefix (case-insensitive)."""
+        hits = [n for n, label in self.labels.items() if label.lower().startswith(prefix.lower())]
+        if len(hits) != 1:
+            raise KeyError(f"{len(hits)} nodes labelled {prefix!r}...: {hits}")
+        return hits[0]
+
+    def reachable(self, start: str) -> set[str]:
+        seen, todo = {start}, [start]
+        while todo:
+            here = todo.pop()
+            for tail, head, _ in self.edges:
+                if tail == here and head not in seen:
+                    seen.add(head)
+                    todo.append(head)
+        return seen - {start}
+
+
+def diagram_graph(source: str, command: str = "dot") -> Graph:
+    """Nodes and edges of a Graphviz source, as laid out by `dot -Tjson0`."""
+    exe = shutil.which(command)
+    if exe is None:
+        raise RuntimeError(f"Graphviz '{command}' is not on PATH; install it (apt-get install graphviz)")
+    proc = subprocess.run([exe, "-Tjson0"], input=source, capture_output=True, text=True, timeout=60, check=True)
+    data = json.loads(proc.stdout)
+
+    def text(label: str | None, name: str) -> str:
+        label = name if label in (None, "\\N") else label
+        return re.sub(r"\s+", " ", re.sub(r"\\[nlr]", " ", label)).strip()
+
+    by_id = {o["_gvid"]: o["name"] for o in data.get("objects", [])}
+    labels = {o["name"]: text(o.get("label"), o["name"]) for o in data.get("objects", [])
+              if "nodes" not in o and "subgraphs" not in o}  # subgraphs list their members
+    edges = [(by_id[e["tail"]], by_id[e["head"]], text(e.get("label") or "", ""))
+             for e in data.get("edges", []) if e.get("style") != "invis"]
+    return Graph(labels, edges)
+
+
+def diagram_rule_problems(source: str, command: str = "dot") -> list[str]:
+    """What a diagram draws that Kubernetes does not do.
+
+    netpol-on-service: NetworkPolicies select Pods. A NetworkPolicy node connected to a
+    Service node says the policy guards the Service; connect it to the Pods it selects.
+    """
+    g = diagram_graph(source, command)
+    problems = []
+    for tail, head, _ in g.edges:
+        pair = (g.labels.get(tail, ""), g.labels.get(head, ""))
+        for policy, other in (pair, pair[::-1]):
+            if policy.startswith("NetworkPolic") and other.startswith("Service"):
+                problems.append(f"the NetworkPolicy note is attached to {other!r}: policies select Pods, "
+                                "not Services; attach it to the Pods it selects")
+    return problems
+
+
 def check_sources(docs_dir: Path = DOCS_DIR) -> list[str]:
     errors: list[str] = []
     sources = diagram_sources(docs_dir)
@@ -111,6 +171,8 @@ def check_sources(docs_dir: Path = DOCS_DIR) -> list[str]:
             errors.append(f"{where}: `{s.command}` failed for {s.diagram_id}: {err.strip()}")
         elif err.strip():
             errors.append(f"{where}: `{s.command}` warned for {s.diagram_id}: {err.strip()}")
+        else:
+            errors.extend(f"{where}: {s.diagram_id}: {p}" for p in diagram_rule_problems(s.source, s.command))
     for gid, page in EXPECTED_DIAGRAMS.items():
         if gid not in ids:
             errors.append(f"docs/{page}.md: expected diagram {gid!r} has no ```graphviz source")

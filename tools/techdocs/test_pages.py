@@ -44,6 +44,47 @@ def status_problems(docs: Path, templates: Path) -> list[str]:
     return problems
 
 
+NUMBER_WORDS = {w: n for n, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve".split())}
+# "<number> templates", with up to two words between: "eight golden-path templates".
+TEMPLATE_COUNT_RE = re.compile(
+    r"\b(?P<n>" + "|".join(NUMBER_WORDS) + r"|\d+)\s+(?:[\w*-]+\s+){0,2}?\**templates\b", re.IGNORECASE)
+
+
+def template_count_problems(docs: Path, templates: Path) -> list[str]:
+    """A page that counts the templates must give the number that exists in templates/."""
+    count = len(list(templates.glob("*/template.yaml")))
+    problems = []
+    for page in sorted(docs.rglob("*.md")):
+        prose = cs.FENCED_BLOCK_RE.sub(" ", page.read_text(encoding="utf-8"))
+        for m in TEMPLATE_COUNT_RE.finditer(prose):
+            n = m.group("n").lower()
+            said = int(n) if n.isdigit() else NUMBER_WORDS[n]
+            if said != count:
+                problems.append(f"docs/{page.relative_to(docs).as_posix()}: says {m.group(0)!r}, but "
+                                f"templates/ holds {count} templates")
+    return problems
+
+
+def test_pages_count_the_templates_that_exist():
+    assert template_count_problems(DOCS, TEMPLATES) == []
+
+
+def test_template_count_check_catches_a_wrong_number(tmp_path):
+    docs, templates = tmp_path / "docs", tmp_path / "templates"
+    docs.mkdir()
+    for name in ("fastapi-a", "fastapi-b"):
+        (templates / name).mkdir(parents=True)
+        (templates / name / "template.yaml").write_text("kind: Template\n")
+    page = docs / "portal.md"
+    page.write_text("| **Software Templates** | the eight golden-path templates in `templates/` |\n")
+    assert any("says 'eight golden-path templates'" in p for p in template_count_problems(docs, templates))
+    page.write_text("The 3 **Software Templates** on the Create page.\n")
+    assert template_count_problems(docs, templates) != []
+    page.write_text("The two golden-path templates in `templates/`; three more are planned.\n")
+    assert template_count_problems(docs, templates) == []
+
+
 def test_ten_theory_pages_in_order():
     assert [p.name[:3] for p in THEORY] == [f"q{n:02d}" for n in range(1, 11)]
 

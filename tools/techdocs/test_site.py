@@ -115,3 +115,37 @@ def test_bad_dot_source_is_reported(tmp_path):
 def test_prose_word_count_ignores_code_and_comments():
     md = "# Title here\n\nOne two [three](https://x.example/a-b-c).\n\n```yaml\na: b c d e\n```\n<!-- x y z -->\n"
     assert cs.prose_words(md) == 5  # Title here One two [three]. (no "#", code or comment)
+
+
+# ----------------------------------------------------------------- what the diagrams claim
+
+def _diagram(gid: str) -> cs.Graph:
+    [source] = [d for d in cs.diagram_sources() if d.diagram_id == gid]
+    return cs.diagram_graph(source.source, source.command)
+
+
+def test_network_policy_attached_to_a_service_is_reported():
+    bad = ('digraph np { svc [label="Service backend"]; pod [label="backend Pod"]; '
+           'np [label="NetworkPolicy\\nfrom frontend", shape=note]; svc -> pod; np -> svc [arrowhead=none]; }')
+    assert any("policies select Pods" in p for p in cs.diagram_rule_problems(bad))
+    assert cs.diagram_rule_problems(bad.replace("np -> svc", "np -> pod")) == []
+
+
+def test_gitops_validation_gates_promotion_to_staging_and_prod():
+    g = _diagram("gitops_flow")
+    after_validation = {g.labels[n] for n in g.reachable(g.node("validation"))}
+    assert {g.labels[g.node("deploy/overlays/staging")], g.labels[g.node("deploy/overlays/prod")]} <= after_validation
+
+
+def test_gate_check_fails_when_validation_is_a_dead_end():
+    dead_end = ('digraph g { dev [label="deploy/overlays/dev"]; stg [label="deploy/overlays/staging"]; '
+                'ns [label="namespace dev"]; val [label="validation", shape=note]; '
+                'dev -> ns; ns -> val; dev -> stg [label="promotion PR"]; }')
+    g = cs.diagram_graph(dead_end)
+    assert g.reachable(g.node("validation")) == set()
+
+
+def test_microservices_diagram_claims_no_tls_that_does_not_exist():
+    # The template serves plain HTTP on every hop (no certificate, no mesh).
+    g = _diagram("microservices_topology")
+    assert not [label for _, _, label in g.edges if "HTTPS" in label.upper()]
