@@ -213,7 +213,7 @@ test('the Rollouts tab shows rollouts, probes and quota, and switches traffic @c
   await expect(liveSlot).toContainText('blue', { timeout: 30_000 });
 });
 
-test('real pods: the demo actions make the Rollouts tab show an OOMKilled and a liveness restart @cluster', async ({
+test('real pods: the demo actions make the Rollouts tab show an OOMKilled and a liveness restart, and the HPA real CPU @cluster', async ({
   page,
 }) => {
   test.setTimeout(240_000);
@@ -241,6 +241,10 @@ test('real pods: the demo actions make the Rollouts tab show an OOMKilled and a 
   await expect(page.getByText('Completed (exit 0)').first()).toBeVisible({
     timeout: 120_000,
   });
+  // The HPA scales on real CPU, measured by metrics-server from the running pods.
+  await expect(page.getByText(/Resource cpu: \d+% \/ 70%/).first()).toBeVisible(
+    { timeout: 120_000 },
+  );
   await page.screenshot({
     path: `${SCREENSHOTS}/rollouts-real-restarts.png`,
     fullPage: true,

@@ -1,8 +1,10 @@
 /*
  * The demo manifests in deploy/demo/ against a real API server, isolated in a test
  * namespace: every workload passes Pod Security "restricted", fits the ResourceQuota
- * and rolls out; the portal's ServiceAccount token reads what Backstage's Kubernetes
- * plugin reads, can do the blue/green switch, and is refused everything else.
+ * and rolls out (real pods on the real node, where the demo app's images were imported;
+ * there the HPA reads real CPU from metrics-server); the portal's ServiceAccount token
+ * reads what Backstage's Kubernetes plugin reads, can do the blue/green switch, and is
+ * refused everything else.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
@@ -17,6 +19,7 @@ import {
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { repoRoot } from './clusterControl';
+import { expectedRealNodes } from './realNode';
 import {
   Clients,
   clients,
@@ -32,6 +35,7 @@ import {
 } from './kube';
 
 const DEMO_DIR = path.join(repoRoot, 'deploy', 'demo');
+const onRealNodes = expectedRealNodes > 0 && !!process.env.DEMO_APP_IMAGE;
 const KUBERNETES_ID = 'fastapi-demo';
 
 function loadDemoObjects(): any[] {
@@ -71,8 +75,9 @@ describe('deploy/demo manifests and the portal ServiceAccount', () => {
         if (obj.roleRef?.kind === 'ClusterRole')
           obj.roleRef.name = rename(obj.roleRef.name);
         for (const s of obj.subjects ?? []) if (s.namespace) s.namespace = ns;
-        // The demo's images are not built here: its pods run on fake nodes.
-        return workloadOnKwokNodes(obj);
+        // Real pods where the demo app's images were built and imported (the test
+        // script does both); otherwise fake ones on KWOK nodes.
+        return onRealNodes ? obj : workloadOnKwokNodes(obj);
       });
 
     const api = KubernetesObjectApi.makeApiClient(c.kc);
@@ -176,6 +181,36 @@ describe('deploy/demo manifests and the portal ServiceAccount', () => {
     );
     expect(quota.status.used['requests.cpu']).toBe('700m');
   });
+
+  (onRealNodes ? it : it.skip)(
+    'the HPA reads real CPU of the running pods from metrics-server',
+    async () => {
+      const hpa = await waitForObject(
+        {
+          apiVersion: 'autoscaling/v2',
+          kind: 'HorizontalPodAutoscaler',
+          plural: 'horizontalpodautoscalers',
+          namespace: ns,
+        },
+        'fastapi-demo',
+        h =>
+          typeof h.status?.currentMetrics?.[0]?.resource?.current
+            ?.averageUtilization === 'number',
+        180_000,
+        'the HPA to read CPU utilisation (metrics-server scrapes every 15 s)',
+      );
+      const cpu = hpa.status.currentMetrics[0].resource;
+      expect(cpu.name).toBe('cpu');
+      // Utilisation of the pods' CPU requests: a real measurement, not a default.
+      expect(cpu.current.averageUtilization).toBeGreaterThanOrEqual(0);
+      expect(cpu.current.averageValue).toMatch(/^\d+(m|n|u)?$/);
+      expect(
+        hpa.status.conditions.find((x: any) => x.type === 'ScalingActive')
+          ?.status,
+      ).toBe('True');
+    },
+    200_000,
+  );
 
   /** A KubeConfig that signs in with the token of one of deploy/demo's token Secrets. */
   async function tokenKubeConfig(secretName: string, user: string) {
