@@ -4,7 +4,7 @@
 set -uo pipefail
 source "$(dirname "$0")/lib/toolchain.sh"
 
-ALL_STAGES=(setup typecheck lint prettier unit manifest-checks techdocs templates backend-postgres kube-integration e2e rollouts-bench)
+ALL_STAGES=(setup typecheck lint prettier unit manifest-checks techdocs templates backend-postgres kube-integration kube-multinode e2e rollouts-bench)
 read -r -a STAGES <<<"${STAGES:-${ALL_STAGES[*]}}"
 
 stage_setup() {
@@ -22,6 +22,12 @@ stage_techdocs() { "$REPO_ROOT/tools/techdocs/run-tests.sh"; }
 stage_templates() { "$REPO_ROOT/scripts/test-templates.sh"; }
 stage_backend-postgres() { "$REPO_ROOT/scripts/test-backend-postgres.sh"; }
 stage_kube-integration() { "$REPO_ROOT/scripts/test-kube-integration.sh"; }
+# Three real nodes: what one node cannot show (pods on different nodes reaching each
+# other, a drain that a PodDisruptionBudget holds). Only the tests that need them.
+stage_kube-multinode() {
+  NODES=3 KUBE_INTEGRATION_JEST_ONLY=1 "$REPO_ROOT/scripts/test-kube-integration.sh" \
+    src/real-node src/pdb-drain
+}
 stage_e2e() { "$REPO_ROOT/scripts/test-e2e.sh"; }
 # A short run of the rollouts benchmarks: proves they still work on a clean clone and
 # prints their numbers; `make bench` runs them at full length.

@@ -177,7 +177,9 @@ def test_template_renders_existing_parts_and_publishes(name: str) -> None:
     assert template["apiVersion"] == "scaffolder.backstage.io/v1beta3"
     assert template["metadata"]["name"] == name
     actions = [step["action"] for step in template["spec"]["steps"]]
-    assert actions[-2:] == ["publish:github", "catalog:register"]
+    # Publishing is checked before anything is rendered, and rolled back after a failure.
+    assert actions[0] == "golden-path:publish:preflight"
+    assert actions[-3:] == ["publish:github", "catalog:register", "golden-path:publish:rollback"]
     for step in template["spec"]["steps"]:
         if step["action"] == "golden-path:fetch:skeleton":
             for part in step["input"]["parts"]:

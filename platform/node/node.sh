@@ -253,6 +253,10 @@ clusterDomain: ${CLUSTER_DOMAIN}
 resolvConf: ""
 maxPods: 110
 serializeImagePulls: false
+# ConfigMap and Secret volumes follow their objects on each pod sync (default every 1 min
+# plus jitter): 10 s lets the generated repositories' verify scripts watch a ConfigMap
+# change reach the page in seconds, at a little CPU per pod.
+syncFrequency: 10s
 EOF
   launch "${NAME}/kubelet" nsenter -t "$(holder)" -n -m -- "${BIN}/kubelet" \
     --config="${DIR}/kubelet.yaml" \

@@ -58,6 +58,23 @@ class Database:
     def schema_ready(self) -> bool:
         return self._schema_ready
 
+    def schema_lost(self) -> None:
+        """The tables are gone (a new, empty database behind the same address, e.g. a
+        volume that did not persist): apply the migrations again on the next call instead
+        of failing every request until the pod restarts."""
+        self._schema_ready = False
+
+    async def verify_schema(self) -> None:
+        """Readiness: the schema this process applied is still there; re-applied if not."""
+        await self.ensure_schema()
+        async with self.pool.connection() as conn:
+            cur = await conn.execute("SELECT to_regclass('items') IS NOT NULL AS present")
+            row = await cur.fetchone()
+        if not (row and row["present"]):
+            log.warning("schema missing: the database was replaced; applying the migrations again")
+            self.schema_lost()
+            await self.ensure_schema()
+
     async def open(self) -> None:
         # wait=False: the service starts (and answers /health) even while the database is
         # down; /ready reports the database until it is reachable.

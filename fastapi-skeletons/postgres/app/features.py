@@ -6,6 +6,7 @@ import logging
 from datetime import datetime
 from typing import Annotated
 
+import psycopg
 from fastapi import FastAPI, HTTPException, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -37,7 +38,7 @@ def setup(app: FastAPI, settings: Settings, lifecycle: Lifecycle) -> None:
     lifecycle.on_shutdown(db.close)
 
     async def database_check() -> str:
-        await db.ensure_schema()
+        await db.verify_schema()
         return await db.ping()
 
     lifecycle.add_readiness_check("database", database_check)
@@ -52,6 +53,14 @@ def setup(app: FastAPI, settings: Settings, lifecycle: Lifecycle) -> None:
 
     for exc_type in UNAVAILABLE:
         app.add_exception_handler(exc_type, database_unavailable)
+
+    async def schema_missing(request: Request, exc: Exception) -> JSONResponse:
+        # The database came back empty: this request fails, the next one re-creates the
+        # schema (the readiness check does it within one period as well).
+        db.schema_lost()
+        return await database_unavailable(request, exc)
+
+    app.add_exception_handler(psycopg.errors.UndefinedTable, schema_missing)
 
     @app.get("/api/items", response_model=list[Item], tags=["items"])
     async def list_items(

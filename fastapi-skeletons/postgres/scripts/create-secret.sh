@@ -8,6 +8,9 @@
 # Idempotent: an existing Secret is kept, because the database was initialised with that
 # password (POSTGRES_PASSWORD only takes effect on an empty data volume). To rotate, change
 # the password in PostgreSQL first (ALTER ROLE), then delete and re-create the Secret.
+# Repairs a Secret without a password (k8s/postgres-secret.yaml applied by hand): no
+# database can have been initialised with it, so it is replaced, and the Deployments that
+# read it are restarted.
 # Environment: NAMESPACE, SECRET_NAME, POSTGRES_USER, POSTGRES_DB, KUBECTL.
 set -euo pipefail
 
@@ -27,9 +30,19 @@ command -v "$KUBECTL" >/dev/null 2>&1 || die "kubectl not found: install it or s
 # The namespace must exist before the Secret.
 "$KUBECTL" apply -f "$ROOT/k8s/namespace.yaml" >/dev/null
 
+repaired=false
 if "$KUBECTL" -n "$NAMESPACE" get secret "$SECRET_NAME" >/dev/null 2>&1; then
-  echo "create-secret: Secret $NAMESPACE/$SECRET_NAME exists; keeping it (the database uses that password)."
-  exit 0
+  # base64 of the password: empty when the key is missing or empty. Never printed.
+  existing="$("$KUBECTL" -n "$NAMESPACE" get secret "$SECRET_NAME" -o jsonpath='{.data.POSTGRES_PASSWORD}')"
+  if [[ -n "$existing" ]]; then
+    echo "create-secret: Secret $NAMESPACE/$SECRET_NAME exists; keeping it (the database uses that password)."
+    exit 0
+  fi
+  # PostgreSQL refuses to initialise without a password and the containers cannot start
+  # without the key, so nothing uses this Secret: replace it.
+  echo "create-secret: Secret $NAMESPACE/$SECRET_NAME has no POSTGRES_PASSWORD (was k8s/postgres-secret.yaml applied by hand? It is only the Secret's shape); replacing it." >&2
+  echo "create-secret: if a database was initialised with another password, run again with POSTGRES_PASSWORD set to it." >&2
+  repaired=true
 fi
 
 generated=false
@@ -41,7 +54,13 @@ fi
 (( $(printf %s "$POSTGRES_PASSWORD" | wc -c) >= 16 )) || die "POSTGRES_PASSWORD must have at least 16 characters"
 [[ "$POSTGRES_PASSWORD" != *$'\n'* ]] || die "POSTGRES_PASSWORD must be a single line"
 
+if [[ "$repaired" == true ]]; then
+  "$KUBECTL" -n "$NAMESPACE" delete secret "$SECRET_NAME" >/dev/null
+fi
+
 # printf is a shell builtin and the env file a pipe: the password never shows up in `ps`.
+# `create`, not `apply`: apply would keep a second copy of the values in the Secret's
+# last-applied-configuration annotation.
 "$KUBECTL" -n "$NAMESPACE" create secret generic "$SECRET_NAME" \
     --from-env-file=<(printf 'POSTGRES_USER=%s\nPOSTGRES_DB=%s\nPOSTGRES_PASSWORD=%s\n' \
       "$POSTGRES_USER" "$POSTGRES_DB" "$POSTGRES_PASSWORD") \
@@ -52,11 +71,20 @@ fi
       app.kubernetes.io/part-of=${{ values.name }} \
       app.kubernetes.io/managed-by=create-secret.sh \
       backstage.io/kubernetes-id=${{ values.name }} \
-  | "$KUBECTL" apply -f -
+  | "$KUBECTL" create -f -
 
 if [[ "$generated" == true ]]; then
   echo "create-secret: created $NAMESPACE/$SECRET_NAME with a random password (read it with:"
   echo "  kubectl -n $NAMESPACE get secret $SECRET_NAME -o jsonpath='{.data.POSTGRES_PASSWORD}' | base64 -d )"
 else
   echo "create-secret: created $NAMESPACE/$SECRET_NAME with the password from \$POSTGRES_PASSWORD."
+fi
+
+if [[ "$repaired" == true ]]; then
+  # Containers read the Secret when they start: restart those that read the empty one.
+  for deployment in ${{ values.name }}-postgres ${{ values.name }}; do
+    if "$KUBECTL" -n "$NAMESPACE" get deployment "$deployment" >/dev/null 2>&1; then
+      "$KUBECTL" -n "$NAMESPACE" rollout restart "deployment/$deployment"
+    fi
+  done
 fi

@@ -32,7 +32,7 @@ def main(argv: list[str]) -> int:
     if args[:1] == ["-n"]:
         args = args[2:]
     verb = args[0]
-    if verb == "apply" and args[1:] == ["-f", "-"]:
+    if verb in ("apply", "create") and args[1:] == ["-f", "-"]:
         doc = yaml.safe_load(sys.stdin.read())
         (STATE / f"{doc['kind'].lower()}-{doc['metadata']['name']}.yaml").write_text(yaml.safe_dump(doc))
         print(f"{doc['kind'].lower()}/{doc['metadata']['name']} created")
@@ -40,7 +40,21 @@ def main(argv: list[str]) -> int:
     if verb == "apply":
         return 0
     if verb == "get" and args[1] == "secret":
-        return 0 if (STATE / f"secret-{args[2]}.yaml").exists() else 1
+        path = STATE / f"secret-{args[2]}.yaml"
+        if not path.exists():
+            print(f'Error from server (NotFound): secrets "{args[2]}" not found', file=sys.stderr)
+            return 1
+        if "jsonpath={.data.POSTGRES_PASSWORD}" in args:
+            print((yaml.safe_load(path.read_text()).get("data") or {}).get("POSTGRES_PASSWORD", ""), end="")
+        return 0
+    if verb == "delete" and args[1] == "secret":
+        (STATE / f"secret-{args[2]}.yaml").unlink()
+        return 0
+    if verb == "get" and args[1] == "deployment":
+        return 0 if (STATE / f"deployment-{args[2]}").exists() else 1
+    if verb == "rollout" and args[1] == "restart":
+        print(f"{args[2]} restarted")
+        return 0
     if verb == "create" and args[1:3] == ["secret", "generic"]:
         env_file = next(a.split("=", 1)[1] for a in args if a.startswith("--from-env-file="))
         pairs = dict(line.split("=", 1) for line in Path(env_file).read_text().splitlines() if line)

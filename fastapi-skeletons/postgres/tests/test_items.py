@@ -115,3 +115,29 @@ def test_service_recovers_when_the_database_restarts_connections(db_client: Test
         )
     assert db_client.get("/api/items").status_code == 200
     assert db_client.get("/ready").status_code == 200
+
+
+def test_recovers_when_the_database_comes_back_empty(db_client: TestClient, database_url: str) -> None:
+    """A database that lost its data (an emptyDir instead of the PVC, a restored blank
+    volume) must not leave the API failing until its pods restart."""
+    assert db_client.post("/api/items", json={"name": "before"}).status_code == 201
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("DROP TABLE items, schema_migrations")
+
+    lost = db_client.get("/api/items")
+    assert lost.status_code == 503, lost.text
+    assert lost.headers["retry-after"] == "5"
+
+    again = db_client.get("/api/items")
+    assert again.status_code == 200, again.text
+    assert again.json() == []
+
+
+def test_readiness_recreates_a_missing_schema(db_client: TestClient, database_url: str) -> None:
+    assert db_client.get("/ready").status_code == 200
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("DROP TABLE items, schema_migrations")
+
+    assert db_client.get("/ready").status_code == 200
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        assert conn.execute("SELECT to_regclass('items') IS NOT NULL").fetchone() == (True,)

@@ -73,6 +73,64 @@ def test_create_secret_uses_the_given_password(kubectl: tuple[Path, Path]) -> No
     assert base64.b64decode(_secret(state)["data"]["POSTGRES_PASSWORD"]).decode() == "my-own-long-password"
 
 
+def _secret_applied_by_hand(state: Path, password: str | None) -> str:
+    """What `kubectl apply -f k8s/postgres-secret.yaml` leaves in the cluster."""
+    shape = yaml.safe_load((ROOT / "k8s" / "postgres-secret.yaml").read_text())
+    values = dict(shape.get("stringData") or {})
+    if password is not None:
+        values["POSTGRES_PASSWORD"] = password
+    data = {k: base64.b64encode(v.encode()).decode() for k, v in values.items()}
+    name = shape["metadata"]["name"]
+    (state / f"secret-{name}.yaml").write_text(
+        yaml.safe_dump({"apiVersion": "v1", "kind": "Secret", "metadata": shape["metadata"], "data": data})
+    )
+    return name
+
+
+def test_the_secret_shape_in_git_holds_no_password_and_is_never_applied() -> None:
+    shape = yaml.safe_load((ROOT / "k8s" / "postgres-secret.yaml").read_text())
+    assert shape["kind"] == "Secret"
+    assert shape["metadata"]["annotations"]["config.kubernetes.io/local-config"] == "true"
+    keys = set(shape.get("stringData") or {}) | set(shape.get("data") or {})
+    assert keys == {"POSTGRES_USER", "POSTGRES_DB"}, "no POSTGRES_PASSWORD key, not even an empty one"
+
+
+def test_the_files_link_only_to_docs_that_exist() -> None:
+    for path in [*(ROOT / "k8s").glob("*.yaml"), *(ROOT / "scripts").glob("*.sh")]:
+        for link in re.findall(r"docs/[\w./-]+\.md", path.read_text()):
+            assert (ROOT / link).is_file(), f"{path.name} links to {link}, which does not exist"
+
+
+@pytest.mark.parametrize("password", [None, ""], ids=["no-password-key", "empty-password"])
+def test_create_secret_replaces_a_secret_applied_by_hand_from_the_shape(
+    kubectl: tuple[Path, Path], password: str | None
+) -> None:
+    wrapper, state = kubectl
+    name = _secret_applied_by_hand(state, password)
+    app = name.removesuffix("-postgres")
+    for deployment in (name, app):
+        (state / f"deployment-{deployment}").touch()
+    result = _run("create-secret.sh", wrapper, state)
+    assert result.returncode == 0, result.stderr
+    assert "keeping it" not in result.stdout
+    assert "applied by hand" in result.stderr
+    values = {k: base64.b64decode(v).decode() for k, v in _secret(state)["data"].items()}
+    assert re.fullmatch(r"[0-9a-f]{48}", values["POSTGRES_PASSWORD"])
+    assert values["POSTGRES_PASSWORD"] not in result.stdout + result.stderr + (state / "argv.log").read_text()
+    calls = [json.loads(line) for line in (state / "argv.log").read_text().splitlines()]
+    restarted = [call[-1] for call in calls if call[2:4] == ["rollout", "restart"]]
+    assert restarted == [f"deployment/{name}", f"deployment/{app}"]
+
+
+def test_create_secret_keeps_the_shape_secret_when_a_given_password_is_refused(kubectl: tuple[Path, Path]) -> None:
+    wrapper, state = kubectl
+    _secret_applied_by_hand(state, None)
+    result = _run("create-secret.sh", wrapper, state, POSTGRES_PASSWORD="short")
+    assert result.returncode == 1
+    assert "at least 16 characters" in result.stderr
+    assert "POSTGRES_PASSWORD" not in _secret(state)["data"]
+
+
 @pytest.mark.parametrize(
     ("env", "message"),
     [

@@ -8,3 +8,5 @@ export {
   createFetchSkeletonAction,
   listSkeletonParts,
 } from './actions/fetchSkeleton';
+export { createPublishPreflightAction } from './actions/publishPreflight';
+export { createPublishRollbackAction } from './actions/publishRollback';

@@ -6,7 +6,7 @@ import {
 import { scaffolderModuleGoldenPath } from './module';
 
 describe('scaffolderModuleGoldenPath', () => {
-  it('registers the golden-path actions', async () => {
+  it('registers the skeleton and publishing actions', async () => {
     const actions: TemplateAction<any, any, any>[] = [];
     await startTestBackend({
       extensionPoints: [
@@ -25,6 +25,10 @@ describe('scaffolderModuleGoldenPath', () => {
         }),
       ],
     });
-    expect(actions.map(a => a.id)).toEqual(['golden-path:fetch:skeleton']);
+    expect(actions.map(a => a.id)).toEqual([
+      'golden-path:fetch:skeleton',
+      'golden-path:publish:preflight',
+      'golden-path:publish:rollback',
+    ]);
   });
 });

@@ -7,7 +7,10 @@
  * one) with the platform's PostgreSQL stand-in; every Deployment must
  * become available with real containers, i.e. the app starts, passes its startup,
  * readiness and liveness probes under Pod Security "restricted", its PVC is provisioned
- * and its NetworkPolicies let it reach what it needs.
+ * and its NetworkPolicies let it reach what it needs. Then the repository's own
+ * scripts/verify.sh proves the brief's requirements on those pods (every template must
+ * have one); what it records (results.md/tsv, logs, the static web page's screenshot)
+ * stays in artifacts/verify/<template>.
  *
  * With NODES=0 (fake nodes only) the manifests are still applied as generated, their pods
  * placed on KWOK nodes: admission and rollout bookkeeping, nothing runs.
@@ -18,7 +21,7 @@ import {
   PatchStrategy,
   loadAllYaml,
 } from '@kubernetes/client-node';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { repoRoot } from './clusterControl';
@@ -38,6 +41,10 @@ const OUTPUT_DIR =
   path.join(repoRoot, 'artifacts', 'templates');
 const KUBECTL = process.env.KUBECTL ?? 'kubectl';
 const LOCAL_REPO = path.join(repoRoot, 'platform', 'local-repo.sh');
+const VERIFY_ARTIFACTS = path.join(repoRoot, 'artifacts', 'verify');
+/** How long one repository's scripts/verify.sh may take (it waits for ConfigMap
+ * refreshes, probe restarts, pod replacements). */
+const VERIFY_LIMIT_MS = 15 * 60_000;
 
 /** One generated repository per template: its "typical" example. */
 function generatedRepos(): { template: string; dir: string }[] {
@@ -85,6 +92,119 @@ function images(objects: any[]): string[] {
     .flatMap(d => d.spec.template.spec.containers.map((c: any) => c.image));
 }
 
+/** The Chromium (or Chrome) on PATH, for the screenshots verify scripts take. */
+function chromiumOnPath(): string | undefined {
+  for (const name of ['chromium', 'chromium-browser', 'google-chrome']) {
+    for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+      const file = path.join(dir, name);
+      try {
+        fs.accessSync(file, fs.constants.X_OK);
+        return file;
+      } catch {
+        // not here
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Runs the repository's scripts/verify.sh against the cluster the tests use, streaming
+ * its output; resolves with its exit status and everything it printed. After
+ * VERIFY_LIMIT_MS it is sent SIGTERM (its checks restore what they changed on exit).
+ */
+function runVerify(
+  template: string,
+  script: string,
+  out: string,
+): Promise<{ status: number | null; output: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, KUBECTL, VERIFY_OUT: out };
+  const chrome = chromiumOnPath();
+  if (chrome) env.CHROME = chrome;
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', [script], {
+      cwd: path.dirname(path.dirname(script)),
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let output = '';
+    const show = (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      output += text;
+      process.stdout.write(text.replace(/^(?=.)/gm, `[verify ${template}] `));
+    };
+    child.stdout.on('data', show);
+    child.stderr.on('data', show);
+    const timer = setTimeout(() => {
+      output += `\nFAIL: scripts/verify.sh still running after ${
+        VERIFY_LIMIT_MS / 1000
+      } s: stopped\n`;
+      // The whole process group: the script, its checks and their port-forwards.
+      if (child.pid) process.kill(-child.pid, 'SIGTERM');
+    }, VERIFY_LIMIT_MS);
+    child.on('error', e => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', status => {
+      clearTimeout(timer);
+      resolve({ status, output });
+    });
+  });
+}
+
+/** The repository's scripts/verify.sh; every template must generate one. */
+function verifyScript(template: string, dir: string): string {
+  const script = path.join(dir, 'scripts', 'verify.sh');
+  if (!fs.existsSync(script)) {
+    throw new Error(
+      `${template}: the generated repository has no scripts/verify.sh; every template must generate one that proves the brief's requirements`,
+    );
+  }
+  return script;
+}
+
+/**
+ * The repository's scripts/verify.sh passes on the deployed pods: exit 0, every
+ * requirement in results.tsv PASS; the static web app's screenshot is a PNG.
+ */
+async function expectVerifyPasses(template: string, dir: string) {
+  const script = verifyScript(template, dir);
+  const out = path.join(VERIFY_ARTIFACTS, template);
+  fs.rmSync(out, { recursive: true, force: true });
+  fs.mkdirSync(out, { recursive: true });
+  const { status, output } = await runVerify(template, script, out);
+  if (status !== 0) {
+    const fails = output
+      .split('\n')
+      .filter(line => /^\s*(FAIL|verify:)/.test(line))
+      .map(line => line.trim());
+    throw new Error(
+      `${template}: scripts/verify.sh exited with ${
+        status ?? 'a signal'
+      } (results in ${out}):\n${fails.join('\n')}`,
+    );
+  }
+  const tsv = path.join(out, 'results.tsv');
+  const rows = fs.existsSync(tsv)
+    ? fs
+        .readFileSync(tsv, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map(line => line.split('\t'))
+    : [];
+  expect(rows.length).toBeGreaterThan(0);
+  expect(rows.filter(([, result]) => result !== 'PASS')).toEqual([]);
+  if (template === 'fastapi-static-web') {
+    // The brief's screenshot of the served page, kept as an artifact.
+    const png = path.join(out, 'static-web.png');
+    expect(fs.existsSync(png)).toBe(true);
+    const magic = fs.readFileSync(png).subarray(0, 8);
+    expect(magic.equals(Buffer.from('89504e470d0a1a0a', 'hex'))).toBe(true);
+  }
+}
+
 /** What a person would look at when a rollout hangs: pods, events, last log lines. */
 function diagnose(namespaces: string[]): string {
   const out: string[] = [];
@@ -128,11 +248,15 @@ describeIfRendered(
     });
 
     it.each(repos.map(r => [r.template, r.dir] as const))(
-      '%s: overlays/local is applied and every Deployment becomes available',
-      async (_template, dir) => {
+      onRealNodes
+        ? '%s: overlays/local is applied, every Deployment becomes available and scripts/verify.sh passes'
+        : '%s: overlays/local is applied and every Deployment becomes available',
+      async (template, dir) => {
         const objects = manifests(dir);
         expect(objects.length).toBeGreaterThan(0);
         if (onRealNodes) {
+          // Before building anything: nothing to prove the requirements with.
+          verifyScript(template, dir);
           // Built here from the repository's Dockerfile(s) and imported into the nodes;
           // nothing is pulled from a registry.
           const imported = run('bash', [LOCAL_REPO, 'images', dir])
@@ -203,6 +327,10 @@ describeIfRendered(
             );
             expect(done.status.availableReplicas).toBe(d.spec.replicas ?? 1);
           }
+
+          // The brief's requirements, proven by the repository's own script on the
+          // running pods, as its docs and its GitHub workflow run it.
+          if (onRealNodes) await expectVerifyPasses(template, dir);
         } catch (e) {
           throw new Error(`${(e as Error).message}\n${diagnose(namespaces)}`);
         } finally {
@@ -212,8 +340,9 @@ describeIfRendered(
           }
         }
       },
-      // A cold run builds the images (pip downloads) before deploying.
-      900_000,
+      // A cold run builds the images (pip downloads) before deploying; then
+      // scripts/verify.sh runs (at most VERIFY_LIMIT_MS).
+      900_000 + VERIFY_LIMIT_MS,
     );
   },
 );

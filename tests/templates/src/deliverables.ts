@@ -14,6 +14,7 @@ export const BRIEF_DELIVERABLES: Record<string, string[]> = {
     'k8s/deployment.yaml',
     'k8s/configmap.yaml',
     'k8s/service.yaml',
+    'scripts/verify.sh',
   ],
   'fastapi-postgres': [
     'k8s/postgres-deployment.yaml',
@@ -21,17 +22,46 @@ export const BRIEF_DELIVERABLES: Record<string, string[]> = {
     'k8s/postgres-secret.yaml',
     'k8s/postgres-service.yaml',
     'scripts/test-persistence.sh',
+    'scripts/verify.sh',
   ],
   'fastapi-multi-tier': [
     'k8s/fastapi-backend-deployment.yaml',
     'k8s/fastapi-frontend-deployment.yaml',
     'k8s/backend-service.yaml',
     'k8s/frontend-service.yaml',
+    'scripts/verify.sh',
   ],
-  'fastapi-health-monitoring': ['k8s/fastapi-app-deployment.yaml'],
+  'fastapi-health-monitoring': [
+    'k8s/fastapi-app-deployment.yaml',
+    'scripts/verify.sh',
+  ],
   'fastapi-resource-quota': [
     'k8s/namespace.yaml',
     'k8s/resource-quota.yaml',
     'k8s/fastapi-app-deployment.yaml',
+    'scripts/verify.sh',
   ],
+};
+
+/**
+ * The PodDisruptionBudget manifests each template generates (listed in its
+ * k8s/kustomization.yaml), and the Deployments that have none on purpose: one replica
+ * with state of its own, where a budget could only block every node drain
+ * (minAvailable: 1) or protect nothing (maxUnavailable: 1). Their manifests say why.
+ */
+export const DISRUPTION_BUDGETS: Record<
+  string,
+  { files: string[]; noBudget: string[] }
+> = {
+  'fastapi-static-web': { files: ['k8s/pdb.yaml'], noBudget: [] },
+  'fastapi-postgres': {
+    files: ['k8s/pdb.yaml'],
+    noBudget: ['k8s/postgres-deployment.yaml'],
+  },
+  'fastapi-multi-tier': {
+    files: ['k8s/frontend-pdb.yaml'],
+    noBudget: ['k8s/fastapi-backend-deployment.yaml'],
+  },
+  'fastapi-health-monitoring': { files: ['k8s/pdb.yaml'], noBudget: [] },
+  'fastapi-resource-quota': { files: ['k8s/pdbs.yaml'], noBudget: [] },
 };

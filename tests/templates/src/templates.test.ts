@@ -1,6 +1,10 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import yaml from 'yaml';
 import { BRIEF_DELIVERABLES, COMMON_FILES } from './deliverables';
+import { dryRunInputs, imageTagProblems } from './releaseChecks';
 import {
   discoverTemplateCases,
   startScaffolder,
@@ -41,6 +45,7 @@ describe.each(cases.map(c => [`${c.template} / ${c.example}`, c] as const))(
   (_label, testCase: TemplateCase) => {
     let files: Map<string, Buffer>;
     let executables: Set<string>;
+    let dryRunBody: any;
 
     beforeAll(async () => {
       const result = await scaffolder.dryRun(
@@ -56,6 +61,7 @@ describe.each(cases.map(c => [`${c.template} / ${c.example}`, c] as const))(
       }
       files = result.files;
       executables = result.executables;
+      dryRunBody = result.body;
       if (OUTPUT_DIR) {
         writeFiles(
           path.join(OUTPUT_DIR, testCase.template, testCase.example),
@@ -113,6 +119,18 @@ describe.each(cases.map(c => [`${c.template} / ${c.example}`, c] as const))(
         )
         .map(([file]) => file);
       expect(leftovers).toEqual([]);
+    });
+
+    it('deploys from k8s/ exactly the image tags its CI publishes (VERSION)', () => {
+      expect(imageTagProblems(files)).toEqual([]);
+    });
+
+    it('publishes the repository with the visibility chosen in the form', () => {
+      const [publish] = dryRunInputs(dryRunBody, 'publish:github');
+      expect(publish?.repoVisibility).toBe(testCase.values.repoVisibility);
+      expect(['private', 'internal', 'public']).toContain(
+        publish?.repoVisibility,
+      );
     });
 
     it('registers a catalog entity that the Kubernetes tab can find', () => {
@@ -189,6 +207,12 @@ describe('template specifics from the brief', () => {
         !/change|placeholder|replace|generated/i.test(value),
     );
     expect(realLooking).toEqual([]);
+    // Applied by hand (`kubectl apply -f`, no kustomization), it must land next to the
+    // database, not in whatever namespace the user's context has.
+    const [kustomization] = kinds('k8s/kustomization.yaml');
+    for (const secret of secrets) {
+      expect(secret.metadata.namespace).toBe(kustomization.namespace);
+    }
   });
 
   it('multi-tier: backend only inside the cluster, frontend the only external entry', async () => {
@@ -320,6 +344,270 @@ describe('hostile form values', () => {
         { rejected: true, saysWhy: true },
         { rejected: false, status: 200, rendered: description },
       ]).toContainEqual(outcome);
+    },
+  );
+});
+
+describe('image tags and repository visibility', () => {
+  const typical = (template: string) =>
+    cases.find(c => c.template === template && c.example === 'typical')!;
+
+  it.each(templateNames)(
+    '%s: the form offers private, internal or public, private by default, and publishes with it',
+    template => {
+      const entity = typical(template).templateEntity;
+      const field = [entity.spec.parameters]
+        .flat()
+        .map((page: any) => page.properties?.repoVisibility)
+        .find(Boolean);
+      expect(field.default).toBe('private');
+      expect(field.enum).toEqual(['private', 'internal', 'public']);
+      const publish = entity.spec.steps.find(
+        (step: any) => step.action === 'publish:github',
+      );
+      expect(publish.input.repoVisibility).toBe(
+        '${{ parameters.repoVisibility }}',
+      );
+    },
+  );
+
+  it('the examples exercise every visibility', () => {
+    const chosen = new Set(cases.map(c => c.values.repoVisibility));
+    expect([...chosen].sort()).toEqual(['internal', 'private', 'public']);
+  });
+
+  // Each bad variant of a good render must be caught by the check the tests above rely on.
+  const mutations: Array<[string, string, (text: string) => string, RegExp]> = [
+    ['VERSION moved on', 'VERSION', () => '9.9.9\n', /CI publishes 9\.9\.9/],
+    ['VERSION not X.Y.Z', 'VERSION', () => 'v1\n', /VERSION must be X\.Y\.Z/],
+    [
+      'k8s/ pins another tag',
+      'k8s/kustomization.yaml',
+      text => text.replace(/newTag: .*/g, 'newTag: "sha-abc"'),
+      /deploys .*:sha-abc/,
+    ],
+    [
+      'CI pushes latest',
+      '.github/workflows/ci.yaml',
+      text => text.replace('type=sha,format=long', 'type=raw,value=latest'),
+      /the image job tags/,
+    ],
+    [
+      'CI versions from somewhere else',
+      '.github/workflows/ci.yaml',
+      text => text.split('< VERSION').join('< pyproject.toml'),
+      /does not read its version from VERSION/,
+    ],
+  ];
+
+  it.each(mutations)(
+    'the image tag check catches: %s',
+    async (_label, file, mutate, expected) => {
+      const testCase = typical('fastapi-multi-tier');
+      const result = await scaffolder.dryRun(
+        testCase.templateEntity,
+        testCase.values,
+      );
+      expect(imageTagProblems(result.files)).toEqual([]);
+      const bad = new Map(result.files);
+      bad.set(file, Buffer.from(mutate(bad.get(file)!.toString('utf8'))));
+      expect(imageTagProblems(bad).join('\n')).toMatch(expected);
+    },
+  );
+
+  it('reads the publish input from a dry-run log, and none from a log without one', () => {
+    const message =
+      '\u001b[32minfo\u001b[39m: Running publish:github in dry-run mode with inputs (secrets redacted): {"repoVisibility": "internal"}';
+    expect(
+      dryRunInputs({ log: [{ body: { message } }] }, 'publish:github'),
+    ).toEqual([{ repoVisibility: 'internal' }]);
+    expect(dryRunInputs({ log: [] }, 'publish:github')).toEqual([]);
+    expect(dryRunInputs({}, 'publish:github')).toEqual([]);
+  });
+
+  // The image job's "Is VERSION already published?" step, run as written in the generated
+  // workflow against a fake `docker buildx imagetools inspect` that answers from a table.
+  const FAKE_DOCKER = `#!/bin/sh
+# docker buildx imagetools inspect --format FORMAT REF
+ref="$6"
+if [ -n "$FAKE_REGISTRY_ERROR" ]; then echo "ERROR: $FAKE_REGISTRY_ERROR" >&2; exit 1; fi
+digest="$(awk -v r="$ref" '$1 == r { print $2 }' "$FAKE_REGISTRY")"
+if [ -z "$digest" ]; then echo "ERROR: $ref: not found" >&2; exit 1; fi
+echo "$digest"
+`;
+  const IMAGE = 'ghcr.io/acme/shop-backend';
+  const COMMIT = 'c0ffee'.padEnd(40, '0');
+  const DIGEST_A = `sha256:${'a'.repeat(64)}`;
+  const DIGEST_B = `sha256:${'b'.repeat(64)}`;
+  const releaseCases: Array<[string, string, string, Record<string, string>]> =
+    [
+      ['a new version', '', 'new', {}],
+      [
+        'a re-run of the commit that published it',
+        `${IMAGE}:0.1.0 ${DIGEST_A}\n${IMAGE}:sha-${COMMIT} ${DIGEST_A}\n`,
+        'done',
+        {},
+      ],
+      [
+        'a version published from another commit',
+        `${IMAGE}:0.1.0 ${DIGEST_A}\n${IMAGE}:sha-${COMMIT} ${DIGEST_B}\n`,
+        'taken',
+        {},
+      ],
+      [
+        'a version published, this commit not yet',
+        `${IMAGE}:0.1.0 ${DIGEST_A}\n`,
+        'taken',
+        {},
+      ],
+      [
+        'a registry answering with no digest',
+        `${IMAGE}:0.1.0 <html>\n`,
+        'error',
+        {},
+      ],
+      [
+        'a registry that cannot be read',
+        '',
+        'error',
+        { FAKE_REGISTRY_ERROR: 'denied: permission_denied' },
+      ],
+    ];
+
+  it.each(releaseCases)(
+    'the image job decides the tags for %s',
+    async (_label, registry, expected, extraEnv) => {
+      const testCase = typical('fastapi-multi-tier');
+      const result = await scaffolder.dryRun(
+        testCase.templateEntity,
+        testCase.values,
+      );
+      const workflow = yaml.parse(
+        result.files.get('.github/workflows/ci.yaml')!.toString('utf8'),
+      );
+      const step = workflow.jobs.image.steps.find(
+        (s: any) => s.id === 'release',
+      );
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'release-step-'));
+      try {
+        fs.writeFileSync(path.join(dir, 'VERSION'), '0.1.0\n');
+        fs.writeFileSync(path.join(dir, 'registry'), registry);
+        fs.writeFileSync(path.join(dir, 'output'), '');
+        fs.mkdirSync(path.join(dir, 'bin'));
+        fs.writeFileSync(path.join(dir, 'bin', 'docker'), FAKE_DOCKER, {
+          mode: 0o755,
+        });
+        const run = spawnSync('bash', ['-e', '-c', step.run], {
+          cwd: dir,
+          encoding: 'utf8',
+          env: {
+            ...process.env,
+            PATH: `${path.join(dir, 'bin')}:${process.env.PATH}`,
+            FAKE_REGISTRY: path.join(dir, 'registry'),
+            GITHUB_OUTPUT: path.join(dir, 'output'),
+            IMAGE,
+            COMMIT,
+            ...extraEnv,
+          },
+        });
+        const output = fs.readFileSync(path.join(dir, 'output'), 'utf8');
+        const outcome = {
+          exitCode: run.status,
+          state: /^state=(.*)$/m.exec(output)?.[1] ?? null,
+          version: /^version=(.*)$/m.exec(output)?.[1] ?? null,
+          saysWhy: run.stdout.includes('::error::cannot tell whether'),
+          stderr: run.stderr,
+        };
+        expect(outcome).toEqual(
+          expected === 'error'
+            ? {
+                exitCode: 1,
+                state: null,
+                version: null,
+                saysWhy: true,
+                stderr: '',
+              }
+            : {
+                exitCode: 0,
+                state: expected,
+                version: '0.1.0',
+                saysWhy: false,
+                stderr: '',
+              },
+        );
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+});
+
+describe('GitHub publishing: checked first, rolled back after a failure', () => {
+  const PREFLIGHT = 'golden-path:publish:preflight';
+  const ROLLBACK = 'golden-path:publish:rollback';
+  const typical = (template: string) =>
+    cases.find(c => c.template === template && c.example === 'typical')!;
+
+  it.each(templateNames)(
+    '%s: the first step is the preflight, on the same repository and visibility as publish:github',
+    template => {
+      const steps: any[] = typical(template).templateEntity.spec.steps;
+      const publish = steps.find(step => step.action === 'publish:github');
+      expect(steps[0].action).toBe(PREFLIGHT);
+      expect(steps.filter(step => step.action === PREFLIGHT)).toHaveLength(1);
+      expect(steps[0].if).toBeUndefined();
+      expect(steps[0].input).toEqual({
+        repoUrl: publish.input.repoUrl,
+        repoVisibility: publish.input.repoVisibility,
+        ...(publish.input.token && { token: publish.input.token }),
+      });
+    },
+  );
+
+  it.each(templateNames)(
+    '%s: the last step rolls back only after a failure, on the same repository, after the preflight time',
+    template => {
+      const steps: any[] = typical(template).templateEntity.spec.steps;
+      const publish = steps.find(step => step.action === 'publish:github');
+      const last = steps[steps.length - 1];
+      expect(last).toEqual({
+        id: 'rollback',
+        name: expect.any(String),
+        if: '${{ failure() }}',
+        action: ROLLBACK,
+        input: {
+          repoUrl: publish.input.repoUrl,
+          createdAfter: `\${{ steps['${steps[0].id}'].output.checkedAt }}`,
+          ...(publish.input.token && { token: publish.input.token }),
+        },
+      });
+      expect(steps.indexOf(publish)).toBeLessThan(steps.length - 1);
+    },
+  );
+
+  it.each(templateNames)(
+    '%s: the dry run runs the preflight without GitHub, with the inputs publish:github gets',
+    async template => {
+      const testCase = typical(template);
+      const result = await scaffolder.dryRun(
+        testCase.templateEntity,
+        testCase.values,
+      );
+      expect(result.status).toBe(200);
+      const [preflight] = dryRunInputs(result.body, PREFLIGHT);
+      const [publish] = dryRunInputs(result.body, 'publish:github');
+      expect(preflight).toEqual({
+        repoUrl: publish.repoUrl,
+        repoVisibility: publish.repoVisibility,
+      });
+      const messages = result.body.log.map((e: any) => e.body.message);
+      expect(messages).toContainEqual(
+        expect.stringContaining(
+          'Dry run: skipped the GitHub API checks (token, rights on the owner, existing repository); nothing was sent to GitHub.',
+        ),
+      );
+      // No step failed, so the rollback did not run.
+      expect(dryRunInputs(result.body, ROLLBACK)).toEqual([]);
     },
   );
 });

@@ -104,8 +104,9 @@ def check_paths(
         except (OSError, UnicodeDecodeError) as exc:
             report.record([Finding(str(f), "?", "?", "input", f"cannot read file: {exc}", "check the file")])
 
-    seen: dict[tuple[str, str, str, str], str] = {}
-    duplicates: list[Finding] = []
+    # Everything is read first: some rules relate objects to each other (a workload and the
+    # PodDisruptionBudget that selects it), wherever in the run each one is defined.
+    loaded: list[tuple[str, int | None, str | None, Any]] = []  # (file, line, default namespace, object)
     for display, text in sources:
         report.files += 1
         file_ns = default_ns.get(Path(display).resolve()) if display != "<stdin>" else None
@@ -115,26 +116,30 @@ def check_paths(
                 continue
             if is_kustomization_doc(doc.data):
                 continue
-            for obj in _objects(doc):
-                report.objects += 1
-                schema_findings = validate_document(obj, kubernetes_version, file=display, line=doc.line,
-                                                    skip_kinds=skip_kinds)
-                report.record(schema_findings)
-                if schema_only or not isinstance(obj, dict):
-                    continue
-                if not obj.get("kind") or not obj.get("apiVersion"):
-                    continue  # already reported by the schema check
-                ctx = policy.PolicyContext(expected_id=expected_id, expected_namespace=expected_ns,
-                                           expected_entity_ref=expected_ref,
-                                           allow_external=frozenset(allow_external), default_namespace=file_ns)
-                report.merge(policy.evaluate(obj, ctx, file=display, line=doc.line))
-                ident = _identity(obj, file_ns)
-                if ident in seen:
-                    duplicates.append(Finding(display, ident[1], ident[3], "duplicate-object",
-                                              f"also defined in {seen[ident]} (same kind, namespace and name)",
-                                              "remove one of the two definitions", doc.line))
-                else:
-                    seen[ident] = display
+            loaded.extend((display, doc.line, file_ns, obj) for obj in _objects(doc))
+    inventory = policy.Inventory.of((obj, ns) for _, _, ns, obj in loaded)
+
+    seen: dict[tuple[str, str, str, str], str] = {}
+    duplicates: list[Finding] = []
+    for display, line, file_ns, obj in loaded:
+        report.objects += 1
+        schema_findings = validate_document(obj, kubernetes_version, file=display, line=line, skip_kinds=skip_kinds)
+        report.record(schema_findings)
+        if schema_only or not isinstance(obj, dict):
+            continue
+        if not obj.get("kind") or not obj.get("apiVersion"):
+            continue  # already reported by the schema check
+        ctx = policy.PolicyContext(expected_id=expected_id, expected_namespace=expected_ns,
+                                   expected_entity_ref=expected_ref, allow_external=frozenset(allow_external),
+                                   default_namespace=file_ns, inventory=inventory)
+        report.merge(policy.evaluate(obj, ctx, file=display, line=line))
+        ident = _identity(obj, file_ns)
+        if ident in seen:
+            duplicates.append(Finding(display, ident[1], ident[3], "duplicate-object",
+                                      f"also defined in {seen[ident]} (same kind, namespace and name)",
+                                      "remove one of the two definitions", line))
+        else:
+            seen[ident] = display
     if not schema_only and report.objects:
         report.record(duplicates)
     return report

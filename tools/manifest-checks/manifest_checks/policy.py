@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from .model import AppliedException, Finding, Report
 
@@ -40,6 +40,8 @@ LONG_RUNNING_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "R
 ALLOWED_SECCOMP = {"RuntimeDefault", "Localhost"}
 ALLOWED_ADDED_CAPABILITIES = {"NET_BIND_SERVICE"}
 EXTERNAL_SERVICE_TYPES = {"LoadBalancer", "NodePort"}
+#: Workloads whose pods a PodDisruptionBudget keeps during voluntary disruptions (node drains).
+DISRUPTION_KINDS = {"Deployment", "StatefulSet"}
 CLUSTER_SCOPED_KINDS = {
     "Namespace", "Node", "PersistentVolume", "ClusterRole", "ClusterRoleBinding", "StorageClass",
     "CustomResourceDefinition", "PriorityClass", "IngressClass", "RuntimeClass", "CSIDriver", "CSINode",
@@ -66,6 +68,10 @@ class PolicyContext:
     expected_entity_ref: str | None = None  # e.g. component:default/my-service
     allow_external: frozenset[str] = field(default_factory=frozenset)
     default_namespace: str | None = None  # from a kustomization's `namespace:`
+    # Every object of the run, for rules that relate objects (a PodDisruptionBudget and the
+    # workloads it selects). None when one object is checked on its own: those rules then
+    # check only what the object says by itself.
+    inventory: "Inventory | None" = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -436,6 +442,183 @@ def check_service_exposure(obj: dict[str, Any], ctx: PolicyContext) -> list[Viol
     return [Violation(f"Service type {svc_type} exposes it outside the cluster without being allowed",
                       f"use type ClusterIP (and an Ingress), or allow it with --allow-external {name} or the "
                       f"annotation {ALLOW_EXTERNAL_ANNOTATION}: \"true\"", "spec.type")]
+
+
+# ------------------------------------------------------ disruption budgets
+#
+# A node drain (kubectl drain, a cluster upgrade, an autoscaler removing a node) evicts
+# pods through the Eviction API, which honours PodDisruptionBudgets: without one, every
+# replica on the drained nodes may go at once; with one that can never be met, the drain
+# never finishes. Both rules need the other objects of the run (check_paths passes them
+# as PolicyContext.inventory).
+
+def selector_matches(selector: Any, labels: dict[str, Any]) -> bool:
+    """A metav1.LabelSelector against a label set. No selector selects nothing; an empty
+    one ({}) selects every pod (policy/v1 PodDisruptionBudget semantics)."""
+    if not isinstance(selector, dict):
+        return False
+    labels = {str(k): str(v) for k, v in labels.items()}
+    for key, value in _dict(selector.get("matchLabels")).items():
+        if labels.get(str(key)) != str(value):
+            return False
+    for expr in _list(selector.get("matchExpressions")):
+        expr = _dict(expr)
+        key, op = str(expr.get("key")), expr.get("operator")
+        values = {str(v) for v in _list(expr.get("values"))}
+        present = key in labels
+        if op == "In" and not (present and labels[key] in values):
+            return False
+        if op == "NotIn" and present and labels[key] in values:
+            return False
+        if op == "Exists" and not present:
+            return False
+        if op == "DoesNotExist" and present:
+            return False
+        if op not in ("In", "NotIn", "Exists", "DoesNotExist"):
+            return False  # the schema reports the operator; match nothing meanwhile
+    return True
+
+
+def _int_or_percent(value: Any, total: int) -> int | None:
+    """An IntOrString scaled the way the disruption controller does (percentages round up)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d+%", value):
+        return -(-total * int(value[:-1]) // 100)
+    return None
+
+
+def _namespace(obj: dict[str, Any], default: str | None) -> str:
+    return str(_dict(obj.get("metadata")).get("namespace") or default or "")
+
+
+def _replicas(obj: dict[str, Any]) -> int:
+    value = _dict(obj.get("spec")).get("replicas", 1)
+    return value if isinstance(value, int) and not isinstance(value, bool) else 1
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """Every object of one run with its namespace (a kustomization's `namespace:` counts)."""
+
+    objects: tuple[tuple[str, dict[str, Any]], ...] = ()
+
+    @classmethod
+    def of(cls, items: Iterable[tuple[dict[str, Any], str | None]]) -> "Inventory":
+        return cls(tuple((_namespace(obj, ns), obj) for obj, ns in items if isinstance(obj, dict)))
+
+    def in_namespace(self, namespace: str, kinds: set[str]) -> list[dict[str, Any]]:
+        return [obj for ns, obj in self.objects if ns == namespace and kind_of(obj) in kinds]
+
+    def autoscaler_min(self, workload: dict[str, Any], namespace: str) -> int | None:
+        """minReplicas of a HorizontalPodAutoscaler that scales the workload (default 1), else None."""
+        for hpa in self.in_namespace(namespace, {"HorizontalPodAutoscaler"}):
+            spec = _dict(hpa.get("spec"))
+            target = _dict(spec.get("scaleTargetRef"))
+            if target.get("kind") == kind_of(workload) and target.get("name") == name_of(workload):
+                value = spec.get("minReplicas", 1)
+                return value if isinstance(value, int) and not isinstance(value, bool) else 1
+        return None
+
+    def floor_replicas(self, workload: dict[str, Any], namespace: str) -> tuple[int, str]:
+        """The fewest replicas the workload runs with, and why: an autoscaler's minReplicas
+        when one scales it (it owns the replica count), else spec.replicas."""
+        hpa_min = self.autoscaler_min(workload, namespace)
+        if hpa_min is not None:
+            return hpa_min, f"its HorizontalPodAutoscaler's minReplicas {hpa_min}"
+        replicas = _replicas(workload)
+        return replicas, f"{replicas} replica{'s' if replicas != 1 else ''}"
+
+    def budgets_for(self, workload: dict[str, Any], namespace: str) -> list[dict[str, Any]]:
+        labels = _dict(_dict(_dig(workload, ("spec", "template", "metadata"))).get("labels"))
+        return [pdb for pdb in self.in_namespace(namespace, {"PodDisruptionBudget"})
+                if selector_matches(_dict(pdb.get("spec")).get("selector"), labels)]
+
+    def selected_by(self, pdb: dict[str, Any], namespace: str) -> list[dict[str, Any]]:
+        selector = _dict(pdb.get("spec")).get("selector")
+        return [w for w in self.in_namespace(namespace, DISRUPTION_KINDS)
+                if selector_matches(selector, _dict(_dig(w, ("spec", "template", "metadata", "labels"))))]
+
+
+def allowed_disruptions(pdb: dict[str, Any], pods: int) -> int | None:
+    """How many of `pods` healthy pods the budget lets a drain evict at once (None: unknown)."""
+    spec = _dict(pdb.get("spec"))
+    if "maxUnavailable" in spec:
+        allowed = _int_or_percent(spec["maxUnavailable"], pods)
+        return None if allowed is None else max(0, min(allowed, pods))
+    if "minAvailable" in spec:
+        keep = _int_or_percent(spec["minAvailable"], pods)
+        return None if keep is None else max(0, pods - keep)
+    return pods  # neither set: the controller requires nothing to stay up
+
+
+def _needs_budget(obj: dict[str, Any], ctx: PolicyContext) -> bool:
+    return kind_of(obj) in DISRUPTION_KINDS and ctx.inventory is not None
+
+
+@rule("pod-disruption-budget",
+      "Deployments/StatefulSets with 2+ replicas (or an HPA minReplicas of 2+) have a PodDisruptionBudget that "
+      "keeps at least one pod", _needs_budget)
+def check_pod_disruption_budget(obj: dict[str, Any], ctx: PolicyContext) -> list[Violation]:
+    inventory = ctx.inventory
+    assert inventory is not None  # _needs_budget
+    ns = _namespace(obj, ctx.default_namespace)
+    hpa_min = inventory.autoscaler_min(obj, ns)
+    if hpa_min is not None and hpa_min >= 2:
+        pods, why = hpa_min, f"its HorizontalPodAutoscaler keeps at least {hpa_min} replicas"
+    elif _replicas(obj) >= 2:
+        pods, why = _replicas(obj), f"it runs {_replicas(obj)} replicas"
+    else:
+        return []  # one replica: a budget could only block drains or protect nothing
+    budgets = inventory.budgets_for(obj, ns)
+    labels = "spec.template.metadata.labels"
+    if not budgets:
+        return [Violation(f"{why} but no PodDisruptionBudget in namespace {ns or '(unset)'} selects its pods, so "
+                          "a node drain may evict all of them at once",
+                          f"add a PodDisruptionBudget with maxUnavailable: 1 whose selector matches {labels}, "
+                          "applied with the workload (e.g. listed in the same kustomization)", labels)]
+    if all(allowed_disruptions(b, pods) == pods for b in budgets):
+        names = ", ".join(name_of(b) for b in budgets)
+        return [Violation(f"{why} but its PodDisruptionBudget ({names}) lets a drain evict all {pods} at once",
+                          "set maxUnavailable below the replica count (e.g. 1) or minAvailable of at least 1",
+                          labels)]
+    return []
+
+
+def _is_budget(obj: dict[str, Any], _ctx: PolicyContext) -> bool:
+    return kind_of(obj) == "PodDisruptionBudget"
+
+
+@rule("pdb-allows-disruption", "PodDisruptionBudgets can allow at least one eviction (maxUnavailable > 0, "
+      "minAvailable below the replicas they select)", _is_budget)
+def check_pdb_allows_disruption(obj: dict[str, Any], ctx: PolicyContext) -> list[Violation]:
+    spec = _dict(obj.get("spec"))
+    fix = ("use maxUnavailable: 1 (keeps n-1 of n replicas and never blocks a drain for good); a single-replica "
+           "workload that must not move needs a plan, not a budget that blocks every drain")
+    if "maxUnavailable" in spec and allowed_disruptions(obj, 100) == 0:
+        return [Violation(f"maxUnavailable {spec['maxUnavailable']!r} never allows an eviction: every node drain "
+                          "that reaches these pods waits forever", fix, "spec.maxUnavailable")]
+    if "minAvailable" not in spec:
+        return []
+    if spec["minAvailable"] == "100%":
+        return [Violation("minAvailable '100%' never allows an eviction: every node drain that reaches these pods "
+                          "waits forever", fix, "spec.minAvailable")]
+    if ctx.inventory is None:
+        return []
+    ns = _namespace(obj, ctx.default_namespace)
+    workloads = ctx.inventory.selected_by(obj, ns)
+    if not workloads:
+        return []  # what it protects is not in this run; only the checks above apply
+    floors = [ctx.inventory.floor_replicas(w, ns) for w in workloads]
+    pods = sum(n for n, _ in floors)
+    if allowed_disruptions(obj, pods) == 0:
+        what = "; ".join(f"{kind_of(w)}/{name_of(w)}: {why}" for w, (_, why) in zip(workloads, floors))
+        return [Violation(f"minAvailable {spec['minAvailable']!r} leaves no eviction allowed with the {pods} pod(s) "
+                          f"it selects at the lowest scale ({what}): node drains block until someone deletes a pod "
+                          "by hand", fix, "spec.minAvailable")]
+    return []
 
 
 # ------------------------------------------------------------- evaluation

@@ -48,19 +48,40 @@ def pod_spec() -> dict[str, Any]:
     }
 
 
-def deployment() -> dict[str, Any]:
-    """A Deployment that passes the schema and every policy rule."""
+def deployment(replicas: int = 1) -> dict[str, Any]:
+    """A Deployment that passes the schema and every policy rule (alone in a run: with 2+
+    replicas it also needs the pdb() below)."""
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": {"name": "web", "namespace": NS, "labels": labels(),
                      "annotations": {"rollouts.backstage.io/entity-ref": ENTITY_REF}},
         "spec": {
-            "replicas": 2,
+            "replicas": replicas,
             "selector": {"matchLabels": {"app.kubernetes.io/name": "web"}},
             "template": {"metadata": {"labels": labels()}, "spec": pod_spec()},
         },
     }
+
+
+def pdb(**spec: Any) -> dict[str, Any]:
+    """A PodDisruptionBudget for deployment()'s pods (maxUnavailable 1 unless given)."""
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": {"name": "web", "namespace": NS, "labels": labels()},
+        "spec": {"selector": {"matchLabels": {"app.kubernetes.io/name": "web"}}, **(spec or {"maxUnavailable": 1})},
+    }
+
+
+def hpa(min_replicas: int | None, name: str = "web") -> dict[str, Any]:
+    """A HorizontalPodAutoscaler that scales deployment() (minReplicas omitted when None: 1)."""
+    spec: dict[str, Any] = {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
+                            "maxReplicas": 6}
+    if min_replicas is not None:
+        spec["minReplicas"] = min_replicas
+    return {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+            "metadata": {"name": "web", "namespace": NS, "labels": labels()}, "spec": spec}
 
 
 def cronjob() -> dict[str, Any]:

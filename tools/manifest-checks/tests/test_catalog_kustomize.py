@@ -8,7 +8,7 @@ from manifest_checks import check_paths
 from manifest_checks.catalog import CatalogError, read_catalog_info
 from manifest_checks.kustomize import check_kustomization
 
-from conftest import ID, NS, deployment, service
+from conftest import ID, NS, deployment, pdb, service
 
 
 def write(path: Path, text: str) -> Path:
@@ -113,3 +113,35 @@ def test_list_kind_is_expanded_and_yaml_errors_reported(tmp_path):
 def test_missing_path_is_a_finding(tmp_path):
     report = check_paths([str(tmp_path / "nope")])
     assert [f.rule for f in report.findings] == ["input"]
+
+
+def test_disruption_budget_rules_see_every_file_of_the_run_and_the_kustomization_namespace(tmp_path):
+    """The workload and its budget live in different files; the namespace comes from the kustomization."""
+    d, budget = deployment(3), pdb()
+    for obj in (d, budget):
+        del obj["metadata"]["namespace"]
+    write(tmp_path / "app" / "deployment.yaml", yaml.safe_dump(d))
+    write(tmp_path / "app" / "pdb.yaml", yaml.safe_dump(budget))
+    kustomization = write(tmp_path / "app" / "kustomization.yaml", f"""\
+        apiVersion: kustomize.config.k8s.io/v1beta1
+        kind: Kustomization
+        namespace: {NS}
+        resources:
+          - deployment.yaml
+          - pdb.yaml
+    """)
+    assert check_paths([str(tmp_path / "app")]).findings == []
+
+    # Without the budget the Deployment fails; a budget in another namespace does not count.
+    kustomization.write_text(kustomization.read_text().replace("  - pdb.yaml\n", ""))
+    (tmp_path / "app" / "pdb.yaml").rename(tmp_path / "pdb.yaml")
+    budget["metadata"]["namespace"] = "elsewhere"
+    write(tmp_path / "other" / "pdb.yaml", yaml.safe_dump(budget))
+    report = check_paths([str(tmp_path / "app"), str(tmp_path / "other")])
+    assert [(f.kind, f.rule) for f in report.findings] == [("Deployment", "pod-disruption-budget")]
+
+    # A budget that can never be met is reported on the budget.
+    write(tmp_path / "app" / "pdb.yaml", yaml.safe_dump(pdb(minAvailable=3)))
+    kustomization.write_text(kustomization.read_text() + "  - pdb.yaml\n")
+    report = check_paths([str(tmp_path / "app")])
+    assert [(f.kind, f.rule) for f in report.findings] == [("PodDisruptionBudget", "pdb-allows-disruption")]

@@ -86,6 +86,17 @@ def test_a_broken_copy_of_the_portal_manifests_fails(tmp_path, catalog_info, edi
     assert {f.rule for f in report.findings} == {rule}
 
 
+def test_the_portal_without_its_disruption_budget_fails(tmp_path, catalog_info):
+    copy = tmp_path / "portal"
+    shutil.copytree(PORTAL, copy)
+    (copy / "pdb.yaml").unlink()
+    k = copy / "kustomization.yaml"
+    k.write_text(k.read_text().replace("  - pdb.yaml\n", ""))
+    report = check_paths([str(copy)], catalog_info=catalog_info, component=COMPONENT)
+    assert {(f.kind, f.name, f.rule) for f in report.findings} == {
+        ("Deployment", "portal", "pod-disruption-budget")}
+
+
 def test_kustomization_lists_everything_but_the_example_secret():
     k = yaml.safe_load((PORTAL / "kustomization.yaml").read_text())
     listed = set(k["resources"])

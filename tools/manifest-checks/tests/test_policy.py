@@ -6,9 +6,9 @@ import pytest
 
 from manifest_checks import policy
 from manifest_checks.policy import (ALLOW_EXTERNAL_ANNOTATION, EXCEPTIONS_ANNOTATION, EXCEPTIONS_REASON_ANNOTATION,
-                                    PolicyContext, check_rule, evaluate, image_problem)
+                                    Inventory, PolicyContext, check_rule, evaluate, image_problem, selector_matches)
 
-from conftest import ENTITY_REF, ID, NS, clone, cronjob, deployment, service
+from conftest import ENTITY_REF, ID, NS, clone, cronjob, deployment, hpa, pdb, service
 
 
 def _c(d: dict[str, Any], i: int = 0) -> dict[str, Any]:
@@ -83,8 +83,10 @@ def test_baseline_passes_every_rule():
     report = evaluate(deployment(), CTX)
     assert report.findings == []
     assert report.checks_failed == 0
-    # every rule that applies to a Deployment ran
-    assert report.checks_passed == len(policy.RULES) - 1  # service-exposure only applies to Services
+    # every rule that applies to a Deployment ran; service-exposure only applies to Services,
+    # pdb-allows-disruption to PodDisruptionBudgets, and pod-disruption-budget needs the other
+    # objects of a run (an inventory), which a single evaluate() does not have
+    assert report.checks_passed == len(policy.RULES) - 3
 
 
 @pytest.mark.parametrize("rule_id,what,mutate", BAD_CASES, ids=[f"{r}:{w}" for r, w, _ in BAD_CASES])
@@ -101,7 +103,8 @@ def test_rule_fails_on_bad_object(rule_id, what, mutate):
 
 
 def test_every_policy_rule_has_a_failing_case():
-    covered = {r for r, _, _ in BAD_CASES} | {"service-exposure"}  # services: see tests below
+    # services and disruption budgets: see the tests below
+    covered = {r for r, _, _ in BAD_CASES} | {"service-exposure", "pod-disruption-budget", "pdb-allows-disruption"}
     assert covered == set(policy.RULES)
 
 
@@ -220,6 +223,129 @@ def test_cluster_ip_and_headless_services_pass():
     del svc["spec"]["type"]
     svc["spec"]["clusterIP"] = "None"
     assert check_rule("service-exposure", svc, CTX) == []
+
+
+# ---------------------------------------------------------- disruption budgets
+
+def in_run(*objects: dict[str, Any]) -> PolicyContext:
+    """The context check_paths gives each object: every object of the run is known."""
+    return PolicyContext(expected_id=ID, expected_namespace=NS, expected_entity_ref=ENTITY_REF,
+                         inventory=Inventory.of((o, None) for o in objects))
+
+
+def statefulset(replicas: int) -> dict[str, Any]:
+    d = deployment(replicas)
+    d["kind"] = "StatefulSet"
+    d["spec"]["serviceName"] = "web"
+    return d
+
+
+def _budget_findings(workload: dict[str, Any], *others: dict[str, Any]) -> list[str]:
+    return [v.message for v in check_rule("pod-disruption-budget", workload, in_run(workload, *others))]
+
+
+@pytest.mark.parametrize("workload,others,what", [
+    (deployment(2), [], "2 replicas, no budget"),
+    (statefulset(3), [], "a StatefulSet with 3 replicas, no budget"),
+    (deployment(1), [hpa(2)], "one replica in the manifest, but the HPA keeps at least 2"),
+    (deployment(3), [pdb() | {"metadata": {"name": "web", "namespace": "elsewhere"}}], "budget in another namespace"),
+    (deployment(2), [pdb() | {"spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app": "web"}}}}],
+     "budget selects labels the pods do not carry"),
+    (deployment(2), [pdb() | {"spec": {"maxUnavailable": 1}}], "budget without a selector selects nothing"),
+    (deployment(2), [pdb(maxUnavailable=2)], "budget lets both replicas go"),
+    (deployment(4), [pdb(maxUnavailable="100%")], "budget lets every replica go"),
+    (deployment(2), [pdb(minAvailable=0)], "budget keeps nothing"),
+])
+def test_pod_disruption_budget_fails(workload, others, what):
+    found = _budget_findings(workload, *others)
+    assert found, f"pod-disruption-budget did not catch: {what}"
+    assert "drain" in found[0] or "evict" in found[0]
+
+
+@pytest.mark.parametrize("workload,others,what", [
+    (deployment(2), [pdb()], "maxUnavailable 1"),
+    (deployment(3), [pdb(minAvailable=2)], "minAvailable 2 of 3"),
+    (deployment(10), [pdb(maxUnavailable="25%")], "a percentage below 100%"),
+    (statefulset(3), [pdb()], "a StatefulSet with its budget"),
+    (deployment(1), [], "one replica needs none"),
+    (deployment(1), [hpa(None)], "an HPA without minReplicas starts at 1"),
+    (deployment(1), [hpa(3), pdb()], "the HPA's floor is protected"),
+    (deployment(2), [pdb() | {"spec": {"maxUnavailable": 1, "selector": {"matchExpressions": [
+        {"key": "app.kubernetes.io/name", "operator": "In", "values": ["web", "api"]}]}}}], "matchExpressions"),
+    (deployment(2), [pdb(maxUnavailable=3), pdb(minAvailable=1) | {"metadata": {"name": "keep-one", "namespace": NS}}],
+     "one of two budgets keeps a pod"),
+])
+def test_pod_disruption_budget_passes(workload, others, what):
+    assert _budget_findings(workload, *others) == [], what
+
+
+def test_pod_disruption_budget_needs_the_other_objects_of_the_run():
+    # One object on its own (validate_yaml, evaluate without inventory): nothing to relate it to.
+    assert "pod-disruption-budget" not in {f.rule for f in evaluate(deployment(3), CTX).findings}
+    report = evaluate(deployment(3), in_run(deployment(3)), file="x.yaml")
+    assert [f.rule for f in report.findings] == ["pod-disruption-budget"]
+    assert report.findings[0].path == "spec.template.metadata.labels"
+
+
+def test_a_deployment_may_opt_out_of_the_budget_with_a_reason():
+    d = _except(deployment(2), "pod-disruption-budget", reason="batch workers: losing all of them is fine")
+    report = evaluate(d, in_run(d))
+    assert report.findings == [] and [e.rule for e in report.exceptions] == ["pod-disruption-budget"]
+
+
+def _allows_findings(budget: dict[str, Any], *others: dict[str, Any], inventory: bool = True) -> list[str]:
+    ctx = in_run(budget, *others) if inventory else CTX
+    return [v.message for v in check_rule("pdb-allows-disruption", budget, ctx)]
+
+
+@pytest.mark.parametrize("budget,others,what", [
+    (pdb(maxUnavailable=0), [], "maxUnavailable 0"),
+    (pdb(maxUnavailable="0%"), [], "maxUnavailable 0%"),
+    (pdb(minAvailable="100%"), [], "minAvailable 100%"),
+    (pdb(minAvailable=2), [deployment(2)], "minAvailable equal to the replicas"),
+    (pdb(minAvailable=3), [deployment(2)], "minAvailable above the replicas"),
+    (pdb(minAvailable=1), [deployment(1)], "minAvailable 1 on a single replica (blocks every drain)"),
+    (pdb(minAvailable="50%"), [deployment(1)], "a percentage rounds up to the single replica"),
+    (pdb(minAvailable=3), [deployment(5), hpa(3)], "minAvailable equal to the HPA's minReplicas"),
+    (pdb(minAvailable=4), [deployment(2), statefulset(2) | {"metadata": {"name": "db", "namespace": NS}}],
+     "all the pods of every workload it selects"),
+])
+def test_pdb_allows_disruption_fails(budget, others, what):
+    found = _allows_findings(budget, *others)
+    assert found, f"pdb-allows-disruption did not catch: {what}"
+    assert "drain" in found[0]
+
+
+@pytest.mark.parametrize("budget,others,what", [
+    (pdb(), [deployment(1)], "maxUnavailable 1 never blocks, even on one replica"),
+    (pdb(maxUnavailable="10%"), [deployment(3)], "a percentage rounds up to 1"),
+    (pdb(minAvailable=2), [deployment(3)], "minAvailable below the replicas"),
+    (pdb(minAvailable="50%"), [deployment(3)], "half of 3 rounds up to 2"),
+    (pdb(minAvailable=3), [deployment(1), hpa(4)], "the HPA's floor is above minAvailable"),
+    (pdb(minAvailable=2), [], "selects nothing in the run: its workload is checked where it lives"),
+])
+def test_pdb_allows_disruption_passes(budget, others, what):
+    assert _allows_findings(budget, *others) == [], what
+
+
+def test_pdb_allows_disruption_without_the_run_checks_what_the_budget_says_alone():
+    assert _allows_findings(pdb(maxUnavailable=0), inventory=False) != []
+    assert _allows_findings(pdb(minAvailable=5), inventory=False) == []  # replicas unknown
+
+
+@pytest.mark.parametrize("selector,labels,ok", [
+    ({"matchLabels": {"a": "1"}}, {"a": "1", "b": "2"}, True),
+    ({"matchLabels": {"a": "1"}}, {"a": "2"}, False),
+    ({}, {"a": "1"}, True),  # policy/v1: an empty selector selects every pod of the namespace
+    (None, {"a": "1"}, False),
+    ({"matchExpressions": [{"key": "a", "operator": "NotIn", "values": ["1"]}]}, {"a": "1"}, False),
+    ({"matchExpressions": [{"key": "a", "operator": "NotIn", "values": ["1"]}]}, {"b": "1"}, True),
+    ({"matchExpressions": [{"key": "a", "operator": "Exists"}]}, {"a": ""}, True),
+    ({"matchExpressions": [{"key": "a", "operator": "DoesNotExist"}]}, {"a": "x"}, False),
+    ({"matchExpressions": [{"key": "a", "operator": "Bogus"}]}, {"a": "x"}, False),
+])
+def test_selector_matches(selector, labels, ok):
+    assert selector_matches(selector, labels) is ok
 
 
 # ----------------------------------------------------------------- exceptions

@@ -121,6 +121,37 @@ def violations(docs: list[tuple[str, dict[str, Any]]], kubernetes_id: str) -> li
             selector = doc.get("spec", {}).get("selector", {}) or {}
             if not any(all(labels.get(k) == v for k, v in selector.items()) for labels in pod_label_sets):
                 found.append(f"{source}: Service/{doc['metadata'].get('name')} selects no pod template")
+    found += disruption_budget_violations(docs)
+    return found
+
+
+def _budget_selects(budget: dict[str, Any], labels: dict[str, str]) -> bool:
+    match = ((budget.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+    return bool(match) and all(labels.get(k) == v for k, v in match.items())
+
+
+def disruption_budget_violations(docs: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    """A node drain evicts pods through the Eviction API, which honours PodDisruptionBudgets:
+    every workload with 2+ replicas needs one that selects its pods, and a budget must be able
+    to let a drain through (maxUnavailable 0 never does)."""
+    found: list[str] = []
+    budgets = [(s, d) for s, d in docs if d.get("kind") == "PodDisruptionBudget"]
+    templates = []
+    for source, doc in docs:
+        if doc.get("kind") not in ("Deployment", "StatefulSet"):
+            continue
+        labels = doc.get("spec", {}).get("template", {}).get("metadata", {}).get("labels", {}) or {}
+        templates.append(labels)
+        replicas = doc.get("spec", {}).get("replicas", 1)
+        if replicas >= 2 and not any(_budget_selects(b, labels) for _, b in budgets):
+            found.append(f"{source}: {doc['kind']}/{doc['metadata'].get('name')} runs {replicas} replicas but no "
+                         "PodDisruptionBudget selects its pods (a node drain could evict them all at once)")
+    for source, budget in budgets:
+        where = f"{source}: PodDisruptionBudget/{budget['metadata'].get('name')}"
+        if not any(_budget_selects(budget, labels) for labels in templates):
+            found.append(f"{where} selects no pod template")
+        if str((budget.get("spec") or {}).get("maxUnavailable")) in ("0", "0%"):
+            found.append(f"{where}: maxUnavailable 0 never allows an eviction (node drains would hang)")
     return found
 
 

@@ -12,7 +12,13 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import Settings
-from tests.manifest_policy import load_documents, repo_root, service_containers, violations
+from tests.manifest_policy import (
+    disruption_budget_violations,
+    load_documents,
+    repo_root,
+    service_containers,
+    violations,
+)
 
 SERVICE_DIR = Path(__file__).resolve().parents[1]
 ROOT = repo_root(SERVICE_DIR)
@@ -93,6 +99,41 @@ _C0 = ["spec", "template", "spec", "containers", 0]
 )
 def test_each_rule_rejects_a_bad_manifest(path: list[Any], value: Any, expected: str) -> None:
     found = violations(_mutate(path, value), KUBERNETES_ID)
+    assert any(expected in v for v in found), found
+
+
+def _budgeted_workload() -> tuple[tuple[str, dict[str, Any]], tuple[str, dict[str, Any]]]:
+    """A Deployment of k8s/ and the PodDisruptionBudget that selects its pods (copies)."""
+    for source, doc in DOCS:
+        if doc["kind"] != "Deployment":
+            continue
+        labels = doc["spec"]["template"]["metadata"]["labels"]
+        for budget_source, budget in DOCS:
+            match = budget.get("spec", {}).get("selector", {}).get("matchLabels", {})
+            if budget["kind"] == "PodDisruptionBudget" and match.items() <= labels.items():
+                return (source, copy.deepcopy(doc)), (budget_source, copy.deepcopy(budget))
+    raise AssertionError("no PodDisruptionBudget in k8s/ selects a Deployment's pods")
+
+
+def test_a_deployment_with_replicas_and_no_budget_is_rejected() -> None:
+    workload, budget = _budgeted_workload()
+    workload[1]["spec"]["replicas"] = 2
+    assert disruption_budget_violations([workload, budget]) == []
+    found = violations([workload], KUBERNETES_ID)
+    assert any("no PodDisruptionBudget selects its pods" in v for v in found), found
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ({"selector": {"matchLabels": {"app.kubernetes.io/name": "nothing-has-this-label"}}}, "selects no pod template"),
+        ({"maxUnavailable": 0}, "never allows an eviction"),
+    ],
+)
+def test_a_budget_that_protects_nothing_or_blocks_drains_is_rejected(spec: dict[str, Any], expected: str) -> None:
+    workload, (budget_source, budget) = _budgeted_workload()
+    budget["spec"].update(spec)
+    found = violations([workload, (budget_source, budget)], KUBERNETES_ID)
     assert any(expected in v for v in found), found
 
 

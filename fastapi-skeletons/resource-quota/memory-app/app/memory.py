@@ -42,11 +42,17 @@ def cgroup_memory(root: Path) -> dict[str, float | None]:
 
 
 def cgroup_cpu(root: Path) -> dict[str, float | None]:
-    """cpu.max ("quota period") as a number of CPUs; None when unlimited."""
+    """cpu.max ("quota period") as a number of CPUs (cgroup v1: cpu.cfs_quota_us and
+    cpu.cfs_period_us); None when unlimited."""
     value = _read(root / "cpu.max")
+    if not value:
+        v1_quota = _read(root / "cpu" / "cpu.cfs_quota_us")
+        v1_period = _read(root / "cpu" / "cpu.cfs_period_us")
+        value = f"{v1_quota} {v1_period}" if v1_quota and v1_period else None
     if not value:
         return {"limit_cpus": None}
     quota, _, period = value.partition(" ")
-    if quota == "max" or not quota.isdigit() or not period.isdigit():
+    # "max" (v2) or -1 (v1): no limit.
+    if not quota.isdigit() or not period.isdigit() or int(period) == 0:
         return {"limit_cpus": None}
     return {"limit_cpus": round(int(quota) / int(period), 3)}

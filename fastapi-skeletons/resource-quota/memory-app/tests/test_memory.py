@@ -71,3 +71,11 @@ def test_cgroup_v1_fallback(tmp_path: Path) -> None:
     (tmp_path / "memory" / "memory.limit_in_bytes").write_text(str(2**63 - 4096))
     assert cgroup_memory(tmp_path)["limit_mb"] is None
 
+
+def test_cgroup_v1_cpu_fallback(tmp_path: Path) -> None:
+    (tmp_path / "cpu").mkdir()
+    (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("50000\n")
+    (tmp_path / "cpu" / "cpu.cfs_period_us").write_text("100000\n")
+    assert cgroup_cpu(tmp_path) == {"limit_cpus": 0.5}
+    (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("-1\n")
+    assert cgroup_cpu(tmp_path) == {"limit_cpus": None}

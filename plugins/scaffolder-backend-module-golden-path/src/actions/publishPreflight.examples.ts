@@ -1,0 +1,40 @@
+import { TemplateExample } from '@backstage/plugin-scaffolder-node';
+import yaml from 'yaml';
+
+export const examples: TemplateExample[] = [
+  {
+    description:
+      'Check, before rendering anything, that publish:github can create and push the repository chosen in the form',
+    example: yaml.stringify({
+      steps: [
+        {
+          id: 'preflight',
+          action: 'golden-path:publish:preflight',
+          name: 'Check that the repository can be published',
+          input: {
+            repoUrl: 'github.com?owner=platform-team&repo=hello-web',
+            repoVisibility: 'private',
+          },
+        },
+      ],
+    }),
+  },
+  {
+    description:
+      'Check a public repository without GitHub workflows: a classic token then needs only public_repo',
+    example: yaml.stringify({
+      steps: [
+        {
+          id: 'preflight',
+          action: 'golden-path:publish:preflight',
+          name: 'Check that the repository can be published',
+          input: {
+            repoUrl: 'github.com?owner=platform-team&repo=hello-docs',
+            repoVisibility: 'public',
+            workflows: false,
+          },
+        },
+      ],
+    }),
+  },
+];

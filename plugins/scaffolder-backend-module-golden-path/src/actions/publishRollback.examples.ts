@@ -1,0 +1,23 @@
+import { TemplateExample } from '@backstage/plugin-scaffolder-node';
+import yaml from 'yaml';
+
+export const examples: TemplateExample[] = [
+  {
+    description:
+      'Last step: when a step failed, delete the repository publish:github created in this task if it is still empty',
+    example: yaml.stringify({
+      steps: [
+        {
+          id: 'rollback',
+          action: 'golden-path:publish:rollback',
+          name: 'Remove the empty repository if publishing failed',
+          if: '${{ failure() }}',
+          input: {
+            repoUrl: 'github.com?owner=platform-team&repo=hello-web',
+            createdAfter: "${{ steps['preflight'].output.checkedAt }}",
+          },
+        },
+      ],
+    }),
+  },
+];

@@ -1,0 +1,140 @@
+import yaml from 'yaml';
+
+const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/;
+const DIGEST = /@sha256:[0-9a-f]{64}$/;
+
+function text(files: Map<string, Buffer>, file: string): string | undefined {
+  return files.get(file)?.toString('utf8');
+}
+
+function documents(content: string): any[] {
+  return yaml
+    .parseAllDocuments(content)
+    .map(doc => doc.toJS())
+    .filter(Boolean);
+}
+
+/**
+ * Why a generated repository's `kubectl apply -k k8s/` would not run the images its CI
+ * publishes: `VERSION` is the tag the workflow's image job pushes (besides sha-<commit>),
+ * and every image the workflow builds must be deployed by k8s/ with exactly that tag (or
+ * pinned by digest). Empty when they agree.
+ */
+export function imageTagProblems(files: Map<string, Buffer>): string[] {
+  const problems: string[] = [];
+  const version = text(files, 'VERSION')?.trim() ?? '';
+  if (!SEMVER.test(version)) {
+    return [`VERSION must be X.Y.Z, got '${version}'`];
+  }
+  const workflowText = text(files, '.github/workflows/ci.yaml');
+  if (!workflowText) return ['no .github/workflows/ci.yaml'];
+  const workflow = yaml.parse(workflowText);
+  const registry: string = workflow.env?.IMAGE_REGISTRY ?? '';
+  const built: string[] = String(workflow.env?.SERVICE_IMAGES ?? '')
+    .split(' ')
+    .filter(Boolean);
+  if (!registry.startsWith('ghcr.io/') || built.length === 0) {
+    problems.push('the workflow names no IMAGE_REGISTRY or SERVICE_IMAGES');
+  }
+
+  // What CI pushes: sha-<commit> and the version read from the VERSION file, nothing else.
+  const image = workflow.jobs?.image;
+  const steps: any[] = image?.steps ?? [];
+  const release = steps.find(step => step.id === 'release');
+  if (!/<\s*VERSION\b/.test(release?.run ?? '')) {
+    problems.push('the image job does not read its version from VERSION');
+  }
+  const meta = steps.find(step => step.id === 'meta');
+  const tagLines = String(meta?.with?.tags ?? '')
+    .split('\n')
+    .map(line => line.trim())
+    .filter(Boolean);
+  const expectedTags = [
+    'type=sha,format=long',
+    "type=raw,value=${{ steps.release.outputs.version }},enable=${{ steps.release.outputs.state == 'new' }}",
+  ];
+  if (JSON.stringify(tagLines) !== JSON.stringify(expectedTags)) {
+    problems.push(
+      `the image job tags ${JSON.stringify(
+        tagLines,
+      )}, expected ${JSON.stringify(expectedTags)}`,
+    );
+  }
+  if (meta?.with?.flavor !== 'latest=false') {
+    problems.push(
+      'the image job may tag latest (flavor latest=false is missing)',
+    );
+  }
+  const matrix = image?.strategy?.matrix?.service ?? [];
+  const matrixImages = matrix.map((service: any) => service.image).sort();
+  if (JSON.stringify(matrixImages) !== JSON.stringify([...built].sort())) {
+    problems.push(
+      `the image job builds ${matrixImages.join(
+        ', ',
+      )}, SERVICE_IMAGES says ${built.join(', ')}`,
+    );
+  }
+
+  // What k8s/ deploys: each container image, with the kustomization's override applied.
+  const kustomization = yaml.parse(
+    text(files, 'k8s/kustomization.yaml') ?? '{}',
+  );
+  const overrides = new Map<string, any>(
+    (kustomization?.images ?? []).map((entry: any) => [entry.name, entry]),
+  );
+  const deployed = new Map<string, string[]>();
+  for (const [file, content] of files) {
+    if (
+      !/^k8s\/[^/]+\.ya?ml$/.test(file) ||
+      file.endsWith('kustomization.yaml')
+    ) {
+      continue;
+    }
+    for (const doc of documents(content.toString('utf8'))) {
+      const pod = doc?.spec?.template?.spec ?? {};
+      for (const container of [
+        ...(pod.containers ?? []),
+        ...(pod.initContainers ?? []),
+      ]) {
+        const ref: string = container.image;
+        const withoutDigest = ref.split('@')[0];
+        const colon = withoutDigest.lastIndexOf(':');
+        const name = colon > 0 ? withoutDigest.slice(0, colon) : withoutDigest;
+        const override = overrides.get(name) ?? {};
+        const effective =
+          override.digest !== undefined || DIGEST.test(ref)
+            ? 'digest'
+            : String(override.newTag ?? withoutDigest.slice(colon + 1));
+        deployed.set(name, [...(deployed.get(name) ?? []), effective]);
+      }
+    }
+  }
+  for (const name of built) {
+    const tags = deployed.get(`${registry}/${name}`) ?? [];
+    if (tags.length === 0) {
+      problems.push(
+        `k8s/ runs no container of ${registry}/${name}, which CI builds`,
+      );
+    }
+    for (const tag of tags.filter(t => t !== 'digest' && t !== version)) {
+      problems.push(
+        `k8s/ deploys ${registry}/${name}:${tag}, CI publishes ${version} (VERSION)`,
+      );
+    }
+  }
+  return problems;
+}
+
+/**
+ * The inputs the scaffolder would pass to an action, from a dry-run's log (it logs them,
+ * after a level prefix, for every step, including the ones it skips in a dry-run).
+ */
+export function dryRunInputs(body: any, actionId: string): any[] {
+  const marker = `Running ${actionId} in dry-run mode with inputs (secrets redacted): `;
+  return (body?.log ?? [])
+    .map((entry: any) => String(entry?.body?.message ?? ''))
+    .filter((message: string) => message.includes(marker))
+    .map((message: string) =>
+      JSON.parse(message.slice(message.indexOf(marker) + marker.length)),
+    );
+}
