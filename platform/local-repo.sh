@@ -21,7 +21,9 @@
 # names its images localhost/<image>:<tag>. Each is built from the folder holding its
 # Dockerfile: the repository root when it has one image, else the folder <dir> whose name
 # ends the image name (<name>-<dir>, as the templates name them: shop-backend <- backend/).
-# The generated base manifests (k8s/) are never edited.
+# The generated base manifests (k8s/) are never edited. A Dockerfile that declares
+# `ARG APP_VERSION` (the blue-green template: one Dockerfile, one image per version) is
+# built once per tag, with --build-arg APP_VERSION=<tag>; such tags must be X.Y.Z.
 #
 # Env: KUBECTL. images and apply work on the local cluster only (KUBECONFIG unset or
 # its kubeconfig); for kind, k3d or minikube use build, load the archives, apply yourself.
@@ -35,7 +37,7 @@ declare -A STAND_INS=([postgres]=postgres [docker.io/library/postgres]=postgres)
 # Where platform/images/build.sh names its images.
 PLATFORM_IMAGES=localhost/golden-path
 
-usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 find_kubectl() {
   if [[ -n "${KUBECTL:-}" ]]; then return; fi
@@ -104,12 +106,24 @@ render() {
   printf '%s\n' "${out}"
 }
 
+# per_version CONTEXT: whether its Dockerfile builds one image per version (ARG APP_VERSION).
+per_version() { grep -Eq '^[[:space:]]*ARG[[:space:]]+APP_VERSION([[:space:]=]|$)' "$1/Dockerfile"; }
+
 # Build every image the rendered manifests use that the nodes cannot pull: the
 # repository's own (localhost/<image>) and the platform's stand-ins. Prints the archives.
 build_images() {
-  local repo="$1" manifests ref name archives=() ctx
+  local repo="$1" manifests ref name archives=() ctx args
   # Not in a pipe or process substitution: a failure here must end the script.
   manifests="$(render "${repo}")" || exit 1
+  # Refuse before building anything: a per-version image needs a version tag.
+  while read -r ref; do
+    name="$(image_name "${ref}")"
+    [[ "${name}" == localhost/* && "${name}" != "${PLATFORM_IMAGES}/"* ]] || continue
+    ctx="$(context_of "${repo}" "${name}")" || exit 1
+    if per_version "${ctx}" && ! [[ "${ref##*:}" =~ ^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$ ]]; then
+      die "${ref}: ${ctx#"${repo}"/}/Dockerfile builds one image per version (ARG APP_VERSION), so its tag must be a version X.Y.Z"
+    fi
+  done < <(images_in <<<"${manifests}")
   while read -r ref; do
     name="$(image_name "${ref}")"
     if [[ "${name}" == "${PLATFORM_IMAGES}/"* ]]; then
@@ -117,8 +131,10 @@ build_images() {
       archives+=("$(bash "${PLATFORM_DIR}/images/build.sh" "${name##*/}")") || exit 1
     elif [[ "${name}" == localhost/* ]]; then
       ctx="$(context_of "${repo}" "${name}")" || exit 1
-      log "${ref}: building ${ctx#"${repo}"/}/Dockerfile"
-      archives+=("$(bash "${PLATFORM_DIR}/images/build-dockerfile.sh" "${ctx}" "${ref}")") || exit 1
+      args=()
+      if per_version "${ctx}"; then args=(--build-arg "APP_VERSION=${ref##*:}"); fi
+      log "${ref}: building ${ctx#"${repo}"/}/Dockerfile${args[*]:+ (${args[*]})}"
+      archives+=("$(bash "${PLATFORM_DIR}/images/build-dockerfile.sh" "${ctx}" "${ref}" "${args[@]}")") || exit 1
     else
       die "${ref} would be pulled from a registry, which this machine cannot reach: add it to overlays/local (if it is built from this repository) or to STAND_INS in $0"
     fi

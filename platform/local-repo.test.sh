@@ -56,5 +56,19 @@ expect_error "images for another cluster than the local one" "KUBECONFIG points 
 
 expect_error "an unknown command" "Usage:" local_repo deploy "${repo}"
 
+# Blue-green: one Dockerfile builds each slot's image with --build-arg APP_VERSION=<tag>.
+repo="$(copy fastapi-blue-green slot-images)"
+rendered="$(local_repo render "${repo}" | sed -nE 's/^[[:space:]]*image:[[:space:]]*"?([^"[:space:]]+)"?.*$/\1/p' | sort -u | tr '\n' ' ')"
+if [[ "${rendered}" == "localhost/shop:1.0.0 localhost/shop:2.0.0 " ]]; then
+  echo "  ok   blue-green: overlays/local runs localhost/shop:1.0.0 and :2.0.0"
+else
+  echo "  FAIL blue-green: overlays/local should run localhost/shop:1.0.0 and :2.0.0, runs: ${rendered}"
+  failures=$((failures + 1))
+fi
+repo="$(copy fastapi-blue-green slot-tag-not-a-version)"
+sed -i -E 's#(image:[[:space:]]*"[^"]*):2\.0\.0"#\1:latest"#' "${repo}/k8s/green-deployment.yaml"
+expect_error "a per-version Dockerfile (ARG APP_VERSION) with a tag that is not X.Y.Z" \
+  "so its tag must be a version X.Y.Z" local_repo build "${repo}"
+
 (( failures == 0 )) || { echo "local-repo.sh: ${failures} case(s) failed"; exit 1; }
 echo "local-repo.sh: every bad input refused with a clear message"

@@ -83,8 +83,10 @@ def syntax_problems(name: str, text: str) -> list[str]:
         problems.append(f"{name}: '{{#' starts a template comment (write it differently, e.g. no ${{#var}})")
     if re.search(r"\{%-?\s*endraw\s*-%\}|\{%-\s*endraw", text):
         problems.append(f"{name}: whitespace control on endraw is not supported by the scaffolder")
-    # Names bound by {% for x in ... %} / {% set x = ... %} are template variables too.
-    variables = {"values", *re.findall(r"\{%-?\s*(?:for|set)\s+(\w+)", outside_raw)}
+    # Names bound by {% for x in ... %}, {% for k, v in ... %} and {% set x = ... %} are
+    # template variables too.
+    bound = re.findall(r"\{%-?\s*(?:for|set)\s+(\w+(?:\s*,\s*\w+)*)", outside_raw)
+    variables = {"values", *(name.strip() for names in bound for name in names.split(","))}
     for expression in EXPRESSION.findall(outside_raw):
         body = expression.strip().lstrip("(")
         if body.startswith(('"', "'")):
@@ -161,8 +163,9 @@ def load_template(name: str) -> dict:
     return yaml.safe_load((TEMPLATES / name / "template.yaml").read_text())
 
 
-def test_the_five_templates_exist() -> None:
+def test_the_templates_exist() -> None:
     assert TEMPLATE_NAMES == [
+        "fastapi-blue-green",
         "fastapi-health-monitoring",
         "fastapi-multi-tier",
         "fastapi-postgres",

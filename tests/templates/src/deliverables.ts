@@ -41,6 +41,17 @@ export const BRIEF_DELIVERABLES: Record<string, string[]> = {
     'k8s/fastapi-app-deployment.yaml',
     'scripts/verify.sh',
   ],
+  'fastapi-blue-green': [
+    'k8s/blue-deployment.yaml',
+    'k8s/green-deployment.yaml',
+    'k8s/service.yaml',
+    'k8s/preview-service.yaml',
+    'overlays/local/kustomization.yaml',
+    'VERSION',
+    'scripts/bg-switch.sh',
+    'scripts/verify.sh',
+    'docs/process.md',
+  ],
 };
 
 /**
@@ -64,4 +75,5 @@ export const DISRUPTION_BUDGETS: Record<
   },
   'fastapi-health-monitoring': { files: ['k8s/pdb.yaml'], noBudget: [] },
   'fastapi-resource-quota': { files: ['k8s/pdbs.yaml'], noBudget: [] },
+  'fastapi-blue-green': { files: ['k8s/pdbs.yaml'], noBudget: [] },
 };

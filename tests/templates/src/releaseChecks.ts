@@ -14,11 +14,18 @@ function documents(content: string): any[] {
     .filter(Boolean);
 }
 
+function compareVersions(a: string, b: string): number {
+  const [x, y] = [a, b].map(v => v.split('.').map(Number));
+  return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
+}
+
 /**
  * Why a generated repository's `kubectl apply -k k8s/` would not run the images its CI
  * publishes: `VERSION` is the tag the workflow's image job pushes (besides sha-<commit>),
  * and every image the workflow builds must be deployed by k8s/ with exactly that tag (or
- * pinned by digest). Empty when they agree.
+ * pinned by digest). A blue-green repository (the image job has a `slot` matrix) runs one
+ * image at two versions: CI publishes each slot's X.Y.Z (read from its Deployment), and
+ * VERSION must be the newest of them. Empty when they agree.
  */
 export function imageTagProblems(files: Map<string, Buffer>): string[] {
   const problems: string[] = [];
@@ -40,6 +47,7 @@ export function imageTagProblems(files: Map<string, Buffer>): string[] {
   // What CI pushes: sha-<commit> and the version read from the VERSION file, nothing else.
   const image = workflow.jobs?.image;
   const steps: any[] = image?.steps ?? [];
+  const slots: string[] = image?.strategy?.matrix?.slot ?? [];
   const release = steps.find(step => step.id === 'release');
   if (!/<\s*VERSION\b/.test(release?.run ?? '')) {
     problems.push('the image job does not read its version from VERSION');
@@ -50,7 +58,9 @@ export function imageTagProblems(files: Map<string, Buffer>): string[] {
     .map(line => line.trim())
     .filter(Boolean);
   const expectedTags = [
-    'type=sha,format=long',
+    slots.length > 0
+      ? 'type=sha,format=long,suffix=-${{ steps.release.outputs.version }}'
+      : 'type=sha,format=long',
     "type=raw,value=${{ steps.release.outputs.version }},enable=${{ steps.release.outputs.state == 'new' }}",
   ];
   if (JSON.stringify(tagLines) !== JSON.stringify(expectedTags)) {
@@ -115,6 +125,33 @@ export function imageTagProblems(files: Map<string, Buffer>): string[] {
       problems.push(
         `k8s/ runs no container of ${registry}/${name}, which CI builds`,
       );
+    }
+    if (slots.length > 0) {
+      const bad = tags.filter(t => !SEMVER.test(t));
+      for (const tag of bad) {
+        problems.push(
+          `k8s/ deploys ${registry}/${name}:${tag}, CI publishes only X.Y.Z slot versions`,
+        );
+      }
+      const newest = tags
+        .filter(t => SEMVER.test(t))
+        .sort(compareVersions)
+        .at(-1);
+      if (tags.length !== slots.length) {
+        problems.push(
+          `k8s/ runs ${
+            tags.length
+          } containers of ${registry}/${name}, one per slot (${slots.join(
+            ', ',
+          )}) expected`,
+        );
+      }
+      if (newest !== undefined && newest !== version) {
+        problems.push(
+          `VERSION is ${version}, CI publishes ${version} (VERSION) as the newest, but the newest slot runs ${newest}`,
+        );
+      }
+      continue;
     }
     for (const tag of tags.filter(t => t !== 'digest' && t !== version)) {
       problems.push(

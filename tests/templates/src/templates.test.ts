@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import yaml from 'yaml';
+import { detectBlueGreen } from '@internal/plugin-rollouts-common';
 import { BRIEF_DELIVERABLES, COMMON_FILES } from './deliverables';
 import { dryRunInputs, imageTagProblems } from './releaseChecks';
 import {
@@ -36,7 +37,7 @@ function objectsOf(content: Buffer): any[] {
     .filter(Boolean);
 }
 
-it('finds all five easy-deployment templates, each with examples', () => {
+it('finds every deployment template, each with examples', () => {
   expect(templateNames.sort()).toEqual(Object.keys(BRIEF_DELIVERABLES).sort());
 });
 
@@ -262,6 +263,70 @@ describe('template specifics from the brief', () => {
       expect(container.resources.limits.memory).toBeTruthy();
     }
   });
+});
+
+describe('blue-green', () => {
+  const slotOf = (o: any) => o.spec.selector['app.kubernetes.io/slot'];
+
+  it.each([
+    ['typical', 'blue', 'green'],
+    ['green-live', 'green', 'blue'],
+  ])(
+    '%s: the live Service selects %s, the preview Service %s, each slot one Deployment the rollouts plugin detects',
+    async (example, live, idle) => {
+      const testCase = cases.find(
+        c => c.template === 'fastapi-blue-green' && c.example === example,
+      )!;
+      const result = await scaffolder.dryRun(
+        testCase.templateEntity,
+        testCase.values,
+      );
+      expect(result.status).toBe(200);
+      const kinds = (file: string) => objectsOf(result.files.get(file)!);
+      const [service] = kinds('k8s/service.yaml');
+      const [preview] = kinds('k8s/preview-service.yaml');
+      const [blue] = kinds('k8s/blue-deployment.yaml');
+      const [green] = kinds('k8s/green-deployment.yaml');
+      expect(slotOf(service)).toBe(live);
+      expect(slotOf(preview)).toBe(idle);
+      expect(
+        preview.metadata.annotations['rollouts.backstage.io/preview-of'],
+      ).toBe(service.metadata.name);
+      // DEFAULT_SLOT_LABEL of plugins/rollouts-common/src/blueGreen.ts.
+      const pairs = detectBlueGreen({
+        services: [service],
+        deployments: [blue, green].map(d => ({
+          ...d,
+          metadata: { ...d.metadata, namespace: '' },
+        })),
+      });
+      expect(pairs).toHaveLength(1);
+      expect(pairs[0].liveSlot).toBe(live);
+      expect(pairs[0].slots.map(s => [s.slot, s.deployment])).toEqual([
+        ['blue', blue.metadata.name],
+        ['green', green.metadata.name],
+      ]);
+      // Every object the plugin may patch names its entity and carries its id.
+      for (const obj of [service, preview, blue, green]) {
+        expect(
+          obj.metadata.annotations['rollouts.backstage.io/entity-ref'],
+        ).toBe(`component:default/${testCase.values.name}`);
+        expect(obj.metadata.labels['backstage.io/kubernetes-id']).toBe(
+          testCase.values.name,
+        );
+      }
+      // VERSION is the newest version a slot runs.
+      expect(result.files.get('VERSION')!.toString('utf8').trim()).toBe(
+        '2.0.0',
+      );
+      expect(
+        [blue, green].map(d => d.spec.template.spec.containers[0].image),
+      ).toEqual([
+        expect.stringMatching(/:1\.0\.0$/),
+        expect.stringMatching(/:2\.0\.0$/),
+      ]);
+    },
+  );
 });
 
 describe('hostile form values', () => {

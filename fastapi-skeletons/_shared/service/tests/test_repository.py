@@ -30,17 +30,28 @@ DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 
 
 # --- VERSION and k8s/ ----------------------------------------------------------------------
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
 def image_tag_problems(root: Path) -> list[str]:
-    """Why `kubectl apply -k k8s/` would not run the images CI publishes for VERSION."""
+    """Why `kubectl apply -k k8s/` would not run the images CI publishes for VERSION.
+
+    Blue-green (Deployments with an app.kubernetes.io/slot label): each slot runs its own
+    X.Y.Z of the image, CI publishes each, and VERSION is the newest of them.
+    """
     version = (root / "VERSION").read_text().strip()
     if not SEMVER.fullmatch(version):
         return [f"VERSION must be X.Y.Z, got {version!r}"]
     kustomization = yaml.safe_load((root / "k8s" / "kustomization.yaml").read_text())
     overrides = {entry["name"]: entry for entry in kustomization.get("images") or []}
-    problems, seen = [], 0
+    problems, seen, slot_versions = [], 0, []
     for path in sorted((root / "k8s").glob("*.yaml")):
         for doc in yaml.safe_load_all(path.read_text()):
             pod = ((doc or {}).get("spec") or {}).get("template", {}).get("spec") or {}
+            slot = (((doc or {}).get("spec") or {}).get("template", {}).get("metadata") or {}).get("labels", {}).get(
+                "app.kubernetes.io/slot"
+            )
             for container in pod.get("containers", []) + pod.get("initContainers", []):
                 image = container["image"]
                 if not image.startswith("ghcr.io/"):
@@ -50,11 +61,16 @@ def image_tag_problems(root: Path) -> list[str]:
                 override = overrides.get(name, {})
                 if "digest" in override or DIGEST.search(image):
                     continue  # pinned by digest: immutable, fine
-                effective = override.get("newTag", tag)
-                if str(effective) != version:
+                effective = str(override.get("newTag", tag))
+                if slot is not None and SEMVER.fullmatch(effective):
+                    slot_versions.append(effective)
+                elif effective != version:
                     problems.append(f"{path.name}: {name} deploys tag {effective}, CI publishes {version} (VERSION)")
     if seen == 0:
         problems.append("no workload in k8s/ runs an image built by this repository")
+    if slot_versions and max(slot_versions, key=_version_key) != version:
+        newest = max(slot_versions, key=_version_key)
+        problems.append(f"the newest slot runs {newest}, CI publishes {version} (VERSION) as the newest")
     return problems
 
 
@@ -67,7 +83,12 @@ def test_k8s_deploys_the_version_ci_publishes() -> None:
     [
         ("VERSION", None, "9.9.9\n", "CI publishes 9.9.9"),
         ("VERSION", None, "v1.0\n", "VERSION must be X.Y.Z"),
+{%- if values.slotVersions %}
+        ("k8s/green-deployment.yaml", ":${{ values.slotVersions.green }}", ":sha-0", "deploys tag sha-0"),
+        ("k8s/blue-deployment.yaml", ":${{ values.slotVersions.blue }}", ":9.0.0", "the newest slot runs 9.0.0"),
+{%- else %}
         ("k8s/kustomization.yaml", "newTag: ", "newTag: 'sha-0'  # ", "deploys tag sha-0"),
+{%- endif %}
     ],
 )
 def test_image_tag_check_catches_disagreement(

@@ -41,10 +41,15 @@ class Lifecycle:
     _startup_hooks: list[Hook] = field(default_factory=list)
     _shutdown_hooks: list[Hook] = field(default_factory=list)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    _health_fields: dict[str, str] = field(default_factory=dict)
 
     # --- registration (called by features at app creation) ---------------------------
     def add_readiness_check(self, name: str, check: Check) -> None:
         self._readiness_checks[name] = check
+
+    def report_in_health(self, **fields: str) -> None:
+        """Fixed facts every /health answer shows next to its status (e.g. the version)."""
+        self._health_fields.update(fields)
 
     def add_liveness_check(self, name: str, check: Check) -> None:
         """Only for in-process state (a deadlock detector, a simulated failure); never I/O."""
@@ -136,7 +141,7 @@ class Lifecycle:
     async def liveness(self, timeout: float) -> tuple[bool, dict[str, Any]]:
         results = await self._run_checks(self._liveness_checks, timeout)
         ok = all(r.ok for r in results.values())
-        body: dict[str, Any] = {"status": "ok" if ok else "unhealthy"}
+        body: dict[str, Any] = {"status": "ok" if ok else "unhealthy", **self._health_fields}
         if results:
             body["checks"] = {name: {"ok": r.ok, "detail": r.detail} for name, r in results.items()}
         return ok, body
