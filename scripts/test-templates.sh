@@ -26,26 +26,27 @@ log "rendering every template through the scaffolder (dry-run)"
 TEMPLATE_OUTPUT_DIR="$OUT" CI=true yarn --cwd tests/templates backstage-cli package test
 
 start_postgres
-failures=() checks=0
+CHECK_LOGS="$OUT/.checks"
+mkdir -p "$CHECK_LOGS"
 
-check() { # check LABEL COMMAND...
-  local label="$1"; shift
-  checks=$((checks + 1))
-  if "$@" >"$OUT/.last.log" 2>&1; then
-    echo "  PASS $label"
+check() { # check LABEL COMMAND...: prints PASS or FAIL (with the output) and the time taken
+  local label="$1" start=$SECONDS output; shift
+  output="$(mktemp "$CHECK_LOGS/output.XXXXXX")"
+  if "$@" >"$output" 2>&1; then
+    echo "  PASS $label ($((SECONDS - start)) s)"
   else
-    echo "  FAIL $label"; sed 's/^/      /' "$OUT/.last.log" | tail -n 40
-    failures+=("$label")
+    echo "  FAIL $label ($((SECONDS - start)) s)"; sed 's/^/      /' "$output" | tail -n 40
   fi
+  rm -f "$output"
 }
 
-run_pytest() { # run_pytest SERVICE_DIR
+run_pytest() { # run_pytest SERVICE_DIR DATABASE
   local dir="$1" reqs=("$1/requirements.txt") venv
   [ -f "$dir/requirements-dev.txt" ] && reqs+=("$dir/requirements-dev.txt")
-  venv="$(venv_for "${reqs[@]}")"
+  venv="$(venv_for "${reqs[@]}")" || return 1
   # A clean environment as on a developer's machine: only the test database is given.
   (cd "$dir" && env -u DATABASE_URL -u PGHOST -u PGPORT -u PGUSER -u PGPASSWORD \
-    REQUIRE_DATABASE=1 TEST_DATABASE_URL="$DATABASE_URL" \
+    REQUIRE_DATABASE=1 TEST_DATABASE_URL="${DATABASE_URL%/*}/$2" \
     "$venv/bin/python" -m pytest -q -p no:cacheprovider)
 }
 
@@ -55,19 +56,40 @@ mkdocs_build() { # mkdocs_build REPO_DIR
   rm -rf "$site"; return $rc
 }
 
-for repo in "$OUT"/*/*/; do
-  repo="${repo%/}"
-  name="${repo#"$OUT"/}"
-  log "checking $name"
+check_example() { # check_example REPO: every check of one generated repository
+  local repo="$1" name="${1#"$OUT"/}" database reqs service
+  echo "$(tput bold 2>/dev/null)==> checking $name$(tput sgr0 2>/dev/null)"
   manifest_args=(--catalog-info "$repo/catalog-info.yaml")
   [ -d "$repo/.github/workflows" ] && manifest_args+=(--workflows "$repo/.github/workflows")
   check "$name: manifests and workflows" "$REPO_ROOT/tools/manifest-checks/check.sh" "${manifest_args[@]}" "$repo/k8s" "$repo/overlays/local"
+  # A database of its own: examples are checked side by side.
+  database="test_$(echo "$name" | tr -c 'a-z0-9\n' '_')"
+  "$PG_BIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U "$PGUSER" "$database" \
+    || echo "  FAIL $name: createdb $database"
   while IFS= read -r reqs; do
     service="$(dirname "$reqs")"
-    check "$name: pytest ${service#"$repo"/}" run_pytest "$service"
+    check "$name: pytest ${service#"$repo"/}" run_pytest "$service" "$database"
   done < <(find "$repo" -name requirements.txt -not -path '*/node_modules/*' | sort)
   check "$name: mkdocs build --strict" mkdocs_build "$repo"
+}
+
+# Two examples at a time (TEMPLATE_CHECK_JOBS): much of a check is interpreter start-up
+# and waiting; each example's report is printed whole, in order.
+examples=()
+for repo in "$OUT"/*/*/; do examples+=("${repo%/}"); done
+jobs_max="${TEMPLATE_CHECK_JOBS:-2}" checks_start=$SECONDS
+for i in "${!examples[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n || true; done
+  log_file="$CHECK_LOGS/$(printf '%03d' "$i").log"
+  (check_example "${examples[$i]}" && touch "$log_file.done") >"$log_file" 2>&1 &
 done
+wait
+for i in "${!examples[@]}"; do
+  log_file="$CHECK_LOGS/$(printf '%03d' "$i").log"
+  [ -f "$log_file.done" ] || echo "  FAIL ${examples[$i]#"$OUT"/}: its checks stopped early" >>"$log_file"
+done
+cat "$CHECK_LOGS"/[0-9]*.log
+echo "  (${#examples[@]} examples checked in $((SECONDS - checks_start)) s, $jobs_max at a time)"
 
 screenshot_static_web() { # the brief's deliverable: the custom page, served from ConfigMap content
   # Each step ends the check on failure: `set -e` does not apply inside a function
@@ -102,12 +124,20 @@ PY
   kill "$APP_PID"; APP_PID=
   echo "screenshot of the page titled '$title' in artifacts/screenshots/static-web.png"
 }
+{
 check "fastapi-static-web: Chromium screenshot of the ConfigMap page" screenshot_static_web
 # The repositories run on the real node in the kube-integration stage; bad input to the
 # script that does it is refused here (no cluster needed).
 check "platform/local-repo.sh: bad input refused with a clear message" \
   bash "$REPO_ROOT/platform/local-repo.test.sh" "$OUT"
+} >"$CHECK_LOGS/final.log" 2>&1
+cat "$CHECK_LOGS/final.log"
 
+# Every PASS/FAIL line above, counted from the logs the checks wrote.
+cat "$CHECK_LOGS"/[0-9]*.log "$CHECK_LOGS/final.log" >"$CHECK_LOGS/all.txt"
+passed="$(grep -c '^  PASS ' "$CHECK_LOGS/all.txt" || true)"
+failed="$(grep -c '^  FAIL ' "$CHECK_LOGS/all.txt" || true)"
+rm -rf "$CHECK_LOGS"
 echo
-echo "templates: $((checks - ${#failures[@]})) passed, ${#failures[@]} failed"
-[ ${#failures[@]} -eq 0 ]
+echo "templates: $passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

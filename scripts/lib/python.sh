@@ -9,14 +9,19 @@ venv_for() {
   local hash venv
   hash="$(cat "$@" | sha256sum | cut -c1-16)"
   venv="$PY_CACHE/service-$hash"
-  if [ ! -f "$venv/.complete" ]; then
-    rm -rf "$venv"
-    python3 -m venv "$venv" >&2 || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
-    local args=() req
-    for req in "$@"; do args+=(-r "$req"); done
-    "$venv/bin/pip" install --quiet --disable-pip-version-check "${args[@]}" >&2 \
-      || die "pip could not install $*"
-    touch "$venv/.complete"
-  fi
+  mkdir -p "$PY_CACHE"
+  # Checks run side by side: the first to need a venv builds it, the others wait for it.
+  (
+    flock 9
+    if [ ! -f "$venv/.complete" ]; then
+      rm -rf "$venv"
+      python3 -m venv "$venv" >&2 || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
+      args=()
+      for req in "$@"; do args+=(-r "$req"); done
+      "$venv/bin/pip" install --quiet --disable-pip-version-check "${args[@]}" >&2 \
+        || die "pip could not install $*"
+      touch "$venv/.complete"
+    fi
+  ) 9>"$PY_CACHE/.service-$hash.lock" || return 1
   echo "$venv"
 }

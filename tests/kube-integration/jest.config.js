@@ -32,5 +32,7 @@ module.exports = {
   globalTeardown: '<rootDir>/src/globalTeardown.ts',
   testTimeout: 180000,
   maxWorkers: 1,
+  // it.concurrent tests (generated-templates.test.ts): two at a time on 2 cores.
+  maxConcurrency: 2,
   verbose: true,
 };

@@ -17,7 +17,8 @@
 # the target and points the preview Service at the slot that is now idle.
 #
 # Environment: NAMESPACE, SERVICE (live), PREVIEW_SERVICE, KUBECTL, TIMEOUT (seconds to
-# wait for the EndpointSlices, default 120), SLOT_LABEL, SMOKE_PATH (default /health),
+# wait for the EndpointSlices, default 120), POLL_SECONDS (between two reads while
+# waiting, default 0.5), SLOT_LABEL, SMOKE_PATH (default /health),
 # SMOKE_REQUESTS (default 5). Needs bash 4.4+ and kubectl, nothing else (no jq, no
 # python on this machine: the smoke test runs the image's own python in a target pod).
 # Exit status: 0 done, 1 refused by a guard, 2 bad input, missing object or forbidden,
@@ -31,6 +32,7 @@ PREVIEW_SERVICE="${PREVIEW_SERVICE:-${{ values.name }}-preview}"
 # {% raw %} (the rest is bash, rendered unchanged)
 KUBECTL="${KUBECTL:-kubectl}"
 TIMEOUT="${TIMEOUT:-120}"
+POLL_SECONDS="${POLL_SECONDS:-0.5}"
 SLOT_LABEL="${SLOT_LABEL:-app.kubernetes.io/slot}"
 SMOKE_PATH="${SMOKE_PATH:-/health}"
 SMOKE_REQUESTS="${SMOKE_REQUESTS:-5}"
@@ -455,7 +457,7 @@ wait_traffic() {
     read_endpoints "$svc"
     traffic_only "$slot" && return 0
     ((SECONDS < deadline)) || return 1
-    sleep 0.5
+    sleep "$POLL_SECONDS"
   done
 }
 
@@ -598,6 +600,7 @@ main() {
   ((BASH_VERSINFO[0] > 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] >= 4))) || die 2 "needs bash 4.4 or later (this is $BASH_VERSION)"
   command -v "$KUBECTL" >/dev/null 2>&1 || die 2 "kubectl not found: install it or set KUBECTL=/path/to/kubectl"
   [[ "$TIMEOUT" =~ ^[0-9]+$ ]] || die 2 "TIMEOUT must be whole seconds, not '$TIMEOUT'"
+  [[ "$POLL_SECONDS" =~ ^[0-9]+(\.[0-9]+)?$ ]] || die 2 "POLL_SECONDS must be a number of seconds, not '$POLL_SECONDS'"
   [[ "$SMOKE_REQUESTS" =~ ^[1-9][0-9]*$ ]] || die 2 "SMOKE_REQUESTS must be 1 or more, not '$SMOKE_REQUESTS'"
   local command="${1:-}"
   [[ $# -eq 0 ]] || shift

@@ -16,6 +16,7 @@ failed `test` rejects the whole patch. Every call is appended to argv.log.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import os
 import subprocess
@@ -84,16 +85,27 @@ def endpoint_slices(cluster: dict, service_name: str) -> list[dict]:
 
 
 def render(obj: dict, template: str) -> subprocess.CompletedProcess[str]:
-    """Formats obj with the real kubectl, offline."""
+    """Formats obj with the real kubectl, offline. The same object and template always
+    format the same way, so results are kept in $FAKE_KUBECTL_CACHE (when set): the
+    script's waiting loops read unchanged objects many times."""
+    source = json.dumps(obj, sort_keys=True)
+    cache = os.environ.get("FAKE_KUBECTL_CACHE")
+    entry = Path(cache, hashlib.sha256(f"{template}\0{source}".encode()).hexdigest()) if cache else None
+    if entry and entry.exists():
+        stdout, stderr, returncode = json.loads(entry.read_text())
+        return subprocess.CompletedProcess([], returncode, stdout, stderr)
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-        json.dump(obj, f)
+        f.write(source)
     try:
-        return subprocess.run(
+        result = subprocess.run(
             [os.environ["REAL_KUBECTL"], "patch", "--local", "-f", f.name, "--type", "merge", "-p", "{}", "-o", template],
             capture_output=True, text=True, env={**os.environ, "KUBECONFIG": os.devnull},
         )
     finally:
         os.unlink(f.name)
+    if entry:
+        entry.write_text(json.dumps([result.stdout, result.stderr, result.returncode]))
+    return result
 
 
 def render_list(items: list[dict], template: str) -> subprocess.CompletedProcess[str]:

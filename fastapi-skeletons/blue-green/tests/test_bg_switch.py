@@ -107,7 +107,8 @@ def cluster(live: str = "blue", preview: str = "green", live_annotations: dict |
 
 
 class Fake:
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, format_cache: Path) -> None:
+        self.format_cache = format_cache
         self.state = tmp_path / "state"
         self.state.mkdir()
         self.kubectl = tmp_path / "kubectl"
@@ -128,8 +129,10 @@ class Fake:
 
     def run(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
         full_env = {
-            **os.environ, "KUBECTL": str(self.kubectl), "FAKE_KUBECTL_STATE": str(self.state), "REAL_KUBECTL": str(REAL_KUBECTL),
-            "NAMESPACE": NAMESPACE, "SERVICE": SERVICE, "PREVIEW_SERVICE": PREVIEW, "TIMEOUT": "10", "SMOKE_REQUESTS": "3", **env,
+            **os.environ, "KUBECTL": str(self.kubectl), "FAKE_KUBECTL_STATE": str(self.state),
+            "FAKE_KUBECTL_CACHE": str(self.format_cache), "REAL_KUBECTL": str(REAL_KUBECTL),
+            "NAMESPACE": NAMESPACE, "SERVICE": SERVICE, "PREVIEW_SERVICE": PREVIEW, "TIMEOUT": "10", "SMOKE_REQUESTS": "3",
+            "POLL_SECONDS": "0.05", **env,
         }
         return subprocess.run(["bash", str(SCRIPT), *args], env=full_env, capture_output=True, text=True, timeout=120)
 
@@ -150,9 +153,15 @@ class Fake:
         return self.get()["services"][name]["spec"]["selector"][SLOT]
 
 
+@pytest.fixture(scope="session")
+def format_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """kubectl's formatting of an object, shared by every test (it never changes)."""
+    return tmp_path_factory.mktemp("kubectl-format-cache")
+
+
 @pytest.fixture
-def fake(tmp_path: Path) -> Fake:
-    return Fake(tmp_path)
+def fake(tmp_path: Path, format_cache: Path) -> Fake:
+    return Fake(tmp_path, format_cache)
 
 
 def assert_refused(result: subprocess.CompletedProcess[str], fake: Fake, message: str, code: int = 1) -> None:
@@ -438,6 +447,7 @@ def test_refuses_a_preview_service_that_selects_other_pods(fake: Fake) -> None:
         (["rollback", "blue"], {}, 2, "rollback takes no slot"),
         (["jump"], {}, 2, "usage:"),
         (["switch"], {"TIMEOUT": "soon"}, 2, "TIMEOUT must be whole seconds"),
+        (["switch"], {"POLL_SECONDS": "1s"}, 2, "POLL_SECONDS must be a number of seconds"),
         (["switch"], {"KUBECTL": "/nonexistent/kubectl"}, 2, "kubectl not found"),
     ],
 )

@@ -78,6 +78,42 @@ function run(command: string, args: string[]): string {
   });
 }
 
+/** run() without blocking the event loop: other repositories' checks go on meanwhile. */
+function runAsync(command: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      env: { ...process.env, KUBECTL },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+    });
+    child.on('error', reject);
+    child.on('close', status =>
+      status === 0
+        ? resolve(stdout)
+        : reject(
+            new Error(`${command} ${args.join(' ')} exited with ${status}`),
+          ),
+    );
+  });
+}
+
+/**
+ * Runs fn once every lock in keys is free, holding them until it settles: repositories
+ * that share a namespace never run at the same time, and image builds (which use both
+ * cores) one at a time.
+ */
+const held = new Map<string, Promise<unknown>>();
+async function exclusively<T>(keys: string[], fn: () => Promise<T>) {
+  const before = keys.map(key => held.get(key) ?? Promise.resolve());
+  const done = Promise.allSettled(before).then(fn);
+  const settled = done.catch(() => undefined);
+  for (const key of keys) held.set(key, settled);
+  return done;
+}
+
 /** The manifests as the cluster gets them: overlays/local on real nodes, else k8s/. */
 function manifests(dir: string): any[] {
   const rendered = onRealNodes
@@ -247,7 +283,9 @@ describeIfRendered(
       }
     });
 
-    it.each(repos.map(r => [r.template, r.dir] as const))(
+    // Two repositories at a time (maxConcurrency in jest.config.js): most of a
+    // verify.sh is waiting for the cluster (probe restarts, ConfigMap refreshes).
+    it.concurrent.each(repos.map(r => [r.template, r.dir] as const))(
       onRealNodes
         ? '%s: overlays/local is applied, every Deployment becomes available and scripts/verify.sh passes'
         : '%s: overlays/local is applied and every Deployment becomes available',
@@ -259,7 +297,11 @@ describeIfRendered(
           verifyScript(template, dir);
           // Built here from the repository's Dockerfile(s) and imported into the nodes;
           // nothing is pulled from a registry.
-          const imported = run('bash', [LOCAL_REPO, 'images', dir])
+          const imported = (
+            await exclusively(['image builds'], () =>
+              runAsync('bash', [LOCAL_REPO, 'images', dir]),
+            )
+          )
             .trim()
             .split('\n');
           for (const image of images(objects)) {
@@ -299,50 +341,63 @@ describeIfRendered(
         const namespaces = ordered
           .filter(o => o.kind === 'Namespace')
           .map(o => o.metadata.name);
-        try {
-          // The step the repository's docs run before applying: credentials that
-          // never go into Git (the postgres template's scripts/create-secret.sh).
-          const createSecret = path.join(dir, 'scripts', 'create-secret.sh');
-          if (fs.existsSync(createSecret)) run(createSecret, []);
-          for (const obj of ordered) {
-            await api.patch(
-              onRealNodes ? obj : workloadOnKwokNodes(obj),
-              undefined,
-              undefined,
-              'golden-path-template-tests',
-              true,
-              PatchStrategy.ServerSideApply,
-            );
-          }
-
-          const deployments = objects.filter(o => o.kind === 'Deployment');
-          expect(deployments.length).toBeGreaterThan(0);
-          for (const d of deployments) {
-            const done = await waitForObject(
-              col.deployments(d.metadata.namespace),
-              d.metadata.name,
-              rolloutSucceeded,
-              240_000,
-              `Deployment ${d.metadata.namespace}/${d.metadata.name} to become available`,
-            );
-            expect(done.status.availableReplicas).toBe(d.spec.replicas ?? 1);
-          }
-
-          // The brief's requirements, proven by the repository's own script on the
-          // running pods, as its docs and its GitHub workflow run it.
-          if (onRealNodes) await expectVerifyPasses(template, dir);
-        } catch (e) {
-          throw new Error(`${(e as Error).message}\n${diagnose(namespaces)}`);
-        } finally {
-          // One repository at a time: the node's CPU is shared by all of them.
-          for (const ns of namespaces) {
-            await deleteTestNamespace(c.core, ns, 180_000);
-          }
-        }
+        await exclusively(
+          namespaces.map(ns => `namespace ${ns}`),
+          () => deployAndVerify(template, dir, ordered, namespaces),
+        );
       },
       // A cold run builds the images (pip downloads) before deploying; then
-      // scripts/verify.sh runs (at most VERIFY_LIMIT_MS).
-      900_000 + VERIFY_LIMIT_MS,
+      // scripts/verify.sh runs (at most VERIFY_LIMIT_MS), perhaps after another
+      // repository in the same namespace.
+      2 * (900_000 + VERIFY_LIMIT_MS),
     );
+
+    /** Applies the repository, waits for its Deployments and runs scripts/verify.sh. */
+    async function deployAndVerify(
+      template: string,
+      dir: string,
+      ordered: any[],
+      namespaces: string[],
+    ) {
+      try {
+        // The step the repository's docs run before applying: credentials that
+        // never go into Git (the postgres template's scripts/create-secret.sh).
+        const createSecret = path.join(dir, 'scripts', 'create-secret.sh');
+        if (fs.existsSync(createSecret)) run(createSecret, []);
+        for (const obj of ordered) {
+          await api.patch(
+            onRealNodes ? obj : workloadOnKwokNodes(obj),
+            undefined,
+            undefined,
+            'golden-path-template-tests',
+            true,
+            PatchStrategy.ServerSideApply,
+          );
+        }
+
+        const deployments = ordered.filter(o => o.kind === 'Deployment');
+        expect(deployments.length).toBeGreaterThan(0);
+        for (const d of deployments) {
+          const done = await waitForObject(
+            col.deployments(d.metadata.namespace),
+            d.metadata.name,
+            rolloutSucceeded,
+            240_000,
+            `Deployment ${d.metadata.namespace}/${d.metadata.name} to become available`,
+          );
+          expect(done.status.availableReplicas).toBe(d.spec.replicas ?? 1);
+        }
+
+        // The brief's requirements, proven by the repository's own script on the
+        // running pods, as its docs and its GitHub workflow run it.
+        if (onRealNodes) await expectVerifyPasses(template, dir);
+      } catch (e) {
+        throw new Error(`${(e as Error).message}\n${diagnose(namespaces)}`);
+      } finally {
+        for (const ns of namespaces) {
+          await deleteTestNamespace(c.core, ns, 180_000);
+        }
+      }
+    }
   },
 );
