@@ -27,6 +27,15 @@ app:
 backend:
   cors:
     origin: http://localhost:7007
+# The search test waits for TechDocs built by the tests before it to be indexed: every
+# 10 s here instead of every minute.
+search:
+  collators:
+    techdocs:
+      schedule:
+        frequency: { seconds: 10 }
+        timeout: { minutes: 5 }
+        initialDelay: { seconds: 5 }
 YAML
 configs=(--config "$REPO_ROOT/app-config.yaml" --config "$DATA_DIR/app-config.e2e.yaml")
 # A phase may run no test only when the caller narrowed the run (e.g. --grep ...);
