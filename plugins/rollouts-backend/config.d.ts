@@ -38,6 +38,26 @@ export interface Config {
      */
     keepaliveSeconds?: number;
     /**
+     * The smoke test a switch runs against its target through the pair's
+     * preview Service (the API server's service proxy), as
+     * scripts/bg-switch.sh does: `requests` GETs of `path`, each must answer
+     * 200 with the target's version.
+     */
+    smokeTest?: {
+      /** @default /health */
+      path?: string;
+      /** @default 5 */
+      requests?: number;
+      /** Per request. @default 5 */
+      timeoutSeconds?: number;
+    };
+    /**
+     * How often the scheduled task looks for slots whose delayed scale-down
+     * (a switch's `scaleDownDelaySeconds`) is due.
+     * @default 30
+     */
+    scaleDownCheckSeconds?: number;
+    /**
      * The rollouts plugin's own identity per cluster (the cluster's `name` in
      * `kubernetes.clusterLocatorMethods`). It reads the cache and makes every
      * write, so the Kubernetes plugin's identity can stay read-only. A cluster

@@ -164,3 +164,18 @@ describe('GET /entity/:kind/:namespace/:name/status', () => {
     });
   });
 });
+
+describe('the scheduled scale-down task', () => {
+  it('is registered with the scheduler at the configured interval', async () => {
+    const { scheduler } = await start({
+      config: { scaleDownCheckSeconds: 15 },
+    });
+    expect(scheduler.scheduleTask).toHaveBeenCalledWith(
+      expect.objectContaining({
+        id: 'rollouts-scheduled-scale-down',
+        frequency: { seconds: 15 },
+        timeout: { minutes: 2 },
+      }),
+    );
+  });
+});

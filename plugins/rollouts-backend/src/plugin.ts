@@ -8,11 +8,16 @@ import { rolloutsPermissions } from '@internal/plugin-rollouts-common';
 import { createRouter, WRITE_ROUTE_PREFIXES } from './router';
 import { ChangeNotifier } from './services/ChangeNotifier';
 import { rolloutsClusterRegistryServiceRef } from './services/clusters/serviceRef';
+import {
+  SCHEDULED_SCALE_DOWN_TASK_ID,
+  ScheduledScaleDownTask,
+} from './services/scaleDown/ScheduledScaleDownTask';
 import { StatusService } from './services/status/StatusService';
 import { restartDeploymentCommand } from './services/writes/restartDeployment';
 import {
   rollbackTrafficCommand,
   switchTrafficCommand,
+  trafficPreflightCommand,
 } from './services/writes/switchTraffic';
 import { undoDeploymentCommand } from './services/writes/undoDeployment';
 import { WriteRunner } from './services/writes/WriteRunner';
@@ -21,8 +26,10 @@ import { readRolloutsSettings, readSignalIntervalMs } from './settings';
 /**
  * The rollouts backend plugin: rollout status, probes, quotas and blue-green
  * state of catalog entities from cached informers, plus audited, permissioned
- * traffic switch, rollback, restart and undo, bound to objects the cluster
- * says belong to the entity.
+ * traffic switch (with the checks of the blue-green template's switch
+ * script), rollback, restart and undo, bound to objects the cluster says
+ * belong to the entity, and the scheduled scale-down of the slot a switch
+ * left running.
  *
  * @public
  */
@@ -39,6 +46,7 @@ export const rolloutsPlugin = createBackendPlugin({
         permissionsRegistry: coreServices.permissionsRegistry,
         auditor: coreServices.auditor,
         lifecycle: coreServices.lifecycle,
+        scheduler: coreServices.scheduler,
         catalog: catalogServiceRef,
         signals: signalsServiceRef,
         clusters: rolloutsClusterRegistryServiceRef,
@@ -52,6 +60,7 @@ export const rolloutsPlugin = createBackendPlugin({
         permissionsRegistry,
         auditor,
         lifecycle,
+        scheduler,
         catalog,
         signals,
         clusters,
@@ -67,6 +76,22 @@ export const rolloutsPlugin = createBackendPlugin({
         });
         notifier.start();
         lifecycle.addShutdownHook(() => notifier.stop());
+        const scaleDown = new ScheduledScaleDownTask({
+          clusters,
+          auditor,
+          logger,
+          slotLabel: settings.slotLabel,
+        });
+        await scheduler.scheduleTask({
+          id: SCHEDULED_SCALE_DOWN_TASK_ID,
+          frequency: { seconds: settings.scaleDownCheckIntervalSeconds },
+          timeout: { minutes: 2 },
+          // The caches fill first; a run before that finds nothing due.
+          initialDelay: { seconds: 10 },
+          fn: async () => {
+            await scaleDown.run();
+          },
+        });
         // Writes check credentials themselves, after the audit event is
         // created, so that attempts without valid credentials are audited too.
         for (const path of WRITE_ROUTE_PREFIXES) {
@@ -87,6 +112,7 @@ export const rolloutsPlugin = createBackendPlugin({
               logger,
             }),
             commands: [
+              trafficPreflightCommand(settings),
               switchTrafficCommand(settings),
               rollbackTrafficCommand(settings),
               restartDeploymentCommand,

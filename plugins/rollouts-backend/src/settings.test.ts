@@ -8,6 +8,8 @@ describe('readRolloutsSettings', () => {
       switchTimeoutMs: 60000,
       longInitialDelaySeconds: 30,
       keepaliveIntervalMs: 15000,
+      smokeTest: { path: '/health', requests: 5, timeoutMs: 5000 },
+      scaleDownCheckIntervalSeconds: 30,
     });
   });
   it('reads rollouts.* and rejects a bad timeout', () => {
@@ -19,6 +21,8 @@ describe('readRolloutsSettings', () => {
             switchTimeoutSeconds: 5,
             longInitialDelaySeconds: 60,
             keepaliveSeconds: 20,
+            smokeTest: { path: '/version', requests: 2, timeoutSeconds: 1 },
+            scaleDownCheckSeconds: 10,
           },
         }),
       ),
@@ -27,12 +31,31 @@ describe('readRolloutsSettings', () => {
       switchTimeoutMs: 5000,
       longInitialDelaySeconds: 60,
       keepaliveIntervalMs: 20000,
+      smokeTest: { path: '/version', requests: 2, timeoutMs: 1000 },
+      scaleDownCheckIntervalSeconds: 10,
     });
     expect(() =>
       readRolloutsSettings(
         new ConfigReader({ rollouts: { switchTimeoutSeconds: 0 } }),
       ),
     ).toThrow(/positive/);
+  });
+  it('rejects a smoke test without a path or with no or too many requests', () => {
+    const read = (smokeTest: object) => () =>
+      readRolloutsSettings(new ConfigReader({ rollouts: { smokeTest } }));
+    expect(read({ path: 'health' })).toThrow(
+      "rollouts.smokeTest.path must start with '/', got 'health'",
+    );
+    for (const requests of [0, 51, 1.5]) {
+      expect(read({ requests })).toThrow(
+        `rollouts.smokeTest.requests must be a whole number from 1 to 50, got ${requests}`,
+      );
+    }
+    expect(() =>
+      readRolloutsSettings(
+        new ConfigReader({ rollouts: { scaleDownCheckSeconds: 0 } }),
+      ),
+    ).toThrow('rollouts.scaleDownCheckSeconds must be a positive number');
   });
   it('rejects a keepalive that is not positive or longer than 5 minutes', () => {
     for (const bad of [0, -3]) {

@@ -1,5 +1,9 @@
 import { Config } from '@backstage/config';
-import { DEFAULT_SLOT_LABEL } from '@internal/plugin-rollouts-common';
+import {
+  DEFAULT_SLOT_LABEL,
+  DEFAULT_SMOKE_TEST,
+  SmokeTestSettings,
+} from '@internal/plugin-rollouts-common';
 
 /** Settings of the rollouts backend (from `rollouts.*` config). */
 export interface RolloutsSettings {
@@ -8,7 +12,14 @@ export interface RolloutsSettings {
   longInitialDelaySeconds: number;
   /** While a page is open, a keepalive signal goes out this often. */
   keepaliveIntervalMs: number;
+  /** The smoke test of a switch target through the preview Service. */
+  smokeTest: SmokeTestSettings & { timeoutMs: number };
+  /** How often the scheduled scale-down task looks for due slots. */
+  scaleDownCheckIntervalSeconds: number;
 }
+
+/** Default of `rollouts.scaleDownCheckSeconds`. */
+export const DEFAULT_SCALE_DOWN_CHECK_SECONDS = 30;
 
 /** Default of `rollouts.signalIntervalMs`. */
 export const DEFAULT_SIGNAL_INTERVAL_MS = 500;
@@ -44,6 +55,37 @@ export function readRolloutsSettings(config: Config): RolloutsSettings {
     longInitialDelaySeconds:
       config.getOptionalNumber('rollouts.longInitialDelaySeconds') ?? 30,
     keepaliveIntervalMs: keepaliveSeconds * 1000,
+    smokeTest: readSmokeTest(config),
+    scaleDownCheckIntervalSeconds: positiveNumber(
+      config,
+      'rollouts.scaleDownCheckSeconds',
+      DEFAULT_SCALE_DOWN_CHECK_SECONDS,
+    ),
+  };
+}
+
+function readSmokeTest(config: Config): RolloutsSettings['smokeTest'] {
+  const path =
+    config.getOptionalString('rollouts.smokeTest.path') ??
+    DEFAULT_SMOKE_TEST.path;
+  if (!path.startsWith('/')) {
+    throw new Error(
+      `rollouts.smokeTest.path must start with '/', got '${path}'`,
+    );
+  }
+  const requests =
+    config.getOptionalNumber('rollouts.smokeTest.requests') ??
+    DEFAULT_SMOKE_TEST.requests;
+  if (!Number.isInteger(requests) || requests < 1 || requests > 50) {
+    throw new Error(
+      `rollouts.smokeTest.requests must be a whole number from 1 to 50, got ${requests}`,
+    );
+  }
+  return {
+    path,
+    requests,
+    timeoutMs:
+      positiveNumber(config, 'rollouts.smokeTest.timeoutSeconds', 5) * 1000,
   };
 }
 

@@ -7,6 +7,7 @@ import {
   QuotaSummary,
 } from './resources';
 import { RolloutStatus } from './rolloutStatus';
+import { SwitchCheck } from './switchChecks';
 
 /** Entity annotation naming the objects' `backstage.io/kubernetes-id` label. @public */
 export const KUBERNETES_ID_ANNOTATION = 'backstage.io/kubernetes-id';
@@ -157,10 +158,80 @@ export interface SwitchTrafficRequest {
   targetSlot: string;
   /** Slot the user saw live; the switch fails with 409 if it changed. */
   expectedCurrentSlot?: string;
+  /**
+   * Keep the slot switched away from running this many seconds (an instant
+   * rollback until then), then scale it to 0 (Argo Rollouts'
+   * `scaleDownDelaySeconds`). Without it the slot keeps running.
+   */
+  scaleDownDelaySeconds?: number;
 }
 
 /** Body of `POST .../traffic/rollback`. @public */
 export type RollbackTrafficRequest = Omit<SwitchTrafficRequest, 'targetSlot'>;
+
+/**
+ * Body of `POST .../traffic/preflight`: the checks a switch (to `targetSlot`)
+ * or a rollback would run, without changing anything.
+ *
+ * @public
+ */
+export type TrafficPreflightRequest = Omit<
+  SwitchTrafficRequest,
+  'targetSlot' | 'scaleDownDelaySeconds'
+> &
+  ({ action: 'switch'; targetSlot: string } | { action: 'rollback' });
+
+/**
+ * A slot scaled to 0 by a scheduled scale-down, which a rollback scales back
+ * up (and waits for) before it moves traffic.
+ *
+ * @public
+ */
+export interface ScaleUpStep {
+  slot: string;
+  deployment: string;
+  replicas: number;
+}
+
+/** Result of `POST .../traffic/preflight`. @public */
+export interface TrafficPreflightResponse {
+  cluster: string;
+  namespace: string;
+  service: string;
+  from: string;
+  to: string;
+  /** No check failed: the switch would go ahead now. */
+  ok: boolean;
+  checks: SwitchCheck[];
+  /** A rollback to a scaled-down slot scales it back up first. */
+  scaleUpFirst?: ScaleUpStep;
+}
+
+/** What a switch did to the preview Service. @public */
+export interface PreviewRepoint {
+  service: string;
+  /** It now selects the slot switched away from. */
+  repointed: boolean;
+  from?: string;
+  to?: string;
+  /**
+   * Whether its EndpointSlices routed only to ready pods of the slot left
+   * before the timeout (false also when that slot runs no pods).
+   */
+  endpointsConverged?: boolean;
+  /** Why it was not repointed (traffic moved all the same). */
+  reason?: string;
+}
+
+/** A scale-down scheduled by a switch. @public */
+export interface ScheduledScaleDown {
+  slot: string;
+  deployment: string;
+  /** RFC 3339. */
+  at: string;
+  /** Replica count a rollback restores. */
+  replicas: number;
+}
 
 /** Result of a switch or rollback. @public */
 export interface SwitchTrafficResponse {
@@ -173,6 +244,18 @@ export interface SwitchTrafficResponse {
   endpointsConverged: boolean;
   /** Milliseconds from the patch until the EndpointSlices converged (or the timeout). */
   elapsedMs: number;
+  /** The checks that passed (or were skipped) before the switch. */
+  checks: SwitchCheck[];
+  /** Set when the pair has a preview Service. */
+  preview?: PreviewRepoint;
+  /** Set when the request asked for a delayed scale-down of the slot left. */
+  scaleDown?: ScheduledScaleDown;
+  /** Why the requested scale-down was not scheduled (traffic moved all the same). */
+  scaleDownNotScheduled?: string;
+  /** A pending scale-down of the target, removed before traffic moved. */
+  cancelledScaleDown?: { slot: string; deployment: string; at: string };
+  /** The target was scaled back up (a rollback after its scale-down). */
+  scaledUp?: ScaleUpStep;
 }
 
 /** Body of `POST .../deployments/restart`. @public */

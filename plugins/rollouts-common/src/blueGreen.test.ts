@@ -1,11 +1,19 @@
 import {
   detectBlueGreen,
+  planPreviewRepoint,
   planRollback,
   planSwitch,
+  PREVIEW_OF_ANNOTATION,
   PREVIOUS_SLOT_ANNOTATION,
+  slotVersion,
   trafficConverged,
+  VERSION_LABEL,
 } from './blueGreen';
 import { escapeJsonPointerToken, jsonPointer } from './jsonPatch';
+import {
+  RESTORE_REPLICAS_ANNOTATION,
+  SCALE_DOWN_AT_ANNOTATION,
+} from './scaleDown';
 import {
   demoDeployment,
   demoEndpointSlice,
@@ -70,6 +78,7 @@ describe('detectBlueGreen', () => {
       service: 'demo-api',
       slotLabel: 'app.kubernetes.io/slot',
       liveSlot: 'blue',
+      idleSlot: 'green',
       selectorSlot: 'blue',
       trafficSlots: ['blue'],
       unknownEndpoints: 0,
@@ -313,5 +322,205 @@ describe('planRollback', () => {
       allowed: false,
       code: 'no-previous-slot',
     });
+  });
+});
+
+function previewService(
+  slot: string | undefined,
+  options: {
+    of?: string;
+    name?: string;
+    selector?: Record<string, string>;
+  } = {},
+) {
+  const svc = demoService(slot ?? 'unused', {
+    [PREVIEW_OF_ANNOTATION]: options.of ?? 'demo-api',
+  });
+  svc.metadata!.name = options.name ?? 'demo-api-preview';
+  svc.spec!.selector = options.selector ?? {
+    'app.kubernetes.io/name': 'demo-api',
+    ...(slot !== undefined && { 'app.kubernetes.io/slot': slot }),
+  };
+  return svc;
+}
+
+function detectWithPreview(
+  services: ReturnType<typeof demoService>[],
+  previewEndpoints: { name: string; ready: boolean }[] = greenPods.map(p => ({
+    name: p.metadata!.name!,
+    ready: true,
+  })),
+) {
+  return detectBlueGreen({
+    services: [demoService('blue'), ...services],
+    deployments: [demoDeployment('blue'), demoDeployment('green')],
+    pods,
+    endpointSlices: [
+      demoEndpointSlice(
+        'demo-api',
+        bluePods.map(p => ({ name: p.metadata!.name!, ready: true })),
+      ),
+      demoEndpointSlice('demo-api-preview', previewEndpoints),
+    ],
+  });
+}
+
+describe('detectBlueGreen with a preview Service', () => {
+  it('recognises the preview of the live Service as part of that pair, not as a second pair', () => {
+    const pairs = detectWithPreview([previewService('green')]);
+    expect(pairs.map(p => p.service)).toEqual(['demo-api']);
+    const [bg] = pairs;
+    expect(bg.liveSlot).toBe('blue');
+    expect(bg.idleSlot).toBe('green');
+    expect(bg.problems).toEqual([]);
+    expect(bg.preview).toEqual({
+      service: 'demo-api-preview',
+      selectorSlot: 'green',
+      endpoints: { green: 2 },
+      unknownEndpoints: 0,
+      notReadyEndpoints: 0,
+      problems: [],
+    });
+  });
+
+  it('reports a Service without the annotation as a pair of its own', () => {
+    const unannotated = previewService('green');
+    delete unannotated.metadata!.annotations;
+    const pairs = detectWithPreview([unannotated]);
+    expect(pairs.map(p => p.service)).toEqual(['demo-api', 'demo-api-preview']);
+    expect(pairs[0].preview).toBeUndefined();
+  });
+
+  it('does not attach the preview of another Service, nor report it as a pair', () => {
+    const pairs = detectWithPreview([previewService('green', { of: 'other' })]);
+    expect(pairs.map(p => p.service)).toEqual(['demo-api']);
+    expect(pairs[0].preview).toBeUndefined();
+  });
+
+  it('counts endpoints that are not ready and of other slots', () => {
+    const [bg] = detectWithPreview(
+      [previewService('green')],
+      [
+        { name: greenPods[0].metadata!.name!, ready: true },
+        { name: greenPods[1].metadata!.name!, ready: false },
+        { name: bluePods[0].metadata!.name!, ready: true },
+      ],
+    );
+    expect(bg.preview).toMatchObject({
+      endpoints: { green: 1, blue: 1 },
+      notReadyEndpoints: 1,
+    });
+  });
+
+  it('uses no preview when several Services claim to be it', () => {
+    const [bg] = detectWithPreview([
+      previewService('green'),
+      previewService('green', { name: 'demo-api-preview-2' }),
+    ]);
+    expect(bg.preview).toBeUndefined();
+    expect(bg.problems).toEqual([
+      'Several Services are annotated as its preview (demo-api-preview, demo-api-preview-2; rollouts.backstage.io/preview-of); a pair has one preview Service, so none is used.',
+    ]);
+  });
+
+  it('explains a preview that selects no slot or other pods', () => {
+    const [noSlot] = detectWithPreview([previewService(undefined)]);
+    expect(noSlot.preview!.problems).toEqual([
+      "The preview Service demo-api-preview has no 'app.kubernetes.io/slot' label in its selector: it cannot preview a slot.",
+    ]);
+    const [otherPods] = detectWithPreview([
+      previewService('green', {
+        selector: {
+          'app.kubernetes.io/name': 'demo-web',
+          'app.kubernetes.io/slot': 'green',
+        },
+      }),
+    ]);
+    expect(otherPods.preview!.problems).toEqual([
+      "The preview Service demo-api-preview selects other pods than demo-api (besides 'app.kubernetes.io/slot'): [app.kubernetes.io/name=demo-web] vs [app.kubernetes.io/name=demo-api].",
+    ]);
+  });
+
+  it('has no idle slot when the live one has no Deployment', () => {
+    const [bg] = detectBlueGreen({
+      services: [demoService('purple')],
+      deployments: [demoDeployment('blue'), demoDeployment('green')],
+    });
+    expect(bg.idleSlot).toBeUndefined();
+  });
+});
+
+describe('slotVersion', () => {
+  const withImage = (image: string, version?: string) => {
+    const d = demoDeployment('green', { image });
+    if (version) {
+      d.spec!.template!.metadata!.labels![VERSION_LABEL] = version;
+    }
+    return d;
+  };
+
+  it('prefers the version label, else the image tag', () => {
+    expect(slotVersion(withImage('ghcr.io/a/b:2.0.0', '2.0.1'))).toBe('2.0.1');
+    expect(slotVersion(withImage('ghcr.io/a/b:2.0.0'))).toBe('2.0.0');
+    expect(detect().slots.map(s => s.version)).toEqual(['1.0.0', '2.0.0']);
+  });
+
+  it('ignores a digest and a registry port, and has none without a tag', () => {
+    expect(slotVersion(withImage('localhost:5000/a/b:1.2.3@sha256:abc'))).toBe(
+      '1.2.3',
+    );
+    expect(slotVersion(withImage('localhost:5000/a/b'))).toBeUndefined();
+    expect(slotVersion(withImage('b@sha256:abc'))).toBeUndefined();
+  });
+});
+
+describe('planPreviewRepoint', () => {
+  it('points the preview at the slot just left, testing the one it selected', () => {
+    const [bg] = detectWithPreview([previewService('green')]);
+    expect(planPreviewRepoint(bg, 'green', 'blue')).toEqual({
+      allowed: true,
+      service: 'demo-api-preview',
+      patch: [
+        {
+          op: 'test',
+          path: '/spec/selector/app.kubernetes.io~1slot',
+          value: 'green',
+        },
+        {
+          op: 'replace',
+          path: '/spec/selector/app.kubernetes.io~1slot',
+          value: 'blue',
+        },
+      ],
+    });
+  });
+
+  it('refuses without a preview, or when the slot left has no Deployment', () => {
+    expect(planPreviewRepoint(detect(), 'green', 'blue')).toMatchObject({
+      allowed: false,
+    });
+    const [bg] = detectWithPreview([previewService('green')]);
+    expect(planPreviewRepoint(bg, 'green', 'purple')).toEqual({
+      allowed: false,
+      reason:
+        "the slot switched away from ('purple') has no Deployment, so there is nothing to preview",
+    });
+  });
+});
+
+describe('detectBlueGreen and scale-down', () => {
+  it("shows a slot's scheduled scale-down", () => {
+    const blue = demoDeployment('blue');
+    blue.metadata!.annotations![SCALE_DOWN_AT_ANNOTATION] =
+      '2026-11-28T10:10:00Z';
+    blue.metadata!.annotations![RESTORE_REPLICAS_ANNOTATION] = '2';
+    const [bg] = detectBlueGreen({
+      services: [demoService('green')],
+      deployments: [blue, demoDeployment('green')],
+    });
+    expect(bg.slots.map(s => [s.slot, s.scaleDown])).toEqual([
+      ['blue', { state: 'scheduled', at: '2026-11-28T10:10:00Z', replicas: 2 }],
+      ['green', undefined],
+    ]);
   });
 });

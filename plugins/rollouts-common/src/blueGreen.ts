@@ -6,6 +6,7 @@ import {
 } from './kube';
 import { JsonPatchOperation, jsonPointer } from './jsonPatch';
 import { deriveRolloutStatus, RolloutStatus } from './rolloutStatus';
+import { scaleDownState, SlotScaleDown } from './scaleDown';
 
 /** Default label whose value names a slot (`blue`, `green`...). @public */
 export const DEFAULT_SLOT_LABEL = 'app.kubernetes.io/slot';
@@ -15,6 +16,25 @@ export const PREVIOUS_SLOT_ANNOTATION = 'rollouts.backstage.io/previous-slot';
 
 /** Label the EndpointSlice controller puts on the slices of a Service. @public */
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
+/**
+ * Annotation of a preview Service: the name of the live Service (same
+ * namespace) whose idle slot it exposes for testing, as Argo Rollouts'
+ * `previewService` does. Such a Service is that pair's preview, never a pair
+ * of its own. The blue-green template and its `scripts/bg-switch.sh` use the
+ * same name.
+ *
+ * @public
+ */
+export const PREVIEW_OF_ANNOTATION = 'rollouts.backstage.io/preview-of';
+
+/**
+ * Pod template label with the version a slot runs (the smoke test expects the
+ * slot to report it).
+ *
+ * @public
+ */
+export const VERSION_LABEL = 'app.kubernetes.io/version';
 
 /** @public */
 export interface BlueGreenSlot {
@@ -38,6 +58,30 @@ export interface BlueGreenSlot {
   notReadyReason?: string;
   /** Ready endpoints of the Service's EndpointSlices that are this slot's pods. */
   readyEndpoints: number;
+  /** The version the slot runs (see {@link slotVersion}). */
+  version?: string;
+  /** A scale-down scheduled after a switch away from this slot. */
+  scaleDown?: SlotScaleDown;
+}
+
+/**
+ * The preview Service of a blue-green pair: a second Service that selects the
+ * idle slot, so the next version can be tested before it takes traffic.
+ *
+ * @public
+ */
+export interface BlueGreenPreview {
+  service: string;
+  /** Slot named in its selector (undefined: it has no slot label). */
+  selectorSlot?: string;
+  /** Ready endpoints per slot. */
+  endpoints: Record<string, number>;
+  /** Ready endpoints whose pod has no slot label or is unknown. */
+  unknownEndpoints: number;
+  /** Endpoints that are not ready. */
+  notReadyEndpoints: number;
+  /** Why it cannot preview the pair's slots. */
+  problems: string[];
 }
 
 /** @public */
@@ -51,6 +95,10 @@ export interface BlueGreenService {
   selectorSlot: string;
   /** Slot recorded by the last switch, the rollback target. */
   previousSlot?: string;
+  /** The one known slot that is not live (undefined unless exactly one). */
+  idleSlot?: string;
+  /** The Service annotated as this one's preview ({@link PREVIEW_OF_ANNOTATION}). */
+  preview?: BlueGreenPreview;
   slots: BlueGreenSlot[];
   /** Slots the EndpointSlices send traffic to right now (ready endpoints). */
   trafficSlots: string[];
@@ -94,7 +142,7 @@ function slotReadiness(status: RolloutStatus): string | undefined {
 
 /**
  * Counts ready endpoints of a Service per slot, using the slot label of the
- * pods the endpoints point at.
+ * pods the endpoints point at, and the endpoints that are not ready.
  *
  * @public
  */
@@ -104,7 +152,7 @@ export function endpointsBySlot(
   endpointSlices: KubeEndpointSlice[],
   pods: KubePod[],
   slotLabel: string,
-): { bySlot: Record<string, number>; unknown: number } {
+): { bySlot: Record<string, number>; unknown: number; notReady: number } {
   const podSlots = new Map<string, string | undefined>();
   for (const pod of pods) {
     if (pod.metadata?.namespace === namespace && pod.metadata.name) {
@@ -113,6 +161,7 @@ export function endpointsBySlot(
   }
   const bySlot: Record<string, number> = {};
   let unknown = 0;
+  let notReady = 0;
   const seen = new Set<string>();
   for (const slice of endpointSlices) {
     if (
@@ -122,7 +171,10 @@ export function endpointsBySlot(
       continue;
     }
     for (const ep of slice.endpoints ?? []) {
-      if (ep.conditions?.ready === false) continue;
+      if (ep.conditions?.ready === false) {
+        notReady++;
+        continue;
+      }
       const podName =
         ep.targetRef?.kind === 'Pod' ? ep.targetRef.name : undefined;
       const key = podName ?? ep.addresses.join(',');
@@ -136,14 +188,116 @@ export function endpointsBySlot(
       }
     }
   }
-  return { bySlot, unknown };
+  return { bySlot, unknown, notReady };
+}
+
+/**
+ * The version a slot runs, which its smoke test expects it to report: the pod
+ * template's `app.kubernetes.io/version` label, else the tag of its first
+ * container's image (as `scripts/bg-switch.sh` decides it).
+ *
+ * @public
+ */
+export function slotVersion(deployment: KubeDeployment): string | undefined {
+  const label = deployment.spec?.template?.metadata?.labels?.[VERSION_LABEL];
+  if (label) return label;
+  const image = deployment.spec?.template?.spec?.containers?.[0]?.image;
+  if (!image) return undefined;
+  const lastSegment = image.split('@')[0].split('/').pop() ?? '';
+  const colon = lastSegment.lastIndexOf(':');
+  return colon >= 0 && colon < lastSegment.length - 1
+    ? lastSegment.slice(colon + 1)
+    : undefined;
+}
+
+/** Whether a Service declares itself the preview of another. @public */
+export function isPreviewService(service: KubeService): boolean {
+  return service.metadata?.annotations?.[PREVIEW_OF_ANNOTATION] !== undefined;
+}
+
+function selectorText(selector: Record<string, string>) {
+  return (
+    Object.entries(selector)
+      .map(([k, v]) => `${k}=${v}`)
+      .sort()
+      .join(',') || 'nothing else'
+  );
+}
+
+/**
+ * The preview of the live Service `live`, from the Services annotated as
+ * previews of it. Problems that make it useless are reported on the pair (one
+ * preview at most; it must select the same pods as the live Service but for
+ * the slot).
+ */
+function previewOf(
+  live: KubeService,
+  previews: KubeService[],
+  input: DetectBlueGreenInput,
+  slotLabel: string,
+  pairProblems: string[],
+): BlueGreenPreview | undefined {
+  const namespace = live.metadata?.namespace;
+  const mine = previews.filter(
+    p =>
+      p.metadata?.namespace === namespace &&
+      p.metadata?.annotations?.[PREVIEW_OF_ANNOTATION] === live.metadata?.name,
+  );
+  if (mine.length === 0) return undefined;
+  if (mine.length > 1) {
+    pairProblems.push(
+      `Several Services are annotated as its preview (${mine
+        .map(p => p.metadata?.name)
+        .sort()
+        .join(
+          ', ',
+        )}; ${PREVIEW_OF_ANNOTATION}); a pair has one preview Service, so none is used.`,
+    );
+    return undefined;
+  }
+  const [svc] = mine;
+  const name = svc.metadata?.name ?? '';
+  const selector = svc.spec?.selector ?? {};
+  const problems: string[] = [];
+  const selectorSlot = selector[slotLabel];
+  if (selectorSlot === undefined) {
+    problems.push(
+      `The preview Service ${name} has no '${slotLabel}' label in its selector: it cannot preview a slot.`,
+    );
+  }
+  const liveRest = selectorText(
+    withoutKey(live.spec?.selector ?? {}, slotLabel),
+  );
+  const previewRest = selectorText(withoutKey(selector, slotLabel));
+  if (previewRest !== liveRest) {
+    problems.push(
+      `The preview Service ${name} selects other pods than ${live.metadata?.name} (besides '${slotLabel}'): [${previewRest}] vs [${liveRest}].`,
+    );
+  }
+  const traffic = endpointsBySlot(
+    namespace ?? '',
+    name,
+    input.endpointSlices ?? [],
+    input.pods ?? [],
+    slotLabel,
+  );
+  return {
+    service: name,
+    ...(selectorSlot !== undefined && { selectorSlot }),
+    endpoints: traffic.bySlot,
+    unknownEndpoints: traffic.unknown,
+    notReadyEndpoints: traffic.notReady,
+    problems,
+  };
 }
 
 /**
  * Finds blue-green pairs: a Service whose selector includes the slot label, and
  * Deployments in its namespace whose pod template labels match the rest of the
  * selector and differ from each other only in the slot label's value. Reports
- * which slot is live, what each runs and whether the idle one can take traffic.
+ * which slot is live, which is idle, what each runs, whether the idle one can
+ * take traffic, and the pair's preview Service. A Service annotated
+ * {@link PREVIEW_OF_ANNOTATION} is a preview, never a pair of its own.
  *
  * @public
  */
@@ -151,10 +305,12 @@ export function detectBlueGreen(
   input: DetectBlueGreenInput,
 ): BlueGreenService[] {
   const slotLabel = input.slotLabel ?? DEFAULT_SLOT_LABEL;
+  const previews = input.services.filter(isPreviewService);
   const result: BlueGreenService[] = [];
   for (const svc of input.services) {
     const selector = svc.spec?.selector;
     if (!selector || selector[slotLabel] === undefined) continue;
+    if (isPreviewService(svc)) continue;
     const namespace = svc.metadata?.namespace ?? '';
     const name = svc.metadata?.name ?? '';
     const rest = withoutKey(selector, slotLabel);
@@ -199,6 +355,8 @@ export function detectBlueGreen(
       .map(([slot, [d]]) => {
         const status = deriveRolloutStatus(d);
         const notReadyReason = slotReadiness(status);
+        const version = slotVersion(d);
+        const scaleDown = scaleDownState(d);
         return {
           slot,
           deployment: d.metadata?.name ?? '',
@@ -217,6 +375,8 @@ export function detectBlueGreen(
           readyForTraffic: notReadyReason === undefined,
           ...(notReadyReason && { notReadyReason }),
           readyEndpoints: traffic.bySlot[slot] ?? 0,
+          ...(version && { version }),
+          ...(scaleDown && { scaleDown }),
         };
       })
       .sort((a, b) => a.slot.localeCompare(b.slot));
@@ -229,6 +389,8 @@ export function detectBlueGreen(
         `The Service selects ${slotLabel}=${selectorSlot}, but no single Deployment runs that slot: the Service has no backing pods.`,
       );
     }
+    const idle = slots.filter(s => s.slot !== selectorSlot);
+    const preview = previewOf(svc, previews, input, slotLabel, problems);
     const annotations = svc.metadata?.annotations;
     result.push({
       namespace,
@@ -237,6 +399,8 @@ export function detectBlueGreen(
       liveSlot,
       selectorSlot,
       previousSlot: annotations?.[PREVIOUS_SLOT_ANNOTATION],
+      ...(idle.length === 1 && { idleSlot: idle[0].slot }),
+      ...(preview && { preview }),
       slots,
       trafficSlots: Object.keys(traffic.bySlot)
         .filter(s => traffic.bySlot[s] > 0)
@@ -355,6 +519,49 @@ export function planRollback(
     };
   }
   return planSwitch(service, service.previousSlot, options);
+}
+
+/** @public */
+export type PreviewRepointPlan =
+  | { allowed: true; service: string; patch: JsonPatchOperation[] }
+  | { allowed: false; reason: string };
+
+/**
+ * Plans pointing the pair's preview Service, which selected `switchedTo`
+ * before the switch, at the slot just left (`switchedFrom`), as
+ * `scripts/bg-switch.sh` does: the old version stays reachable for comparison
+ * and the preview again shows the idle slot. The patch tests the slot it
+ * replaces, so a concurrent change fails.
+ *
+ * @public
+ */
+export function planPreviewRepoint(
+  service: BlueGreenService,
+  switchedTo: string,
+  switchedFrom: string,
+): PreviewRepointPlan {
+  const preview = service.preview;
+  if (!preview) {
+    return {
+      allowed: false,
+      reason: `Service ${service.service} has no preview Service`,
+    };
+  }
+  if (!service.slots.some(s => s.slot === switchedFrom)) {
+    return {
+      allowed: false,
+      reason: `the slot switched away from ('${switchedFrom}') has no Deployment, so there is nothing to preview`,
+    };
+  }
+  const path = jsonPointer('spec', 'selector', service.slotLabel);
+  return {
+    allowed: true,
+    service: preview.service,
+    patch: [
+      { op: 'test', path, value: switchedTo },
+      { op: 'replace', path, value: switchedFrom },
+    ],
+  };
 }
 
 /**

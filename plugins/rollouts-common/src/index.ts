@@ -1,7 +1,8 @@
 /**
  * Shared types, permissions and pure logic of the rollouts plugin: rollout
  * status like `kubectl rollout status`, probe analysis, quota and HPA maths,
- * blue-green detection and switch planning.
+ * blue-green detection, switch planning and checks, and the scheduled
+ * scale-down of the slot left by a switch.
  *
  * @packageDocumentation
  */
@@ -15,6 +16,9 @@ export * from './probes';
 export * from './resources';
 export * from './jsonPatch';
 export * from './blueGreen';
+export * from './switchChecks';
+export * from './scaleDown';
+export * from './scheduledScaleDown';
 export * from './rolloutUndo';
 export * from './rolloutRestart';
 export * from './ownership';

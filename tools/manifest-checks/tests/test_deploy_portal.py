@@ -226,6 +226,8 @@ def test_rollouts_identity_reads_every_cached_kind_and_writes_only_where_bound(o
     write = objects[("ClusterRole", "golden-path-portal-rollouts-write")]
     assert {(g, res, v) for r in write["rules"] for g in r["apiGroups"] for res in r["resources"]
             for v in r["verbs"]} == {("", "services", "get"), ("", "services", "patch"),
+                                     # the switch's smoke test through the preview Service
+                                     ("", "services/proxy", "get"),
                                      ("apps", "deployments", "get"), ("apps", "deployments", "patch")}
     # Never bound cluster-wide: namespaces opt in with the example RoleBinding.
     bindings = [o for (kind, _), o in objects.items() if kind in ("ClusterRoleBinding", "RoleBinding")]

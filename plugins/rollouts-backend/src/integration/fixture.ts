@@ -15,7 +15,19 @@ import {
   RbacAuthorizationV1Api,
   V1PolicyRule,
 } from '@kubernetes/client-node';
+import { createServiceFactory } from '@backstage/backend-plugin-api';
+import { mockServices } from '@backstage/backend-test-utils';
+import { Entity } from '@backstage/catalog-model';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { signalsServiceRef } from '@backstage/plugin-signals-node';
+import { rolloutsPlugin } from '../plugin';
+import {
+  ClusterTuning,
+  InformerClusterRegistry,
+} from '../services/clusters/ClusterRegistry';
 import { kubeRequest } from '../services/clusters/kubeHttp';
+import { rolloutsClusterRegistryServiceRef } from '../services/clusters/serviceRef';
+import { RolloutsClusterRegistry } from '../services/clusters/types';
 import { ApiServerAuditLog, WRITE_VERBS } from '../testUtils';
 
 export const KUBECONFIG = process.env.KUBECONFIG;
@@ -162,6 +174,7 @@ export const ROLLOUTS_READ_RULES: V1PolicyRule[] = [
 /** What the rollouts plugin's writes need, bound per namespace. */
 export const ROLLOUTS_WRITE_RULES: V1PolicyRule[] = [
   { apiGroups: [''], resources: ['services'], verbs: ['get', 'patch'] },
+  { apiGroups: [''], resources: ['services/proxy'], verbs: ['get'] },
   { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] },
 ];
 
@@ -238,12 +251,66 @@ export const slotLabels = (id: string, slot: string) => ({
 });
 
 /**
- * A pod template that passes Pod Security "restricted". Its pods run on the
- * local cluster's KWOK nodes (fake kubelets: Running and Ready at once, no
- * image pulled): these tests check the API, not containers. On a cluster
- * without KWOK nodes the pods stay Pending; point KUBECONFIG at the local one.
+ * A pod template that passes Pod Security "restricted". By default its pods
+ * run on the local cluster's KWOK nodes (fake kubelets: Running and Ready at
+ * once, no image pulled): these tests check the API, not containers. On a
+ * cluster without KWOK nodes the pods stay Pending; point KUBECONFIG at the
+ * local one. With `realNode`, they run the image on a real node (with room
+ * to start a Python app, a writable /tmp and the given environment).
  */
-export function podTemplate(labels: Record<string, string>, image: string) {
+export function podTemplate(
+  labels: Record<string, string>,
+  image: string,
+  options: { realNode?: boolean; env?: { name: string; value: string }[] } = {},
+) {
+  const container = {
+    name: 'api',
+    image,
+    ports: [{ name: 'http', containerPort: 8000 }],
+    resources: {
+      requests: { cpu: '50m', memory: '64Mi' },
+      limits: { cpu: '100m', memory: '128Mi' },
+    },
+    livenessProbe: { httpGet: { path: '/health', port: 'http' } },
+    readinessProbe: { httpGet: { path: '/ready', port: 'http' } },
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+    },
+  };
+  const securityContext = {
+    runAsNonRoot: true,
+    runAsUser: 10001,
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+  if (options.realNode) {
+    return {
+      metadata: { labels },
+      spec: {
+        nodeSelector: { 'golden-path.dev/node': 'real' },
+        automountServiceAccountToken: false,
+        securityContext: { ...securityContext, runAsGroup: 10001 },
+        containers: [
+          {
+            ...container,
+            imagePullPolicy: 'IfNotPresent',
+            env: options.env ?? [],
+            resources: {
+              requests: { cpu: '20m', memory: '64Mi' },
+              limits: { cpu: '300m', memory: '192Mi' },
+            },
+            readinessProbe: {
+              httpGet: { path: '/ready', port: 'http' },
+              periodSeconds: 2,
+            },
+            volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+          },
+        ],
+        volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '16Mi' } }],
+      },
+    };
+  }
   return {
     metadata: { labels },
     spec: {
@@ -257,31 +324,89 @@ export function podTemplate(labels: Record<string, string>, image: string) {
         },
       ],
       automountServiceAccountToken: false,
-      securityContext: {
-        runAsNonRoot: true,
-        runAsUser: 10001,
-        seccompProfile: { type: 'RuntimeDefault' },
-      },
-      containers: [
-        {
-          name: 'api',
-          image,
-          ports: [{ name: 'http', containerPort: 8000 }],
-          resources: {
-            requests: { cpu: '50m', memory: '64Mi' },
-            limits: { cpu: '100m', memory: '128Mi' },
-          },
-          livenessProbe: { httpGet: { path: '/health', port: 'http' } },
-          readinessProbe: { httpGet: { path: '/ready', port: 'http' } },
-          securityContext: {
-            allowPrivilegeEscalation: false,
-            readOnlyRootFilesystem: true,
-            capabilities: { drop: ['ALL'] },
-          },
-        },
-      ],
+      securityContext,
+      containers: [container],
     },
   };
+}
+
+/** A Component of the catalog for entity `id`, owned by `owner`. */
+export function componentEntity(
+  id: string,
+  owner: string,
+  namespace?: string,
+): Entity {
+  return {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Component',
+    metadata: {
+      name: id,
+      namespace: 'default',
+      annotations: {
+        'backstage.io/kubernetes-id': id,
+        ...(namespace && { 'backstage.io/kubernetes-namespace': namespace }),
+      },
+    },
+    spec: { type: 'service', owner, lifecycle: 'production' },
+  };
+}
+
+/** Permissions that allow everything to `owner` and nothing to anyone else. */
+export function ownerOnlyPermissions(owner: string) {
+  return mockServices.permissions.mock({
+    authorize: async (requests: unknown[], { credentials }: any) =>
+      requests.map(() => ({
+        result:
+          credentials.principal.userEntityRef === owner
+            ? AuthorizeResult.ALLOW
+            : AuthorizeResult.DENY,
+      })),
+  } as any);
+}
+
+/**
+ * The plugin's clusters for a test: one cluster `it` whose cache reads with
+ * `kubeConfig` and whose writes use the same identity, started and synced.
+ */
+export async function syncedRegistry(
+  kubeConfig: KubeConfig,
+  tuning: ClusterTuning = {},
+): Promise<InformerClusterRegistry> {
+  const registry = InformerClusterRegistry.fromKubeConfigs(
+    [{ name: 'it', kubeConfig, write: { mode: 'plugin', kubeConfig } }],
+    mockServices.logger.mock(),
+    tuning,
+  );
+  await registry.start();
+  await eventually(
+    () => {
+      const state = registry.get('it')!.health().state;
+      if (state !== 'ok') throw new Error(`cluster is ${state}`);
+    },
+    30_000,
+    'informers to sync',
+  );
+  return registry;
+}
+
+/**
+ * A test backend's features for the rollouts plugin over `registry`: the
+ * plugin, a signals service that drops signals, and the registry.
+ */
+export function rolloutsPluginFeatures(registry: RolloutsClusterRegistry) {
+  return [
+    rolloutsPlugin,
+    createServiceFactory({
+      service: signalsServiceRef,
+      deps: {},
+      factory: () => ({ publish: async () => {} }),
+    }),
+    createServiceFactory({
+      service: rolloutsClusterRegistryServiceRef,
+      deps: {},
+      factory: () => registry,
+    }),
+  ];
 }
 
 /**

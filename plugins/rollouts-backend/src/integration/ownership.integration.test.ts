@@ -4,7 +4,6 @@
  * labels) is refused, and a write is pinned to the object it was planned for.
  * Counted in the real API server's audit log.
  */
-import { createServiceFactory } from '@backstage/backend-plugin-api';
 import {
   mockCredentials,
   mockServices,
@@ -13,7 +12,6 @@ import {
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { signalsServiceRef } from '@backstage/plugin-signals-node';
 import {
   ENTITY_REF_ANNOTATION,
   KubeService,
@@ -22,10 +20,8 @@ import {
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
-import { rolloutsPlugin } from '../plugin';
 import { InformerClusterRegistry } from '../services/clusters/ClusterRegistry';
 import { toUserError } from '../services/clusters/kubeErrors';
-import { rolloutsClusterRegistryServiceRef } from '../services/clusters/serviceRef';
 import {
   AdminClients,
   adminClients,
@@ -33,12 +29,13 @@ import {
   createBlueGreenPair,
   createNamespace,
   describeWithCluster,
-  eventually,
   fresh,
   identity,
   ROLLOUTS_READ_RULES,
   ROLLOUTS_WRITE_RULES,
   writesSince,
+  rolloutsPluginFeatures,
+  syncedRegistry,
 } from './fixture';
 
 const OWNER = 'user:default/owner';
@@ -100,25 +97,7 @@ describeWithCluster('write authority is bound to what the cluster says', () => {
       clusterRules: ROLLOUTS_READ_RULES,
       namespaceRules: ROLLOUTS_WRITE_RULES,
     });
-    registry = InformerClusterRegistry.fromKubeConfigs(
-      [
-        {
-          name: 'it',
-          kubeConfig: plugin.kubeConfig,
-          write: { mode: 'plugin', kubeConfig: plugin.kubeConfig },
-        },
-      ],
-      mockServices.logger.mock(),
-    );
-    await registry.start();
-    await eventually(
-      () => {
-        const state = registry.get('it')!.health().state;
-        if (state !== 'ok') throw new Error(`cluster is ${state}`);
-      },
-      30_000,
-      'informers to sync',
-    );
+    registry = await syncedRegistry(plugin.kubeConfig);
     // As the portal policy decides: a write only for the entity's owner, and
     // Mallory does own the Component she registered.
     const ownerOf = new Map(
@@ -137,19 +116,9 @@ describeWithCluster('write authority is bound to what the cluster says', () => {
     } as any);
     ({ server } = await startTestBackend({
       features: [
-        rolloutsPlugin,
+        ...rolloutsPluginFeatures(registry),
         permissions.factory,
         catalogServiceMock.factory({ entities }),
-        createServiceFactory({
-          service: signalsServiceRef,
-          deps: {},
-          factory: () => ({ publish: async () => {} }),
-        }),
-        createServiceFactory({
-          service: rolloutsClusterRegistryServiceRef,
-          deps: {},
-          factory: () => registry,
-        }),
       ],
     }));
   }, 300_000);

@@ -9,6 +9,7 @@
  * (scripts/test-kube-integration.sh builds and imports it and sets it).
  */
 import { mockServices } from '@backstage/backend-test-utils';
+import { ConfigReader } from '@backstage/config';
 import {
   ContainerHealth,
   ENTITY_REF_ANNOTATION,
@@ -18,6 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { InformerClusterRegistry } from '../services/clusters/ClusterRegistry';
 import { entitySelection } from '../services/entitySelection';
 import { StatusService } from '../services/status/StatusService';
+import { readRolloutsSettings } from '../settings';
 import {
   AdminClients,
   adminClients,
@@ -163,12 +165,12 @@ describeOnRealNodes('the rollouts plugin on real pods', () => {
       { namespaces: [ns] },
     );
     await registry.start();
-    status = new StatusService(registry, {
-      slotLabel: 'app.kubernetes.io/slot',
-      switchTimeoutMs: 10_000,
-      longInitialDelaySeconds: 30,
-      keepaliveIntervalMs: 15_000,
-    });
+    status = new StatusService(
+      registry,
+      readRolloutsSettings(
+        new ConfigReader({ rollouts: { switchTimeoutSeconds: 10 } }),
+      ),
+    );
     await eventually(
       () => {
         if (registry.get('local')!.health().state !== 'ok') {

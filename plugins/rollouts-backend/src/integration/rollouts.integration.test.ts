@@ -6,15 +6,12 @@
  *   eval "$(platform/cluster.sh env)"
  *   yarn workspace @internal/plugin-rollouts-backend test src/integration
  */
-import { createServiceFactory } from '@backstage/backend-plugin-api';
 import {
   mockCredentials,
   mockServices,
   startTestBackend,
 } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { signalsServiceRef } from '@backstage/plugin-signals-node';
 import {
   KubeEndpointSlice,
   KubeObject,
@@ -29,11 +26,9 @@ import {
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import request from 'supertest';
-import { rolloutsPlugin } from '../plugin';
 import { InformerClusterRegistry } from '../services/clusters/ClusterRegistry';
 import { InformerCluster } from '../services/clusters/InformerCluster';
 import { kubeRequest } from '../services/clusters/kubeHttp';
-import { rolloutsClusterRegistryServiceRef } from '../services/clusters/serviceRef';
 import { ResourceKind } from '../services/clusters/types';
 import {
   AdminClients,
@@ -49,6 +44,9 @@ import {
   SLOT,
   waitForRollout as waitForRolloutIn,
   writesSince,
+  rolloutsPluginFeatures,
+  ownerOnlyPermissions,
+  componentEntity,
 } from './fixture';
 
 const OWNER = 'user:default/owner';
@@ -209,49 +207,15 @@ describeWithCluster('rollouts backend against a real cluster', () => {
     );
     timings.informerSyncMs = Date.now() - t0;
 
-    const permissions = mockServices.permissions.mock({
-      authorize: jest.fn(async (requests: any[], { credentials }: any) =>
-        requests.map(() => ({
-          result:
-            credentials.principal.userEntityRef === OWNER
-              ? AuthorizeResult.ALLOW
-              : AuthorizeResult.DENY,
-        })),
-      ),
-    } as any);
     ({ server } = await startTestBackend({
       features: [
-        rolloutsPlugin,
-        permissions.factory,
+        ...rolloutsPluginFeatures(registry),
+        ownerOnlyPermissions(OWNER).factory,
         catalogServiceMock.factory({
-          entities: [
-            {
-              apiVersion: 'backstage.io/v1alpha1',
-              kind: 'Component',
-              metadata: {
-                name: id,
-                namespace: 'default',
-                annotations: {
-                  'backstage.io/kubernetes-id': id,
-                  'backstage.io/kubernetes-namespace': ns,
-                },
-              },
-              spec: { type: 'service', owner: OWNER, lifecycle: 'production' },
-            },
-          ],
+          entities: [componentEntity(id, OWNER, ns)],
         }),
         mockServices.rootConfig.factory({
           data: { rollouts: { switchTimeoutSeconds: 60 } },
-        }),
-        createServiceFactory({
-          service: signalsServiceRef,
-          deps: {},
-          factory: () => ({ publish: async () => {} }),
-        }),
-        createServiceFactory({
-          service: rolloutsClusterRegistryServiceRef,
-          deps: {},
-          factory: () => registry,
         }),
       ],
     }));

@@ -5,7 +5,6 @@
  * ServiceAccount token stands in for the user's OIDC token: the API server
  * treats both as a bearer token of one user.
  */
-import { createServiceFactory } from '@backstage/backend-plugin-api';
 import {
   mockCredentials,
   mockServices,
@@ -13,13 +12,10 @@ import {
 } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { signalsServiceRef } from '@backstage/plugin-signals-node';
 import { KubeService } from '@internal/plugin-rollouts-common';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
-import { rolloutsPlugin } from '../plugin';
 import { InformerClusterRegistry } from '../services/clusters/ClusterRegistry';
-import { rolloutsClusterRegistryServiceRef } from '../services/clusters/serviceRef';
 import {
   AdminClients,
   adminClients,
@@ -34,6 +30,7 @@ import {
   ROLLOUTS_WRITE_RULES,
   waitForRollout,
   writesSince,
+  rolloutsPluginFeatures,
 } from './fixture';
 
 const OWNER = 'user:default/owner';
@@ -123,7 +120,7 @@ describeWithCluster('writes with the user’s own Kubernetes credentials', () =>
     } as any);
     ({ server } = await startTestBackend({
       features: [
-        rolloutsPlugin,
+        ...rolloutsPluginFeatures(registry),
         permissions.factory,
         catalogServiceMock.factory({
           entities: [
@@ -138,16 +135,6 @@ describeWithCluster('writes with the user’s own Kubernetes credentials', () =>
               spec: { type: 'service', owner: OWNER, lifecycle: 'production' },
             },
           ],
-        }),
-        createServiceFactory({
-          service: signalsServiceRef,
-          deps: {},
-          factory: () => ({ publish: async () => {} }),
-        }),
-        createServiceFactory({
-          service: rolloutsClusterRegistryServiceRef,
-          deps: {},
-          factory: () => registry,
         }),
       ],
     }));

@@ -1,9 +1,11 @@
 /*
  * In-memory RolloutsCluster for unit tests. It behaves like the API server
  * where the tests need it to: JSON Patch with `test` (a failed test is a 422
- * without causes, nothing is written), resourceVersion bumps, and an optional
+ * without causes, nothing is written), resourceVersion bumps, an optional
  * EndpointSlice "controller" that re-points a Service's slice after its
- * selector changes.
+ * selector changes, a Deployment "controller" that follows a replica change
+ * (status, pods, EndpointSlices), and a service proxy that answers like the
+ * blue-green template's /health.
  */
 import { AuthenticationError, NotAllowedError } from '@backstage/errors';
 import {
@@ -14,6 +16,7 @@ import {
   KubePod,
   matchesEqualitySelector,
   SERVICE_NAME_LABEL,
+  slotVersion,
 } from '@internal/plugin-rollouts-common';
 import { KubeApiError } from '../services/clusters/kubeHttp';
 import {
@@ -109,6 +112,23 @@ export class FakeCluster implements RolloutsCluster {
   access: ClusterWriteAccess = { mode: 'plugin' };
   /** When set, EndpointSlices follow a Service selector change after this delay. */
   endpointControllerDelayMs?: number = 5;
+  /**
+   * When set, a Deployment follows a change of its replica count after this
+   * delay: status, pods (Ready at once) and the EndpointSlices of the
+   * namespace's Services.
+   */
+  deploymentControllerDelayMs?: number = 5;
+  /**
+   * Answers GETs through the service proxy. By default: 503 without a ready
+   * endpoint, else 200 with `{"status":"ok","version":...}` of the slot the
+   * Service selects (as the blue-green template's /health answers).
+   */
+  serviceProxy?: (request: {
+    namespace: string;
+    service: string;
+    port: string;
+    path: string;
+  }) => { status: number; body: string };
   private readonly store = new Map<ResourceKind, Map<string, KubeObject>>();
   private readonly listeners = new Set<(c: ClusterChange) => void>();
   private resourceVersion = 1000;
@@ -141,6 +161,12 @@ export class FakeCluster implements RolloutsCluster {
         object: copy,
       });
     return copy;
+  }
+
+  delete<K extends ResourceKind>(kind: K, obj: ResourceTypes[K]) {
+    if (this.store.get(kind)!.delete(key(obj))) {
+      this.emit({ cluster: this.name, kind, verb: 'delete', object: obj });
+    }
   }
 
   get<K extends ResourceKind>(kind: K, namespace: string, name: string) {
@@ -194,6 +220,109 @@ export class FakeCluster implements RolloutsCluster {
       })),
     };
     this.put('endpointslices', slice);
+  }
+
+  /**
+   * Brings a Deployment's status and pods to its replica count (all Ready and
+   * available), then re-points the EndpointSlices of the namespace.
+   */
+  reconcileDeployment(namespace: string, name: string) {
+    const d = this.get('deployments', namespace, name);
+    if (!d) return;
+    const replicas = d.spec?.replicas ?? 1;
+    const replicaSets = this.list('replicasets').filter(rs =>
+      rs.metadata?.ownerReferences?.some(r => r.uid === d.metadata?.uid),
+    );
+    const newest = [...replicaSets].sort(
+      (a, b) =>
+        Number(
+          b.metadata?.annotations?.['deployment.kubernetes.io/revision'] ?? 0,
+        ) -
+        Number(
+          a.metadata?.annotations?.['deployment.kubernetes.io/revision'] ?? 0,
+        ),
+    )[0];
+    const rsUids = new Set(replicaSets.map(rs => rs.metadata?.uid));
+    const pods = this.list('pods').filter(p =>
+      p.metadata?.ownerReferences?.some(r => rsUids.has(r.uid)),
+    );
+    pods.slice(replicas).forEach(p => this.delete('pods', p));
+    for (let i = pods.length; i < replicas && newest; i++) {
+      this.put('pods', {
+        metadata: {
+          name: `${newest.metadata!.name}-up${i}`,
+          namespace,
+          uid: `uid-pod-${newest.metadata!.name}-up${i}`,
+          labels: newest.spec?.template?.metadata?.labels,
+          ownerReferences: [
+            {
+              kind: 'ReplicaSet',
+              name: newest.metadata!.name!,
+              uid: newest.metadata!.uid!,
+              controller: true,
+            },
+          ],
+        },
+        spec: { containers: [{ name: 'api' }] },
+        status: {
+          phase: 'Running',
+          conditions: [{ type: 'Ready', status: 'True' }],
+        },
+      });
+    }
+    this.put('deployments', {
+      ...d,
+      status: {
+        ...d.status,
+        observedGeneration: d.metadata?.generation,
+        replicas,
+        updatedReplicas: replicas,
+        readyReplicas: replicas,
+        availableReplicas: replicas,
+      },
+    });
+    for (const svc of this.list('services')) {
+      if (svc.metadata?.namespace === namespace) {
+        this.reconcileEndpoints(namespace, svc.metadata.name!);
+      }
+    }
+  }
+
+  /** The default service proxy: what the template's /health answers. */
+  private answerThroughProxy(namespace: string, service: string) {
+    const svc = this.get('services', namespace, service);
+    const slice = this.get('endpointslices', namespace, `${service}-abcde`);
+    const readyPod = slice?.endpoints?.find(e => e.conditions?.ready !== false)
+      ?.targetRef?.name;
+    const pod = readyPod && this.get('pods', namespace, readyPod);
+    if (!svc || !pod) {
+      return {
+        status: 503,
+        body: JSON.stringify({
+          kind: 'Status',
+          apiVersion: 'v1',
+          status: 'Failure',
+          message: `no endpoints available for service "${service}"`,
+          reason: 'ServiceUnavailable',
+          code: 503,
+        }),
+      };
+    }
+    const deployment = this.list('deployments').find(
+      d =>
+        d.metadata?.namespace === namespace &&
+        matchesEqualitySelector(
+          d.spec?.template?.metadata?.labels,
+          pod.metadata?.labels,
+        ),
+    );
+    return {
+      status: 200,
+      body: JSON.stringify({
+        status: 'ok',
+        version: deployment ? slotVersion(deployment) : undefined,
+      }),
+    };
   }
 
   writeAccess(): ClusterWriteAccess {
@@ -251,7 +380,28 @@ export class FakeCluster implements RolloutsCluster {
           method: 'patchDeployment',
           args: [namespace, name, patch],
         });
-        return this.patch('deployments', namespace, name, patch);
+        const before = this.get('deployments', namespace, name)?.spec?.replicas;
+        const updated = this.patch('deployments', namespace, name, patch);
+        if (
+          this.deploymentControllerDelayMs !== undefined &&
+          updated.spec?.replicas !== before
+        ) {
+          setTimeout(
+            () => this.reconcileDeployment(namespace, name),
+            this.deploymentControllerDelayMs,
+          );
+        }
+        return updated;
+      },
+      getThroughServiceProxy: async (namespace, service, port, path) => {
+        this.apiCalls.push({
+          method: 'getThroughServiceProxy',
+          args: [namespace, service, port, path],
+        });
+        return (
+          this.serviceProxy?.({ namespace, service, port, path }) ??
+          this.answerThroughProxy(namespace, service)
+        );
       },
     };
   }

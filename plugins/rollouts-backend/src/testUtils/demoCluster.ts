@@ -8,6 +8,7 @@ import {
   KubeDeployment,
   KubePod,
   KubeReplicaSet,
+  PREVIEW_OF_ANNOTATION,
 } from '@internal/plugin-rollouts-common';
 import { FakeCluster } from './FakeCluster';
 
@@ -151,9 +152,13 @@ export function pod(rs: KubeReplicaSet, suffix: string, ready = true): KubePod {
   };
 }
 
-/** The pair with blue live and green idle but ready (or not, with `greenAvailable`). */
+/**
+ * The pair with blue live and green idle but ready (or not, with
+ * `greenAvailable`); with `preview`, also the template's preview Service
+ * `demo-api-preview` selecting green.
+ */
 export function demoCluster(
-  options: { name?: string; greenAvailable?: number } = {},
+  options: { name?: string; greenAvailable?: number; preview?: boolean } = {},
 ): FakeCluster {
   const blue = deployment('blue', { revision: '2' });
   const green = deployment('green', {
@@ -271,5 +276,31 @@ export function demoCluster(
     false,
   );
   cluster.reconcileEndpoints(NAMESPACE, 'demo-api');
+  if (options.preview) {
+    cluster.put(
+      'services',
+      {
+        metadata: {
+          name: 'demo-api-preview',
+          namespace: NAMESPACE,
+          uid: 'uid-svc-preview',
+          labels: { 'backstage.io/kubernetes-id': 'fastapi-demo' },
+          annotations: {
+            [ENTITY_REF_ANNOTATION]: ENTITY_REF,
+            [PREVIEW_OF_ANNOTATION]: 'demo-api',
+          },
+        },
+        spec: {
+          selector: {
+            'app.kubernetes.io/name': 'demo-api',
+            'app.kubernetes.io/slot': 'green',
+          },
+          ports: [{ name: 'http', port: 80, targetPort: 'http' }],
+        },
+      },
+      false,
+    );
+    cluster.reconcileEndpoints(NAMESPACE, 'demo-api-preview');
+  }
   return cluster;
 }

@@ -7,10 +7,13 @@ import type { AuditorEvent } from '@backstage/backend-defaults/auditor';
 import {
   coreServices,
   createServiceFactory,
+  SchedulerService,
+  SchedulerServiceTaskFunction,
 } from '@backstage/backend-plugin-api';
 import {
   mockCredentials,
   mockServices,
+  ServiceMock,
   startTestBackend,
 } from '@backstage/backend-test-utils';
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
@@ -21,6 +24,7 @@ import type { Server } from 'node:http';
 import request from 'supertest';
 import { rolloutsPlugin } from '../plugin';
 import { rolloutsClusterRegistryServiceRef } from '../services/clusters/serviceRef';
+import { SCHEDULED_SCALE_DOWN_TASK_ID } from '../services/scaleDown/ScheduledScaleDownTask';
 import { demoCluster, demoEntity, OWNER } from './demoCluster';
 import { FakeCluster, FakeRegistry } from './FakeCluster';
 
@@ -55,6 +59,10 @@ export interface RolloutsTestBackend {
   audits: AuditRecord[];
   authorize: jest.Mock;
   signals: { publish: jest.Mock };
+  /** The scheduler the plugin registered its tasks with. */
+  scheduler: ServiceMock<SchedulerService>;
+  /** Runs the scheduled scale-down task once, as the scheduler would. */
+  runScheduledScaleDown(): Promise<void>;
   post(
     path: string,
     authorization: string | undefined,
@@ -121,9 +129,17 @@ export async function startRolloutsBackend(
   );
   const permissions = mockServices.permissions.mock({ authorize } as any);
   const signals = { publish: jest.fn(async () => {}) };
+  // The plugin's scheduled tasks run when a test says so.
+  const scheduledTasks = new Map<string, SchedulerServiceTaskFunction>();
+  const scheduler = mockServices.scheduler.mock({
+    scheduleTask: async task => {
+      scheduledTasks.set(task.id, task.fn);
+    },
+  });
   const { server } = await startTestBackend({
     features: [
       rolloutsPlugin,
+      scheduler.factory,
       catalogServiceMock.factory({ entities }),
       auditor,
       permissions.factory,
@@ -163,6 +179,12 @@ export async function startRolloutsBackend(
     audits,
     authorize,
     signals,
+    scheduler,
+    runScheduledScaleDown: async () => {
+      await scheduledTasks.get(SCHEDULED_SCALE_DOWN_TASK_ID)!(
+        new AbortController().signal,
+      );
+    },
     post,
   };
 }

@@ -7,6 +7,8 @@ import {
   RollbackTrafficRequest,
   SwitchTrafficRequest,
   SwitchTrafficResponse,
+  TrafficPreflightRequest,
+  TrafficPreflightResponse,
   UndoDeploymentRequest,
   UndoDeploymentResponse,
 } from '@internal/plugin-rollouts-common';
@@ -28,6 +30,15 @@ export interface RolloutsWriteOptions {
  */
 export interface RolloutsApi {
   getStatus(entity: CompoundEntityRef): Promise<EntityRolloutsResponse>;
+  /**
+   * The checks a switch or rollback would run (the smoke test included),
+   * without changing anything: what the confirmation shows.
+   */
+  preflightTraffic(
+    entity: CompoundEntityRef,
+    request: TrafficPreflightRequest,
+    options?: RolloutsWriteOptions,
+  ): Promise<TrafficPreflightResponse>;
   switchTraffic(
     entity: CompoundEntityRef,
     request: SwitchTrafficRequest,

@@ -58,6 +58,27 @@ describe('RolloutsClient', () => {
     expect(JSON.parse(init.body)).toEqual(request);
   });
 
+  it('posts a preflight with the action and the write headers', async () => {
+    const { api, fetch } = client(() => json({ ok: true, checks: [] }));
+    const request = {
+      cluster: 'local',
+      namespace: 'fastapi-demo',
+      service: 'demo-api',
+      action: 'rollback' as const,
+    };
+    await api.preflightTraffic(entity, request, {
+      headers: { 'Backstage-Kubernetes-Authorization-oidc': 'token' },
+    });
+    const [url, init] = fetch.mock.calls[0] as any;
+    expect(url).toBe(
+      'http://backend/api/rollouts/entity/component/default/fastapi-demo/traffic/preflight',
+    );
+    expect(init.headers['Backstage-Kubernetes-Authorization-oidc']).toBe(
+      'token',
+    );
+    expect(JSON.parse(init.body)).toEqual(request);
+  });
+
   it("sends the user's Kubernetes credentials headers with a write, keeping the JSON content type", async () => {
     const { api, fetch } = client(() => json({}));
     await api.undoDeployment(

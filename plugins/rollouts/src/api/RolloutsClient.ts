@@ -8,6 +8,8 @@ import {
   RollbackTrafficRequest,
   SwitchTrafficRequest,
   SwitchTrafficResponse,
+  TrafficPreflightRequest,
+  TrafficPreflightResponse,
   UndoDeploymentRequest,
   UndoDeploymentResponse,
 } from '@internal/plugin-rollouts-common';
@@ -59,6 +61,14 @@ export class RolloutsClient implements RolloutsApi {
 
   getStatus(entity: CompoundEntityRef): Promise<EntityRolloutsResponse> {
     return this.request(entity, '/status');
+  }
+
+  preflightTraffic(
+    entity: CompoundEntityRef,
+    request: TrafficPreflightRequest,
+    options?: RolloutsWriteOptions,
+  ): Promise<TrafficPreflightResponse> {
+    return this.request(entity, '/traffic/preflight', request, options);
   }
 
   switchTraffic(

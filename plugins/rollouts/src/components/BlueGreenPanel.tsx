@@ -2,7 +2,6 @@ import {
   CompoundEntityRef,
   stringifyEntityRef,
 } from '@backstage/catalog-model';
-import { useApi } from '@backstage/frontend-plugin-api';
 import { usePermission } from '@backstage/plugin-permission-react';
 import {
   Alert,
@@ -20,20 +19,47 @@ import {
   rolloutsTrafficSwitchPermission,
   SwitchTrafficResponse,
 } from '@internal/plugin-rollouts-common';
-import { useState } from 'react';
-import { rolloutsApiRef } from '../api';
-import { useWriteHeaders } from '../hooks/useWriteHeaders';
-import { ConfirmDialog, errorMessage, FullTable } from './common';
+import { ReactNode, useState } from 'react';
+import {
+  previewText,
+  scaleDownText,
+  switchResultDetails,
+} from './blueGreenText';
+import { FullTable } from './common';
+import { PendingSwitch, SwitchDialog } from './SwitchDialog';
 
-type Pending =
-  | { kind: 'switch'; target: string }
-  | { kind: 'rollback'; target: string };
+/** The pair at a glance: a description list, so each value has its name. */
+function PairSummary({ items }: { items: [string, ReactNode][] }) {
+  return (
+    <dl
+      style={{
+        display: 'grid',
+        gridTemplateColumns: 'max-content auto',
+        columnGap: '1em',
+        rowGap: '0.25em',
+        margin: 0,
+      }}
+    >
+      {items.map(([term, value]) => (
+        <div key={term} style={{ display: 'contents' }}>
+          <dt>
+            <Text color="secondary">{term}</Text>
+          </dt>
+          <dd style={{ margin: 0 }}>
+            <Text weight="bold">{value}</Text>
+          </dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
 
 /**
- * One blue-green Service: which slot is live, what each slot runs, and (for
- * users allowed to) Switch / Rollback behind a confirmation. Switching works
- * also when the Service selects a slot with no Deployment (an outage), to
- * recover from it.
+ * One blue-green Service: which slot is live and which idle, its preview
+ * Service, what each slot runs and when an idle one scales down, and (for
+ * users allowed to) Switch / Rollback behind a confirmation that shows the
+ * pre-switch checks. Switching works also when the Service selects a slot
+ * with no Deployment (an outage), to recover from it.
  */
 export function BlueGreenPanel(props: {
   entity: CompoundEntityRef;
@@ -43,14 +69,11 @@ export function BlueGreenPanel(props: {
   onChanged: () => void;
 }) {
   const { entity, cluster, writes, service, onChanged } = props;
-  const api = useApi(rolloutsApiRef);
-  const writeHeaders = useWriteHeaders();
   const { allowed, loading: permissionLoading } = usePermission({
     permission: rolloutsTrafficSwitchPermission,
     resourceRef: stringifyEntityRef(entity),
   });
-  const [pending, setPending] = useState<Pending | undefined>();
-  const [busy, setBusy] = useState(false);
+  const [pending, setPending] = useState<PendingSwitch | undefined>();
   const [result, setResult] = useState<SwitchTrafficResponse | undefined>();
   const [error, setError] = useState<string | undefined>();
 
@@ -59,57 +82,39 @@ export function BlueGreenPanel(props: {
     service.previousSlot && service.previousSlot !== live
       ? service.previousSlot
       : undefined;
-
-  const run = async () => {
-    if (!pending) return;
-    setBusy(true);
+  const open = (next: PendingSwitch) => {
     setError(undefined);
     setResult(undefined);
-    const request = {
-      cluster,
-      namespace: service.namespace,
-      service: service.service,
-      expectedCurrentSlot: service.selectorSlot,
-    };
-    try {
-      const options = { headers: await writeHeaders(writes) };
-      const response =
-        pending.kind === 'switch'
-          ? await api.switchTraffic(
-              entity,
-              { ...request, targetSlot: pending.target },
-              options,
-            )
-          : await api.rollbackTraffic(entity, request, options);
-      setResult(response);
-      onChanged();
-    } catch (e) {
-      setError(errorMessage(e));
-    } finally {
-      setBusy(false);
-      setPending(undefined);
-    }
+    setPending(next);
   };
 
   const rows = service.slots.map(s => ({ id: s.slot, ...s }));
+  const summary: [string, ReactNode][] = [
+    ['Live slot', live ?? `none (${service.selectorSlot})`],
+    ['Idle slot', service.idleSlot ?? 'none'],
+    [
+      'Preview Service',
+      service.preview ? previewText(service.preview) : 'none',
+    ],
+    ['Rollback to', rollbackTarget ?? 'nothing recorded'],
+  ];
+  if (service.trafficSlots.length > 0) {
+    summary.push(['Endpoints serve', service.trafficSlots.join(', ')]);
+  }
   return (
     <Card>
       <CardHeader>
-        <Flex justify="between" align="center">
-          <Text as="h3" variant="title-x-small" weight="bold">
-            Blue-green: {service.namespace}/{service.service}
-          </Text>
-          <Text>
-            Live slot:{' '}
-            <strong>{live ?? `none (${service.selectorSlot})`}</strong>
-            {service.trafficSlots.length > 0 &&
-              ` · endpoints: ${service.trafficSlots.join(', ')}`}
-          </Text>
-        </Flex>
+        <Text as="h3" variant="title-x-small" weight="bold">
+          Blue-green: {service.namespace}/{service.service}
+        </Text>
       </CardHeader>
       <CardBody>
         <Flex direction="column" gap="3">
+          <PairSummary items={summary} />
           {service.problems.map(p => (
+            <Alert key={p} status="warning" title={p} />
+          ))}
+          {service.preview?.problems.map(p => (
             <Alert key={p} status="warning" title={p} />
           ))}
           <FullTable
@@ -121,7 +126,12 @@ export function BlueGreenPanel(props: {
                 cell: s => (
                   <CellText
                     title={s.slot}
-                    description={s.live ? 'live' : 'idle'}
+                    description={[
+                      s.live ? 'live' : 'idle',
+                      scaleDownText(s.scaleDown),
+                    ]
+                      .filter(Boolean)
+                      .join(' · ')}
                   />
                 ),
               },
@@ -139,7 +149,10 @@ export function BlueGreenPanel(props: {
                 id: 'images',
                 label: 'Images',
                 cell: s => (
-                  <CellText title={s.images.map(i => i.image).join(', ')} />
+                  <CellText
+                    title={s.images.map(i => i.image).join(', ')}
+                    description={s.version && `version ${s.version}`}
+                  />
                 ),
               },
               {
@@ -182,9 +195,7 @@ export function BlueGreenPanel(props: {
                     key={s.slot}
                     variant="primary"
                     isDisabled={!s.readyForTraffic}
-                    onPress={() =>
-                      setPending({ kind: 'switch', target: s.slot })
-                    }
+                    onPress={() => open({ kind: 'switch', target: s.slot })}
                   >
                     Switch to {s.slot}
                   </Button>
@@ -193,7 +204,7 @@ export function BlueGreenPanel(props: {
                 <Button
                   variant="secondary"
                   onPress={() =>
-                    setPending({ kind: 'rollback', target: rollbackTarget })
+                    open({ kind: 'rollback', target: rollbackTarget })
                   }
                 >
                   Roll back to {rollbackTarget}
@@ -209,31 +220,25 @@ export function BlueGreenPanel(props: {
                   ? `Traffic moved from ${result.from} to ${result.to} in ${result.elapsedMs} ms.`
                   : `The Service now selects ${result.to}, but its endpoints did not all move within ${result.elapsedMs} ms.`
               }
+              description={switchResultDetails(result).join(' ') || undefined}
             />
           )}
           {error && <Alert status="danger" title={error} />}
         </Flex>
       </CardBody>
-      <ConfirmDialog
-        open={pending !== undefined}
-        busy={busy}
-        title={
-          pending?.kind === 'rollback'
-            ? `Roll back ${service.service} to ${pending.target}?`
-            : `Switch ${service.service} to ${pending?.target}?`
-        }
-        confirmLabel={pending?.kind === 'rollback' ? 'Roll back' : 'Switch'}
-        onConfirm={run}
-        onCancel={() => setPending(undefined)}
-      >
-        <Text>
-          All traffic of Service {service.namespace}/{service.service} in
-          cluster {cluster} moves from{' '}
-          <strong>{live ?? `${service.selectorSlot} (no Deployment)`}</strong>{' '}
-          to <strong>{pending?.target}</strong>. The switch is refused if the
-          Service changed since you loaded this page.
-        </Text>
-      </ConfirmDialog>
+      <SwitchDialog
+        entity={entity}
+        cluster={cluster}
+        writes={writes}
+        service={service}
+        pending={pending}
+        onDone={response => {
+          setResult(response);
+          onChanged();
+        }}
+        onError={setError}
+        onClose={() => setPending(undefined)}
+      />
     </Card>
   );
 }

@@ -111,6 +111,8 @@ export function ConfirmDialog(props: {
   confirmLabel: string;
   busy: boolean;
   destructive?: boolean;
+  /** The action cannot be confirmed yet (checks running or failed). */
+  confirmDisabled?: boolean;
   children: ReactNode;
   onConfirm: () => void;
   onCancel: () => void;
@@ -136,6 +138,7 @@ export function ConfirmDialog(props: {
           variant="primary"
           destructive={props.destructive}
           isPending={props.busy}
+          isDisabled={props.confirmDisabled}
           onPress={props.onConfirm}
         >
           {props.confirmLabel}

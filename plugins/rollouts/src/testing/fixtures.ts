@@ -12,8 +12,13 @@ import {
   DeploymentView,
   EntityRolloutsResponse,
   KubeDeployment,
+  KubeEndpointSlice,
   KubePod,
+  KubeService,
   podHealth,
+  PREVIEW_OF_ANNOTATION,
+  RESTORE_REPLICAS_ANNOTATION,
+  SCALE_DOWN_AT_ANNOTATION,
   summarizeHpa,
   summarizeLimitRange,
   summarizeQuota,
@@ -100,6 +105,48 @@ const oomPod: KubePod = {
   },
 };
 
+function previewService(slot: string): KubeService {
+  return {
+    metadata: {
+      name: 'demo-api-preview',
+      namespace: 'fastapi-demo',
+      annotations: { [PREVIEW_OF_ANNOTATION]: 'demo-api' },
+    },
+    spec: {
+      selector: {
+        'app.kubernetes.io/name': 'demo-api',
+        'app.kubernetes.io/slot': slot,
+      },
+    },
+  };
+}
+
+/** Two ready pods per slot, for the preview Service's endpoints. */
+const previewPods: KubePod[] = ['blue', 'green'].flatMap(slot =>
+  ['a', 'b'].map(suffix => ({
+    metadata: {
+      name: `demo-api-${slot}-${suffix}`,
+      namespace: 'fastapi-demo',
+      labels: { 'app.kubernetes.io/slot': slot },
+    },
+  })),
+);
+
+function previewEndpoints(slot: string): KubeEndpointSlice {
+  return {
+    metadata: {
+      name: 'demo-api-preview-x1',
+      namespace: 'fastapi-demo',
+      labels: { 'kubernetes.io/service-name': 'demo-api-preview' },
+    },
+    endpoints: ['a', 'b'].map((suffix, i) => ({
+      addresses: [`10.0.0.${i + 1}`],
+      conditions: { ready: true },
+      targetRef: { kind: 'Pod', name: `demo-api-${slot}-${suffix}` },
+    })),
+  };
+}
+
 export function statusResponse(
   options: {
     greenAvailable?: number;
@@ -109,10 +156,21 @@ export function statusResponse(
     writes?: ClusterWriteAccess;
     /** Point the Service at this slot (one with no Deployment: an outage). */
     selectorSlot?: string;
+    /** Add the preview Service `demo-api-preview`, selecting this slot. */
+    previewSlot?: string;
+    /** Schedule a scale-down of the blue slot at this time (RFC 3339). */
+    blueScaleDownAt?: string;
   } = {},
 ): EntityRolloutsResponse {
   const blue = deployment('blue', 2);
   if (options.bluePaused) blue.spec!.paused = true;
+  if (options.blueScaleDownAt) {
+    blue.metadata!.annotations = {
+      ...blue.metadata!.annotations,
+      [SCALE_DOWN_AT_ANNOTATION]: options.blueScaleDownAt,
+      [RESTORE_REPLICAS_ANNOTATION]: '2',
+    };
+  }
   const green = deployment('green', options.greenAvailable ?? 2);
   const limitRange = {
     metadata: { name: 'defaults', namespace: 'fastapi-demo' },
@@ -185,8 +243,17 @@ export function statusResponse(
         writes: options.writes ?? { mode: 'plugin' },
         deployments: [view(blue, [oomPod]), view(green, [])],
         blueGreen: detectBlueGreen({
-          services: [service],
+          services: [
+            service,
+            ...(options.previewSlot
+              ? [previewService(options.previewSlot)]
+              : []),
+          ],
           deployments: [blue, green],
+          pods: previewPods,
+          endpointSlices: options.previewSlot
+            ? [previewEndpoints(options.previewSlot)]
+            : [],
         }),
         quotas: [
           summarizeQuota({

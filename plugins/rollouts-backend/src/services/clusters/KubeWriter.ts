@@ -5,7 +5,7 @@ import {
   KubeService,
 } from '@internal/plugin-rollouts-common';
 import { KubeConfig } from '@kubernetes/client-node';
-import { kubeRequest } from './kubeHttp';
+import { kubeRawRequest, kubeRequest } from './kubeHttp';
 import { ClusterWriter } from './types';
 
 const enc = encodeURIComponent;
@@ -85,6 +85,23 @@ export class KubeWriter implements ClusterWriter {
         contentType: 'application/json-patch+json',
         timeoutMs: this.timeoutMs,
       },
+    );
+  }
+
+  getThroughServiceProxy(
+    namespace: string,
+    name: string,
+    port: string,
+    path: string,
+    timeoutMs: number,
+  ): Promise<{ status: number; body: string }> {
+    const relative = path.startsWith('/') ? path : `/${path}`;
+    return kubeRawRequest(
+      this.kc,
+      `/api/v1/namespaces/${enc(namespace)}/services/${enc(name)}:${enc(
+        port,
+      )}/proxy${relative}`,
+      { timeoutMs },
     );
   }
 }

@@ -18,16 +18,22 @@ export interface KubeRequestOptions {
   timeoutMs?: number;
 }
 
+/** The status and text of one answer, whatever its status. */
+export interface KubeRawResponse {
+  status: number;
+  body: string;
+}
+
 /**
- * One raw request to the API server with the authentication and TLS settings
- * of a KubeConfig. Returns the parsed JSON body, untouched, so cached objects,
- * watch events and reads all have the same (API) shape.
+ * One request to the API server with the authentication and TLS settings of a
+ * KubeConfig, answered as status and text, also for non-2xx answers (the
+ * service proxy relays the application's own status).
  */
-export async function kubeRequest<T>(
+export async function kubeRawRequest(
   kc: KubeConfig,
   path: string,
   options: KubeRequestOptions = {},
-): Promise<T> {
+): Promise<KubeRawResponse> {
   const cluster = kc.getCurrentCluster();
   if (!cluster) {
     throw new Error('No current cluster in the KubeConfig');
@@ -50,36 +56,23 @@ export async function kubeRequest<T>(
   };
   await kc.applyToHTTPSOptions(requestOptions);
   const transport = url.protocol === 'http:' ? http : https;
-  return new Promise<T>((resolve, reject) => {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  return new Promise<KubeRawResponse>((resolve, reject) => {
     const req = transport.request(url, requestOptions, res => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', reject);
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let body: unknown = text;
-        try {
-          body = text ? JSON.parse(text) : undefined;
-        } catch {
-          // keep the text
-        }
-        const status = res.statusCode ?? 0;
-        if (status >= 200 && status < 300) {
-          resolve(body as T);
-        } else {
-          const message =
-            (body as { message?: string })?.message ??
-            `HTTP ${status} from ${requestOptions.method} ${url.pathname}`;
-          reject(new KubeApiError(status, body, message));
-        }
-      });
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          body: Buffer.concat(chunks).toString('utf8'),
+        }),
+      );
     });
-    req.setTimeout(options.timeoutMs ?? 30_000, () => {
+    req.setTimeout(timeoutMs, () => {
       req.destroy(
         new Error(
-          `Timed out after ${options.timeoutMs ?? 30_000} ms: ${
-            requestOptions.method
-          } ${url.pathname}`,
+          `Timed out after ${timeoutMs} ms: ${requestOptions.method} ${url.pathname}`,
         ),
       );
     });
@@ -87,4 +80,30 @@ export async function kubeRequest<T>(
     if (payload !== undefined) req.write(payload);
     req.end();
   });
+}
+
+/**
+ * One request to the API server with the authentication and TLS settings
+ * of a KubeConfig. Returns the parsed JSON body, untouched, so cached objects,
+ * watch events and reads all have the same (API) shape.
+ */
+export async function kubeRequest<T>(
+  kc: KubeConfig,
+  path: string,
+  options: KubeRequestOptions = {},
+): Promise<T> {
+  const { status, body: text } = await kubeRawRequest(kc, path, options);
+  let body: unknown = text;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    // keep the text
+  }
+  if (status >= 200 && status < 300) {
+    return body as T;
+  }
+  const message =
+    (body as { message?: string })?.message ??
+    `HTTP ${status} from ${options.method ?? 'GET'} ${path.split('?')[0]}`;
+  throw new KubeApiError(status, body, message);
 }

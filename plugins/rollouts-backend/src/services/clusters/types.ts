@@ -107,6 +107,18 @@ export interface ClusterWriter {
     name: string,
     patch: JsonPatchOperation[],
   ): Promise<KubeDeployment>;
+  /**
+   * A GET to a Service through the API server's service proxy
+   * (`services/proxy`, verb `get`), answered with the status and text the
+   * application (or the API server, when it cannot reach one) sent.
+   */
+  getThroughServiceProxy(
+    namespace: string,
+    name: string,
+    port: string,
+    path: string,
+    timeoutMs: number,
+  ): Promise<{ status: number; body: string }>;
 }
 
 /**

@@ -19,6 +19,7 @@ import {
   JsonPatchOperation,
   kubernetesAuthHeader,
   KubeObject,
+  OwnershipCheck,
   pinnedPatch,
   writeSelectorRefusal,
 } from '@internal/plugin-rollouts-common';
@@ -77,6 +78,10 @@ export class WriteGuard {
 
   get entityRef() {
     return this.options.entityRef;
+  }
+
+  get logger() {
+    return this.options.logger;
   }
 
   /** Step 1: may this user do this to this entity, and which objects are its? */
@@ -151,6 +156,34 @@ export class WriteGuard {
     what: string,
     read: (api: ClusterWriter) => Promise<T>,
   ): Promise<BoundObject<T>> {
+    const { object, ownership } = await this.inspect(
+      target,
+      selection,
+      what,
+      read,
+    );
+    if (!ownership.owned) {
+      this.options.logger.warn('write refused: object not owned by entity', {
+        entityRef: this.entityRef,
+        cluster: target.cluster.name,
+        object: what,
+      });
+      throw new NotAllowedError(ownership.reason);
+    }
+    return { object, ownerAnnotation: ownership.annotationValue };
+  }
+
+  /**
+   * Step 3 for an object a check reports on rather than refuses at once: read
+   * fresh, it must carry the entity's labels (404 otherwise); whether it names
+   * the entity is returned. Bind it before changing it.
+   */
+  async inspect<T extends KubeObject>(
+    target: WritableCluster,
+    selection: EntitySelection,
+    what: string,
+    read: (api: ClusterWriter) => Promise<T>,
+  ): Promise<{ object: T; ownership: OwnershipCheck }> {
     let object: T;
     try {
       object = await read(target.api);
@@ -162,16 +195,7 @@ export class WriteGuard {
         `${what} does not belong to this entity in cluster '${target.cluster.name}'`,
       );
     }
-    const ownership = checkOwnership(object, this.entityRef);
-    if (!ownership.owned) {
-      this.options.logger.warn('write refused: object not owned by entity', {
-        entityRef: this.entityRef,
-        cluster: target.cluster.name,
-        object: what,
-      });
-      throw new NotAllowedError(ownership.reason);
-    }
-    return { object, ownerAnnotation: ownership.annotationValue };
+    return { object, ownership: checkOwnership(object, this.entityRef) };
   }
 
   /** Step 4: the change, pinned to the bound object. */

@@ -23,6 +23,8 @@ export interface WriteCommand<B extends object, R extends object> {
   /** Route below `/entity/:kind/:namespace/:name`. */
   path: string;
   eventId: string;
+  /** Of the audit event; writes are `medium` (the default). */
+  severityLevel?: 'low' | 'medium';
   permission: ResourcePermission;
   schema: z.ZodType<B>;
   run(guard: WriteGuard, body: B): Promise<R>;
@@ -68,7 +70,7 @@ export class WriteRunner {
       namespace: req.params.namespace,
       name: req.params.name,
     });
-    const event = await this.startAudit(command.eventId, req, entityRef);
+    const event = await this.startAudit(command, req, entityRef);
     let body: B | undefined;
     try {
       const credentials = await this.options.httpAuth.credentials(req, {
@@ -96,11 +98,14 @@ export class WriteRunner {
   }
 
   private async startAudit(
-    eventId: string,
+    command: WriteCommand<object, object>,
     req: Request,
     entityRef: string,
   ): Promise<AuditorServiceEvent> {
-    const base = { eventId, severityLevel: 'medium' as const };
+    const base = {
+      eventId: command.eventId,
+      severityLevel: command.severityLevel ?? ('medium' as const),
+    };
     try {
       return await this.options.auditor.createEvent({
         ...base,
