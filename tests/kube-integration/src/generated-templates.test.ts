@@ -16,15 +16,23 @@
  * placed on KWOK nodes: admission and rollout bookkeeping, nothing runs.
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
-import {
-  KubernetesObjectApi,
-  PatchStrategy,
-  loadAllYaml,
-} from '@kubernetes/client-node';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { repoRoot } from './clusterControl';
+import {
+  applyServerSide,
+  diagnose,
+  generatedRepos,
+  generatedReposRequired,
+  images,
+  importImages,
+  KUBECTL,
+  parseManifests,
+  renderLocal,
+  run,
+  TEMPLATE_OUTPUT_DIR,
+} from './generatedRepos';
 import {
   clients,
   col,
@@ -36,60 +44,27 @@ import {
 } from './kube';
 import { expectedRealNodes } from './realNode';
 
-const OUTPUT_DIR =
-  process.env.TEMPLATE_OUTPUT_DIR ??
-  path.join(repoRoot, 'artifacts', 'templates');
-const KUBECTL = process.env.KUBECTL ?? 'kubectl';
-const LOCAL_REPO = path.join(repoRoot, 'platform', 'local-repo.sh');
 const VERIFY_ARTIFACTS = path.join(repoRoot, 'artifacts', 'verify');
 /** How long one repository's scripts/verify.sh may take (it waits for ConfigMap
  * refreshes, probe restarts, pod replacements). */
 const VERIFY_LIMIT_MS = 15 * 60_000;
 
-/** One generated repository per template: its "typical" example. */
-function generatedRepos(): { template: string; dir: string }[] {
-  if (!fs.existsSync(OUTPUT_DIR)) return [];
-  return fs
-    .readdirSync(OUTPUT_DIR)
-    .map(template => ({
-      template,
-      dir: path.join(OUTPUT_DIR, template, 'typical'),
-    }))
-    .filter(({ dir }) =>
-      fs.existsSync(path.join(dir, 'k8s', 'kustomization.yaml')),
-    );
-}
-
 const repos = generatedRepos();
-if (repos.length === 0 && process.env.REQUIRE_GENERATED_TEMPLATES) {
+if (repos.length === 0 && generatedReposRequired) {
   throw new Error(
-    `No generated repositories in ${OUTPUT_DIR}: run scripts/test-templates.sh first`,
+    `No generated repositories in ${TEMPLATE_OUTPUT_DIR}: run scripts/test-templates.sh first`,
   );
 }
 const describeIfRendered = repos.length > 0 ? describe : describe.skip;
 const onRealNodes = expectedRealNodes > 0;
 
-function run(command: string, args: string[]): string {
-  return execFileSync(command, args, {
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, KUBECTL },
-  });
-}
-
 /** The manifests as the cluster gets them: overlays/local on real nodes, else k8s/. */
 function manifests(dir: string): any[] {
-  const rendered = onRealNodes
-    ? run('bash', [LOCAL_REPO, 'render', dir])
-    : run(KUBECTL, ['kustomize', path.join(dir, 'k8s')]);
-  return loadAllYaml(rendered).filter(Boolean) as any[];
-}
-
-function images(objects: any[]): string[] {
-  return objects
-    .filter(o => o.kind === 'Deployment')
-    .flatMap(d => d.spec.template.spec.containers.map((c: any) => c.image));
+  return parseManifests(
+    onRealNodes
+      ? renderLocal(dir)
+      : run(KUBECTL, ['kustomize', path.join(dir, 'k8s')]),
+  );
 }
 
 /** The Chromium (or Chrome) on PATH, for the screenshots verify scripts take. */
@@ -205,40 +180,12 @@ async function expectVerifyPasses(template: string, dir: string) {
   }
 }
 
-/** What a person would look at when a rollout hangs: pods, events, last log lines. */
-function diagnose(namespaces: string[]): string {
-  const out: string[] = [];
-  const tryRun = (args: string[]) => {
-    try {
-      out.push(`$ kubectl ${args.join(' ')}`, run(KUBECTL, args));
-    } catch (e) {
-      out.push(String((e as Error).message));
-    }
-  };
-  for (const ns of namespaces) {
-    tryRun(['-n', ns, 'get', 'pods', '-o', 'wide']);
-    tryRun(['-n', ns, 'get', 'events', '--sort-by=.lastTimestamp']);
-    tryRun([
-      '-n',
-      ns,
-      'logs',
-      '-l',
-      'app.kubernetes.io/name',
-      '--all-containers',
-      '--prefix',
-      '--tail=15',
-    ]);
-  }
-  return out.join('\n');
-}
-
 describeIfRendered(
   `generated repositories on ${
     onRealNodes ? 'the real node' : 'fake (KWOK) nodes'
   }`,
   () => {
     const c = clients();
-    const api = KubernetesObjectApi.makeApiClient(c.kc);
     const volumes: string[] = [];
 
     afterAll(async () => {
@@ -259,9 +206,7 @@ describeIfRendered(
           verifyScript(template, dir);
           // Built here from the repository's Dockerfile(s) and imported into the nodes;
           // nothing is pulled from a registry.
-          const imported = run('bash', [LOCAL_REPO, 'images', dir])
-            .trim()
-            .split('\n');
+          const imported = importImages(dir);
           for (const image of images(objects)) {
             expect(image).toMatch(/^localhost\//);
             expect(imported).toContain(image);
@@ -291,12 +236,7 @@ describeIfRendered(
           }
         }
 
-        // Namespaces first, as kubectl does.
-        const ordered = [
-          ...objects.filter(o => o.kind === 'Namespace'),
-          ...objects.filter(o => o.kind !== 'Namespace'),
-        ];
-        const namespaces = ordered
+        const namespaces = objects
           .filter(o => o.kind === 'Namespace')
           .map(o => o.metadata.name);
         try {
@@ -304,16 +244,9 @@ describeIfRendered(
           // never go into Git (the postgres template's scripts/create-secret.sh).
           const createSecret = path.join(dir, 'scripts', 'create-secret.sh');
           if (fs.existsSync(createSecret)) run(createSecret, []);
-          for (const obj of ordered) {
-            await api.patch(
-              onRealNodes ? obj : workloadOnKwokNodes(obj),
-              undefined,
-              undefined,
-              'golden-path-template-tests',
-              true,
-              PatchStrategy.ServerSideApply,
-            );
-          }
+          await applyServerSide(c, objects, obj =>
+            onRealNodes ? obj : workloadOnKwokNodes(obj),
+          );
 
           const deployments = objects.filter(o => o.kind === 'Deployment');
           expect(deployments.length).toBeGreaterThan(0);
