@@ -5,7 +5,7 @@
 help:
 	@echo "make start         serve the portal at http://localhost:3000 (backend :7007)"
 	@echo "make test          run every check (type-check, lint, unit, templates, cluster, browser)"
-	@echo "make bench         benchmarks: rollouts plugin (about 10 min), templates, local cluster (about 5 min)"
+	@echo "make bench         benchmarks: rollouts plugin (about 10 min), templates, local cluster with the blue-green traffic test (about 10 min)"
 	@echo "make cluster       start the local Kubernetes control plane (no Docker) and print its KUBECONFIG"
 	@echo "make cluster-stop  stop it and remove its data"
 	@echo "make demo          start the cluster, deploy the example workload, print the portal's cluster settings"

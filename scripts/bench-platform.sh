@@ -10,11 +10,15 @@
 #     NODES=1 (real node Ready, add-ons serving);
 #   - pod create -> Ready on the real node against a KWOK node;
 #   - memory (RSS) of the node's processes against the control plane's;
-#   - a rolling update under load with the graceful drain against without it.
+#   - a rolling update under load with the graceful drain against without it;
+#   - the blue-green template's switch and rollback (its scripts/bg-switch.sh) against a
+#     rolling update of the same service, under load for BG_TRAFFIC_SECONDS per phase
+#     (tests/kube-integration/src/blue-green-traffic.test.ts; `make test` runs it for 3 s).
 # Needs no running cluster (it starts and stops its own; a running one is refused, its
 # load would skew the numbers). Prints the numbers, then stops the cluster.
 #
-# Env: BENCH_PODS (default 10), BENCH_RESULTS_FILE (append the result lines there too)
+# Env: BENCH_PODS (default 10), BENCH_RESULTS_FILE (append the result lines there too),
+#      BG_TRAFFIC_SECONDS (default 60)
 set -euo pipefail
 # shellcheck source=platform/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../platform/lib.sh"
@@ -85,9 +89,23 @@ say "== workloads"
 node "${REPO_ROOT}/node_modules/.bin/jest" \
   --config "${REPO_ROOT}/tests/kube-integration/jest.bench.config.js" --runInBand --ci
 
+export BG_TRAFFIC_SECONDS="${BG_TRAFFIC_SECONDS:-60}"
+say "== blue-green switch and rollback against a rolling update, under load (${BG_TRAFFIC_SECONDS} s per phase)"
+# The generated repository, rendered now from this checkout's template.
+rendered="$(mktemp -d)"
+trap 'rm -rf "${rendered}"; bash "${PLATFORM_DIR}/cluster.sh" stop >/dev/null 2>&1 || true' EXIT
+(cd "${REPO_ROOT}/tests/templates" && TEMPLATE_OUTPUT_DIR="${rendered}" CI=true \
+  node "${REPO_ROOT}/node_modules/.bin/backstage-cli" package test -t fastapi-blue-green >/dev/null) \
+  || die "rendering the fastapi-blue-green template failed (run: yarn --cwd tests/templates test -t fastapi-blue-green)"
+# The table of the three phases goes to the results (KUBE_TIMINGS_FILE).
+REQUIRE_GENERATED_TEMPLATES=1 TEMPLATE_OUTPUT_DIR="${rendered}" KUBE_TIMINGS_FILE="${results}" \
+  node "${REPO_ROOT}/node_modules/.bin/jest" \
+  --config "${REPO_ROOT}/tests/kube-integration/jest.config.js" --runInBand --ci src/blue-green-traffic
+
 t0=$(now)
 bash "${PLATFORM_DIR}/cluster.sh" stop >/dev/null
 say "== stop: $(elapsed "${t0}" "$(now)") s"
+rm -rf "${rendered}"
 trap - EXIT
 echo
 echo "platform benchmark results (${results}):"

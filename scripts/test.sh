@@ -21,7 +21,8 @@ stage_manifest-checks() { "$REPO_ROOT/tools/manifest-checks/run-tests.sh"; }
 stage_techdocs() { "$REPO_ROOT/tools/techdocs/run-tests.sh"; }
 stage_templates() { "$REPO_ROOT/scripts/test-templates.sh"; }
 stage_backend-postgres() { "$REPO_ROOT/scripts/test-backend-postgres.sh"; }
-stage_kube-integration() { "$REPO_ROOT/scripts/test-kube-integration.sh"; }
+# The templates stage's repositories must be there: a missing one fails, never skips.
+stage_kube-integration() { REQUIRE_GENERATED_TEMPLATES=1 "$REPO_ROOT/scripts/test-kube-integration.sh"; }
 # Three real nodes: what one node cannot show (pods on different nodes reaching each
 # other, a drain that a PodDisruptionBudget holds). Only the tests that need them.
 stage_kube-multinode() {

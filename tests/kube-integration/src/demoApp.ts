@@ -1,6 +1,6 @@
 /*
  * The demo app (deploy/demo/app) on real nodes, for tests and benchmarks: its pod
- * template, one-shot HTTP from the host, and a steady load that counts every outcome.
+ * template, a POST from the host, and a rolling update under the steady load of load.ts.
  */
 import {
   PatchStrategy,
@@ -17,6 +17,7 @@ import {
   rolloutSucceeded,
   waitForObject,
 } from './kube';
+import { steadyLoad } from './load';
 
 /** The demo app's pod template: restricted, on a real node, probes on /health and /ready. */
 export function appTemplate(
@@ -61,27 +62,6 @@ export function appTemplate(
   return { metadata: { labels }, spec };
 }
 
-/** One GET with a fresh connection (no keep-alive: every request is routed anew). */
-export function getOnce(
-  url: string,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent: false, timeout: 5000 }, res => {
-      const chunks: Buffer[] = [];
-      res.on('data', d => chunks.push(d));
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          body: Buffer.concat(chunks).toString(),
-        }),
-      );
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-  });
-}
-
 /** One POST from the host (the demo app's /chaos routes); resolves with the status. */
 export function postOnce(url: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -97,46 +77,6 @@ export function postOnce(url: string): Promise<number> {
     req.on('error', reject);
     req.end();
   });
-}
-
-/** Steady load: `workers` clients in a loop until stopped; counts every outcome. */
-export function steadyLoad(url: string, workers: number) {
-  const result = {
-    requests: 0,
-    ok: 0,
-    non2xx: 0,
-    errors: 0,
-    versions: new Map<string, number>(),
-    failures: [] as string[],
-  };
-  let running = true;
-  const loops = Array.from({ length: workers }, async () => {
-    while (running) {
-      result.requests++;
-      try {
-        const res = await getOnce(url);
-        if (res.status >= 200 && res.status < 300) {
-          result.ok++;
-          const version = JSON.parse(res.body).version as string;
-          result.versions.set(version, (result.versions.get(version) ?? 0) + 1);
-        } else {
-          result.non2xx++;
-          result.failures.push(`HTTP ${res.status}`);
-        }
-      } catch (e) {
-        result.errors++;
-        result.failures.push(String((e as Error).message ?? e));
-      }
-    }
-  });
-  return {
-    result,
-    async stop() {
-      running = false;
-      await Promise.all(loops);
-      return result;
-    },
-  };
 }
 
 /** A Deployment of the demo app behind a ClusterIP Service; resolves with its URL. */
@@ -197,7 +137,7 @@ export async function rollingUpdateUnderLoad(
   image: string,
   workers = 4,
 ) {
-  const load = steadyLoad(url, workers);
+  const load = steadyLoad(url, { newConnectionClients: workers });
   await new Promise(r => setTimeout(r, 3000));
   const t0 = Date.now();
   await c.apps.patchNamespacedDeployment(

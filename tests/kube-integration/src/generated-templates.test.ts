@@ -16,15 +16,23 @@
  * placed on KWOK nodes: admission and rollout bookkeeping, nothing runs.
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
-import {
-  KubernetesObjectApi,
-  PatchStrategy,
-  loadAllYaml,
-} from '@kubernetes/client-node';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { repoRoot } from './clusterControl';
+import {
+  applyServerSide,
+  diagnose,
+  generatedRepos,
+  generatedReposRequired,
+  images,
+  importImagesAsync,
+  KUBECTL,
+  parseManifests,
+  renderLocal,
+  run,
+  TEMPLATE_OUTPUT_DIR,
+} from './generatedRepos';
 import {
   clients,
   col,
@@ -36,69 +44,19 @@ import {
 } from './kube';
 import { expectedRealNodes } from './realNode';
 
-const OUTPUT_DIR =
-  process.env.TEMPLATE_OUTPUT_DIR ??
-  path.join(repoRoot, 'artifacts', 'templates');
-const KUBECTL = process.env.KUBECTL ?? 'kubectl';
-const LOCAL_REPO = path.join(repoRoot, 'platform', 'local-repo.sh');
 const VERIFY_ARTIFACTS = path.join(repoRoot, 'artifacts', 'verify');
 /** How long one repository's scripts/verify.sh may take (it waits for ConfigMap
  * refreshes, probe restarts, pod replacements). */
 const VERIFY_LIMIT_MS = 15 * 60_000;
 
-/** One generated repository per template: its "typical" example. */
-function generatedRepos(): { template: string; dir: string }[] {
-  if (!fs.existsSync(OUTPUT_DIR)) return [];
-  return fs
-    .readdirSync(OUTPUT_DIR)
-    .map(template => ({
-      template,
-      dir: path.join(OUTPUT_DIR, template, 'typical'),
-    }))
-    .filter(({ dir }) =>
-      fs.existsSync(path.join(dir, 'k8s', 'kustomization.yaml')),
-    );
-}
-
 const repos = generatedRepos();
-if (repos.length === 0 && process.env.REQUIRE_GENERATED_TEMPLATES) {
+if (repos.length === 0 && generatedReposRequired) {
   throw new Error(
-    `No generated repositories in ${OUTPUT_DIR}: run scripts/test-templates.sh first`,
+    `No generated repositories in ${TEMPLATE_OUTPUT_DIR}: run scripts/test-templates.sh first`,
   );
 }
 const describeIfRendered = repos.length > 0 ? describe : describe.skip;
 const onRealNodes = expectedRealNodes > 0;
-
-function run(command: string, args: string[]): string {
-  return execFileSync(command, args, {
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, KUBECTL },
-  });
-}
-
-/** run() without blocking the event loop: other repositories' checks go on meanwhile. */
-function runAsync(command: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      env: { ...process.env, KUBECTL },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8');
-    });
-    child.on('error', reject);
-    child.on('close', status =>
-      status === 0
-        ? resolve(stdout)
-        : reject(
-            new Error(`${command} ${args.join(' ')} exited with ${status}`),
-          ),
-    );
-  });
-}
 
 /**
  * Runs fn once every lock in keys is free, holding them until it settles: repositories
@@ -116,16 +74,11 @@ async function exclusively<T>(keys: string[], fn: () => Promise<T>) {
 
 /** The manifests as the cluster gets them: overlays/local on real nodes, else k8s/. */
 function manifests(dir: string): any[] {
-  const rendered = onRealNodes
-    ? run('bash', [LOCAL_REPO, 'render', dir])
-    : run(KUBECTL, ['kustomize', path.join(dir, 'k8s')]);
-  return loadAllYaml(rendered).filter(Boolean) as any[];
-}
-
-function images(objects: any[]): string[] {
-  return objects
-    .filter(o => o.kind === 'Deployment')
-    .flatMap(d => d.spec.template.spec.containers.map((c: any) => c.image));
+  return parseManifests(
+    onRealNodes
+      ? renderLocal(dir)
+      : run(KUBECTL, ['kustomize', path.join(dir, 'k8s')]),
+  );
 }
 
 /** The Chromium (or Chrome) on PATH, for the screenshots verify scripts take. */
@@ -241,40 +194,12 @@ async function expectVerifyPasses(template: string, dir: string) {
   }
 }
 
-/** What a person would look at when a rollout hangs: pods, events, last log lines. */
-function diagnose(namespaces: string[]): string {
-  const out: string[] = [];
-  const tryRun = (args: string[]) => {
-    try {
-      out.push(`$ kubectl ${args.join(' ')}`, run(KUBECTL, args));
-    } catch (e) {
-      out.push(String((e as Error).message));
-    }
-  };
-  for (const ns of namespaces) {
-    tryRun(['-n', ns, 'get', 'pods', '-o', 'wide']);
-    tryRun(['-n', ns, 'get', 'events', '--sort-by=.lastTimestamp']);
-    tryRun([
-      '-n',
-      ns,
-      'logs',
-      '-l',
-      'app.kubernetes.io/name',
-      '--all-containers',
-      '--prefix',
-      '--tail=15',
-    ]);
-  }
-  return out.join('\n');
-}
-
 describeIfRendered(
   `generated repositories on ${
     onRealNodes ? 'the real node' : 'fake (KWOK) nodes'
   }`,
   () => {
     const c = clients();
-    const api = KubernetesObjectApi.makeApiClient(c.kc);
     const volumes: string[] = [];
 
     afterAll(async () => {
@@ -297,13 +222,9 @@ describeIfRendered(
           verifyScript(template, dir);
           // Built here from the repository's Dockerfile(s) and imported into the nodes;
           // nothing is pulled from a registry.
-          const imported = (
-            await exclusively(['image builds'], () =>
-              runAsync('bash', [LOCAL_REPO, 'images', dir]),
-            )
-          )
-            .trim()
-            .split('\n');
+          const imported = await exclusively(['image builds'], () =>
+            importImagesAsync(dir),
+          );
           for (const image of images(objects)) {
             expect(image).toMatch(/^localhost\//);
             expect(imported).toContain(image);
@@ -333,17 +254,12 @@ describeIfRendered(
           }
         }
 
-        // Namespaces first, as kubectl does.
-        const ordered = [
-          ...objects.filter(o => o.kind === 'Namespace'),
-          ...objects.filter(o => o.kind !== 'Namespace'),
-        ];
-        const namespaces = ordered
+        const namespaces = objects
           .filter(o => o.kind === 'Namespace')
           .map(o => o.metadata.name);
         await exclusively(
           namespaces.map(ns => `namespace ${ns}`),
-          () => deployAndVerify(template, dir, ordered, namespaces),
+          () => deployAndVerify(template, dir, objects, namespaces),
         );
       },
       // A cold run builds the images (pip downloads) before deploying; then
@@ -356,7 +272,7 @@ describeIfRendered(
     async function deployAndVerify(
       template: string,
       dir: string,
-      ordered: any[],
+      objects: any[],
       namespaces: string[],
     ) {
       try {
@@ -364,18 +280,11 @@ describeIfRendered(
         // never go into Git (the postgres template's scripts/create-secret.sh).
         const createSecret = path.join(dir, 'scripts', 'create-secret.sh');
         if (fs.existsSync(createSecret)) run(createSecret, []);
-        for (const obj of ordered) {
-          await api.patch(
-            onRealNodes ? obj : workloadOnKwokNodes(obj),
-            undefined,
-            undefined,
-            'golden-path-template-tests',
-            true,
-            PatchStrategy.ServerSideApply,
-          );
-        }
+        await applyServerSide(c, objects, obj =>
+          onRealNodes ? obj : workloadOnKwokNodes(obj),
+        );
 
-        const deployments = ordered.filter(o => o.kind === 'Deployment');
+        const deployments = objects.filter(o => o.kind === 'Deployment');
         expect(deployments.length).toBeGreaterThan(0);
         for (const d of deployments) {
           const done = await waitForObject(

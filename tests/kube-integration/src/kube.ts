@@ -137,18 +137,30 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${randomBytes(3).toString('hex')}`;
 }
 
+/**
+ * How test namespaces begin (`it-<suite>-<random>`); KUBE_TEST_NAMESPACE_PREFIX changes
+ * it, e.g. to tell one person's runs from another's on a shared cluster.
+ */
+export const TEST_NAMESPACE_PREFIX =
+  process.env.KUBE_TEST_NAMESPACE_PREFIX ?? 'it';
+
+/** The labels every test namespace carries. */
+export const TEST_NAMESPACE_LABELS = {
+  'golden-path.example.com/test': 'kube-integration',
+};
+
 /** Creates a namespace that enforces Pod Security "restricted". */
 export async function createTestNamespace(
   core: CoreV1Api,
   prefix: string,
 ): Promise<string> {
-  const name = uniqueName(`it-${prefix}`);
+  const name = uniqueName(`${TEST_NAMESPACE_PREFIX}-${prefix}`);
   await core.createNamespace({
     body: {
       metadata: {
         name,
         labels: {
-          'golden-path.example.com/test': 'kube-integration',
+          ...TEST_NAMESPACE_LABELS,
           'pod-security.kubernetes.io/enforce': 'restricted',
           'pod-security.kubernetes.io/enforce-version': 'latest',
         },
@@ -227,6 +239,12 @@ export const col = {
     plural: 'deployments',
     namespace,
   }),
+  services: (namespace: string): Collection => ({
+    apiVersion: 'v1',
+    kind: 'Service',
+    plural: 'services',
+    namespace,
+  }),
   replicaSets: (namespace: string): Collection => ({
     apiVersion: 'apps/v1',
     kind: 'ReplicaSet',
@@ -279,7 +297,8 @@ export async function listCollection(
  * state and its resourceVersion, then a WATCH from there.
  *
  * Returns `started` (resolves once the watch stream is open, so a caller can make a
- * change and be sure to see its effect) and `done` (resolves with the items).
+ * change and be sure to see its effect) and `done` (resolves with the items). Aborting
+ * `signal` ends the watch (`done` rejects), e.g. when the change it waits for failed.
  */
 export function watchUntil(
   collection: Collection,
@@ -287,6 +306,7 @@ export function watchUntil(
   predicate: (items: Items, event?: { type: string; object: any }) => boolean,
   timeoutMs: number,
   description: string,
+  signal?: AbortSignal,
 ): { started: Promise<void>; done: Promise<Items> } {
   let markStarted!: () => void;
   const started = new Promise<void>(r => {
@@ -323,6 +343,9 @@ export function watchUntil(
           ),
         );
       }, timeoutMs);
+      signal?.addEventListener('abort', () =>
+        finish(new Error(`stopped waiting for ${description}`)),
+      );
       new Watch(kc)
         .watch(
           collectionPath(collection),

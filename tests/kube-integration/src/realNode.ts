@@ -189,16 +189,24 @@ export function inCidr(ip: string, cidr: string): boolean {
 }
 
 /**
- * Prints a measurement and, when KUBE_TIMINGS_FILE is set (scripts/test-kube-integration.sh
- * sets it), appends it there so the script can print it with the cluster's timings.
+ * Prints lines of measurements and, when KUBE_TIMINGS_FILE is set
+ * (scripts/test-kube-integration.sh sets it), appends them there so the script prints
+ * them with the cluster's timings.
  */
-export function recordTiming(what: string, ms: number, detail = ''): void {
-  const line = `${what}: ${ms} ms${detail ? ` (${detail})` : ''}`;
+export function recordLines(lines: string[]): void {
   // eslint-disable-next-line no-console
-  console.log(line);
+  console.log(lines.join('\n'));
   if (process.env.KUBE_TIMINGS_FILE) {
-    fs.appendFileSync(process.env.KUBE_TIMINGS_FILE, `${line}\n`);
+    fs.appendFileSync(
+      process.env.KUBE_TIMINGS_FILE,
+      lines.map(line => `${line}\n`).join(''),
+    );
   }
+}
+
+/** Records one measurement ("what: N ms (detail)"), see recordLines. */
+export function recordTiming(what: string, ms: number, detail = ''): void {
+  recordLines([`${what}: ${ms} ms${detail ? ` (${detail})` : ''}`]);
 }
 
 /** Creates the pod and resolves once it is Ready, with the time that took. */

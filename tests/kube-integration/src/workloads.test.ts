@@ -33,10 +33,10 @@ import {
 } from './realNode';
 import {
   deployBehindService,
-  getOnce,
   postOnce,
   rollingUpdateUnderLoad,
 } from './demoApp';
+import { getOnce } from './load';
 
 const IMAGE = process.env.DEMO_APP_IMAGE;
 const IMAGE_V2 = process.env.DEMO_APP_IMAGE_V2;

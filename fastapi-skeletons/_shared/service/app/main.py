@@ -43,7 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title=settings.app_name, version=__version__, lifespan=lifespan)
     app.state.settings = settings
     app.state.lifecycle = lifecycle
-    middleware.install(app)
+    middleware.install(app, lifecycle)
     app.include_router(health.router)
     features.setup(app, settings, lifecycle)
     return app

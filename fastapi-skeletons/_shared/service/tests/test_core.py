@@ -39,6 +39,15 @@ def test_ready_turns_false_once_shutdown_begins(client: TestClient) -> None:
     assert client.get("/health").status_code == 200
 
 
+def test_answers_close_the_connection_once_shutdown_begins(client: TestClient) -> None:
+    # Kept alive until then: the client may send its next request on the connection.
+    assert "connection" not in client.get("/health").headers
+    client.app.state.lifecycle.begin_shutdown("SIGTERM")
+    # During the drain every answer, of any route, tells the client to reconnect.
+    assert client.get("/health").headers["connection"] == "close"
+    assert client.get("/ready").headers["connection"] == "close"
+
+
 def test_ready_fails_when_a_readiness_check_fails(client: TestClient) -> None:
     async def broken() -> str:
         raise ConnectionError("dependency down")

@@ -22,6 +22,19 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _get_on(conn: socket.socket, path: str) -> bytes:
+    """One HTTP/1.1 GET on an open connection; returns the answer's head, lower case."""
+    conn.sendall(f"GET {path} HTTP/1.1\r\nHost: test\r\n\r\n".encode())
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        answer += conn.recv(65536)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")))
+    while len(body) < length:
+        body += conn.recv(65536)
+    return head.lower()
+
+
 def _wait_until(predicate, timeout: float) -> bool:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -52,6 +65,8 @@ def test_sigterm_drains_then_exits(service_env: dict[str, str]) -> None:
     base = f"http://127.0.0.1:{port}"
     try:
         assert _wait_until(lambda: httpx.get(f"{base}/health", timeout=1).status_code == 200, 30), "server did not start"
+        kept_alive = socket.create_connection(("127.0.0.1", port), timeout=5)
+        assert b"connection: close" not in _get_on(kept_alive, "/health")
         proc.send_signal(signal.SIGTERM)
         signalled = time.monotonic()
         # During the drain the pod still serves, but tells Kubernetes to stop routing to it.
@@ -59,6 +74,12 @@ def test_sigterm_drains_then_exits(service_env: dict[str, str]) -> None:
         assert ready.status_code == 503
         assert ready.json() == {"status": "shutting_down", "reason": "SIGTERM"}
         assert httpx.get(f"{base}/health", timeout=1).status_code == 200
+        # A kept-alive connection gets its answer, then the server closes it: the client
+        # reconnects (to a ready pod) instead of racing the close at the end of the drain.
+        assert b"connection: close" in _get_on(kept_alive, "/health")
+        assert kept_alive.recv(1) == b""
+        assert time.monotonic() - signalled < 1.4, "closed only by the shutdown after the drain"
+        kept_alive.close()
         proc.wait(timeout=15)
         elapsed = time.monotonic() - signalled
     finally:

@@ -1,4 +1,5 @@
-"""Request logging with a request id, and a JSON 500 for unexpected errors."""
+"""Request logging with a request id, a JSON 500 for unexpected errors, and
+``Connection: close`` on every answer once shutdown has begun."""
 
 from __future__ import annotations
 
@@ -10,13 +11,15 @@ import uuid
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from app.core.lifecycle import Lifecycle
+
 log = logging.getLogger("app.request")
 
 PROBE_PATHS = frozenset({"/health", "/ready", "/startup"})
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, lifecycle: Lifecycle) -> None:
     @app.middleware("http")
     async def log_requests(request: Request, call_next):  # type: ignore[no-untyped-def]
         incoming = request.headers.get("x-request-id", "")
@@ -32,6 +35,12 @@ def install(app: FastAPI) -> None:
             )
             response = JSONResponse({"detail": "Internal Server Error", "request_id": request_id}, status_code=500)
         response.headers["X-Request-ID"] = request_id
+        if lifecycle.shutting_down:
+            # A kept-alive connection would otherwise stay on this pod until the server
+            # closes it at the end of the drain, possibly just as the client sends its
+            # next request on it (a reset: a lost request). Closed after this answer, the
+            # client reconnects, and the Service routes the new connection to a ready pod.
+            response.headers["Connection"] = "close"
         # Probes hit every few seconds: keep them out of the INFO log.
         level = logging.DEBUG if request.url.path in PROBE_PATHS else logging.INFO
         log.log(
