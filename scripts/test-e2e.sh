@@ -56,5 +56,31 @@ stop_backend
 log "e2e with the demo cluster"
 trap 'stop_backend; [ -n "${CLUSTER_STARTED:-}" ] && bash "$REPO_ROOT/platform/cluster.sh" stop; rm -rf "$DATA_DIR"' EXIT
 demo_cluster_up
-start_backend "$ARTIFACTS/e2e-backend-cluster.log" "${configs[@]}" --config "$REPO_ROOT/app-config.cluster.yaml"
+# Next to the demo: the service the fastapi-blue-green template generates (its typical
+# example, rendered by the templates stage), built and run on the real node, and
+# registered in the catalog; the Rollouts tab switches it with the preview Service's
+# smoke test. The platform engineer's step for a new namespace is done here too: the
+# rollouts plugin's write role bound in it (deploy/portal/README.md).
+bg_repo="$REPO_ROOT/artifacts/templates/fastapi-blue-green/typical"
+[ -f "$bg_repo/catalog-info.yaml" ] \
+  || die "no generated blue-green repository in $bg_repo: run the templates stage first (STAGES=templates scripts/test.sh)"
+log "the generated blue-green service on the real node (log: artifacts/e2e-blue-green.log)"
+bash "$REPO_ROOT/platform/local-repo.sh" apply "$bg_repo" >"$ARTIFACTS/e2e-blue-green.log" 2>&1 \
+  || { tail -n 40 "$ARTIFACTS/e2e-blue-green.log"; die "the generated blue-green service did not start"; }
+bg_namespace="$(sed -nE 's/^namespace: *"?([a-z0-9-]+)"?$/\1/p' "$bg_repo/k8s/kustomization.yaml")"
+[ -n "$bg_namespace" ] || die "no namespace in $bg_repo/k8s/kustomization.yaml"
+KUBECONFIG="${PLATFORM_STATE:-/tmp/golden-path-platform}/kubeconfig" kubectl -n "$bg_namespace" \
+  create rolebinding backstage-rollouts-write --clusterrole=backstage-rollouts-write \
+  --serviceaccount=golden-path-portal:backstage-rollouts >/dev/null
+# Config arrays replace each other: the portal's own location is listed again.
+cat >"$DATA_DIR/app-config.e2e-cluster.yaml" <<YAML
+catalog:
+  locations:
+    - type: file
+      target: ../../catalog-info.yaml
+    - type: file
+      target: $bg_repo/catalog-info.yaml
+YAML
+start_backend "$ARTIFACTS/e2e-backend-cluster.log" "${configs[@]}" --config "$REPO_ROOT/app-config.cluster.yaml" \
+  --config "$DATA_DIR/app-config.e2e-cluster.yaml"
 yarn playwright test "${no_tests_ok[@]}" --grep @cluster "$@"

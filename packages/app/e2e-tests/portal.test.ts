@@ -168,11 +168,19 @@ test.describe('the example service’s Kubernetes tab', () => {
   });
 });
 
+/** A value of the blue-green pair's summary ("Live slot", "Preview Service", ...). */
+function pairSummary(page: Page, term: string) {
+  return page
+    .locator('dt', { hasText: term })
+    .first()
+    .locator('xpath=following-sibling::dd[1]');
+}
+
 test('the Rollouts tab shows rollouts, probes and quota, and switches traffic @cluster', async ({
   page,
 }) => {
   await page.goto('/catalog/default/component/fastapi-demo/rollouts');
-  const liveSlot = page.getByText(/Live slot:/).first();
+  const liveSlot = pairSummary(page, 'Live slot');
   await expect(liveSlot).toBeVisible({ timeout: 60_000 });
   await expect(page.getByText('demo-api-blue').first()).toBeVisible();
   await expect(page.getByText(/liveness/i).first()).toBeVisible();
@@ -248,5 +256,65 @@ test('real pods: the demo actions make the Rollouts tab show an OOMKilled and a 
   await page.screenshot({
     path: `${SCREENSHOTS}/rollouts-real-restarts.png`,
     fullPage: true,
+  });
+});
+
+test('the generated blue-green service: the Rollouts tab shows its preview Service and switches it after the smoke test @cluster', async ({
+  page,
+}) => {
+  // The fastapi-blue-green template's typical example (component "shop"), running on
+  // the real node (scripts/test-e2e.sh).
+  await page.goto('/catalog/default/component/shop/rollouts');
+  const live = pairSummary(page, 'Live slot');
+  const preview = pairSummary(page, 'Preview Service');
+  const checks = page
+    .getByRole('dialog')
+    .getByRole('list', { name: 'Checks before the switch' });
+  await expect(live).toHaveText('blue', { timeout: 60_000 });
+  await expect(pairSummary(page, 'Idle slot')).toHaveText('green');
+  await expect(preview).toContainText(
+    /shop-preview → green \(2 ready endpoints\)/,
+  );
+
+  await page.getByRole('button', { name: 'Switch to green' }).click();
+  // The same checks as scripts/bg-switch.sh, the smoke test through the preview
+  // Service included, before anything is written.
+  await expect(checks.getByLabel('Smoke test: passed')).toBeVisible({
+    timeout: 60_000,
+  });
+  await expect(checks.getByLabel('Target slot: passed')).toBeVisible();
+  await expect(checks.getByLabel('Preview Service: passed')).toBeVisible();
+  await page.screenshot({
+    path: `${SCREENSHOTS}/rollouts-generated-switch-checks.png`,
+    fullPage: true,
+  });
+  await page
+    .getByRole('dialog')
+    .getByRole('button', { name: 'Switch' })
+    .click();
+  await expect(
+    page.getByText(/Traffic moved from blue to green in \d+ ms/),
+  ).toBeVisible({ timeout: 60_000 });
+  await expect(live).toHaveText('green', { timeout: 30_000 });
+  // As the script does: the preview now selects the slot that was live.
+  await expect(preview).toContainText('shop-preview → blue', {
+    timeout: 30_000,
+  });
+  await page.screenshot({
+    path: `${SCREENSHOTS}/rollouts-generated-after-switch.png`,
+    fullPage: true,
+  });
+
+  await page.getByRole('button', { name: 'Roll back to blue' }).click();
+  await expect(checks.getByLabel('Smoke test: passed')).toBeVisible({
+    timeout: 60_000,
+  });
+  await page
+    .getByRole('dialog')
+    .getByRole('button', { name: 'Roll back' })
+    .click();
+  await expect(live).toHaveText('blue', { timeout: 30_000 });
+  await expect(preview).toContainText('shop-preview → green', {
+    timeout: 30_000,
   });
 });
