@@ -12,8 +12,8 @@
 #
 # Env: NODES (default 1; 0 = fake nodes only, the real-node tests are skipped)
 #      KUBE_INTEGRATION_JEST_ONLY=1: only the Jest suite (the arguments select test files),
-#      without the rollouts plugin's integration tests and the TechDocs dry-run; the
-#      multi-node pass of `make test` (NODES=3) uses it.
+#      without the rollouts plugin's and the scaffolder actions' integration tests and the
+#      TechDocs dry-run; the multi-node pass of `make test` (NODES=3) uses it.
 # Prints a closing line "kube-integration: N passed, N failed".
 set -euo pipefail
 # shellcheck source=platform/lib.sh
@@ -122,14 +122,23 @@ node "${REPO_ROOT}/node_modules/.bin/jest" \
 jest_rc=$?
 
 if [[ "${KUBE_INTEGRATION_JEST_ONLY:-0}" != 1 ]]; then
+  # A plugin's own integration suite (src/integration) against the same cluster.
+  plugin_integration() {
+    (cd "${REPO_ROOT}/plugins/$1" &&
+      CI=true node "${REPO_ROOT}/node_modules/.bin/backstage-cli" package test src/integration \
+        --json --outputFile="${results_dir}/$2.json")
+  }
+
   # The rollouts plugin's integration tests (blue-green switch, 409 on a concurrent
   # change, 403 with zero API writes, watch resume) against the same cluster.
   log "rollouts plugin integration tests"
-  (cd "${REPO_ROOT}/plugins/rollouts-backend" &&
-    CI=true node "${REPO_ROOT}/node_modules/.bin/backstage-cli" package test src/integration \
-      --json --outputFile="${results_dir}/rollouts.json")
-  rollouts_rc=$?
-  [[ "${rollouts_rc}" == 0 ]] || jest_rc=${rollouts_rc}
+  plugin_integration rollouts-backend rollouts || jest_rc=$?
+
+  # The scaffolder's golden-path:kubernetes:* actions with their documented RBAC:
+  # validate's API server errors, apply once per task (checkpoint), wait's
+  # ImagePullBackOff on a real node.
+  log "golden-path scaffolder actions integration tests"
+  plugin_integration scaffolder-backend-module-golden-path scaffolder || jest_rc=$?
 
   # The YAML examples of the portal's TechDocs, accepted by the API server.
   log "TechDocs snippets: server-side dry-run"
@@ -157,7 +166,7 @@ if [[ -s "${results_dir}/results.json" ]]; then
     const skipped = sum("numPendingTests") + sum("numTodoTests");
     console.log(`kube-integration: ${sum("numPassedTests")} passed, ${sum("numFailedTests")} failed` +
       (skipped ? `, ${skipped} skipped` : ""));
-  ' "${results_dir}/results.json" "${results_dir}/rollouts.json"
+  ' "${results_dir}/results.json" "${results_dir}/rollouts.json" "${results_dir}/scaffolder.json"
 else
   echo "kube-integration: 0 passed, 1 failed"
 fi

@@ -11,5 +11,14 @@ export interface Config {
        */
       allowedGroups?: string[];
     };
+    kubernetesApply?: {
+      /**
+       * Groups (entity refs) whose members may run templates that apply manifests
+       * to the cluster (`golden-path:kubernetes:apply`, permission
+       * `golden-path.kubernetes.apply`). Nobody else may.
+       * @default []
+       */
+      allowedGroups?: string[];
+    };
   };
 }

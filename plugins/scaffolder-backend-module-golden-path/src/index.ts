@@ -10,3 +10,14 @@ export {
 } from './actions/fetchSkeleton';
 export { createPublishPreflightAction } from './actions/publishPreflight';
 export { createPublishRollbackAction } from './actions/publishRollback';
+export { createKubernetesValidateAction } from './actions/kubernetesValidate';
+export { createKubernetesApplyAction } from './actions/kubernetesApply';
+export {
+  createKubernetesWaitAction,
+  RolloutNotConvergedError,
+  WaitAbortedError,
+} from './actions/kubernetesWait';
+export {
+  goldenPathKubernetesApplyPermission,
+  goldenPathPermissions,
+} from './permissions';

@@ -4,10 +4,12 @@ import {
   TemplateAction,
 } from '@backstage/plugin-scaffolder-node';
 import { scaffolderModuleGoldenPath } from './module';
+import { goldenPathKubernetesApplyPermission } from './permissions';
 
 describe('scaffolderModuleGoldenPath', () => {
-  it('registers the skeleton and publishing actions', async () => {
+  it('registers the skeleton, publishing and Kubernetes actions, and the apply permission', async () => {
     const actions: TemplateAction<any, any, any>[] = [];
+    const permissionsRegistry = mockServices.permissionsRegistry.mock();
     await startTestBackend({
       extensionPoints: [
         [
@@ -23,12 +25,19 @@ describe('scaffolderModuleGoldenPath', () => {
         mockServices.rootConfig.factory({
           data: { goldenPath: { skeletonsDir: '/tmp' } },
         }),
+        permissionsRegistry.factory,
       ],
     });
     expect(actions.map(a => a.id)).toEqual([
       'golden-path:fetch:skeleton',
       'golden-path:publish:preflight',
       'golden-path:publish:rollback',
+      'golden-path:kubernetes:validate',
+      'golden-path:kubernetes:apply',
+      'golden-path:kubernetes:wait',
+    ]);
+    expect(permissionsRegistry.addPermissions).toHaveBeenCalledWith([
+      goldenPathKubernetesApplyPermission,
     ]);
   });
 });

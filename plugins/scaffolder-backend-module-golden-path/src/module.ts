@@ -12,6 +12,13 @@ import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-no
 import { createFetchSkeletonAction } from './actions/fetchSkeleton';
 import { createPublishPreflightAction } from './actions/publishPreflight';
 import { createPublishRollbackAction } from './actions/publishRollback';
+import { createKubernetesApplyAction } from './actions/kubernetesApply';
+import { createKubernetesValidateAction } from './actions/kubernetesValidate';
+import { createKubernetesWaitAction } from './actions/kubernetesWait';
+import { clusterConnector } from './kubernetes/clusterClient';
+import { manifestChecksRunner } from './kubernetes/manifestChecks';
+import { readKubernetesActionSettings } from './kubernetes/settings';
+import { goldenPathPermissions } from './permissions';
 
 /**
  * Registers the Golden Path Portal's scaffolder actions.
@@ -19,7 +26,9 @@ import { createPublishRollbackAction } from './actions/publishRollback';
  * Config: `goldenPath.skeletonsDir` (default `../../fastapi-skeletons`, relative to the
  * backend's working directory, like the catalog's file locations). The publishing checks
  * read `integrations.github` and `scaffolder.requireScmUserCredentials`, as
- * `publish:github` does.
+ * `publish:github` does. The Kubernetes actions read `goldenPath.kubernetes` (the cluster
+ * and the actions' own identity in it; see the README) and register the
+ * `golden-path.kubernetes.apply` permission.
  */
 export const scaffolderModuleGoldenPath = createBackendModule({
   pluginId: 'scaffolder',
@@ -30,8 +39,20 @@ export const scaffolderModuleGoldenPath = createBackendModule({
         scaffolder: scaffolderActionsExtensionPoint,
         config: coreServices.rootConfig,
         reader: coreServices.urlReader,
+        auth: coreServices.auth,
+        permissions: coreServices.permissions,
+        permissionsRegistry: coreServices.permissionsRegistry,
+        auditor: coreServices.auditor,
       },
-      async init({ scaffolder, config, reader }) {
+      async init({
+        scaffolder,
+        config,
+        reader,
+        auth,
+        permissions,
+        permissionsRegistry,
+        auditor,
+      }) {
         const skeletonsDir = path.resolve(
           config.getOptionalString('goldenPath.skeletonsDir') ??
             '../../fastapi-skeletons',
@@ -57,6 +78,27 @@ export const scaffolderModuleGoldenPath = createBackendModule({
             integrations,
             githubCredentialsProvider,
           }),
+        );
+
+        const kubernetes = readKubernetesActionSettings(config);
+        const connect = clusterConnector(kubernetes);
+        permissionsRegistry.addPermissions(goldenPathPermissions);
+        scaffolder.addActions(
+          createKubernetesValidateAction({
+            connect,
+            runManifestChecks: manifestChecksRunner(
+              kubernetes.manifestChecksScript,
+            ),
+            settings: kubernetes,
+          }),
+          createKubernetesApplyAction({
+            connect,
+            auth,
+            permissions,
+            auditor,
+            settings: kubernetes,
+          }),
+          createKubernetesWaitAction({ connect }),
         );
       },
     });

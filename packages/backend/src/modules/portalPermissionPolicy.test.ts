@@ -14,6 +14,7 @@ import {
   rolloutsStatusReadPermission,
   rolloutsWritePermissions,
 } from '@internal/plugin-rollouts-common';
+import { goldenPathKubernetesApplyPermission } from '@internal/plugin-scaffolder-backend-module-golden-path';
 import { PortalPermissionPolicy } from './portalPermissionPolicy';
 
 function userOf(ref: string, groups: string[]) {
@@ -38,6 +39,7 @@ describe('PortalPermissionPolicy', () => {
     new ConfigReader({
       portal: {
         kubernetesProxy: { allowedGroups: ['group:default/Platform-Team'] },
+        kubernetesApply: { allowedGroups: ['group:default/team-a'] },
       },
     }),
   );
@@ -128,6 +130,33 @@ describe('PortalPermissionPolicy', () => {
     });
     expect(await policy.handle({ permission: lookalike }, alice)).toEqual({
       result: AuthorizeResult.ALLOW,
+    });
+  });
+
+  it("lets only the configured groups' members apply manifests from templates", async () => {
+    const permission = goldenPathKubernetesApplyPermission;
+    expect(await policy.handle({ permission }, alice)).toEqual({
+      result: AuthorizeResult.ALLOW,
+    });
+    expect(await policy.handle({ permission }, admin)).toEqual({
+      result: AuthorizeResult.DENY,
+    });
+    expect(await policy.handle({ permission })).toEqual({
+      result: AuthorizeResult.DENY,
+    });
+    const strict = PortalPermissionPolicy.fromConfig(new ConfigReader({}));
+    expect(await strict.handle({ permission }, alice)).toEqual({
+      result: AuthorizeResult.DENY,
+    });
+  });
+
+  it('denies a golden-path permission the policy does not decide', async () => {
+    const unknownWrite = createPermission({
+      name: 'golden-path.kubernetes.delete',
+      attributes: { action: 'delete' },
+    });
+    expect(await policy.handle({ permission: unknownWrite }, alice)).toEqual({
+      result: AuthorizeResult.DENY,
     });
   });
 });

@@ -16,12 +16,19 @@ import {
 } from '@backstage/plugin-permission-node';
 import { policyExtensionPoint } from '@backstage/plugin-permission-node/alpha';
 import { rolloutsPolicyDecision } from '@internal/plugin-rollouts-backend';
+import { goldenPathKubernetesApplyPermission } from '@internal/plugin-scaffolder-backend-module-golden-path';
 
 /** @public */
 export interface PortalPermissionPolicyOptions {
   /** Groups whose members may use the Kubernetes plugin's proxy. */
   kubernetesProxyGroups: string[];
+  /** Groups whose members' templates may apply manifests to the cluster. */
+  kubernetesApplyGroups: string[];
 }
+
+/** Entity refs compare case-insensitively, as in the catalog. */
+const groupSet = (groups: string[]) =>
+  new Set(groups.map(g => g.toLocaleLowerCase('en-US')));
 
 /**
  * The portal's policy:
@@ -33,21 +40,27 @@ export interface PortalPermissionPolicyOptions {
  *   for members of the configured groups: it forwards whatever method and path
  *   the browser sends, so even with a read-only cluster identity it is not for
  *   every user;
+ * - the scaffolder's `golden-path:kubernetes:apply` (`golden-path.kubernetes.apply`,
+ *   writes to the cluster with the scaffolder's identity) only for members of the
+ *   configured groups; any other `golden-path.*` permission is denied;
  * - everything else, including every other read, for every signed-in user.
  */
 export class PortalPermissionPolicy implements PermissionPolicy {
   private readonly proxyGroups: Set<string>;
+  private readonly applyGroups: Set<string>;
 
   constructor(options: PortalPermissionPolicyOptions) {
-    this.proxyGroups = new Set(
-      options.kubernetesProxyGroups.map(g => g.toLocaleLowerCase('en-US')),
-    );
+    this.proxyGroups = groupSet(options.kubernetesProxyGroups);
+    this.applyGroups = groupSet(options.kubernetesApplyGroups);
   }
 
   static fromConfig(config: Config): PortalPermissionPolicy {
     return new PortalPermissionPolicy({
       kubernetesProxyGroups:
         config.getOptionalStringArray('portal.kubernetesProxy.allowedGroups') ??
+        [],
+      kubernetesApplyGroups:
+        config.getOptionalStringArray('portal.kubernetesApply.allowedGroups') ??
         [],
     });
   }
@@ -67,12 +80,25 @@ export class PortalPermissionPolicy implements PermissionPolicy {
       return { result: AuthorizeResult.DENY };
     }
     if (isPermission(permission, kubernetesProxyPermission)) {
-      const member = (user?.info.ownershipEntityRefs ?? []).some(ref =>
-        this.proxyGroups.has(ref.toLocaleLowerCase('en-US')),
-      );
-      return { result: member ? AuthorizeResult.ALLOW : AuthorizeResult.DENY };
+      return this.allowMembersOf(this.proxyGroups, user);
+    }
+    if (isPermission(permission, goldenPathKubernetesApplyPermission)) {
+      return this.allowMembersOf(this.applyGroups, user);
+    }
+    if (permission.name.startsWith('golden-path.')) {
+      return { result: AuthorizeResult.DENY };
     }
     return { result: AuthorizeResult.ALLOW };
+  }
+
+  private allowMembersOf(
+    groups: Set<string>,
+    user: PolicyQueryUser | undefined,
+  ): PolicyDecision {
+    const member = (user?.info.ownershipEntityRefs ?? []).some(ref =>
+      groups.has(ref.toLocaleLowerCase('en-US')),
+    );
+    return { result: member ? AuthorizeResult.ALLOW : AuthorizeResult.DENY };
   }
 }
 
