@@ -102,10 +102,6 @@ DEFAULT_KEEP_EMAIL_PRIVATE = true
 [mailer]
 ENABLED = false
 
-[picture]
-DISABLE_GRAVATAR = true
-ENABLE_FEDERATED_AVATAR = false
-
 [session]
 PROVIDER = file
 
@@ -152,9 +148,13 @@ seed() {
     die "could not read the Gitea organisation '${GITEA_ORG}' (HTTP ${code}): ${out%$'\n'*}"
   fi
   if [[ ! -s "${TOKEN_FILE}" ]]; then
-    (umask 077; gitea_cli admin user generate-access-token --username "${GITEA_ADMIN}" \
-      --token-name "backstage-portal-$(date +%s)" --scopes "${TOKEN_SCOPES}" --raw > "${TOKEN_FILE}.new") \
+    out="$(gitea_cli admin user generate-access-token --username "${GITEA_ADMIN}" \
+      --token-name "backstage-portal-$(date +%s)" --scopes "${TOKEN_SCOPES}" --raw 2>/dev/null)" \
       || die "could not create the portal's Gitea token"
+    # The CLI prints its warnings on stdout too: the token is the line of 40 hex digits.
+    out="$(grep -Eo '^[0-9a-f]{40}$' <<<"${out}" | tail -n1)" \
+      || die "gitea printed no token (expected 40 hex digits on a line of its own)"
+    (umask 077; printf '%s\n' "${out}" > "${TOKEN_FILE}.new")
     mv "${TOKEN_FILE}.new" "${TOKEN_FILE}"
     log "gitea: created the portal's token (${TOKEN_SCOPES}) in ${TOKEN_FILE}"
   fi
