@@ -13,10 +13,14 @@
 # Env: GITEA_HOME (default <repo>/.tools/data/gitea), GITEA_PORT (3300),
 #      GITEA_ORG (golden-path), GITEA_ADMIN (golden-path-admin),
 #      GITEA_ASSETS=0 to skip building the web UI's assets (the API works without them;
-#      the web UI is then unstyled).
+#      the web UI is then unstyled: templates and locales come from the Go module).
+# One server per GITEA_HOME; a start with another GITEA_PORT moves it (after a stop).
+# Tested by platform/gitea/gitea.test.sh (make test, templates stage).
 set -euo pipefail
 # shellcheck source=platform/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+# shellcheck source=platform/lib/go-build.sh
+source "${PLATFORM_DIR}/lib/go-build.sh"
 
 GITEA_HOME="${GITEA_HOME:-${REPO_ROOT}/.tools/data/gitea}"
 GITEA_PORT="${GITEA_PORT:-3300}"
@@ -32,8 +36,10 @@ TOKEN_FILE="${GITEA_HOME}/portal-token"
 TOKEN_SCOPES="write:organization,write:repository,read:user"
 
 validate_input() {
-  [[ "${GITEA_PORT}" =~ ^[0-9]+$ ]] && (( GITEA_PORT >= 1024 && GITEA_PORT <= 65535 )) \
-    || die "GITEA_PORT must be a port number from 1024 to 65535 (got '${GITEA_PORT}')"
+  # No leading zero: bash arithmetic would read 08080 as octal.
+  if ! [[ "${GITEA_PORT}" =~ ^[1-9][0-9]{3,4}$ ]] || (( GITEA_PORT > 65535 )); then
+    die "GITEA_PORT must be a port number from 1024 to 65535 (got '${GITEA_PORT}')"
+  fi
   [[ "${GITEA_ORG}" =~ ^[A-Za-z0-9][A-Za-z0-9._-]{0,38}$ ]] \
     || die "GITEA_ORG must be letters, digits, '.', '_' or '-' (got '${GITEA_ORG}')"
   [[ "${GITEA_ADMIN}" =~ ^[A-Za-z0-9][A-Za-z0-9._-]{0,38}$ ]] \
@@ -45,6 +51,31 @@ healthy() { curl -sf --max-time 2 "${GITEA_URL}/api/healthz" >/dev/null 2>&1; }
 running() { local p; p="$(gitea_pid 2>/dev/null)" && [[ -n "${p}" ]] && pid_running "${p}"; }
 
 gitea_cli() { "${BIN_DIR}/gitea" --config "${INI}" --work-path "${GITEA_HOME}" "$@"; }
+
+# The last lines of Gitea's own log (fatal errors go there, not to its stdout).
+show_logs() {
+  local f
+  for f in "${LOG_FILE}" "${GITEA_HOME}/log/gitea.log"; do
+    [[ -f "${f}" ]] && { printf -- '----- last lines of %s -----\n' "${f}" >&2; tail -n 25 "${f}" >&2; }
+  done
+  return 0
+}
+
+# Without the built web assets, Gitea still needs its templates and options (locales:
+# without them it stops at start-up, "translation is missing"). Both are in the Go
+# module, which build.sh has downloaded; the built CSS/JS (public/) are not.
+module_assets() {
+  local version src web="${GITEA_HOME}/module-assets"
+  version="$(go_mod_version "${PLATFORM_DIR}/gitea" code.gitea.io/gitea)"
+  src="$(cd "${PLATFORM_DIR}/gitea" && GOTOOLCHAIN=local GOFLAGS=-mod=readonly \
+    go mod download -json "code.gitea.io/gitea@${version}" | awk -F'"' '$2 == "Dir" { print $4 }')"
+  [[ -d "${src}/templates" && -d "${src}/options" ]] \
+    || die "could not find code.gitea.io/gitea@${version} in the Go module cache (run platform/gitea/build.sh)"
+  mkdir -p "${web}/public"
+  ln -sfn "${src}/templates" "${web}/templates"
+  ln -sfn "${src}/options" "${web}/options"
+  printf '%s\n' "${web}"
+}
 
 # The configuration, written once: secrets are generated on first start and kept.
 write_config() {
@@ -115,8 +146,11 @@ LEVEL = Info
 ROOT_PATH = ${GITEA_HOME}/log
 INI
   fi
-  # The web assets' folder is a cache path that changes with the Gitea version.
-  sed -i "s|^STATIC_ROOT_PATH = .*|STATIC_ROOT_PATH = ${web}|" "${INI}"
+  # The web assets' folder is a cache path that changes with the Gitea version, and the
+  # port may differ from the first start's: both follow this start's settings.
+  sed -i -e "s|^STATIC_ROOT_PATH = .*|STATIC_ROOT_PATH = ${web}|" \
+    -e "s|^HTTP_PORT = .*|HTTP_PORT = ${GITEA_PORT}|" \
+    -e "s|^ROOT_URL = .*|ROOT_URL = ${GITEA_URL}/|" "${INI}"
 }
 
 api() { # api METHOD PATH [JSON]: the admin's basic-auth call; prints the body
@@ -160,21 +194,34 @@ seed() {
   fi
 }
 
+# wait_healthy SECONDS: until it answers; 1 when it exits or the time is up.
+wait_healthy() {
+  local deadline=$(( $(date +%s) + $1 ))
+  until healthy; do
+    running && (( $(date +%s) < deadline )) || return 1
+    sleep 0.3
+  done
+}
+
 start() {
-  local web t0 deadline
+  local web t0 running_port
   t0=$(date +%s.%N)
-  validate_input
-  if running && healthy; then
-    log "gitea: already running at ${GITEA_URL} (pid $(gitea_pid))"
-    return 0
+  if running; then
+    # This GITEA_HOME's server (one per home: they share the SQLite database). It may
+    # still be starting; a second one must never start next to it.
+    running_port="$(sed -n 's/^HTTP_PORT = //p' "${INI}" 2>/dev/null)"
+    if [[ "${running_port}" == "${GITEA_PORT}" ]] && wait_healthy 30; then
+      log "gitea: already running at ${GITEA_URL} (pid $(gitea_pid))"
+      return 0
+    fi
+    die "gitea (pid $(gitea_pid), data in ${GITEA_HOME}) runs but does not answer ${GITEA_URL}/api/healthz (it was started with GITEA_PORT=${running_port:-?}): run '$0 stop' first"
   fi
   if port_in_use "${GITEA_PORT}"; then
     die "port ${GITEA_PORT} is taken by another program: stop it, or choose another port with GITEA_PORT=<port>"
   fi
   BIN_DIR="$(bash "${PLATFORM_DIR}/gitea/build.sh")"
   if [[ "${GITEA_ASSETS:-1}" == 0 ]]; then
-    web="${GITEA_HOME}/no-web-assets"
-    mkdir -p "${web}"
+    web="$(module_assets)"
   else
     web="$(bash "${PLATFORM_DIR}/gitea/build-assets.sh")"
   fi
@@ -183,15 +230,15 @@ start() {
   setsid "${BIN_DIR}/gitea" web --config "${INI}" --work-path "${GITEA_HOME}" \
     >> "${LOG_FILE}" 2>&1 < /dev/null &
   echo $! > "${PID_FILE}"
-  deadline=$(( $(date +%s) + 60 ))
-  until healthy; do
-    if ! running; then
-      tail -n 40 "${LOG_FILE}" >&2
-      die "gitea exited while starting (log above; all logs in ${GITEA_HOME}/log)"
+  if ! wait_healthy 60; then
+    show_logs
+    if running; then
+      stop
+      die "gitea did not answer ${GITEA_URL}/api/healthz within 60 s; stopped it (logs above; all in ${GITEA_HOME}/log)"
     fi
-    (( $(date +%s) < deadline )) || { tail -n 40 "${LOG_FILE}" >&2; die "gitea did not answer ${GITEA_URL}/api/healthz within 60 s"; }
-    sleep 0.3
-  done
+    rm -f "${PID_FILE}"
+    die "gitea exited while starting (logs above; all in ${GITEA_HOME}/log)"
+  fi
   seed
   log "gitea: ready in $(elapsed "${t0}" "$(date +%s.%N)") s at ${GITEA_URL} (organisation ${GITEA_ORG}, data in ${GITEA_HOME})"
 }
@@ -215,6 +262,7 @@ print_env() {
     "${GITEA_URL}" "127.0.0.1:${GITEA_PORT}" "${GITEA_ORG}" "${GITEA_ADMIN}" "$(cat "${TOKEN_FILE}")"
 }
 
+validate_input
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
