@@ -12,6 +12,15 @@ export PORTAL_TECHDOCS_DIR="${PORTAL_TECHDOCS_DIR:-$TOOLS_DIR/techdocs}"
 [ -n "$PORTAL_SQLITE_DIR" ] && mkdir -p "$PORTAL_SQLITE_DIR"
 mkdir -p "$PORTAL_TECHDOCS_DIR"
 
+# The local Git server the Create flow publishes to (platform/gitea/gitea.sh; its data
+# stays in .tools/data/gitea). GITEA_DISABLED=1 leaves it off (GitHub only).
+if [ "${GITEA_DISABLED:-0}" != 1 ]; then
+  GITEA_HOME="${GITEA_HOME:-$TOOLS_DIR/data/gitea}" bash "$REPO_ROOT/platform/gitea/gitea.sh" start
+  eval "$(GITEA_HOME="${GITEA_HOME:-$TOOLS_DIR/data/gitea}" bash "$REPO_ROOT/platform/gitea/gitea.sh" env)"
+  trap 'GITEA_HOME="${GITEA_HOME:-$TOOLS_DIR/data/gitea}" bash "$REPO_ROOT/platform/gitea/gitea.sh" stop' EXIT
+  log "Git server: $GITEA_URL (organisation $GITEA_ORG); templates publish there unless you choose github.com"
+fi
+
 configs=(--config "$REPO_ROOT/app-config.yaml")
 if [ -n "${K8S_CLUSTER_URL:-}" ]; then
   log "Kubernetes cluster: ${K8S_CLUSTER_NAME:-local} at $K8S_CLUSTER_URL"
@@ -22,4 +31,5 @@ fi
 [ -f "$REPO_ROOT/app-config.local.yaml" ] && configs+=(--config "$REPO_ROOT/app-config.local.yaml")
 
 cd "$REPO_ROOT"
-exec yarn backstage-cli repo start "${configs[@]}"
+# Not exec: the trap above stops the Git server when the portal stops.
+yarn backstage-cli repo start "${configs[@]}"

@@ -6,6 +6,9 @@
 #     requirements (against a real PostgreSQL server where the template uses one)
 #   - mkdocs build --strict of the generated TechDocs
 #   - a Chromium screenshot of the static web app serving its ConfigMap content
+#   - publishing to a real Gitea (tests/templates/src/giteaPublish.test.ts, in the same
+#     Jest run) and platform/gitea/gitea.sh itself (platform/gitea/gitea.test.sh), each
+#     with a throw-away GITEA_HOME on a free port, stopped and removed at the end
 # The generated repositories stay in artifacts/templates for the cluster stage.
 set -euo pipefail
 source "$(dirname "$0")/lib/toolchain.sh"
@@ -22,8 +25,11 @@ log "static checks of the skeletons and templates (pins, template syntax, exampl
 skeleton_venv="$(venv_for "$REPO_ROOT/fastapi-skeletons/tests/requirements.txt")"
 (cd "$REPO_ROOT" && "$skeleton_venv/bin/python" -m pytest -q -p no:cacheprovider fastapi-skeletons/tests)
 
-log "rendering every template through the scaffolder (dry-run)"
-TEMPLATE_OUTPUT_DIR="$OUT" CI=true yarn --cwd tests/templates backstage-cli package test
+log "building (or reusing) Gitea for the publishing tests"
+bash "$REPO_ROOT/platform/gitea/build.sh" >/dev/null
+
+log "rendering every template through the scaffolder (dry-run); publishing to a real Gitea"
+GITEA_INTEGRATION=1 TEMPLATE_OUTPUT_DIR="$OUT" CI=true yarn --cwd tests/templates backstage-cli package test
 
 start_postgres
 CHECK_LOGS="$OUT/.checks"
@@ -130,6 +136,8 @@ check "fastapi-static-web: Chromium screenshot of the ConfigMap page" screenshot
 # script that does it is refused here (no cluster needed).
 check "platform/local-repo.sh: bad input refused with a clear message" \
   bash "$REPO_ROOT/platform/local-repo.test.sh" "$OUT"
+check "platform/gitea/gitea.sh: bad input refused, reuse, restart keeps data and token, taken port" \
+  bash "$REPO_ROOT/platform/gitea/gitea.test.sh"
 } >"$CHECK_LOGS/final.log" 2>&1
 cat "$CHECK_LOGS/final.log"
 

@@ -181,14 +181,31 @@ def test_template_renders_existing_parts_and_publishes(name: str) -> None:
     assert template["metadata"]["name"] == name
     actions = [step["action"] for step in template["spec"]["steps"]]
     # Publishing is checked before anything is rendered, and rolled back after a failure.
+    # One template publishes to the local Gitea or to GitHub, by the repoUrl host: exactly
+    # one of the two publish steps runs.
     assert actions[0] == "golden-path:publish:preflight"
-    assert actions[-3:] == ["publish:github", "catalog:register", "golden-path:publish:rollback"]
+    assert actions[-4:] == ["publish:gitea", "publish:github", "catalog:register", "golden-path:publish:rollback"]
+    conditions = {step["action"]: step.get("if") for step in template["spec"]["steps"]}
+    assert conditions["publish:gitea"] == "${{ (parameters.repoUrl | parseRepoUrl).host != 'github.com' }}"
+    assert conditions["publish:github"] == "${{ (parameters.repoUrl | parseRepoUrl).host == 'github.com' }}"
     for step in template["spec"]["steps"]:
         if step["action"] == "golden-path:fetch:skeleton":
             for part in step["input"]["parts"]:
                 assert (SKELETONS / part).is_dir(), f"{name}: unknown part {part}"
             values = step["input"]["values"]
-            for key in ("name", "description", "owner", "namespace", "githubOwner", "githubRepo", "services", "imageTag"):
+            for key in (
+                "name",
+                "description",
+                "owner",
+                "namespace",
+                "repoHost",
+                "repoOwner",
+                "repoName",
+                "repoWebUrl",
+                "imageRegistry",
+                "services",
+                "imageTag",
+            ):
                 assert key in values, f"{name}: step {step['id']} does not pass values.{key}"
             for service in values["services"]:
                 assert service["path"] == "." or (SKELETONS / part).is_dir()

@@ -2,19 +2,21 @@
 # Go programs of the platform, built from wrapper modules and cached. Source after
 # platform/lib.sh; do not run.
 #
-# go_build <name> <module dir> <ldflags> [--tags TAGS] <package[=binary]>...
-#   Builds the packages (CGO_ENABLED=0, -trimpath, GOTOOLCHAIN=local: never another Go;
-#   -mod=readonly: go.sum must be complete) into ${PLATFORM_CACHE}/<name>/ and prints
-#   that folder. <name> carries the version (coredns-v1.15.0, kube-v1.37.2). Reused
-#   while its .stamp (sha256 of go.mod, go.sum, the module's .go files, the packages,
-#   ldflags and the Go version) matches; otherwise rebuilt and replaced atomically.
+# go_build <name> <module dir> <ldflags> [--tags TAGS] [--cgo] <package[=binary]>...
+#   Builds the packages (CGO_ENABLED=0 unless --cgo, for Gitea's SQLite; -trimpath;
+#   GOTOOLCHAIN=local: never another Go; -mod=readonly: go.sum must be complete) into
+#   ${PLATFORM_CACHE}/<name>/ and prints that folder. <name> carries the version
+#   (coredns-v1.15.0, kube-v1.37.2). Reused while its .stamp (sha256 of go.mod, go.sum,
+#   the module's .go files, the packages, ldflags, tags, cgo and the Go version)
+#   matches; otherwise rebuilt and replaced atomically.
 #   A package builds to its own name; `pkg=binary` names the binary.
 #   GO_BUILD_FORCE=1 rebuilds; GO_BUILD_PARALLEL sets `go build -p` (default 2).
 #   Prints how long the build took on stderr.
 go_build() {
-  local name="$1" module_dir="$2" ldflags="$3" tags=""
+  local name="$1" module_dir="$2" ldflags="$3" tags="" cgo=0
   shift 3
   if [[ "${1:-}" == --tags ]]; then tags="$2"; shift 2; fi
+  if [[ "${1:-}" == --cgo ]]; then cgo=1; shift; fi
   local go_version out stamp tmp t0 spec together=()
   command -v go >/dev/null 2>&1 || die "go is not on PATH. Install Go >= 1.26 (the machine's /usr/local/go/bin) and retry."
   go_version="$(GOTOOLCHAIN=local go env GOVERSION)"
@@ -27,7 +29,7 @@ go_build() {
     cd "${module_dir}" || exit 1
     cat go.mod go.sum
     find . -type f -name '*.go' | LC_ALL=C sort | xargs -r cat
-    printf 'go=%s ldflags=%s tags=%s packages=%s cgo=0 trimpath\n' "${go_version}" "${ldflags}" "${tags}" "$*"
+    printf 'go=%s ldflags=%s tags=%s packages=%s cgo=%s trimpath\n' "${go_version}" "${ldflags}" "${tags}" "$*" "${cgo}"
   )"
   stamp="$(printf '%s' "${stamp}" | sha256sum | cut -d' ' -f1)"
   if [[ "${GO_BUILD_FORCE:-0}" != 1 && -f "${out}/.stamp" && "$(cat "${out}/.stamp")" == "${stamp}" ]]; then
@@ -44,7 +46,7 @@ go_build() {
   (
     trap 'rm -rf "${tmp}"' EXIT
     cd "${module_dir}"
-    export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false"
+    export GOTOOLCHAIN=local CGO_ENABLED="${cgo}" GOFLAGS="-mod=readonly -buildvcs=false"
     gobuild() {
       nice -n 10 go build -p "${GO_BUILD_PARALLEL:-2}" -trimpath -tags "${tags}" -ldflags "${ldflags}" "$@" \
         || die "go build of ${name} failed (see above). If modules could not be downloaded, check that the Go module proxy is reachable (GOPROXY=$(go env GOPROXY)); if go.sum is incomplete run: (cd ${module_dir} && GOTOOLCHAIN=local go mod tidy)"

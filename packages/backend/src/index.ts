@@ -28,6 +28,8 @@ backend.add(import('@backstage/plugin-catalog-backend-module-logs'));
 // Scaffolder: GitHub publishing and the golden-path skeleton action
 backend.add(import('@backstage/plugin-scaffolder-backend'));
 backend.add(import('@backstage/plugin-scaffolder-backend-module-github'));
+// publish:gitea, for the local Git server `make start` runs (platform/gitea).
+backend.add(import('@backstage/plugin-scaffolder-backend-module-gitea'));
 backend.add(
   import('@backstage/plugin-scaffolder-backend-module-notifications'),
 );

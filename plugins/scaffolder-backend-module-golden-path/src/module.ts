@@ -26,7 +26,7 @@ import { goldenPathPermissions } from './permissions';
  * Config: `goldenPath.skeletonsDir` (default `../../fastapi-skeletons`, relative to the
  * backend's working directory, like the catalog's file locations). The publishing checks
  * read `integrations.github` and `scaffolder.requireScmUserCredentials`, as
- * `publish:github` does. The Kubernetes actions read `goldenPath.kubernetes` (the cluster
+ * `publish:github` does, and `integrations.gitea`, as `publish:gitea` does. The Kubernetes actions read `goldenPath.kubernetes` (the cluster
  * and the actions' own identity in it; see the README) and register the
  * `golden-path.kubernetes.apply` permission.
  */

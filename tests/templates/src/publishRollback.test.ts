@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import { startTestBackend } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import scaffolderPlugin from '@backstage/plugin-scaffolder-backend';
 import scaffolderModuleGithub from '@backstage/plugin-scaffolder-backend-module-github';
@@ -11,8 +11,8 @@ import {
   FakeGithubOptions,
   startFakeGithub,
 } from '@internal/plugin-scaffolder-backend-module-golden-path/testUtils';
-import request from 'supertest';
-import { discoverTemplateCases, REPO_ROOT } from './scaffolderDryRun';
+import { discoverTemplateCases, scaffolderConfig } from './scaffolderDryRun';
+import { runScaffolderTask, TaskRun } from './scaffolderTasks';
 
 /*
  * Real tasks (not dry runs) of a real template through the real scaffolder and the real
@@ -35,12 +35,6 @@ const GITHUB: FakeGithubOptions = {
   },
 };
 
-interface TaskResult {
-  status: string;
-  /** Log lines, without colour codes. */
-  log: string[];
-}
-
 describe('publishing a template for real, against a fake GitHub', () => {
   const testCase = discoverTemplateCases().find(
     c => c.template === TEMPLATE && c.example === 'typical',
@@ -58,7 +52,7 @@ describe('publishing a template for real, against a fake GitHub', () => {
     fs.rmSync(workDir, { recursive: true, force: true });
   });
 
-  async function runTask(token: string, repo: string): Promise<TaskResult> {
+  async function runTask(token: string, repo: string): Promise<TaskRun> {
     const templateEntity = {
       ...testCase.templateEntity,
       metadata: { ...testCase.templateEntity.metadata, namespace: 'default' },
@@ -69,48 +63,22 @@ describe('publishing a template for real, against a fake GitHub', () => {
         scaffolderModuleGithub,
         scaffolderModuleGoldenPath,
         catalogServiceMock.factory({ entities: [templateEntity] }),
-        mockServices.rootConfig.factory({
-          data: {
-            backend: { workingDirectory: workDir },
-            goldenPath: {
-              skeletonsDir: path.join(REPO_ROOT, 'fastapi-skeletons'),
-            },
-            integrations: {
-              github: [{ host: 'github.com', apiBaseUrl: github.url, token }],
-            },
+        scaffolderConfig({
+          workingDirectory: workDir,
+          integrations: {
+            github: [{ host: 'github.com', apiBaseUrl: github.url, token }],
           },
         }),
       ],
     });
     try {
-      const created = await request(backend.server)
-        .post('/api/scaffolder/v2/tasks')
-        .send({
-          templateRef: `template:default/${TEMPLATE}`,
-          values: {
-            ...testCase.values,
-            repoUrl: `github.com?owner=acme&repo=${repo}`,
-          },
-        });
-      expect(created.status).toBe(201);
-      const taskId = created.body.id;
-      let status = 'open';
-      for (let i = 0; i < 600 && ['open', 'processing'].includes(status); i++) {
-        await new Promise(resolve => setTimeout(resolve, 100));
-        status = (
-          await request(backend.server).get(
-            `/api/scaffolder/v2/tasks/${taskId}`,
-          )
-        ).body.status;
-      }
-      const events = await request(backend.server).get(
-        `/api/scaffolder/v2/tasks/${taskId}/events`,
-      );
-      const log = (events.body as any[])
-        .filter(event => event.type === 'log')
-        // eslint-disable-next-line no-control-regex
-        .map(event => String(event.body.message).replace(/\u001b\[\d+m/g, ''));
-      return { status, log };
+      return await runScaffolderTask(backend.server, {
+        templateRef: `template:default/${TEMPLATE}`,
+        values: {
+          ...testCase.values,
+          repoUrl: `github.com?owner=acme&repo=${repo}`,
+        },
+      });
     } finally {
       await backend.stop();
     }
@@ -171,7 +139,7 @@ describe('publishing a template for real, against a fake GitHub', () => {
     );
     expect(log).toContainEqual(
       expect.stringContaining(
-        'The preflight did not finish, so publish:github never ran',
+        'The preflight did not finish, so the publish step never ran',
       ),
     );
   });

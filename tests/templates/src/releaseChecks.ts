@@ -26,6 +26,10 @@ function compareVersions(a: string, b: string): number {
  * pinned by digest). A blue-green repository (the image job has a `slot` matrix) runs one
  * image at two versions: CI publishes each slot's X.Y.Z (read from its Deployment), and
  * VERSION must be the newest of them. Empty when they agree.
+ *
+ * A repository on the portal's local Git server (IMAGE_REGISTRY `localhost`) has no image
+ * job: nothing publishes its images, they are built where they run under the names k8s/
+ * deploys, so the same rules hold for k8s/ and VERSION, and an image job is a problem.
  */
 export function imageTagProblems(files: Map<string, Buffer>): string[] {
   const problems: string[] = [];
@@ -40,12 +44,31 @@ export function imageTagProblems(files: Map<string, Buffer>): string[] {
   const built: string[] = String(workflow.env?.SERVICE_IMAGES ?? '')
     .split(' ')
     .filter(Boolean);
-  if (!registry.startsWith('ghcr.io/') || built.length === 0) {
+  const local = registry === 'localhost';
+  if (!(registry.startsWith('ghcr.io/') || local) || built.length === 0) {
     problems.push('the workflow names no IMAGE_REGISTRY or SERVICE_IMAGES');
   }
 
-  // What CI pushes: sha-<commit> and the version read from the VERSION file, nothing else.
   const image = workflow.jobs?.image;
+  if (local) {
+    if (image) {
+      problems.push(
+        'the workflow of a repository on the local Git server has an image job, but there is no registry to push to',
+      );
+    }
+    return [
+      ...problems,
+      ...deployedTagProblems(
+        files,
+        registry,
+        built,
+        version,
+        slotsInK8s(files),
+      ),
+    ];
+  }
+
+  // What CI pushes: sha-<commit> and the version read from the VERSION file, nothing else.
   const steps: any[] = image?.steps ?? [];
   const slots: string[] = image?.strategy?.matrix?.slot ?? [];
   const release = steps.find(step => step.id === 'release');
@@ -85,7 +108,39 @@ export function imageTagProblems(files: Map<string, Buffer>): string[] {
     );
   }
 
-  // What k8s/ deploys: each container image, with the kustomization's override applied.
+  return [
+    ...problems,
+    ...deployedTagProblems(files, registry, built, version, slots),
+  ];
+}
+
+/** Blue-green slots (`app.kubernetes.io/slot` on the pod templates of k8s/). */
+function slotsInK8s(files: Map<string, Buffer>): string[] {
+  const slots = new Set<string>();
+  for (const [file, content] of files) {
+    if (!/^k8s\/[^/]+\.ya?ml$/.test(file)) continue;
+    for (const doc of documents(content.toString('utf8'))) {
+      const slot =
+        doc?.spec?.template?.metadata?.labels?.['app.kubernetes.io/slot'];
+      if (slot) slots.add(String(slot));
+    }
+  }
+  return [...slots].sort();
+}
+
+/**
+ * What k8s/ deploys of each image the repository builds (`registry/name`), with the
+ * kustomization's overrides applied, against VERSION (and the slot versions of a
+ * blue-green repository).
+ */
+function deployedTagProblems(
+  files: Map<string, Buffer>,
+  registry: string,
+  built: string[],
+  version: string,
+  slots: string[],
+): string[] {
+  const problems: string[] = [];
   const kustomization = yaml.parse(
     text(files, 'k8s/kustomization.yaml') ?? '{}',
   );

@@ -4,6 +4,7 @@ import type { BackendFeature } from '@backstage/backend-plugin-api';
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import scaffolderPlugin from '@backstage/plugin-scaffolder-backend';
+import scaffolderModuleGitea from '@backstage/plugin-scaffolder-backend-module-gitea';
 import scaffolderModuleGithub from '@backstage/plugin-scaffolder-backend-module-github';
 import scaffolderModuleGoldenPath from '@internal/plugin-scaffolder-backend-module-golden-path';
 import request from 'supertest';
@@ -26,6 +27,9 @@ function findRepoRoot(from: string): string {
 
 export const REPO_ROOT = findRepoRoot(process.cwd());
 export const TEMPLATES_DIR = path.join(REPO_ROOT, 'templates');
+
+/** The local Git server's host, as the templates' RepoUrlPicker and app-config.yaml name it. */
+export const LOCAL_GITEA_HOST = '127.0.0.1:3300';
 
 export interface TemplateCase {
   /** Template folder name, equal to metadata.name. */
@@ -81,6 +85,26 @@ export function discoverTemplateCases(): TemplateCase[] {
     });
 }
 
+/**
+ * The portal's config as a test backend with the scaffolder needs it: the skeletons of
+ * this repository, the given integrations and, for real tasks, a working directory.
+ */
+export function scaffolderConfig(options: {
+  /** The `integrations` section of app-config.yaml. */
+  integrations: Record<string, any>;
+  workingDirectory?: string;
+}) {
+  return mockServices.rootConfig.factory({
+    data: {
+      ...(options.workingDirectory && {
+        backend: { workingDirectory: options.workingDirectory },
+      }),
+      goldenPath: { skeletonsDir: path.join(REPO_ROOT, 'fastapi-skeletons') },
+      integrations: options.integrations,
+    },
+  });
+}
+
 export interface DryRunResult {
   status: number;
   body: any;
@@ -91,8 +115,9 @@ export interface DryRunResult {
 }
 
 /**
- * A backend with the real scaffolder plugin, its GitHub module and the golden-path
- * module, with the catalog mocked. Templates are rendered through its
+ * A backend with the real scaffolder plugin, its GitHub and Gitea modules and the
+ * golden-path module, with the catalog mocked, and the integrations of app-config.yaml
+ * without credentials (a dry run needs none). Templates are rendered through its
  * `POST /api/scaffolder/v2/dry-run` endpoint, exactly as the template editor does.
  */
 export async function startScaffolder(options?: {
@@ -103,14 +128,15 @@ export async function startScaffolder(options?: {
     features: [
       scaffolderPlugin,
       scaffolderModuleGithub,
+      scaffolderModuleGitea,
       options?.goldenPathModule ?? scaffolderModuleGoldenPath,
       catalogServiceMock.factory({ entities: [] }),
-      mockServices.rootConfig.factory({
-        data: {
-          goldenPath: {
-            skeletonsDir: path.join(REPO_ROOT, 'fastapi-skeletons'),
-          },
-          integrations: { github: [{ host: 'github.com' }] },
+      scaffolderConfig({
+        integrations: {
+          github: [{ host: 'github.com' }],
+          gitea: [
+            { host: LOCAL_GITEA_HOST, baseUrl: `http://${LOCAL_GITEA_HOST}` },
+          ],
         },
       }),
     ],

@@ -8,6 +8,7 @@ import { BRIEF_DELIVERABLES, COMMON_FILES } from './deliverables';
 import { dryRunInputs, imageTagProblems } from './releaseChecks';
 import {
   discoverTemplateCases,
+  LOCAL_GITEA_HOST,
   startScaffolder,
   TemplateCase,
   writeFiles,
@@ -19,6 +20,18 @@ const OUTPUT_DIR = process.env.TEMPLATE_OUTPUT_DIR;
 
 const cases = discoverTemplateCases();
 const templateNames = [...new Set(cases.map(c => c.template))];
+
+/** The Git server an example publishes to, from its repoUrl's host. */
+const hostOf = (testCase: TemplateCase) =>
+  String(testCase.values.repoUrl).split('?')[0];
+/** The publish action that runs for an example: exactly one of the two. */
+const publishActionOf = (testCase: TemplateCase) =>
+  hostOf(testCase) === 'github.com' ? 'publish:github' : 'publish:gitea';
+/** A template's first example that publishes to GitHub (typical.yaml publishes locally). */
+const githubExample = (template: string) =>
+  cases.find(c => c.template === template && hostOf(c) === 'github.com')!;
+const typicalExample = (template: string) =>
+  cases.find(c => c.template === template && c.example === 'typical')!;
 
 jest.setTimeout(120_000);
 
@@ -126,12 +139,17 @@ describe.each(cases.map(c => [`${c.template} / ${c.example}`, c] as const))(
       expect(imageTagProblems(files)).toEqual([]);
     });
 
-    it('publishes the repository with the visibility chosen in the form', () => {
-      const [publish] = dryRunInputs(dryRunBody, 'publish:github');
+    it('publishes the repository with the visibility chosen in the form, with the one publish step of its host', () => {
+      const action = publishActionOf(testCase);
+      const other =
+        action === 'publish:github' ? 'publish:gitea' : 'publish:github';
+      const [publish] = dryRunInputs(dryRunBody, action);
+      expect(publish?.repoUrl).toBe(testCase.values.repoUrl);
       expect(publish?.repoVisibility).toBe(testCase.values.repoVisibility);
       expect(['private', 'internal', 'public']).toContain(
         publish?.repoVisibility,
       );
+      expect(dryRunInputs(dryRunBody, other)).toEqual([]);
     });
 
     it('registers a catalog entity that the Kubernetes tab can find', () => {
@@ -414,25 +432,25 @@ describe('hostile form values', () => {
 });
 
 describe('image tags and repository visibility', () => {
-  const typical = (template: string) =>
-    cases.find(c => c.template === template && c.example === 'typical')!;
-
   it.each(templateNames)(
     '%s: the form offers private, internal or public, private by default, and publishes with it',
     template => {
-      const entity = typical(template).templateEntity;
+      const entity = typicalExample(template).templateEntity;
       const field = [entity.spec.parameters]
         .flat()
         .map((page: any) => page.properties?.repoVisibility)
         .find(Boolean);
       expect(field.default).toBe('private');
       expect(field.enum).toEqual(['private', 'internal', 'public']);
-      const publish = entity.spec.steps.find(
-        (step: any) => step.action === 'publish:github',
+      const publishSteps = entity.spec.steps.filter((step: any) =>
+        ['publish:github', 'publish:gitea'].includes(step.action),
       );
-      expect(publish.input.repoVisibility).toBe(
-        '${{ parameters.repoVisibility }}',
-      );
+      expect(publishSteps).toHaveLength(2);
+      for (const publish of publishSteps) {
+        expect(publish.input.repoVisibility).toBe(
+          '${{ parameters.repoVisibility }}',
+        );
+      }
     },
   );
 
@@ -468,7 +486,7 @@ describe('image tags and repository visibility', () => {
   it.each(mutations)(
     'the image tag check catches: %s',
     async (_label, file, mutate, expected) => {
-      const testCase = typical('fastapi-multi-tier');
+      const testCase = githubExample('fastapi-multi-tier');
       const result = await scaffolder.dryRun(
         testCase.templateEntity,
         testCase.values,
@@ -479,6 +497,33 @@ describe('image tags and repository visibility', () => {
       expect(imageTagProblems(bad).join('\n')).toMatch(expected);
     },
   );
+
+  it('the image tag check catches, on the local Git server, an image job and a k8s/ tag other than VERSION', async () => {
+    const testCase = typicalExample('fastapi-multi-tier');
+    const result = await scaffolder.dryRun(
+      testCase.templateEntity,
+      testCase.values,
+    );
+    expect(imageTagProblems(result.files)).toEqual([]);
+    const workflow = yaml.parse(
+      result.files.get('.github/workflows/ci.yaml')!.toString('utf8'),
+    );
+    const withImageJob = new Map(result.files);
+    withImageJob.set(
+      '.github/workflows/ci.yaml',
+      Buffer.from(
+        yaml.stringify({ ...workflow, jobs: { ...workflow.jobs, image: {} } }),
+      ),
+    );
+    expect(imageTagProblems(withImageJob).join('\n')).toMatch(
+      /local Git server has an image job, but there is no registry/,
+    );
+    const moved = new Map(result.files);
+    moved.set('VERSION', Buffer.from('9.9.9\n'));
+    expect(imageTagProblems(moved).join('\n')).toMatch(
+      /k8s\/ deploys localhost\/shop-backend:0\.1\.0, CI publishes 9\.9\.9/,
+    );
+  });
 
   it('reads the publish input from a dry-run log, and none from a log without one', () => {
     const message =
@@ -542,7 +587,7 @@ echo "$digest"
   it.each(releaseCases)(
     'the image job decides the tags for %s',
     async (_label, registry, expected, extraEnv) => {
-      const testCase = typical('fastapi-multi-tier');
+      const testCase = githubExample('fastapi-multi-tier');
       const result = await scaffolder.dryRun(
         testCase.templateEntity,
         testCase.values,
@@ -607,33 +652,105 @@ echo "$digest"
   );
 });
 
-describe('GitHub publishing: checked first, rolled back after a failure', () => {
+describe('publishing: checked first, to the local Git server or GitHub, rolled back after a failure', () => {
   const PREFLIGHT = 'golden-path:publish:preflight';
   const ROLLBACK = 'golden-path:publish:rollback';
-  const typical = (template: string) =>
-    cases.find(c => c.template === template && c.example === 'typical')!;
+  const PUBLISH = ['publish:gitea', 'publish:github'];
+  const stepsOf = (template: string): any[] =>
+    typicalExample(template).templateEntity.spec.steps;
+  const publishSteps = (template: string) =>
+    stepsOf(template).filter(step => PUBLISH.includes(step.action));
 
   it.each(templateNames)(
-    '%s: the first step is the preflight, on the same repository and visibility as publish:github',
+    '%s: one definition, two publish steps: Gitea unless the host is github.com, GitHub for github.com',
     template => {
-      const steps: any[] = typical(template).templateEntity.spec.steps;
-      const publish = steps.find(step => step.action === 'publish:github');
+      const [gitea, github] = publishSteps(template);
+      expect([gitea.action, github.action]).toEqual(PUBLISH);
+      expect(gitea.if).toBe(
+        "${{ (parameters.repoUrl | parseRepoUrl).host != 'github.com' }}",
+      );
+      expect(github.if).toBe(
+        "${{ (parameters.repoUrl | parseRepoUrl).host == 'github.com' }}",
+      );
+      for (const key of ['repoUrl', 'description', 'defaultBranch']) {
+        expect(gitea.input[key]).toEqual(github.input[key]);
+      }
+      // Whichever ran: the skipped step has no output.
+      const register = stepsOf(template).find(
+        step => step.action === 'catalog:register',
+      );
+      expect(register.input).toEqual({
+        catalogInfoUrl: `\${{ (steps['${gitea.id}'].output.repoContentsUrl ~ 'catalog-info.yaml') if steps['${gitea.id}'] else (steps['${github.id}'].output.repoContentsUrl ~ '/catalog-info.yaml') }}`,
+      });
+      const links = typicalExample(template).templateEntity.spec.output.links;
+      expect(links[0].url).toBe(
+        `\${{ steps['${gitea.id}'].output.repoContentsUrl or steps['${github.id}'].output.remoteUrl }}`,
+      );
+    },
+  );
+
+  it.each(templateNames)(
+    '%s: the form offers the local Git server first (the default) and github.com, with one pattern for both',
+    template => {
+      const field = [typicalExample(template).templateEntity.spec.parameters]
+        .flat()
+        .map((page: any) => page.properties?.repoUrl)
+        .find(Boolean);
+      expect(field['ui:options'].allowedHosts).toEqual([
+        LOCAL_GITEA_HOST,
+        'github.com',
+      ]);
+      const pattern = new RegExp(field.pattern);
+      for (const accepted of [
+        `${LOCAL_GITEA_HOST}?owner=golden-path&repo=hello-web`,
+        'github.com?owner=Acme-Org&repo=hello.web_2',
+        'github.com?repo=x&owner=acme',
+      ]) {
+        expect({ accepted, ok: pattern.test(accepted) }).toEqual({
+          accepted,
+          ok: true,
+        });
+      }
+      for (const refused of [
+        'gitlab.com?owner=acme&repo=x',
+        `${LOCAL_GITEA_HOST}?owner=golden-path`,
+        `127.0.0.1:3301?owner=golden-path&repo=x`,
+        'github.com?owner=-acme&repo=x',
+        'github.com?owner=acme&repo=a/b',
+      ]) {
+        expect({ refused, ok: pattern.test(refused) }).toEqual({
+          refused,
+          ok: false,
+        });
+      }
+      expect(field.description).toMatch(
+        /127\.0\.0\.1:3300 \(the default\).*golden-path.*github\.com/,
+      );
+    },
+  );
+
+  it.each(templateNames)(
+    '%s: the first step is the preflight, on the same repository and visibility as both publish steps',
+    template => {
+      const steps = stepsOf(template);
       expect(steps[0].action).toBe(PREFLIGHT);
       expect(steps.filter(step => step.action === PREFLIGHT)).toHaveLength(1);
       expect(steps[0].if).toBeUndefined();
-      expect(steps[0].input).toEqual({
-        repoUrl: publish.input.repoUrl,
-        repoVisibility: publish.input.repoVisibility,
-        ...(publish.input.token && { token: publish.input.token }),
-      });
+      for (const publish of publishSteps(template)) {
+        expect(steps[0].input).toEqual({
+          repoUrl: publish.input.repoUrl,
+          repoVisibility: publish.input.repoVisibility,
+          ...(publish.input.token && { token: publish.input.token }),
+        });
+      }
     },
   );
 
   it.each(templateNames)(
     '%s: the last step rolls back only after a failure, on the same repository, after the preflight time',
     template => {
-      const steps: any[] = typical(template).templateEntity.spec.steps;
-      const publish = steps.find(step => step.action === 'publish:github');
+      const steps = stepsOf(template);
+      const [gitea, github] = publishSteps(template);
       const last = steps[steps.length - 1];
       expect(last).toEqual({
         id: 'rollback',
@@ -641,19 +758,61 @@ describe('GitHub publishing: checked first, rolled back after a failure', () => 
         if: '${{ failure() }}',
         action: ROLLBACK,
         input: {
-          repoUrl: publish.input.repoUrl,
+          repoUrl: github.input.repoUrl,
           createdAfter: `\${{ steps['${steps[0].id}'].output.checkedAt }}`,
-          ...(publish.input.token && { token: publish.input.token }),
+          ...(github.input.token && { token: github.input.token }),
         },
       });
-      expect(steps.indexOf(publish)).toBeLessThan(steps.length - 1);
+      expect(steps.indexOf(gitea)).toBeLessThan(steps.length - 1);
+      expect(steps.indexOf(github)).toBeLessThan(steps.length - 1);
+    },
+  );
+
+  const logOf = (body: any): string[] =>
+    body.log.map((e: any) => String(e.body.message));
+
+  it.each(templateNames)(
+    '%s: the typical example publishes to the local Git server; its dry run writes nothing to Git',
+    async template => {
+      const testCase = typicalExample(template);
+      expect(hostOf(testCase)).toBe(LOCAL_GITEA_HOST);
+      const result = await scaffolder.dryRun(
+        testCase.templateEntity,
+        testCase.values,
+      );
+      expect(result.status).toBe(200);
+      const [preflight] = dryRunInputs(result.body, PREFLIGHT);
+      const [publish] = dryRunInputs(result.body, 'publish:gitea');
+      expect(preflight).toEqual({
+        repoUrl: publish.repoUrl,
+        repoVisibility: publish.repoVisibility,
+      });
+      expect(dryRunInputs(result.body, 'publish:github')).toEqual([]);
+      const log = logOf(result.body);
+      expect(log).toContainEqual(
+        expect.stringContaining(
+          'Dry run: skipped the Gitea API checks (server, token, organisation, rights, existing repository); nothing was sent to Gitea.',
+        ),
+      );
+      // publish:gitea has no dry-run mode: the scaffolder skips it, so nothing is pushed.
+      expect(log).toContain(
+        'Skipping because publish:gitea does not support dry-run',
+      );
+      expect(log).toContain(
+        'Skipping step publish-github because its if condition was false',
+      );
+      // The skipped publish:gitea's stand-in output, joined the Gitea way (its
+      // repoContentsUrl ends in "/"): its branch was taken, not GitHub's.
+      const [register] = dryRunInputs(result.body, 'catalog:register');
+      expect(register.catalogInfoUrl).toMatch(/^<example>catalog-info\.yaml$/);
+      expect(dryRunInputs(result.body, ROLLBACK)).toEqual([]);
     },
   );
 
   it.each(templateNames)(
-    '%s: the dry run runs the preflight without GitHub, with the inputs publish:github gets',
+    '%s: a github.com example publishes to GitHub; its dry run sends nothing to GitHub',
     async template => {
-      const testCase = typical(template);
+      const testCase = githubExample(template);
       const result = await scaffolder.dryRun(
         testCase.templateEntity,
         testCase.values,
@@ -665,14 +824,103 @@ describe('GitHub publishing: checked first, rolled back after a failure', () => 
         repoUrl: publish.repoUrl,
         repoVisibility: publish.repoVisibility,
       });
-      const messages = result.body.log.map((e: any) => e.body.message);
-      expect(messages).toContainEqual(
+      expect(dryRunInputs(result.body, 'publish:gitea')).toEqual([]);
+      const log = logOf(result.body);
+      expect(log).toContainEqual(
         expect.stringContaining(
           'Dry run: skipped the GitHub API checks (token, rights on the owner, existing repository); nothing was sent to GitHub.',
         ),
       );
+      expect(log).toContain(
+        'Skipping step publish-gitea because its if condition was false',
+      );
+      // publish:github's dry-run output, joined the GitHub way ("/"): its branch was taken.
+      const [register] = dryRunInputs(result.body, 'catalog:register');
+      expect(register.catalogInfoUrl).toBe('<example>/catalog-info.yaml');
       // No step failed, so the rollback did not run.
       expect(dryRunInputs(result.body, ROLLBACK)).toEqual([]);
+    },
+  );
+
+  describe.each(templateNames)(
+    '%s: what the repository says about where it lives',
+    template => {
+      const render = async (testCase: TemplateCase) => {
+        const result = await scaffolder.dryRun(
+          testCase.templateEntity,
+          testCase.values,
+        );
+        expect(result.status).toBe(200);
+        const read = (file: string) => result.files.get(file)!.toString('utf8');
+        const images = [...result.files.keys()]
+          .filter(f => /^k8s\/.*\.ya?ml$/.test(f))
+          .flatMap(f => objectsOf(result.files.get(f)!))
+          .flatMap((o: any) => o?.spec?.template?.spec?.containers ?? [])
+          .map((c: any) => String(c.image))
+          .filter(image => !image.startsWith('postgres:'));
+        return {
+          files: result.files,
+          images,
+          catalogInfo: objectsOf(result.files.get('catalog-info.yaml')!)[0],
+          mkdocs: yaml.parse(read('mkdocs.yml')),
+          workflow: yaml.parse(read('.github/workflows/ci.yaml')),
+          development: read('docs/development.md'),
+        };
+      };
+      const ownerRepo = (testCase: TemplateCase) => {
+        const params = new URLSearchParams(
+          String(testCase.values.repoUrl).split('?')[1],
+        );
+        return [params.get('owner')!, params.get('repo')!];
+      };
+
+      it('on the local Git server: local images, no GitHub slug, no image job, its own page', async () => {
+        const testCase = typicalExample(template);
+        const [, name] = ownerRepo(testCase);
+        const out = await render(testCase);
+        expect(out.images.length).toBeGreaterThan(0);
+        expect(out.images.filter(i => !i.startsWith('localhost/'))).toEqual([]);
+        expect(out.workflow.env.IMAGE_REGISTRY).toBe('localhost');
+        expect(out.workflow.jobs.image).toBeUndefined();
+        expect(
+          out.catalogInfo.metadata.annotations['github.com/project-slug'],
+        ).toBeUndefined();
+        expect(out.catalogInfo.metadata.links).toBeUndefined();
+        expect(out.mkdocs.repo_url).toBe(
+          `http://${LOCAL_GITEA_HOST}/golden-path/${name}`,
+        );
+        expect(out.development).toMatch(
+          /has\s+no CI runner and no container registry/,
+        );
+        expect(out.development).not.toMatch(/ghcr\.io/);
+        expect(imageTagProblems(out.files)).toEqual([]);
+      });
+
+      it('on GitHub: GHCR images of the owner, the project slug, the image job', async () => {
+        const testCase = githubExample(template);
+        const [ownerName, name] = ownerRepo(testCase);
+        const out = await render(testCase);
+        const registry = `ghcr.io/${ownerName.toLowerCase()}`;
+        expect(out.images.length).toBeGreaterThan(0);
+        expect(out.images.filter(i => !i.startsWith(`${registry}/`))).toEqual(
+          [],
+        );
+        expect(out.workflow.env.IMAGE_REGISTRY).toBe(registry);
+        expect(out.workflow.jobs.image).toBeDefined();
+        expect(
+          out.catalogInfo.metadata.annotations['github.com/project-slug'],
+        ).toBe(`${ownerName}/${name}`);
+        expect(out.catalogInfo.metadata.links).toEqual([
+          expect.objectContaining({
+            url: `https://github.com/${ownerName}/${name}/actions`,
+          }),
+        ]);
+        expect(out.mkdocs.repo_url).toBe(
+          `https://github.com/${ownerName}/${name}`,
+        );
+        expect(out.development).not.toMatch(/no CI runner/);
+        expect(imageTagProblems(out.files)).toEqual([]);
+      });
     },
   );
 });

@@ -156,7 +156,7 @@ def disruption_budget_violations(docs: list[tuple[str, dict[str, Any]]]) -> list
 
 
 def service_containers(docs: list[tuple[str, dict[str, Any]]], image_name: str) -> list[dict[str, Any]]:
-    """Containers that run this service's image (ghcr.io/<owner>/<image_name>:<tag>)."""
+    """Containers that run this service's image (<registry>/<image_name>:<tag>)."""
     result = []
     for _, doc in docs:
         pod = _pod_spec(doc)

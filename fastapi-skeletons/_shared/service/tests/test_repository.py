@@ -27,6 +27,9 @@ ROOT = repo_root(Path(__file__).resolve().parents[1])
 SCRIPT = ROOT / "scripts" / "create-pull-secret.sh"
 SEMVER = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")
 DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+# Where this repository's own images live: ghcr.io/<owner> on GitHub, localhost (built
+# where they run, never pulled) on the portal's local Git server.
+IMAGE_REGISTRY = ${{ values.imageRegistry | dump }}
 
 
 # --- VERSION and k8s/ ----------------------------------------------------------------------
@@ -54,7 +57,7 @@ def image_tag_problems(root: Path) -> list[str]:
             )
             for container in pod.get("containers", []) + pod.get("initContainers", []):
                 image = container["image"]
-                if not image.startswith("ghcr.io/"):
+                if not image.startswith(IMAGE_REGISTRY + "/"):
                     continue  # third-party images (postgres) are not built here
                 seen += 1
                 name, _, tag = image.split("@")[0].rpartition(":")

@@ -37,4 +37,21 @@ export const examples: TemplateExample[] = [
       ],
     }),
   },
+  {
+    description:
+      'Check the local Gitea (an integrations.gitea host) before publish:gitea: the server answers, accepts the token, the organisation exists, the token may create repositories in it, and the name is free',
+    example: yaml.stringify({
+      steps: [
+        {
+          id: 'preflight',
+          action: 'golden-path:publish:preflight',
+          name: 'Check that the repository can be published',
+          input: {
+            repoUrl: '127.0.0.1:3300?owner=golden-path&repo=hello-web',
+            repoVisibility: 'private',
+          },
+        },
+      ],
+    }),
+  },
 ];

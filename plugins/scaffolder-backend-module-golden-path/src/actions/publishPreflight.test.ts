@@ -86,7 +86,7 @@ describe('golden-path:publish:preflight', () => {
         input: { repoUrl: 'ghe.example.com?owner=acme&repo=hello-web' },
       });
       await expect(promise).rejects.toThrow(
-        /no GitHub integration for ghe\.example\.com.*integrations\.github in app-config\.yaml with host: ghe\.example\.com.*Nothing was created/,
+        /no GitHub or Gitea integration for ghe\.example\.com.*integrations\.github in app-config\.yaml with host: ghe\.example\.com.*Nothing was created/,
       );
       expect(sent()).toEqual([]);
     });
@@ -414,8 +414,10 @@ describe('golden-path:publish:preflight', () => {
     ]);
     const { checkedAt, ...rest } = outputs();
     expect(rest).toEqual({
+      provider: 'github',
       owner: 'acme',
       repo: 'hello-web',
+      htmlUrl: 'https://github.com/acme/hello-web',
       login: 'dev',
       ownerType: 'Organization',
     });
@@ -455,7 +457,7 @@ describe('golden-path:publish:preflight', () => {
         dryRun: true,
         input: { repoUrl: 'ghe.example.com?owner=acme&repo=x' },
       });
-      await expect(promise).rejects.toThrow(/no GitHub integration/);
+      await expect(promise).rejects.toThrow(/no GitHub or Gitea integration/);
       expect(sent()).toEqual([]);
     });
   });

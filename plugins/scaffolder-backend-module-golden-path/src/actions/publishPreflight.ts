@@ -22,16 +22,22 @@ import {
   checkAppInstallation,
   checkNameIsFree,
 } from '../github/preflightChecks';
+import { resolveGiteaTarget } from '../gitea/giteaApi';
+import { checkGiteaPublishing } from '../gitea/preflightChecks';
+import { publishingProviderFor } from '../publishing/provider';
 
 /**
  * `golden-path:publish:preflight` checks, before anything is rendered or created, that
- * `publish:github` will be able to create and push the repository named by `repoUrl`:
- * an integration for the host, credentials for the owner, a token GitHub accepts with
- * the rights to create (and push workflows to) a repository there, and a free name.
- * Every failure says what to configure and that nothing was created.
+ * the publish step will be able to create and push the repository named by `repoUrl`.
+ * The host's integration decides which: `publish:github` (an integration for the host,
+ * credentials for the owner, a token GitHub accepts with the rights to create and push
+ * workflows to a repository there) or `publish:gitea` (the server answers, accepts the
+ * token, the organisation exists and the token may create repositories in it). Both
+ * check that the name is free. Every failure says what to configure and that nothing
+ * was created.
  *
  * Run it as the first step of a template, with the same `repoUrl` (and visibility) as
- * `publish:github`.
+ * the publish step.
  */
 export function createPublishPreflightAction(options: {
   integrations: ScmIntegrationRegistry;
@@ -47,7 +53,7 @@ export function createPublishPreflightAction(options: {
   return createTemplateAction({
     id: 'golden-path:publish:preflight',
     description:
-      'Checks before anything is created that publish:github can create and push the repository: GitHub integration and credentials for the owner, a working token with the rights to create a repository there, and a repository name that is still free. Fails with what to configure.',
+      "Checks before anything is created that publish:github or publish:gitea (by the repoUrl host's integration) can create and push the repository: the integration and its credentials, a server that answers and accepts the token, the rights to create a repository in the owner, and a repository name that is still free. Fails with what to configure.",
     examples,
     supportsDryRun: true,
     schema: {
@@ -56,38 +62,50 @@ export function createPublishPreflightAction(options: {
           z
             .string()
             .describe(
-              'The repoUrl publish:github gets, in the RepoUrlPicker format github.com?owner=<owner>&repo=<name>',
+              'The repoUrl the publish step gets, in the RepoUrlPicker format <host>?owner=<owner>&repo=<name> (github.com, or the host of an integrations.gitea entry)',
             ),
         repoVisibility: z =>
           z
             .enum(['private', 'internal', 'public'])
             .optional()
             .describe(
-              "The repoVisibility publish:github gets (default private): public needs only a classic token's public_repo scope, and orgs can allow members to create some visibilities only",
+              "The repoVisibility the publish step gets (default private): on GitHub public needs only a classic token's public_repo scope, and orgs can allow members to create some visibilities only; Gitea has no internal",
             ),
         workflows: z =>
           z
             .boolean()
             .optional()
             .describe(
-              'Whether the published files include .github/workflows (default true): pushing them needs the workflow scope or the Workflows permission',
+              'GitHub only: whether the published files include .github/workflows (default true): pushing them needs the workflow scope or the Workflows permission',
             ),
         token: z =>
           z
             .string()
             .optional()
             .describe(
-              'The user token publish:github gets in its token input, if the template passes one',
+              'GitHub only: the user token publish:github gets in its token input, if the template passes one',
             ),
       },
       output: {
+        provider: z =>
+          z
+            .enum(['github', 'gitea'])
+            .describe(
+              "Which Git server the host's integration is: github (publish:github) or gitea (publish:gitea)",
+            ),
         owner: z => z.string().describe('The repository owner'),
         repo: z => z.string().describe('The repository name'),
+        htmlUrl: z =>
+          z
+            .string()
+            .describe(
+              "The repository's web page (on Gitea from integrations.gitea[].baseUrl)",
+            ),
         checkedAt: z =>
           z
             .string()
             .describe(
-              "When the name was confirmed free, by GitHub's clock (ISO 8601); golden-path:publish:rollback only removes a repository created after it",
+              "When the name was confirmed free, by the server's clock (ISO 8601); golden-path:publish:rollback only removes a repository created after it",
             ),
         ownerType: z =>
           z
@@ -99,7 +117,7 @@ export function createPublishPreflightAction(options: {
             .string()
             .optional()
             .describe(
-              'The GitHub user the token belongs to (absent for a GitHub App)',
+              'The user the token belongs to (absent for a GitHub App)',
             ),
       },
     },
@@ -109,10 +127,34 @@ export function createPublishPreflightAction(options: {
         repoVisibility = 'private',
         workflows = true,
       } = ctx.input;
+      const { provider } = publishingProviderFor(repoUrl, integrations);
+      if (provider === 'gitea') {
+        const giteaTarget = resolveGiteaTarget(repoUrl, integrations);
+        ctx.output('provider', provider);
+        ctx.output('owner', giteaTarget.owner);
+        ctx.output('repo', giteaTarget.repo);
+        ctx.output('htmlUrl', giteaTarget.htmlUrl);
+        // publish:gitea creates repositories only in organisations.
+        ctx.output('ownerType', 'Organization');
+        const { checkedAt, login } = await checkGiteaPublishing({
+          target: giteaTarget,
+          repoVisibility,
+          isDryRun: ctx.isDryRun,
+          logger: ctx.logger,
+        });
+        if (login) {
+          ctx.output('login', login);
+        }
+        ctx.output('checkedAt', checkedAt);
+        return;
+      }
+
       const target = resolvePublishTarget(repoUrl, integrations);
       const where = `${target.host}/${target.owner}/${target.repo}`;
+      ctx.output('provider', provider);
       ctx.output('owner', target.owner);
       ctx.output('repo', target.repo);
+      ctx.output('htmlUrl', target.htmlUrl);
 
       if (requireScmUserCredentials && !ctx.input.token) {
         throw new InputError(

@@ -4,7 +4,7 @@ import yaml from 'yaml';
 export const examples: TemplateExample[] = [
   {
     description:
-      'Last step: when a step failed, delete the repository publish:github created in this task if it is still empty',
+      'Last step: when a step failed, delete the repository publish:github or publish:gitea created in this task if it is still empty (the host of repoUrl decides which server)',
     example: yaml.stringify({
       steps: [
         {

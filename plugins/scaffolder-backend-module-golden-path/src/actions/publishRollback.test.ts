@@ -152,7 +152,7 @@ describe('golden-path:publish:rollback', () => {
       await expect(promise).resolves.toBeUndefined();
       expect(sent()).toEqual([]);
       expect(messages('info')).toEqual([
-        'The preflight did not finish, so publish:github never ran: there is no repository to roll back.',
+        'The preflight did not finish, so the publish step never ran: there is no repository to roll back.',
       ]);
     },
   );

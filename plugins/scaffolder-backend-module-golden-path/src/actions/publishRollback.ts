@@ -13,15 +13,20 @@ import {
   githubRequest,
   resolvePublishTarget,
 } from '../github/publishing';
+import { resolveGiteaTarget } from '../gitea/giteaApi';
+import { rollbackGiteaRepository } from '../gitea/rollback';
+import { publishingProviderFor } from '../publishing/provider';
 
 /**
- * `golden-path:publish:rollback` removes the repository `publish:github` created in this
- * task when a step failed after the creation (in practice: the push), so a failed task
- * leaves no half-created repository. Run it as the last step with `if: ${{ failure() }}`.
+ * `golden-path:publish:rollback` removes the repository `publish:github` or
+ * `publish:gitea` created in this task when a step failed after the creation (in
+ * practice: the push), so a failed task leaves no half-created repository. Run it as the
+ * last step with `if: ${{ failure() }}`.
  *
  * It deletes only a repository that is provably this task's and unusable: created after
- * the preflight saw the name free (`createdAfter`, GitHub's clock), and still empty (no
- * branch). A repository with commits (publish finished, a later step failed) is kept.
+ * the preflight saw the name free (`createdAfter`, the server's clock), and still empty
+ * (GitHub: no branch; Gitea: its `empty` flag). A repository with commits (publish
+ * finished, a later step failed) is kept.
  */
 export function createPublishRollbackAction(options: {
   integrations: ScmIntegrationRegistry;
@@ -35,7 +40,7 @@ export function createPublishRollbackAction(options: {
   return createTemplateAction({
     id: 'golden-path:publish:rollback',
     description:
-      'After a failed step, deletes the repository publish:github created in this task if it is still empty (created after the preflight saw the name free, no branch). Run it last with if: ${{ failure() }}.',
+      'After a failed step, deletes the repository publish:github or publish:gitea created in this task if it is still empty (created after the preflight saw the name free, no commit). Run it last with if: ${{ failure() }}.',
     examples,
     supportsDryRun: true,
     schema: {
@@ -44,7 +49,7 @@ export function createPublishRollbackAction(options: {
           z
             .string()
             .describe(
-              'The repoUrl publish:github got, in the RepoUrlPicker format github.com?owner=<owner>&repo=<name>',
+              'The repoUrl the publish step got, in the RepoUrlPicker format <host>?owner=<owner>&repo=<name>',
             ),
         createdAfter: z =>
           z
@@ -58,7 +63,7 @@ export function createPublishRollbackAction(options: {
             .string()
             .optional()
             .describe(
-              'The user token publish:github got in its token input, if the template passes one',
+              'GitHub only: the user token publish:github got in its token input, if the template passes one',
             ),
       },
       output: {
@@ -72,10 +77,28 @@ export function createPublishRollbackAction(options: {
       const notBefore = createdAfter ? new Date(createdAfter) : undefined;
       if (!notBefore || Number.isNaN(notBefore.getTime())) {
         ctx.logger.info(
-          'The preflight did not finish, so publish:github never ran: there is no repository to roll back.',
+          'The preflight did not finish, so the publish step never ran: there is no repository to roll back.',
         );
         return;
       }
+      const { provider } = publishingProviderFor(repoUrl, integrations);
+      if (provider === 'gitea') {
+        const giteaTarget = resolveGiteaTarget(repoUrl, integrations);
+        if (ctx.isDryRun) {
+          ctx.logger.info(
+            `Dry run: would delete ${giteaTarget.owner}/${giteaTarget.repo} if this task had created it and left it empty; nothing was sent to Gitea.`,
+          );
+          return;
+        }
+        const deleted = await rollbackGiteaRepository({
+          target: giteaTarget,
+          notBefore,
+          logger: ctx.logger,
+        });
+        ctx.output('deleted', deleted);
+        return;
+      }
+
       const target = resolvePublishTarget(repoUrl, integrations);
       const name = `${target.owner}/${target.repo}`;
       if (ctx.isDryRun) {

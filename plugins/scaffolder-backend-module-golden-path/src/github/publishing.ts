@@ -4,9 +4,9 @@ import {
   GithubIntegrationConfig,
   ScmIntegrationRegistry,
 } from '@backstage/integration';
-import { parseRepoUrl } from '@backstage/plugin-scaffolder-node';
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import { Octokit } from 'octokit';
+import { ownerAndRepo } from '../publishing/provider';
 
 /** Appended to every preflight failure: the user's first question is "what is left behind?". */
 export const NOTHING_CREATED =
@@ -68,13 +68,7 @@ export function resolvePublishTarget(
         `(for GitHub Enterprise Server: https://${host}/api/v3). ${NOTHING_CREATED}`,
     );
   }
-  let owner: string | undefined;
-  let repo: string | undefined;
-  try {
-    ({ owner, repo } = parseRepoUrl(repoUrl, integrations));
-  } catch {
-    // parseRepoUrl names the missing parameter but not the fix.
-  }
+  const { owner, repo } = ownerAndRepo(repoUrl, integrations);
   if (!owner || !repo) {
     throw new InputError(
       `repoUrl must name an owner and a repository, like ${host}?owner=<owner>&repo=<name> (what the Repository location field produces); got "${repoUrl}". ${NOTHING_CREATED}`,

@@ -1,5 +1,5 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
+import { JsonAnswer, startJsonServer } from './jsonServer';
 
 /** A token the fake GitHub accepts, and what `GET /user` says about it. */
 export interface FakeToken {
@@ -83,10 +83,7 @@ export async function startFakeGithub(
     clone_url: `${url}/${full}.git`,
   });
 
-  function handle(
-    req: http.IncomingMessage,
-    body: any,
-  ): { status: number; json?: unknown; headers?: Record<string, string> } {
+  function handle(req: http.IncomingMessage, body: any): JsonAnswer {
     const { pathname, searchParams } = new URL(req.url!, url);
     const method = req.method!;
     requests.push({ method, path: pathname });
@@ -265,39 +262,8 @@ export async function startFakeGithub(
     return { ...notFound, headers };
   }
 
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', chunk => chunks.push(chunk));
-    req.on('end', () => {
-      let body: unknown;
-      try {
-        body = chunks.length
-          ? JSON.parse(Buffer.concat(chunks).toString())
-          : undefined;
-      } catch {
-        body = undefined;
-      }
-      const { status, json, headers } = handle(req, body);
-      res.writeHead(status, {
-        ...headers,
-        ...(json !== undefined && {
-          'content-type': 'application/json; charset=utf-8',
-        }),
-      });
-      res.end(json === undefined ? undefined : JSON.stringify(json));
-    });
-  });
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await startJsonServer(handle);
+  url = server.url;
 
-  return {
-    url,
-    requests,
-    repos,
-    close: () =>
-      new Promise<void>(resolve => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return { url, requests, repos, close: server.close };
 }

@@ -1,5 +1,6 @@
 /**
- * Test helpers of the golden-path scaffolder module: a local stand-in for the GitHub API.
+ * Test helpers of the golden-path scaffolder module: local stand-ins for the GitHub and
+ * Gitea APIs.
  *
  * @packageDocumentation
  */
@@ -12,3 +13,10 @@ export type {
   FakeRequest,
   FakeToken,
 } from './fakeGithub';
+export { startFakeGitea, giteaTime } from './fakeGitea';
+export type {
+  FakeGitea,
+  FakeGiteaOptions,
+  FakeGiteaRepo,
+  FakeGiteaToken,
+} from './fakeGitea';
