@@ -28,14 +28,15 @@ backend:
   cors:
     origin: http://localhost:7007
 # The search test waits for TechDocs built by the tests before it to be indexed: every
-# 10 s here instead of every minute.
+# 10 s here instead of every minute. ISO strings, not { seconds: 10 }: config objects
+# merge, and { minutes: 1 } from app-config.yaml would make it 1 min 10 s.
 search:
   collators:
     techdocs:
       schedule:
-        frequency: { seconds: 10 }
-        timeout: { minutes: 5 }
-        initialDelay: { seconds: 5 }
+        frequency: PT10S
+        timeout: PT5M
+        initialDelay: PT5S
 YAML
 configs=(--config "$REPO_ROOT/app-config.yaml" --config "$DATA_DIR/app-config.e2e.yaml")
 # A phase may run no test only when the caller narrowed the run (e.g. --grep ...);
