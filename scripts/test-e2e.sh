@@ -55,7 +55,14 @@ stop_backend
 # Phase 2: the local control plane with the demo workload (make demo), the portal
 # pointed at it: the Kubernetes tab and the rollouts plugin, including a live switch.
 log "e2e with the demo cluster"
-trap 'stop_backend; [ -n "${CLUSTER_STARTED:-}" ] && bash "$REPO_ROOT/platform/cluster.sh" stop; rm -rf "$DATA_DIR"' EXIT
+# A cluster this script did not start stays running (make test shares one between
+# stages): the generated service it deployed goes, the demo stays as make demo leaves it.
+remove_generated_service() {
+  [ -n "${bg_namespace:-}" ] || return 0
+  KUBECONFIG="${PLATFORM_STATE:-/tmp/golden-path-platform}/kubeconfig" kubectl delete namespace "$bg_namespace" \
+    --ignore-not-found --wait=true --timeout=120s >/dev/null || true
+}
+trap 'stop_backend; if [ -n "${CLUSTER_STARTED:-}" ]; then bash "$REPO_ROOT/platform/cluster.sh" stop; else remove_generated_service; fi; rm -rf "$DATA_DIR"' EXIT
 demo_cluster_up
 # Next to the demo: the service the fastapi-blue-green template generates (its typical
 # example, rendered by the templates stage), built and run on the real node, and
@@ -72,7 +79,8 @@ bg_namespace="$(sed -nE 's/^namespace: *"?([a-z0-9-]+)"?$/\1/p' "$bg_repo/k8s/ku
 [ -n "$bg_namespace" ] || die "no namespace in $bg_repo/k8s/kustomization.yaml"
 KUBECONFIG="${PLATFORM_STATE:-/tmp/golden-path-platform}/kubeconfig" kubectl -n "$bg_namespace" \
   create rolebinding backstage-rollouts-write --clusterrole=backstage-rollouts-write \
-  --serviceaccount=golden-path-portal:backstage-rollouts >/dev/null
+  --serviceaccount=golden-path-portal:backstage-rollouts --dry-run=client -o yaml \
+  | KUBECONFIG="${PLATFORM_STATE:-/tmp/golden-path-platform}/kubeconfig" kubectl apply -f - >/dev/null
 # Config arrays replace each other: the portal's own location is listed again.
 cat >"$DATA_DIR/app-config.e2e-cluster.yaml" <<YAML
 catalog:

@@ -4,7 +4,10 @@
 set -uo pipefail
 source "$(dirname "$0")/lib/toolchain.sh"
 
-ALL_STAGES=(setup typecheck lint prettier unit manifest-checks techdocs templates backend-postgres kube-integration kube-multinode e2e rollouts-bench)
+ALL_STAGES=(setup typecheck lint prettier unit manifest-checks techdocs templates backend-postgres kube-multinode kube-integration e2e rollouts-bench)
+# These run on one local cluster (1 real node) when more than one of them is selected:
+# started before the first, stopped after the last (see shared_cluster_* below).
+SHARED_CLUSTER_STAGES=(kube-integration e2e rollouts-bench)
 read -r -a STAGES <<<"${STAGES:-${ALL_STAGES[*]}}"
 
 stage_setup() {
@@ -43,7 +46,48 @@ stage_rollouts-bench() {
 # directories), and a test run must leave the machine as it found it.
 TEST_TMPDIR="$(mktemp -d /tmp/golden-path-test.XXXXXX)"
 export TMPDIR="$TEST_TMPDIR"
-trap 'rm -rf "$TEST_TMPDIR"' EXIT
+trap 'shared_cluster_stop; rm -rf "$TEST_TMPDIR"' EXIT
+
+# The shared cluster. Each of its stages reuses a running cluster and leaves it running;
+# what a stage does alone around its own cluster is done here: prove the host check can
+# fail, record the host, start; after the last stage print the cluster's timings, stop,
+# and compare the host with the record (a leftover fails that stage).
+SHARED_CLUSTER_DIR=""
+shared_cluster_wanted() {
+  local s n=0
+  for s in "${STAGES[@]}"; do
+    [[ " ${SHARED_CLUSTER_STAGES[*]} " == *" $s "* ]] && n=$((n + 1))
+  done
+  [ "$n" -gt 1 ] && [ -z "${KUBECONFIG:-}" ]
+}
+shared_cluster_start() {
+  local snapshot="$REPO_ROOT/tests/kube-integration/host-snapshot.sh"
+  SHARED_CLUSTER_DIR="$(mktemp -d)"
+  log "one local cluster for ${SHARED_CLUSTER_STAGES[*]}"
+  bash "$snapshot" selftest && bash "$snapshot" snapshot "$SHARED_CLUSTER_DIR/host-before" \
+    && NODES=1 bash "$REPO_ROOT/platform/cluster.sh" start
+}
+shared_cluster_stop() {
+  local snapshot="$REPO_ROOT/tests/kube-integration/host-snapshot.sh" rc=0
+  [ -n "$SHARED_CLUSTER_DIR" ] || return 0
+  bash "$REPO_ROOT/platform/cluster.sh" stats >&2 || true
+  bash "$REPO_ROOT/platform/cluster.sh" stop || rc=1
+  bash "$snapshot" snapshot "$SHARED_CLUSTER_DIR/host-after" || rc=1
+  if ! bash "$snapshot" compare "$SHARED_CLUSTER_DIR/host-before" "$SHARED_CLUSTER_DIR/host-after"; then
+    log "FAIL: the shared cluster's stages left something behind on the host (above)"
+    rc=1
+  fi
+  rm -rf "$SHARED_CLUSTER_DIR"
+  SHARED_CLUSTER_DIR=""
+  return $rc
+}
+last_shared_stage() {
+  local s last=""
+  for s in "${STAGES[@]}"; do
+    [[ " ${SHARED_CLUSTER_STAGES[*]} " == *" $s "* ]] && last="$s"
+  done
+  echo "$last"
+}
 
 passed=() failed=()
 summary() {
@@ -61,7 +105,13 @@ for stage in "${STAGES[@]}"; do
   declare -F "stage_$stage" >/dev/null || die "unknown stage '$stage' (known: ${ALL_STAGES[*]})"
   log "stage $stage"
   start=$SECONDS
-  if (set -e; "stage_$stage"); then
+  ok=1
+  if [[ " ${SHARED_CLUSTER_STAGES[*]} " == *" $stage "* ]] && [ -z "$SHARED_CLUSTER_DIR" ] && shared_cluster_wanted; then
+    shared_cluster_start || { log "the shared cluster did not start"; ok=0; }
+  fi
+  [ "$ok" = 1 ] && { (set -e; "stage_$stage") || ok=0; }
+  if [ "$stage" = "$(last_shared_stage)" ]; then shared_cluster_stop || ok=0; fi
+  if [ "$ok" = 1 ]; then
     passed+=("$stage"); RESULTS+=("PASS $stage ($((SECONDS - start))s)")
   else
     failed+=("$stage"); RESULTS+=("FAIL $stage ($((SECONDS - start))s)")
