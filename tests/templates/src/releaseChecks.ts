@@ -93,6 +93,20 @@ export function imageTagProblems(files: Map<string, Buffer>): string[] {
       )}, expected ${JSON.stringify(expectedTags)}`,
     );
   }
+  // What the job tells people it pushed must be the commit tag it pushed: sha-<commit>,
+  // or sha-<commit>-<version> when one commit builds two versions (blue-green).
+  if (!/echo "commit_tag=sha-\$COMMIT"/.test(release?.run ?? '')) {
+    problems.push('the image job does not record its commit tag (commit_tag)');
+  }
+  for (const step of steps) {
+    if (/sha-\$GITHUB_SHA/.test(String(step.run ?? ''))) {
+      problems.push(
+        `the image job's step "${
+          step.name ?? step.id
+        }" names sha-$GITHUB_SHA, not the commit tag it pushed (steps.release.outputs.commit_tag)`,
+      );
+    }
+  }
   if (meta?.with?.flavor !== 'latest=false') {
     problems.push(
       'the image job may tag latest (flavor latest=false is missing)',

@@ -476,6 +476,12 @@ describe('image tags and repository visibility', () => {
       /the image job tags/,
     ],
     [
+      'the step summary names another tag than the one pushed',
+      '.github/workflows/ci.yaml',
+      text => text.split('$IMAGE:$COMMIT_TAG').join('$IMAGE:sha-$GITHUB_SHA'),
+      /names sha-\$GITHUB_SHA, not the commit tag it pushed/,
+    ],
+    [
       'CI versions from somewhere else',
       '.github/workflows/ci.yaml',
       text => text.split('< VERSION').join('< pyproject.toml'),
