@@ -6,6 +6,8 @@
 #   node/           real nodes: containerd + runc + CNI, kubelet, kube-proxy
 #   network-policies/  NetworkPolicy enforcement on every real node
 #   load-balancer/  addresses for LoadBalancer Services
+#   flux/           GitOps controllers, when started (flux/flux.sh; make demo, make start);
+#                   stopped here with the rest
 #   add-ons (CLUSTER_ADDONS below), applied once the real nodes are Ready
 # See platform/README.md (address plan, ports, state, logs, debugging).
 #
@@ -166,6 +168,7 @@ stop_all() {
   local n i rc=0
   n="$(running_nodes)"
   # Keep going when one part fails: the rest must still be stopped.
+  bash "${PLATFORM_DIR}/flux/flux.sh" stop || rc=1
   bash "${PLATFORM_DIR}/load-balancer/load-balancer.sh" stop || rc=1
   for (( i=n-1; i>=0; i-- )); do bash "${PLATFORM_DIR}/node/node.sh" stop "${i}" || rc=1; done
   bash "${PLATFORM_DIR}/kwok/kwok.sh" stop || rc=1
@@ -189,7 +192,7 @@ stop_all() {
 # Every process of the cluster: "name pid" lines (node shims included).
 processes() {
   local c n i dir mntns p
-  for c in $(cp_sh components) kwok load-balancer; do
+  for c in $(cp_sh components) kwok load-balancer flux/source-controller flux/kustomize-controller; do
     alive "${c}" && printf '%s %s\n' "${c}" "$(pid_of "${c}")"
   done
   n="$(running_nodes)"
@@ -231,6 +234,10 @@ status_all() {
   if (( n > 0 )); then
     if alive load-balancer; then printf '%-30s running (pid %s)\n' load-balancer "$(pid_of load-balancer)"; else printf '%-30s stopped\n' load-balancer; rc=1; fi
     for (( i=0; i<n; i++ )); do bash "${PLATFORM_DIR}/node/node.sh" status "${i}" || rc=1; done
+  fi
+  # Flux is optional: shown when it was started, a failure only if it then stopped.
+  if [[ -d "${PIDS}/flux" ]] && compgen -G "${PIDS}/flux/*.pid" >/dev/null; then
+    bash "${PLATFORM_DIR}/flux/flux.sh" status || rc=1
   fi
   if running; then
     printf '%-30s ok (https://%s:%s)\n' readyz "${API_HOST}" "${API_PORT}"

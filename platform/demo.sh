@@ -7,8 +7,11 @@
 #   platform/demo.sh [up]         start the local cluster (unless KUBECONFIG is set or it
 #                                     already runs), build the demo app's images (1.0.0 and
 #                                     2.0.0) and import them into its nodes, apply
-#                                     deploy/demo/, wait for the rollouts, print the
-#                                     portal's K8S_CLUSTER_* and ROLLOUTS_CLUSTER_TOKEN
+#                                     deploy/demo/ and the scaffolder actions' identity,
+#                                     start Flux on the local cluster (FLUX_DISABLED=1
+#                                     skips it; platform/flux), wait for the rollouts,
+#                                     print the portal's K8S_CLUSTER_*,
+#                                     ROLLOUTS_CLUSTER_TOKEN and GOLDEN_PATH_CLUSTER_TOKEN
 #   platform/demo.sh env          print the K8S_CLUSTER_* exports again
 #   platform/demo.sh switch blue|green
 #                                     blue/green switch (and rollback): point Service
@@ -36,6 +39,9 @@ NS=fastapi-demo
 PORTAL_NS=golden-path-portal
 PORTAL_SECRET=backstage-portal-token
 ROLLOUTS_SECRET=backstage-rollouts-token
+# The scaffolder's golden-path:kubernetes:* and golden-path:flux:register identity.
+SCAFFOLDER_RBAC="${REPO_ROOT}/plugins/scaffolder-backend-module-golden-path/rbac/golden-path-scaffolder.yaml"
+SCAFFOLDER_SECRET=golden-path-scaffolder-token
 PORTAL_ENV="${PLATFORM_STATE}/portal.env"
 
 ensure_cluster() {
@@ -74,12 +80,14 @@ secret_token() {
 }
 
 print_env() {
-  local server token rollouts_token ca
+  local server token rollouts_token scaffolder_token ca
   server="$(k config view --minify -o jsonpath='{.clusters[0].cluster.server}')"
-  # Two identities: the Kubernetes plugin's is read-only; only the rollouts
-  # plugin's may patch (deploy/demo/50-portal-rbac.yaml).
+  # Three identities: the Kubernetes plugin's is read-only; only the rollouts
+  # plugin's may patch (deploy/demo/50-portal-rbac.yaml); the scaffolder's actions
+  # have their own (rbac/golden-path-scaffolder.yaml, platform/flux/manifests.yaml).
   token="$(secret_token "${PORTAL_SECRET}")"
   rollouts_token="$(secret_token "${ROLLOUTS_SECRET}")"
+  scaffolder_token="$(secret_token "${SCAFFOLDER_SECRET}")"
   ca="$(k -n "${PORTAL_NS}" get secret "${PORTAL_SECRET}" -o jsonpath='{.data.ca\.crt}')"
   umask 077
   mkdir -p "$(dirname "${PORTAL_ENV}")"
@@ -89,6 +97,7 @@ export K8S_CLUSTER_URL=${server}
 export K8S_CLUSTER_TOKEN=${token}
 export K8S_CLUSTER_CA_DATA=${ca}
 export ROLLOUTS_CLUSTER_TOKEN=${rollouts_token}
+export GOLDEN_PATH_CLUSTER_TOKEN=${scaffolder_token}
 EOF
   # Names only: the tokens stay in the file (mode 0600), out of terminals and CI logs.
   sed 's/=.*/=.../' "${PORTAL_ENV}"
@@ -118,12 +127,27 @@ load_demo_images() {
   bash "${PLATFORM_DIR}/cluster.sh" images import "${archives[@]}"
 }
 
+# Flux runs next to the local cluster's other processes (and stops with it); any other
+# cluster brings its own (platform/flux/README.md).
+start_flux() {
+  if [[ "${FLUX_DISABLED:-0}" == 1 ]]; then
+    log "FLUX_DISABLED=1: Flux is not started (templates cannot 'Deploy with Flux')"
+  elif [[ "${KUBECONFIG}" != "${PLATFORM_STATE}/kubeconfig" ]]; then
+    log "not the local cluster: Flux is not started here (install it in your cluster: platform/flux/README.md)"
+  else
+    bash "${PLATFORM_DIR}/flux/flux.sh" start
+  fi
+}
+
 up() {
   ensure_cluster
   find_kubectl
   load_demo_images
   log "applying ${DEMO_DIR} (server-side apply)"
   k apply --server-side --field-manager=golden-path-demo -f "${DEMO_DIR}" >&2
+  # After deploy/demo: its namespace golden-path-portal holds the identity's Secret.
+  k apply --server-side --field-manager=golden-path-demo -f "${SCAFFOLDER_RBAC}" >&2
+  start_flux
   local d
   for d in fastapi-demo demo-api-blue demo-api-green; do
     k -n "${NS}" rollout status "deployment/${d}" --timeout=120s >&2

@@ -25,6 +25,22 @@ configs=(--config "$REPO_ROOT/app-config.yaml")
 if [ -n "${K8S_CLUSTER_URL:-}" ]; then
   log "Kubernetes cluster: ${K8S_CLUSTER_NAME:-local} at $K8S_CLUSTER_URL"
   configs+=(--config "$REPO_ROOT/app-config.cluster.yaml")
+  # The local cluster (make demo: its kubeconfig names the same API server) gets Flux,
+  # reading the local Gitea with a read-only token, and the templates' "Deploy with Flux"
+  # builds images for its nodes (GOLDEN_PATH_LOCAL_KUBECONFIG). Flux keeps running with
+  # the cluster (platform/cluster.sh stop stops both); FLUX_DISABLED=1 leaves it off.
+  # Another cluster brings its own Flux (platform/flux/README.md).
+  local_kubeconfig="${PLATFORM_STATE:-/tmp/golden-path-platform}/kubeconfig"
+  if [ -f "$local_kubeconfig" ] && awk -v url="$K8S_CLUSTER_URL" '$1 == "server:" && $2 == url { found = 1 } END { exit !found }' "$local_kubeconfig"; then
+    export GOLDEN_PATH_LOCAL_KUBECONFIG="$local_kubeconfig"
+    if [ "${FLUX_DISABLED:-0}" != 1 ]; then
+      bash "$REPO_ROOT/platform/flux/flux.sh" start
+      if [ "${GITEA_DISABLED:-0}" != 1 ]; then
+        GITEA_HOME="${GITEA_HOME:-$TOOLS_DIR/data/gitea}" bash "$REPO_ROOT/platform/flux/flux.sh" connect-gitea
+      fi
+      log "Flux: source-controller and kustomize-controller on the local cluster; templates can 'Deploy with Flux'"
+    fi
+  fi
 else
   log "No Kubernetes cluster configured (set K8S_CLUSTER_URL, or run 'make demo'; see README)"
 fi

@@ -9,6 +9,9 @@
 #    print timings and memory, and ALWAYS stop the cluster again (also on failure or
 #    Ctrl-C). Around start and stop it checks that the host is left as it was found
 #    (tests/kube-integration/host-snapshot.sh): a leftover fails the run.
+#    For the scaffolder actions' tests it also starts Flux on that cluster
+#    (platform/flux/flux.sh: golden-path:flux:register against the real controllers and a
+#    throw-away Gitea) and stops it again afterwards.
 #
 # Env: NODES (default 1; 0 = fake nodes only, the real-node tests are skipped)
 #      KUBE_INTEGRATION_JEST_ONLY=1: only the Jest suite (the arguments select test files),
@@ -39,12 +42,18 @@ demo_venv="$(venv_for "${demo_app}/requirements.txt" "${demo_app}/requirements-d
 
 results_dir="$(mktemp -d)"
 started_here=0
+local_cluster=0
+flux_started_here=0
 jest_rc=0
 SNAPSHOT="${REPO_ROOT}/tests/kube-integration/host-snapshot.sh"
 
 # shellcheck disable=SC2317  # invoked through the EXIT trap
 cleanup() {
   local rc=$?
+  # A reused cluster keeps running, without the Flux this run started on it.
+  if [[ "${flux_started_here}" == 1 ]]; then
+    bash "${PLATFORM_DIR}/flux/flux.sh" stop || true
+  fi
   if [[ "${started_here}" == 1 ]]; then
     if [[ "${jest_rc}" != 0 ]]; then
       log "tests failed: log tails follow"
@@ -83,6 +92,7 @@ else
     bash "${PLATFORM_DIR}/cluster.sh" start
   fi
   export KUBECONFIG="${PLATFORM_STATE}/kubeconfig"
+  local_cluster=1
   # The local control plane's audit log: tests count requests at the API server.
   export KUBE_AUDIT_LOG="${PLATFORM_STATE}/logs/audit.log"
   KUBE_REAL_NODES="$(running_nodes)"
@@ -134,11 +144,29 @@ if [[ "${KUBE_INTEGRATION_JEST_ONLY:-0}" != 1 ]]; then
   log "rollouts plugin integration tests"
   plugin_integration rollouts-backend rollouts || jest_rc=$?
 
+  # Flux on the local cluster, for golden-path:flux:register against the real
+  # controllers (src/integration/fluxRegister.integration.test.ts). Another cluster
+  # (KUBECONFIG set) is left alone: those tests are skipped there.
+  if [[ "${local_cluster}" == 1 ]]; then
+    bash "${PLATFORM_DIR}/flux/flux.sh" status >/dev/null 2>&1 || flux_started_here=1
+    if bash "${PLATFORM_DIR}/flux/flux.sh" start; then
+      export FLUX_INTEGRATION=1
+    else
+      log "FAIL: Flux did not start on the local cluster (above)"
+      jest_rc=1
+    fi
+  fi
+
   # The scaffolder's golden-path:kubernetes:* actions with their documented RBAC:
   # validate's API server errors, apply once per task (checkpoint), wait's
-  # ImagePullBackOff on a real node.
+  # ImagePullBackOff on a real node; golden-path:flux:register with real Flux and Gitea
+  # (push → applied time in the timings below).
   log "golden-path scaffolder actions integration tests"
   plugin_integration scaffolder-backend-module-golden-path scaffolder || jest_rc=$?
+  if [[ "${flux_started_here}" == 1 ]]; then
+    bash "${PLATFORM_DIR}/flux/flux.sh" stop || jest_rc=1
+    flux_started_here=0
+  fi
 
   # The YAML examples of the portal's TechDocs, accepted by the API server.
   log "TechDocs snippets: server-side dry-run"

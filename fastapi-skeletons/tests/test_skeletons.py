@@ -184,7 +184,15 @@ def test_template_renders_existing_parts_and_publishes(name: str) -> None:
     # One template publishes to the local Gitea or to GitHub, by the repoUrl host: exactly
     # one of the two publish steps runs.
     assert actions[0] == "golden-path:publish:preflight"
-    assert actions[-4:] == ["publish:gitea", "publish:github", "catalog:register", "golden-path:publish:rollback"]
+    # "Deploy with Flux" (templates/README.md), where a template opts in: images built
+    # before anything is published, Flux and the rollout after the registration; the
+    # rollback stays last.
+    deploy_after = ["golden-path:flux:register", "golden-path:kubernetes:wait"]
+    core = [a for a in actions if a not in deploy_after]
+    assert core[-4:] == ["publish:gitea", "publish:github", "catalog:register", "golden-path:publish:rollback"]
+    if "golden-path:flux:register" in actions:
+        assert actions[-4:] == ["catalog:register", *deploy_after, "golden-path:publish:rollback"]
+        assert actions.index("golden-path:local:build-images") < actions.index("publish:gitea")
     conditions = {step["action"]: step.get("if") for step in template["spec"]["steps"]}
     assert conditions["publish:gitea"] == "${{ (parameters.repoUrl | parseRepoUrl).host != 'github.com' }}"
     assert conditions["publish:github"] == "${{ (parameters.repoUrl | parseRepoUrl).host == 'github.com' }}"

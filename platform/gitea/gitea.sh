@@ -10,6 +10,8 @@
 #   stop    stop it (data kept)
 #   status  exit 0 when it runs and answers /api/healthz
 #   env     print the shell exports the portal's app-config reads (GITEA_*)
+#   read-token  print a token that may only read repositories (created once, kept in
+#           GITEA_HOME/read-token): what Flux's GitRepositories use (platform/flux)
 # Env: GITEA_HOME (default <repo>/.tools/data/gitea), GITEA_PORT (3300),
 #      GITEA_ORG (golden-path), GITEA_ADMIN (golden-path-admin),
 #      GITEA_ASSETS=0 to skip building the web UI's assets (the API works without them;
@@ -34,6 +36,9 @@ TOKEN_FILE="${GITEA_HOME}/portal-token"
 # What publish:gitea and the catalog need: create repositories in the organisation,
 # push to them, read them. Nothing on users, admin or packages.
 TOKEN_SCOPES="write:organization,write:repository,read:user"
+# What a GitOps engine needs: clone and fetch, nothing else.
+READ_TOKEN_FILE="${GITEA_HOME}/read-token"
+READ_TOKEN_SCOPES="read:repository"
 
 validate_input() {
   # No leading zero: bash arithmetic would read 08080 as octal.
@@ -182,16 +187,33 @@ seed() {
     die "could not read the Gitea organisation '${GITEA_ORG}' (HTTP ${code}): ${out%$'\n'*}"
   fi
   if [[ ! -s "${TOKEN_FILE}" ]]; then
-    out="$(gitea_cli admin user generate-access-token --username "${GITEA_ADMIN}" \
-      --token-name "backstage-portal-$(date +%s)" --scopes "${TOKEN_SCOPES}" --raw 2>/dev/null)" \
-      || die "could not create the portal's Gitea token"
-    # The CLI prints its warnings on stdout too: the token is the line of 40 hex digits.
-    out="$(grep -Eo '^[0-9a-f]{40}$' <<<"${out}" | tail -n1)" \
-      || die "gitea printed no token (expected 40 hex digits on a line of its own)"
-    (umask 077; printf '%s\n' "${out}" > "${TOKEN_FILE}.new")
-    mv "${TOKEN_FILE}.new" "${TOKEN_FILE}"
+    new_token "${TOKEN_FILE}" backstage-portal "${TOKEN_SCOPES}"
     log "gitea: created the portal's token (${TOKEN_SCOPES}) in ${TOKEN_FILE}"
   fi
+}
+
+# new_token FILE NAME_PREFIX SCOPES: an access token of the admin user, kept in FILE.
+new_token() {
+  local file="$1" out
+  out="$(gitea_cli admin user generate-access-token --username "${GITEA_ADMIN}" \
+    --token-name "$2-$(date +%s)" --scopes "$3" --raw 2>/dev/null)" \
+    || die "could not create the Gitea token $2 ($3)"
+  # The CLI prints its warnings on stdout too: the token is the line of 40 hex digits.
+  out="$(grep -Eo '^[0-9a-f]{40}$' <<<"${out}" | tail -n1)" \
+    || die "gitea printed no token (expected 40 hex digits on a line of its own)"
+  (umask 077; printf '%s\n' "${out}" > "${file}.new")
+  mv "${file}.new" "${file}"
+}
+
+# The read-only token, created on first use (Gitea must run: its database is the truth).
+print_read_token() {
+  if [[ ! -s "${READ_TOKEN_FILE}" ]]; then
+    if ! { running && healthy; }; then die "gitea does not run at ${GITEA_URL}: run '$0 start' first"; fi
+    BIN_DIR="$(bash "${PLATFORM_DIR}/gitea/build.sh")"
+    new_token "${READ_TOKEN_FILE}" read-only "${READ_TOKEN_SCOPES}"
+    log "gitea: created a read-only token (${READ_TOKEN_SCOPES}) in ${READ_TOKEN_FILE}"
+  fi
+  cat "${READ_TOKEN_FILE}"
 }
 
 # wait_healthy SECONDS: until it answers; 1 when it exits or the time is up.
@@ -268,5 +290,6 @@ case "${1:-}" in
   stop) stop ;;
   status) running && healthy ;;
   env) print_env ;;
-  *) die "usage: $0 start|stop|status|env" ;;
+  read-token) print_read_token ;;
+  *) die "usage: $0 start|stop|status|env|read-token" ;;
 esac

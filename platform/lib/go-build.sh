@@ -70,10 +70,11 @@ go_build() {
   printf '%s\n' "${out}"
 }
 
-# go_mod_version <module dir> <module path>: the version go.mod requires.
+# go_mod_version <module dir> <module path>: the version go.mod requires (not the
+# module's line in a `tool` block, which names it without a version).
 go_mod_version() {
   local v
-  v="$(awk -v m="$2" '$1 == m { print $2; exit } $1 == "require" && $2 == m { print $3; exit }' "$1/go.mod")"
+  v="$(awk -v m="$2" '$1 == m && $2 ~ /^v/ { print $2; exit } $1 == "require" && $2 == m { print $3; exit }' "$1/go.mod")"
   [[ -n "${v}" ]] || die "cannot find the $2 requirement in $1/go.mod"
   printf '%s\n' "${v}"
 }

@@ -18,6 +18,11 @@ export {
   WaitAbortedError,
 } from './actions/kubernetesWait';
 export {
+  createFluxRegisterAction,
+  FluxNotReconciledError,
+} from './actions/fluxRegister';
+export { createLocalImagesAction } from './actions/localImages';
+export {
   goldenPathKubernetesApplyPermission,
   goldenPathPermissions,
 } from './permissions';

@@ -7,7 +7,7 @@ import { scaffolderModuleGoldenPath } from './module';
 import { goldenPathKubernetesApplyPermission } from './permissions';
 
 describe('scaffolderModuleGoldenPath', () => {
-  it('registers the skeleton, publishing and Kubernetes actions, and the apply permission', async () => {
+  it('registers the skeleton, publishing, Kubernetes, Flux and local-image actions, and the apply permission', async () => {
     const actions: TemplateAction<any, any, any>[] = [];
     const permissionsRegistry = mockServices.permissionsRegistry.mock();
     await startTestBackend({
@@ -35,6 +35,8 @@ describe('scaffolderModuleGoldenPath', () => {
       'golden-path:kubernetes:validate',
       'golden-path:kubernetes:apply',
       'golden-path:kubernetes:wait',
+      'golden-path:flux:register',
+      'golden-path:local:build-images',
     ]);
     expect(permissionsRegistry.addPermissions).toHaveBeenCalledWith([
       goldenPathKubernetesApplyPermission,

@@ -15,6 +15,13 @@ import { createPublishRollbackAction } from './actions/publishRollback';
 import { createKubernetesApplyAction } from './actions/kubernetesApply';
 import { createKubernetesValidateAction } from './actions/kubernetesValidate';
 import { createKubernetesWaitAction } from './actions/kubernetesWait';
+import { createFluxRegisterAction } from './actions/fluxRegister';
+import { createLocalImagesAction } from './actions/localImages';
+import { readFluxSettings } from './flux/fluxSettings';
+import {
+  localImagesBuilder,
+  readLocalImagesSettings,
+} from './localImages/localImages';
 import { clusterConnector } from './kubernetes/clusterClient';
 import { manifestChecksRunner } from './kubernetes/manifestChecks';
 import { readKubernetesActionSettings } from './kubernetes/settings';
@@ -28,7 +35,9 @@ import { goldenPathPermissions } from './permissions';
  * read `integrations.github` and `scaffolder.requireScmUserCredentials`, as
  * `publish:github` does, and `integrations.gitea`, as `publish:gitea` does. The Kubernetes actions read `goldenPath.kubernetes` (the cluster
  * and the actions' own identity in it; see the README) and register the
- * `golden-path.kubernetes.apply` permission.
+ * `golden-path.kubernetes.apply` permission, which `golden-path:flux:register`
+ * (`goldenPath.flux`) and `golden-path:local:build-images` (`goldenPath.localImages`)
+ * check too.
  */
 export const scaffolderModuleGoldenPath = createBackendModule({
   pluginId: 'scaffolder',
@@ -99,6 +108,22 @@ export const scaffolderModuleGoldenPath = createBackendModule({
             settings: kubernetes,
           }),
           createKubernetesWaitAction({ connect }),
+          createFluxRegisterAction({
+            connect,
+            auth,
+            permissions,
+            auditor,
+            settings: { ...kubernetes, ...readFluxSettings(config) },
+          }),
+        );
+        const localImages = readLocalImagesSettings(config);
+        scaffolder.addActions(
+          createLocalImagesAction({
+            build: localImagesBuilder(localImages.script),
+            auth,
+            permissions,
+            settings: localImages,
+          }),
         );
       },
     });

@@ -179,6 +179,67 @@ describe('template specifics from the brief', () => {
     return { files: result.files, kinds };
   };
 
+  it('static web, "Deploy with Flux": the dry run builds nothing, shows the Flux objects for overlays/local in the namespace, waits for nothing', async () => {
+    const testCase = cases.find(
+      c =>
+        c.template === 'fastapi-static-web' && c.example === 'deploy-with-flux',
+    )!;
+    const result = await scaffolder.dryRun(
+      testCase.templateEntity,
+      testCase.values,
+    );
+    expect(result.status).toBe(200);
+    const log: string[] = result.body.log.map((e: any) =>
+      String(e.body.message),
+    );
+    // No local cluster in this test backend: said, not built, not an error.
+    expect(log).toContainEqual(
+      expect.stringContaining(
+        "Dry run: golden-path:local:build-images builds images for the portal's local cluster only, and a real run would stop here",
+      ),
+    );
+    const plan = log.find(line => line.includes('Dry run: would register '))!;
+    expect(plan).toContain(
+      '(branch main, ./overlays/local) into namespace flux-web',
+    );
+    const objects = JSON.parse(plan.slice(plan.indexOf('\n[')));
+    expect(objects.map((o: any) => [o.kind, o.metadata.name])).toEqual([
+      ['GitRepository', 'flux-web'],
+      ['Kustomization', 'flux-web'],
+    ]);
+    expect(objects[1].spec).toMatchObject({
+      path: './overlays/local',
+      targetNamespace: 'flux-web',
+      commonMetadata: {
+        annotations: {
+          'rollouts.backstage.io/entity-ref': 'component:default/flux-web',
+        },
+      },
+    });
+    expect(log).toContainEqual(
+      expect.stringContaining(
+        'Dry run: would wait up to 300 s for every Deployment in namespace flux-web to roll out',
+      ),
+    );
+    // Without the checkbox (the typical example) none of the three steps runs.
+    const typical = cases.find(
+      c => c.template === 'fastapi-static-web' && c.example === 'typical',
+    )!;
+    expect(typical.values.deployWithFlux).toBe(false);
+    const without = await scaffolder.dryRun(
+      typical.templateEntity,
+      typical.values,
+    );
+    const ran = without.body.log
+      .map((e: any) => String(e.body.message))
+      .filter((line: string) =>
+        /Running golden-path:(local:build-images|flux:register|kubernetes:wait)/.test(
+          line,
+        ),
+      );
+    expect(ran).toEqual([]);
+  });
+
   it('static web: 3 replicas, a LoadBalancer and content from a ConfigMap', async () => {
     const { kinds } = await render('fastapi-static-web');
     const [deployment] = kinds('k8s/deployment.yaml');

@@ -10,6 +10,7 @@ import { validate as validateJson } from 'jsonschema';
 import { KubeApiError } from '../kubernetes/clusterClient';
 import { goldenPathKubernetesApplyPermission } from '../permissions';
 import { actionContext } from '../testUtils/actionContext';
+import { writeAccessMocks } from '../testUtils/writeAccess';
 import { checkpointStore, FakeKubeCluster } from '../testUtils/fakeKubeCluster';
 import { fixtureManifests, WEB_IN_SHOP } from '../testUtils/kubeManifests';
 import { createKubernetesApplyAction } from './kubernetesApply';
@@ -20,34 +21,22 @@ const USER = 'user:default/alice';
 describe('golden-path:kubernetes:apply', () => {
   const workspace = createMockDirectory();
   let cluster: FakeKubeCluster;
-  let decision: AuthorizeResult.ALLOW | AuthorizeResult.DENY;
-  let permissions: ReturnType<typeof mockServices.permissions.mock>;
-  let auditor: ReturnType<typeof mockServices.auditor.mock>;
-  let auditEvent: { success: jest.Mock; fail: jest.Mock };
+  let access: ReturnType<typeof writeAccessMocks>;
 
   beforeEach(() => {
     workspace.setContent({
       k8s: fixtureManifests(WEB_IN_SHOP),
     });
     cluster = new FakeKubeCluster();
-    decision = AuthorizeResult.ALLOW;
-    permissions = mockServices.permissions.mock({
-      authorize: jest.fn(async requests =>
-        requests.map(() => ({ result: decision })),
-      ),
-    });
-    auditEvent = { success: jest.fn(), fail: jest.fn() };
-    auditor = mockServices.auditor.mock({
-      createEvent: jest.fn(async () => auditEvent),
-    });
+    access = writeAccessMocks();
   });
 
   const action = () =>
     createKubernetesApplyAction({
       connect: async () => cluster,
       auth: mockServices.auth(),
-      permissions,
-      auditor,
+      permissions: access.permissions,
+      auditor: access.auditor,
       settings: {
         fieldManager: 'backstage-golden-path',
         protectedNamespaces: ['default', 'kube-system'],
@@ -82,14 +71,7 @@ describe('golden-path:kubernetes:apply', () => {
   it('applies the Namespace first, marked as the entity’s, then every object into it', async () => {
     const { promise, outputs } = run();
     await expect(promise).resolves.toBeUndefined();
-    expect(
-      cluster.applied.map(a => [
-        a.object.kind,
-        a.object.metadata?.namespace,
-        a.dryRun,
-        a.fieldManager,
-      ]),
-    ).toEqual([
+    expect(cluster.requests()).toEqual([
       ['Namespace', undefined, false, 'backstage-golden-path'],
       ['Service', 'shop', false, 'backstage-golden-path'],
       ['Deployment', 'shop', false, 'backstage-golden-path'],
@@ -106,11 +88,11 @@ describe('golden-path:kubernetes:apply', () => {
   it('authorizes the user who started the task, and audits the write', async () => {
     const credentials = mockCredentials.user(USER);
     await run({}, { credentials }).promise;
-    expect(permissions.authorize).toHaveBeenCalledWith(
+    expect(access.permissions.authorize).toHaveBeenCalledWith(
       [{ permission: goldenPathKubernetesApplyPermission }],
       { credentials },
     );
-    expect(auditor.createEvent).toHaveBeenCalledWith({
+    expect(access.auditor.createEvent).toHaveBeenCalledWith({
       eventId: 'kubernetes-apply',
       severityLevel: 'medium',
       meta: {
@@ -122,20 +104,20 @@ describe('golden-path:kubernetes:apply', () => {
         objects: ['Namespace/shop', 'Service/web', 'Deployment/web'],
       },
     });
-    expect(auditEvent.success).toHaveBeenCalledWith({
+    expect(access.auditEvent.success).toHaveBeenCalledWith({
       meta: { applied: ['Namespace/shop', 'Service/web', 'Deployment/web'] },
     });
   });
 
   it('denies a user the policy does not allow, before reading the manifests or the cluster', async () => {
-    decision = AuthorizeResult.DENY;
+    access.policy.decision = AuthorizeResult.DENY;
     const { promise } = run();
     await expect(promise).rejects.toThrow(
       `${USER} may not apply Kubernetes manifests: the portal's permission policy denies golden-path.kubernetes.apply. Nothing was applied; ask a portal administrator for access.`,
     );
     await expect(promise).rejects.toMatchObject({ name: 'NotAllowedError' });
     expect(cluster.applied).toEqual([]);
-    expect(auditor.createEvent).not.toHaveBeenCalled();
+    expect(access.auditor.createEvent).not.toHaveBeenCalled();
   });
 
   it('refuses a task started by a service rather than a user', async () => {
@@ -146,7 +128,7 @@ describe('golden-path:kubernetes:apply', () => {
     await expect(promise).rejects.toThrow(
       'golden-path:kubernetes:apply writes to the cluster only for a task started by a signed-in user; this task was started by the service plugin:catalog. Nothing was applied.',
     );
-    expect(permissions.authorize).not.toHaveBeenCalled();
+    expect(access.permissions.authorize).not.toHaveBeenCalled();
     expect(cluster.applied).toEqual([]);
   });
 
@@ -154,7 +136,7 @@ describe('golden-path:kubernetes:apply', () => {
     const { promise, messages, outputs } = run({}, { isDryRun: true });
     await expect(promise).resolves.toBeUndefined();
     expect(cluster.applied).toEqual([]);
-    expect(auditor.createEvent).not.toHaveBeenCalled();
+    expect(access.auditor.createEvent).not.toHaveBeenCalled();
     expect(messages('info')).toEqual([
       `Dry run: would apply 3 objects into namespace shop as ${USER} (field manager backstage-golden-path): Namespace/shop, Service/web, Deployment/web. Nothing was sent to the cluster.`,
     ]);
@@ -173,7 +155,7 @@ describe('golden-path:kubernetes:apply', () => {
     const retry = run({}, { checkpoints });
     await expect(retry.promise).resolves.toBeUndefined();
     expect(cluster.writes()).toHaveLength(3);
-    expect(auditor.createEvent).toHaveBeenCalledTimes(1);
+    expect(access.auditor.createEvent).toHaveBeenCalledTimes(1);
     expect(retry.messages('info')).toEqual([
       expect.stringMatching(
         /^These manifests were applied by an earlier attempt of this task \(checkpoint kubernetes-apply-shop-[0-9a-f]{16}\): not applying them again\. Objects: Namespace\/shop, Service\/web, Deployment\/web$/,
@@ -214,7 +196,7 @@ describe('golden-path:kubernetes:apply', () => {
     await expect(failed.promise).rejects.toMatchObject({
       name: 'NotAllowedError',
     });
-    expect(auditEvent.fail).toHaveBeenCalledWith({
+    expect(access.auditEvent.fail).toHaveBeenCalledWith({
       error: expect.objectContaining({ name: 'NotAllowedError' }),
     });
     expect(checkpoints.state.size).toBe(0);

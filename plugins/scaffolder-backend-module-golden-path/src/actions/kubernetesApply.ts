@@ -4,16 +4,10 @@ import {
   AuthService,
   PermissionsService,
 } from '@backstage/backend-plugin-api';
-import { ConflictError, InputError, NotAllowedError } from '@backstage/errors';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { InputError, NotAllowedError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import type { KubeObject } from '@internal/plugin-rollouts-common';
-import {
-  apiServerMessage,
-  ConnectCluster,
-  KubeApiError,
-  KubeCluster,
-} from '../kubernetes/clusterClient';
+import { applyAll } from '../kubernetes/applyObjects';
+import { ConnectCluster } from '../kubernetes/clusterClient';
 import {
   checkTargetNamespace,
   namespaceOwnershipRefusal,
@@ -22,57 +16,12 @@ import {
 } from '../kubernetes/namespaceScope';
 import { objectName, renderManifests } from '../kubernetes/renderManifests';
 import { KubernetesActionSettings } from '../kubernetes/settings';
-import { goldenPathKubernetesApplyPermission } from '../permissions';
+import { authorizeClusterWrite } from './clusterWriteAccess';
 import { checkEntityRef, kubernetesInputs } from './kubernetesInputs';
 import { examples } from './kubernetesApply.examples';
 
 /** What a finished apply stored in its checkpoint. */
 type AppliedObjects = { objects: string[] };
-
-/**
- * The error for an object the API server refused, with what was applied before it (the
- * apply is not a transaction: a retry applies everything again, which server-side apply
- * makes safe).
- */
-function applyFailure(
-  error: KubeApiError,
-  object: KubeObject,
-  applied: string[],
-): Error {
-  const message = `The API server refused ${objectName(
-    object,
-  )}: ${apiServerMessage(error)}. Applied before it: ${
-    applied.join(', ') || 'nothing'
-  }.`;
-  if (error.statusCode === 403) return new NotAllowedError(message);
-  if (error.statusCode === 409) return new ConflictError(message);
-  return new InputError(message);
-}
-
-async function applyAll(
-  cluster: KubeCluster,
-  objects: KubeObject[],
-  fieldManager: string,
-  log: (applied: string, warnings: string[]) => void,
-  signal?: AbortSignal,
-): Promise<string[]> {
-  const applied: string[] = [];
-  for (const object of objects) {
-    try {
-      const { warnings } = await cluster.apply(object, {
-        fieldManager,
-        dryRun: false,
-        signal,
-      });
-      applied.push(objectName(object));
-      log(objectName(object), warnings);
-    } catch (e) {
-      if (e instanceof KubeApiError) throw applyFailure(e, object, applied);
-      throw e;
-    }
-  }
-  return applied;
-}
 
 /**
  * `golden-path:kubernetes:apply` server-side applies the rendered manifests of one folder
@@ -129,25 +78,14 @@ export function createKubernetesApplyAction(options: {
         settings.dryRunNamespace,
       ]);
 
-      const credentials = await ctx.getInitiatorCredentials();
-      if (!auth.isPrincipal(credentials, 'user')) {
-        const by = auth.isPrincipal(credentials, 'service')
-          ? `the service ${credentials.principal.subject}`
-          : 'nobody signed in';
-        throw new NotAllowedError(
-          `golden-path:kubernetes:apply writes to the cluster only for a task started by a signed-in user; this task was started by ${by}. Nothing was applied.`,
-        );
-      }
-      const user = credentials.principal.userEntityRef;
-      const [decision] = await permissions.authorize(
-        [{ permission: goldenPathKubernetesApplyPermission }],
-        { credentials },
-      );
-      if (decision.result !== AuthorizeResult.ALLOW) {
-        throw new NotAllowedError(
-          `${user} may not apply Kubernetes manifests: the portal's permission policy denies ${goldenPathKubernetesApplyPermission.name}. Nothing was applied; ask a portal administrator for access.`,
-        );
-      }
+      const user = await authorizeClusterWrite({
+        actionId: 'golden-path:kubernetes:apply',
+        credentials: await ctx.getInitiatorCredentials(),
+        auth,
+        permissions,
+        doing: 'apply Kubernetes manifests',
+        nothingDone: 'Nothing was applied',
+      });
 
       const rendered = await renderManifests({
         workspacePath: ctx.workspacePath,

@@ -9,20 +9,12 @@
  * KUBE_IT_NAMESPACE_PREFIX (default scaffolder-it).
  */
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import {
   createMockDirectory,
   mockServices,
 } from '@backstage/backend-test-utils';
-import {
-  AppsV1Api,
-  CoreV1Api,
-  KubeConfig,
-  RbacAuthorizationV1Api,
-  V1ClusterRole,
-} from '@kubernetes/client-node';
-import yaml from 'yaml';
+import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { createKubernetesApplyAction } from '../actions/kubernetesApply';
 import { createKubernetesValidateAction } from '../actions/kubernetesValidate';
 import { createKubernetesWaitAction } from '../actions/kubernetesWait';
@@ -34,16 +26,13 @@ import {
 } from '../kubernetes/settings';
 import { actionContext } from '../testUtils/actionContext';
 import { checkpointStore } from '../testUtils/fakeKubeCluster';
+import { createScaffolderIdentity } from './scaffolderIdentity';
 import { fixtureManifests, FixtureService } from '../testUtils/kubeManifests';
 
 const KUBECONFIG = process.env.KUBECONFIG;
 const realNodes = Number(process.env.KUBE_REAL_NODES ?? '0');
 const testImage = process.env.KUBE_TEST_IMAGE;
 const REPO_ROOT = path.resolve(__dirname, '../../../..');
-const RBAC_FILE = path.resolve(
-  __dirname,
-  '../../rbac/golden-path-scaffolder.yaml',
-);
 
 if (!KUBECONFIG) {
   // eslint-disable-next-line no-console
@@ -69,13 +58,13 @@ describeWithCluster(
     const appNs = `${id}-app`;
     const pullNs = `${id}-pull`;
     const invalidNs = `${id}-invalid`;
-    const namespaces = [identityNs, dryRunNs, appNs, pullNs, invalidNs];
+    const namespaces = [dryRunNs, appNs, pullNs, invalidNs];
     const workspace = createMockDirectory();
 
     const kc = new KubeConfig();
     let core: CoreV1Api;
     let apps: AppsV1Api;
-    let rbac: RbacAuthorizationV1Api;
+    let identity: Awaited<ReturnType<typeof createScaffolderIdentity>>;
     let settings: KubernetesActionSettings;
     /** Counts the actions' writes, as the API server would see them. */
     let writes: string[];
@@ -86,6 +75,7 @@ describeWithCluster(
         ...cluster,
         kindInfo: cluster.kindInfo.bind(cluster),
         getNamespace: cluster.getNamespace.bind(cluster),
+        getObject: cluster.getObject.bind(cluster),
         listDeployments: cluster.listDeployments.bind(cluster),
         listReplicaSets: cluster.listReplicaSets.bind(cluster),
         listPods: cluster.listPods.bind(cluster),
@@ -131,54 +121,16 @@ describeWithCluster(
       kc.loadFromFile(KUBECONFIG!);
       core = kc.makeApiClient(CoreV1Api);
       apps = kc.makeApiClient(AppsV1Api);
-      rbac = kc.makeApiClient(RbacAuthorizationV1Api);
 
       // The documented identity: the ClusterRole of rbac/golden-path-scaffolder.yaml.
-      const documented = yaml
-        .parseAllDocuments(fs.readFileSync(RBAC_FILE, 'utf8'))
-        .map(d => d.toJS())
-        .find(o => o?.kind === 'ClusterRole') as V1ClusterRole;
-      for (const name of [identityNs, dryRunNs]) {
-        await core.createNamespace({ body: { metadata: { name } } });
-      }
-      await core.createNamespacedServiceAccount({
+      identity = await createScaffolderIdentity({
+        kc,
+        name: id,
         namespace: identityNs,
-        body: { metadata: { name: 'golden-path-scaffolder' } },
       });
-      await rbac.createClusterRole({
-        body: { metadata: { name: id }, rules: documented.rules },
-      });
-      await rbac.createClusterRoleBinding({
-        body: {
-          metadata: { name: id },
-          roleRef: {
-            apiGroup: 'rbac.authorization.k8s.io',
-            kind: 'ClusterRole',
-            name: id,
-          },
-          subjects: [
-            {
-              kind: 'ServiceAccount',
-              name: 'golden-path-scaffolder',
-              namespace: identityNs,
-            },
-          ],
-        },
-      });
-      const token = await core.createNamespacedServiceAccountToken({
-        name: 'golden-path-scaffolder',
-        namespace: identityNs,
-        body: { spec: { audiences: [], expirationSeconds: 3600 } },
-      });
-      const cluster = kc.getCurrentCluster()!;
+      await core.createNamespace({ body: { metadata: { name: dryRunNs } } });
       settings = {
-        connection: {
-          url: cluster.server,
-          caData: cluster.caData,
-          caFile: cluster.caFile,
-          skipTLSVerify: cluster.skipTLSVerify ?? false,
-          serviceAccountToken: token.status!.token,
-        },
+        connection: identity.connection,
         fieldManager: 'backstage-golden-path',
         protectedNamespaces: SYSTEM_NAMESPACES,
         dryRunNamespace: dryRunNs,
@@ -198,8 +150,7 @@ describeWithCluster(
       if (!core) return;
       await Promise.allSettled([
         ...namespaces.map(name => core.deleteNamespace({ name })),
-        rbac.deleteClusterRoleBinding({ name: id }),
-        rbac.deleteClusterRole({ name: id }),
+        identity?.remove(),
       ]);
     }, 60_000);
 

@@ -90,6 +90,14 @@ describe('the cluster client over HTTP', () => {
             Warning:
               '299 - "spec.template.spec.containers[0]: image uses :latest"',
           });
+        } else if (
+          req.url === '/apis/apps/v1/namespaces/shop/deployments/live' &&
+          req.method === 'GET'
+        ) {
+          send(200, {
+            kind: 'Deployment',
+            metadata: { name: 'live', resourceVersion: '7' },
+          });
         } else if (req.url === '/api/v1/namespaces/missing') {
           send(404, {
             kind: 'Status',
@@ -153,6 +161,30 @@ describe('the cluster client over HTTP', () => {
     ).rejects.toThrow(
       'the cluster does not serve apiVersion kustomize.toolkit.fluxcd.io/v1 (a custom resource whose CRD is not installed, or a removed API version)',
     );
+  });
+
+  it('reads one object of a discovered kind, and a missing one as undefined', async () => {
+    const cluster = await connect();
+    const ref = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      namespace: 'shop',
+    };
+    await expect(
+      cluster.getObject({ ...ref, name: 'live' }),
+    ).resolves.toMatchObject({ metadata: { resourceVersion: '7' } });
+    await expect(
+      cluster.getObject({ ...ref, name: 'gone' }),
+    ).resolves.toBeUndefined();
+    expect(requests.filter(r => r.method === 'GET').map(r => r.url)).toEqual([
+      '/apis/apps/v1',
+      '/apis/apps/v1/namespaces/shop/deployments/live',
+      '/apis/apps/v1/namespaces/shop/deployments/gone',
+    ]);
+    // A kind the cluster does not serve is an error, not "absent".
+    await expect(
+      cluster.getObject({ ...ref, kind: 'Rollout', name: 'live' }),
+    ).rejects.toThrow('the cluster serves apps/v1 but no kind Rollout in it');
   });
 
   it('reads a missing namespace as undefined', async () => {

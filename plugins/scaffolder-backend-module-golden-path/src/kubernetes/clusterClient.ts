@@ -68,6 +68,11 @@ export interface KubeCluster {
     name: string,
     signal?: AbortSignal,
   ): Promise<KubeObject | undefined>;
+  /** One object of any served kind (found by discovery), or undefined when absent. */
+  getObject(
+    ref: { apiVersion: string; kind: string; namespace?: string; name: string },
+    signal?: AbortSignal,
+  ): Promise<KubeObject | undefined>;
   listDeployments(
     namespace: string,
     signal?: AbortSignal,
@@ -174,13 +179,35 @@ class HttpKubeCluster implements KubeCluster {
     return { object: res.body, warnings: res.warnings };
   }
 
-  async getNamespace(name: string, signal?: AbortSignal) {
+  getNamespace(name: string, signal?: AbortSignal) {
+    return this.getIfExists(
+      `/api/v1/namespaces/${encodeURIComponent(name)}`,
+      signal,
+    );
+  }
+
+  async getObject(
+    ref: { apiVersion: string; kind: string; namespace?: string; name: string },
+    signal?: AbortSignal,
+  ) {
+    const info = await this.kindInfo(ref.apiVersion, ref.kind);
+    const where = info.namespaced
+      ? `/namespaces/${encodeURIComponent(ref.namespace ?? '')}`
+      : '';
+    return this.getIfExists(
+      `${apiPrefix(ref.apiVersion)}${where}/${
+        info.resource
+      }/${encodeURIComponent(ref.name)}`,
+      signal,
+    );
+  }
+
+  private async getIfExists(
+    path: string,
+    signal?: AbortSignal,
+  ): Promise<KubeObject | undefined> {
     try {
-      const res = await this.request<KubeObject>(
-        'GET',
-        `/api/v1/namespaces/${encodeURIComponent(name)}`,
-        { signal },
-      );
+      const res = await this.request<KubeObject>('GET', path, { signal });
       return res.body;
     } catch (e) {
       if (e instanceof KubeApiError && e.statusCode === 404) return undefined;

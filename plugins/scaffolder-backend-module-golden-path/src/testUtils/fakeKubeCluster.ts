@@ -39,7 +39,23 @@ const KINDS: Record<string, Record<string, KindInfo>> = {
   'rbac.authorization.k8s.io/v1': {
     ClusterRole: { resource: 'clusterroles', namespaced: false },
   },
+  'source.toolkit.fluxcd.io/v1': {
+    GitRepository: { resource: 'gitrepositories', namespaced: true },
+  },
+  'kustomize.toolkit.fluxcd.io/v1': {
+    Kustomization: { resource: 'kustomizations', namespaced: true },
+  },
 };
+
+/** How the fake files an object: apiVersion, kind, namespace and name. */
+export function objectKey(ref: {
+  apiVersion?: string;
+  kind?: string;
+  namespace?: string;
+  name?: string;
+}): string {
+  return `${ref.apiVersion} ${ref.kind} ${ref.namespace ?? ''}/${ref.name}`;
+}
 
 /**
  * An in-memory stand-in for the cluster the Kubernetes actions talk to: API discovery
@@ -49,6 +65,10 @@ const KINDS: Record<string, Record<string, KindInfo>> = {
 export class FakeKubeCluster implements KubeCluster {
   readonly applied: FakeApply[] = [];
   readonly namespaces = new Map<string, KubeObject>();
+  /** Other objects by {@link objectKey}: what was applied, and what a test put there. */
+  readonly objects = new Map<string, KubeObject>();
+  /** Called before every getObject (e.g. to move a controller's status on). */
+  onGetObject: () => void = () => {};
   /** Returns the API server's refusal of an apply, if any. */
   refuse: (object: KubeObject, dryRun: boolean) => KubeApiError | undefined =
     () => undefined;
@@ -60,6 +80,16 @@ export class FakeKubeCluster implements KubeCluster {
 
   constructor(namespaces: KubeObject[] = []) {
     for (const ns of namespaces) this.namespaces.set(ns.metadata!.name!, ns);
+  }
+
+  /** Every apply request as [kind, namespace, dryRun, fieldManager], in order. */
+  requests(): [string?, string?, boolean?, string?][] {
+    return this.applied.map(a => [
+      a.object.kind,
+      a.object.metadata?.namespace,
+      a.dryRun,
+      a.fieldManager,
+    ]);
   }
 
   /** What was really written (accepted, not dry-runs), as `Kind/name`. */
@@ -88,20 +118,41 @@ export class FakeKubeCluster implements KubeCluster {
     const refusal = this.refuse(object, options.dryRun);
     this.applied.push({ object, ...options, accepted: !refusal });
     if (refusal) throw refusal;
-    if (!options.dryRun && object.kind === 'Namespace') {
-      this.namespaces.set(object.metadata!.name!, {
+    if (!options.dryRun) {
+      const stored = {
         ...object,
         metadata: {
           ...object.metadata,
           resourceVersion: String(this.nextResourceVersion++),
         },
-      });
+      };
+      if (object.kind === 'Namespace') {
+        this.namespaces.set(object.metadata!.name!, stored);
+      } else {
+        const key = objectKey({ ...object, ...object.metadata });
+        // As on a real API server, an apply leaves the controller's status alone.
+        const { status } = (this.objects.get(key) ?? {}) as {
+          status?: unknown;
+        };
+        this.objects.set(key, { ...stored, ...(status ? { status } : {}) });
+      }
     }
     return { object, warnings: [] };
   }
 
   async getNamespace(name: string) {
     return this.namespaces.get(name);
+  }
+
+  async getObject(ref: {
+    apiVersion: string;
+    kind: string;
+    namespace?: string;
+    name: string;
+  }) {
+    await this.kindInfo(ref.apiVersion, ref.kind);
+    this.onGetObject();
+    return this.objects.get(objectKey(ref));
   }
 
   /** The snapshot of the current poll; reading the Deployments starts a poll. */
