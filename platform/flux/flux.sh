@@ -75,12 +75,12 @@ install_objects() {
 }
 
 # Each controller gets its own client certificate: its own RBAC (manifests.yaml) and
-# its own name in the audit log.
+# its own name in the audit log. Written at every start: a cluster restarted with
+# KUBE_KEEP_STATE=1 has a new CA.
 # API_HOST and API_PORT come from ports.env (load_ports).
 # shellcheck disable=SC2153
 write_identity() {
   local c="$1"
-  [[ -f "${FLUX_STATE}/${c}.kubeconfig" ]] && return 0
   gen_cert "flux-${c}" "/CN=golden-path:flux-${c}" clientAuth
   write_kubeconfig "${FLUX_STATE}/${c}.kubeconfig" "flux-${c}" "https://${API_HOST}:${API_PORT}"
 }
