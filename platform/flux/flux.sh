@@ -23,6 +23,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 # shellcheck source=platform/lib/pki.sh
 source "${PLATFORM_DIR}/lib/pki.sh"
+# shellcheck source=platform/lib/go-build.sh
+source "${PLATFORM_DIR}/lib/go-build.sh"
 
 HERE="${PLATFORM_DIR}/flux"
 FLUX_NAMESPACE=flux-system
@@ -62,9 +64,10 @@ crd_dirs() {
 }
 
 install_objects() {
-  local dirs=() d crds=()
-  mapfile -t dirs < <(crd_dirs)
-  for d in "${dirs[@]}"; do crds+=(-f "${d}"); done
+  local found d crds=()
+  # Not a process substitution: a failure here must end the script.
+  found="$(crd_dirs)" || exit 1
+  while read -r d; do crds+=(-f "${d}"); done <<<"${found}"
   kubectl_admin apply --server-side --field-manager=golden-path-flux "${crds[@]}" >> "${LOGS}/bootstrap.log" 2>&1 \
     || { tail -n 20 "${LOGS}/bootstrap.log" >&2; die "could not install Flux's CRDs (log: ${LOGS}/bootstrap.log)"; }
   kubectl_admin wait --for=condition=Established --timeout="${START_TIMEOUT}s" \

@@ -84,6 +84,35 @@ describe('fluxProgress', () => {
     ).toBe('waiting');
   });
 
+  it('fails at once as source-controller reports a failed fetch: status.observedGeneration -1, the condition stamped with the generation', () => {
+    const failed = object('GitRepository', {
+      observedGeneration: -1,
+      conditions: [
+        {
+          ...ready(
+            'False',
+            'GitOperationFailed',
+            "unable to clone 'http://127.0.0.1:3300/o/r.git': repository not found",
+          ),
+          observedGeneration: 1,
+        },
+      ],
+    });
+    expect(fluxProgress(failed, undefined, 'applied')).toEqual({
+      state: 'failed',
+      message:
+        "source-controller cannot fetch the repository: GitOperationFailed: unable to clone 'http://127.0.0.1:3300/o/r.git': repository not found",
+    });
+    // The same failure about the spec before a change is not this spec's.
+    expect(
+      fluxProgress(
+        { ...failed, metadata: { ...failed.metadata, generation: 2 } },
+        undefined,
+        'applied',
+      ).state,
+    ).toBe('waiting');
+  });
+
   it("fails with source-controller's own message when it cannot fetch", () => {
     const refused = object('GitRepository', {
       observedGeneration: 1,

@@ -6,6 +6,8 @@ export interface FluxCondition {
   status: 'True' | 'False' | 'Unknown';
   reason?: string;
   message?: string;
+  /** The generation of the spec the controller judged. */
+  observedGeneration?: number;
 }
 
 /** What the portal reads of a GitRepository's or Kustomization's status. */
@@ -35,21 +37,22 @@ export type FluxProgress =
 /** Kustomization reasons that only mean the source is not there yet. */
 const WAITING_FOR_SOURCE = new Set(['ArtifactFailed', 'DependencyNotReady']);
 
+/**
+ * The condition, if the controller set it for the object's current spec. Flux stamps
+ * each condition with the generation it judged; `status.observedGeneration` moves only
+ * when a reconciliation succeeds (a failing one leaves it at -1 or the last good one),
+ * so it only stands in for conditions without their own.
+ */
 function condition(
   object: FluxStatusObject | undefined,
   type: string,
 ): FluxCondition | undefined {
-  return object?.status?.conditions?.find(c => c.type === type);
-}
-
-/** Whether the controller has looked at the object's current spec yet. */
-function seenByController(object: FluxStatusObject): boolean {
-  const generation = object.metadata?.generation;
-  const observed = object.status?.observedGeneration;
-  return (
-    generation === undefined ||
-    (observed !== undefined && observed >= generation)
-  );
+  const found = object?.status?.conditions?.find(c => c.type === type);
+  const generation = object?.metadata?.generation;
+  if (!found || generation === undefined) return found;
+  const observed =
+    found.observedGeneration ?? object?.status?.observedGeneration;
+  return observed !== undefined && observed >= generation ? found : undefined;
 }
 
 function says(c: FluxCondition): string {
@@ -76,7 +79,7 @@ export function fluxProgress(
     };
   }
   const sourceReady = condition(gitRepository, 'Ready');
-  if (!seenByController(gitRepository) || !sourceReady) {
+  if (!sourceReady) {
     return {
       state: 'waiting',
       message: 'source-controller has not fetched the repository yet',
@@ -100,7 +103,7 @@ export function fluxProgress(
 
   const ready = condition(kustomization, 'Ready');
   const status = kustomization?.status ?? {};
-  if (!kustomization || !seenByController(kustomization) || !ready) {
+  if (!ready) {
     return {
       state: 'waiting',
       message: `source-controller has revision ${revision}; kustomize-controller has not started on it`,

@@ -71,8 +71,9 @@ describeWithFlux('golden-path:flux:register with real Flux and Gitea', () => {
   const appNs = `${id}-app`;
   const secretName = `${id}-gitea`;
   const entityRef = `component:default/${id}`;
-  const giteaHome = fs.mkdtempSync(path.join(os.tmpdir(), 'flux-it-gitea-'));
-  const checkout = fs.mkdtempSync(path.join(os.tmpdir(), 'flux-it-repo-'));
+  // Made in beforeAll: a skipped suite (no cluster) creates nothing.
+  let giteaHome = '';
+  let checkout = '';
   let giteaPort = 0;
   let giteaEnv: NodeJS.ProcessEnv = {};
   let gitEnv: NodeJS.ProcessEnv = {};
@@ -157,6 +158,8 @@ describeWithFlux('golden-path:flux:register with real Flux and Gitea', () => {
   };
 
   beforeAll(async () => {
+    giteaHome = fs.mkdtempSync(path.join(os.tmpdir(), 'flux-it-gitea-'));
+    checkout = fs.mkdtempSync(path.join(os.tmpdir(), 'flux-it-repo-'));
     kc.loadFromFile(KUBECONFIG!);
     core = kc.makeApiClient(CoreV1Api);
     custom = kc.makeApiClient(CustomObjectsApi);
@@ -233,21 +236,34 @@ describeWithFlux('golden-path:flux:register with real Flux and Gitea', () => {
 
   afterAll(async () => {
     if (custom) {
-      // Deleting the Kustomization prunes what it applied (the namespace too).
-      for (const [group, plural] of [
+      // Deleting the Kustomization prunes what it applied (the namespace too). Both
+      // kinds carry Flux's finalizer: wait until the controllers have let them go,
+      // before the test script stops them.
+      const fluxObjects = [
         ['kustomize.toolkit.fluxcd.io', 'kustomizations'],
         ['source.toolkit.fluxcd.io', 'gitrepositories'],
-      ]) {
-        for (const name of [id, `${id}-missing`]) {
-          await custom
-            .deleteNamespacedCustomObject({
-              group,
-              version: 'v1',
-              namespace: 'flux-system',
-              plural,
-              name,
-            })
-            .catch(() => undefined);
+      ].flatMap(([group, plural]) =>
+        [id, `${id}-missing`].map(name => ({
+          group,
+          version: 'v1',
+          namespace: 'flux-system',
+          plural,
+          name,
+        })),
+      );
+      for (const object of fluxObjects) {
+        await custom
+          .deleteNamespacedCustomObject(object)
+          .catch(() => undefined);
+      }
+      for (const object of fluxObjects) {
+        for (let i = 0; i < 120; i++) {
+          const gone = await custom
+            .getNamespacedCustomObject(object)
+            .then(() => false)
+            .catch(e => e.code === 404);
+          if (gone) break;
+          await new Promise(resolve => setTimeout(resolve, 500));
         }
       }
       await Promise.allSettled([
@@ -259,11 +275,15 @@ describeWithFlux('golden-path:flux:register with real Flux and Gitea', () => {
         }),
       ]);
     }
-    await script('platform/gitea/gitea.sh', ['stop'], giteaEnv).catch(
-      () => undefined,
-    );
-    fs.rmSync(giteaHome, { recursive: true, force: true });
-    fs.rmSync(checkout, { recursive: true, force: true });
+    // Only this suite's own Gitea: without GITEA_HOME, gitea.sh stops the portal's.
+    if (giteaEnv.GITEA_HOME) {
+      await script('platform/gitea/gitea.sh', ['stop'], giteaEnv).catch(
+        () => undefined,
+      );
+    }
+    for (const dir of [giteaHome, checkout].filter(Boolean)) {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   }, 120_000);
 
   it("registers the private repository and returns when the controllers' conditions say its commit is applied and healthy; a push then reaches the cluster", async () => {
