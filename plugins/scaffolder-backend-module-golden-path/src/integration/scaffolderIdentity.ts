@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import path from 'node:path';
+import { resolvePackagePath } from '@backstage/backend-plugin-api';
 import {
   CoreV1Api,
   KubeConfig,
@@ -9,9 +9,9 @@ import {
 import yaml from 'yaml';
 import { ClusterConnection } from '../kubernetes/settings';
 
-const RBAC_FILE = path.resolve(
-  __dirname,
-  '../../rbac/golden-path-scaffolder.yaml',
+const RBAC_FILE = resolvePackagePath(
+  '@internal/plugin-scaffolder-backend-module-golden-path',
+  'rbac/golden-path-scaffolder.yaml',
 );
 
 /**
