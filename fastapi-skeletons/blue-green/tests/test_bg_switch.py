@@ -209,9 +209,16 @@ def test_switch_sends_the_plugins_patch_waits_for_the_endpoints_and_repoints_the
     assert "switch: Service shop/demo-api from 'blue' to 'green'" in out
     assert "smoke test: 3/3 answered 200 with version 2.0.0" in out
     assert "routes only to 'green'" in out
+    done = next(line for line in out.splitlines() if line.startswith("DONE: "))
     for phase in ("checks ", "smoke test ", "patch ", "endpoints converged ", "preview repointed "):
-        assert phase in out.splitlines()[-1], out
-    assert out.splitlines()[-1].startswith("DONE: demo-api switched from 'blue' to 'green' in ")
+        assert phase in done, out
+    assert done.startswith("DONE: demo-api switched from 'blue' to 'green' in ")
+    # Git still names the old slot: the script says what to commit, or apply -k switches back.
+    assert out.splitlines()[-3:] == [
+        "NEXT: commit the new slots, or the next 'kubectl apply -k k8s/' switches traffic back to 'blue':",
+        "      k8s/service.yaml          app.kubernetes.io/slot: green",
+        "      k8s/preview-service.yaml  app.kubernetes.io/slot: blue",
+    ]
 
 
 def test_the_previous_slot_annotation_is_replaced_when_present(fake: Fake) -> None:
