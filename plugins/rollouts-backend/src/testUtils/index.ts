@@ -1,6 +1,7 @@
 /**
  * Test utilities of the rollouts backend: reading what the Kubernetes API server
- * audited, for tests and benchmarks that count requests at the server.
+ * audited, and the kinds the plugin's informers watch, for tests and benchmarks that
+ * count requests at the server.
  *
  * @packageDocumentation
  */
@@ -11,3 +12,4 @@ export {
   parseAuditLines,
 } from './ApiServerAuditLog';
 export type { AuditedRequest } from './ApiServerAuditLog';
+export { RESOURCE_KINDS } from '../services/clusters/types';
