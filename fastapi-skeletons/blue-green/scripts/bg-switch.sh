@@ -300,12 +300,27 @@ do_switch() {
   rm -f "$err"
   phases+=("preview repointed $(elapsed "$t")")
   say "DONE: $SERVICE switched from '$from' to '$target' in $(elapsed "$t0") ($(join ', ' "${phases[@]}")). Roll back with: $0 rollback"
-  # Git still says the old slot is live: the next `kubectl apply -k k8s/` would switch back
-  # without any of the checks above (docs/process.md, step 4).
-  say "NEXT: commit the new slots, or the next 'kubectl apply -k k8s/' switches traffic back to '$from':"
-  say "      k8s/service.yaml          $SLOT_LABEL: $target"
-  say "      k8s/preview-service.yaml  $SLOT_LABEL: $from"
+  manifest_hint "$target" "$from"
   ((preview_ok)) || exit 5
+}
+
+# manifest_slot FILE: the slot FILE's selector names ("" when there is no such file).
+manifest_slot() {
+  [[ -f "$1" ]] || return 0
+  sed -nE "s#^[[:space:]]+${SLOT_LABEL//./\\.}:[[:space:]]*\"?([A-Za-z0-9._-]+)\"?[[:space:]]*\$#\\1#p" "$1" | head -n1
+}
+
+# manifest_hint LIVE IDLE: when this repository's k8s/ names other slots than the cluster
+# now does, the next `kubectl apply -k k8s/` would switch back without any of the checks
+# above (docs/process.md, step 4): say what to commit.
+manifest_hint() {
+  local live="$1" idle="$2" dir live_file idle_file
+  dir="$(dirname "${BASH_SOURCE[0]}")/../k8s"
+  live_file="$(manifest_slot "$dir/service.yaml")" idle_file="$(manifest_slot "$dir/preview-service.yaml")"
+  [[ "$live_file" == "$live" && "$idle_file" == "$idle" ]] && return 0
+  say "NEXT: commit the new slots, or the next 'kubectl apply -k k8s/' switches traffic back to '${live_file:-the slot k8s/ names}':"
+  say "      k8s/service.yaml          $SLOT_LABEL: $live"
+  say "      k8s/preview-service.yaml  $SLOT_LABEL: $idle"
 }
 
 cmd_switch() {
