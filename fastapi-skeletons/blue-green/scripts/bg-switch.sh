@@ -18,7 +18,8 @@
 #
 # Environment: NAMESPACE, SERVICE (live), PREVIEW_SERVICE, KUBECTL, TIMEOUT (seconds to
 # wait for the EndpointSlices, default 120), POLL_SECONDS (between two reads while
-# waiting, default 0.5), SLOT_LABEL, SMOKE_PATH (default /health),
+# waiting, default 0.5), MANIFESTS_DIR (this repository's k8s/, compared with the
+# cluster after a switch), SLOT_LABEL, SMOKE_PATH (default /health),
 # SMOKE_REQUESTS (default 5). Needs bash 4.4+ and kubectl, nothing else (no jq, no
 # python on this machine: the smoke test runs the image's own python in a target pod).
 # Exit status: 0 done, 1 refused by a guard, 2 bad input, missing object or forbidden,
@@ -33,6 +34,7 @@ PREVIEW_SERVICE="${PREVIEW_SERVICE:-${{ values.name }}-preview}"
 KUBECTL="${KUBECTL:-kubectl}"
 TIMEOUT="${TIMEOUT:-120}"
 POLL_SECONDS="${POLL_SECONDS:-0.5}"
+MANIFESTS_DIR="${MANIFESTS_DIR:-$(dirname "${BASH_SOURCE[0]}")/../k8s}"
 SLOT_LABEL="${SLOT_LABEL:-app.kubernetes.io/slot}"
 SMOKE_PATH="${SMOKE_PATH:-/health}"
 SMOKE_REQUESTS="${SMOKE_REQUESTS:-5}"
@@ -314,9 +316,9 @@ manifest_slot() {
 # now does, the next `kubectl apply -k k8s/` would switch back without any of the checks
 # above (docs/process.md, step 4): say what to commit.
 manifest_hint() {
-  local live="$1" idle="$2" dir live_file idle_file
-  dir="$(dirname "${BASH_SOURCE[0]}")/../k8s"
-  live_file="$(manifest_slot "$dir/service.yaml")" idle_file="$(manifest_slot "$dir/preview-service.yaml")"
+  local live="$1" idle="$2" live_file idle_file
+  live_file="$(manifest_slot "$MANIFESTS_DIR/service.yaml")"
+  idle_file="$(manifest_slot "$MANIFESTS_DIR/preview-service.yaml")"
   [[ "$live_file" == "$live" && "$idle_file" == "$idle" ]] && return 0
   say "NEXT: commit the new slots, or the next 'kubectl apply -k k8s/' switches traffic back to '${live_file:-the slot k8s/ names}':"
   say "      k8s/service.yaml          $SLOT_LABEL: $live"

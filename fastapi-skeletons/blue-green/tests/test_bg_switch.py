@@ -109,6 +109,11 @@ def cluster(live: str = "blue", preview: str = "green", live_annotations: dict |
 class Fake:
     def __init__(self, tmp_path: Path, format_cache: Path) -> None:
         self.format_cache = format_cache
+        # What Git says (the script's MANIFESTS_DIR): blue live, green in preview, as the
+        # fake cluster starts, whatever this repository's own k8s/ names.
+        self.manifests = tmp_path / "k8s"
+        self.manifests.mkdir()
+        self.commit_slots("blue", "green")
         self.state = tmp_path / "state"
         self.state.mkdir()
         self.kubectl = tmp_path / "kubectl"
@@ -118,6 +123,10 @@ class Fake:
 
     def set(self, data: dict) -> None:
         (self.state / "cluster.json").write_text(json.dumps(data))
+
+    def commit_slots(self, live: str, preview: str) -> None:
+        for name, slot in (("service.yaml", live), ("preview-service.yaml", preview)):
+            (self.manifests / name).write_text(f"spec:\n  selector:\n    {SLOT}: \"{slot}\"\n")
 
     def get(self) -> dict:
         return json.loads((self.state / "cluster.json").read_text())
@@ -130,7 +139,7 @@ class Fake:
     def run(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
         full_env = {
             **os.environ, "KUBECTL": str(self.kubectl), "FAKE_KUBECTL_STATE": str(self.state),
-            "FAKE_KUBECTL_CACHE": str(self.format_cache), "REAL_KUBECTL": str(REAL_KUBECTL),
+            "FAKE_KUBECTL_CACHE": str(self.format_cache), "MANIFESTS_DIR": str(self.manifests), "REAL_KUBECTL": str(REAL_KUBECTL),
             "NAMESPACE": NAMESPACE, "SERVICE": SERVICE, "PREVIEW_SERVICE": PREVIEW, "TIMEOUT": "10", "SMOKE_REQUESTS": "3",
             "POLL_SECONDS": "0.05", **env,
         }
