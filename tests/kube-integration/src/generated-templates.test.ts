@@ -24,7 +24,7 @@ import {
   applyServerSide,
   diagnose,
   images,
-  importImagesAsync,
+  importImages,
   KUBECTL,
   parseManifests,
   renderLocal,
@@ -217,7 +217,7 @@ describeIfRendered(
           // Built here from the repository's Dockerfile(s) and imported into the nodes;
           // nothing is pulled from a registry.
           const imported = await exclusively(['image builds'], () =>
-            importImagesAsync(dir),
+            importImages(dir),
           );
           for (const image of images(objects)) {
             expect(image).toMatch(/^localhost\//);

@@ -125,13 +125,11 @@ export function runAsync(command: string, args: string[]): Promise<string> {
   });
 }
 
-/** Builds the repository's images and imports them into the nodes; their references. */
-export function importImages(dir: string): string[] {
-  return run('bash', [LOCAL_REPO, 'images', dir]).trim().split('\n');
-}
-
-/** importImages() without blocking the event loop. */
-export async function importImagesAsync(dir: string): Promise<string[]> {
+/**
+ * Builds the repository's images and imports them into the nodes; their references. Does
+ * not block the event loop: other tests' checks go on meanwhile.
+ */
+export async function importImages(dir: string): Promise<string[]> {
   return (await runAsync('bash', [LOCAL_REPO, 'images', dir]))
     .trim()
     .split('\n');
