@@ -55,11 +55,13 @@ stop_backend
 # Phase 2: the local control plane with the demo workload (make demo), the portal
 # pointed at it: the Kubernetes tab and the rollouts plugin, including a live switch.
 log "e2e with the demo cluster"
+# kubectl as the local cluster's admin (its kubeconfig from platform/cluster.sh).
+cluster_kubectl() { KUBECONFIG="${PLATFORM_STATE:-/tmp/golden-path-platform}/kubeconfig" kubectl "$@"; }
 # A cluster this script did not start stays running (make test shares one between
 # stages): the generated service it deployed goes, the demo stays as make demo leaves it.
 remove_generated_service() {
   [ -n "${bg_namespace:-}" ] || return 0
-  KUBECONFIG="${PLATFORM_STATE:-/tmp/golden-path-platform}/kubeconfig" kubectl delete namespace "$bg_namespace" \
+  cluster_kubectl delete namespace "$bg_namespace" \
     --ignore-not-found --wait=true --timeout=120s >/dev/null || true
 }
 trap 'stop_backend; if [ -n "${CLUSTER_STARTED:-}" ]; then bash "$REPO_ROOT/platform/cluster.sh" stop; else remove_generated_service; fi; rm -rf "$DATA_DIR"' EXIT
@@ -77,10 +79,10 @@ bash "$REPO_ROOT/platform/local-repo.sh" apply "$bg_repo" >"$ARTIFACTS/e2e-blue-
   || { tail -n 40 "$ARTIFACTS/e2e-blue-green.log"; die "the generated blue-green service did not start"; }
 bg_namespace="$(sed -nE 's/^namespace: *"?([a-z0-9-]+)"?$/\1/p' "$bg_repo/k8s/kustomization.yaml")"
 [ -n "$bg_namespace" ] || die "no namespace in $bg_repo/k8s/kustomization.yaml"
-KUBECONFIG="${PLATFORM_STATE:-/tmp/golden-path-platform}/kubeconfig" kubectl -n "$bg_namespace" \
+cluster_kubectl -n "$bg_namespace" \
   create rolebinding backstage-rollouts-write --clusterrole=backstage-rollouts-write \
   --serviceaccount=golden-path-portal:backstage-rollouts --dry-run=client -o yaml \
-  | KUBECONFIG="${PLATFORM_STATE:-/tmp/golden-path-platform}/kubeconfig" kubectl apply -f - >/dev/null
+  | cluster_kubectl apply -f - >/dev/null
 # Config arrays replace each other: the portal's own location is listed again.
 cat >"$DATA_DIR/app-config.e2e-cluster.yaml" <<YAML
 catalog:

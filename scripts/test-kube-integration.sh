@@ -2,7 +2,8 @@
 # Single entry point for the Kubernetes integration tests (wired into `make test`).
 #
 #  - KUBECONFIG set  -> run the tests against that cluster; nothing is built or started
-#    (set KUBE_REAL_NODES=N and KUBE_TEST_IMAGE if it has real nodes with the test image).
+#    (set KUBE_REAL_NODES=N, KUBE_TEST_IMAGE and DEMO_APP_IMAGE(_V2) if it has real nodes
+#    with the test images).
 #  - KUBECONFIG unset -> build (or reuse) the binaries, start the local cluster with
 #    NODES real nodes (default 1) next to kwok's fake nodes, build the test images (busybox,
 #    the demo app) and import them into the nodes, run the Jest suite in tests/kube-integration,
@@ -17,6 +18,8 @@
 #      KUBE_INTEGRATION_JEST_ONLY=1: only the Jest suite (the arguments select test files),
 #      without the rollouts plugin's and the scaffolder actions' integration tests and the
 #      TechDocs dry-run; the multi-node pass of `make test` (NODES=3) uses it.
+# Every suite must run: REQUIRE_KUBE_INTEGRATION makes a missing prerequisite (KUBECONFIG,
+# the images the real nodes need) fail a suite instead of skipping it.
 # Prints a closing line "kube-integration: N passed, N failed".
 set -euo pipefail
 # shellcheck source=platform/lib.sh
@@ -75,12 +78,16 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 export NODES="${NODES:-1}"
+export REQUIRE_KUBE_INTEGRATION=1
 if [[ -n "${KUBECONFIG:-}" ]]; then
   log "KUBECONFIG is set (${KUBECONFIG}): testing that cluster, nothing is built or started"
   export KUBE_REAL_NODES="${KUBE_REAL_NODES:-0}"
 else
   if bash "${PLATFORM_DIR}/cluster.sh" status >/dev/null 2>&1; then
     log "reusing the local cluster that is already running (it stays running)"
+    # Fewer real nodes than asked for would skip the real-node tests.
+    (( $(running_nodes) == NODES )) \
+      || die "the running cluster has $(running_nodes) real node(s), NODES=${NODES}: stop it or set NODES=$(running_nodes)"
   else
     t0=$(date +%s)
     bash "${PLATFORM_DIR}/kubernetes/build.sh" >/dev/null
@@ -194,8 +201,10 @@ if [[ -s "${results_dir}/results.json" ]]; then
     const rs = files.map(f => require(f));
     const sum = k => rs.reduce((n, r) => n + r[k], 0);
     const skipped = sum("numPendingTests") + sum("numTodoTests");
+    // A suite that throws while loading (a missing prerequisite) has no failed test.
+    const broken = sum("numRuntimeErrorTestSuites");
     console.log(`kube-integration: ${sum("numPassedTests")} passed, ${sum("numFailedTests")} failed` +
-      (skipped ? `, ${skipped} skipped` : ""));
+      (broken ? `, ${broken} suite(s) failed to run` : "") + (skipped ? `, ${skipped} skipped` : ""));
   ' "${results_dir}/results.json" "${results_dir}/rollouts.json" "${results_dir}/scaffolder.json"
 else
   echo "kube-integration: 0 passed, 1 failed"

@@ -109,6 +109,11 @@ def cluster(live: str = "blue", preview: str = "green", live_annotations: dict |
 class Fake:
     def __init__(self, tmp_path: Path, format_cache: Path) -> None:
         self.format_cache = format_cache
+        # What Git says (the script's MANIFESTS_DIR): blue live, green in preview, as the
+        # fake cluster starts, whatever this repository's own k8s/ names.
+        self.manifests = tmp_path / "k8s"
+        self.manifests.mkdir()
+        self.commit_slots("blue", "green")
         self.state = tmp_path / "state"
         self.state.mkdir()
         self.kubectl = tmp_path / "kubectl"
@@ -118,6 +123,10 @@ class Fake:
 
     def set(self, data: dict) -> None:
         (self.state / "cluster.json").write_text(json.dumps(data))
+
+    def commit_slots(self, live: str, preview: str) -> None:
+        for name, slot in (("service.yaml", live), ("preview-service.yaml", preview)):
+            (self.manifests / name).write_text(f"spec:\n  selector:\n    {SLOT}: \"{slot}\"\n")
 
     def get(self) -> dict:
         return json.loads((self.state / "cluster.json").read_text())
@@ -130,7 +139,7 @@ class Fake:
     def run(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
         full_env = {
             **os.environ, "KUBECTL": str(self.kubectl), "FAKE_KUBECTL_STATE": str(self.state),
-            "FAKE_KUBECTL_CACHE": str(self.format_cache), "REAL_KUBECTL": str(REAL_KUBECTL),
+            "FAKE_KUBECTL_CACHE": str(self.format_cache), "MANIFESTS_DIR": str(self.manifests), "REAL_KUBECTL": str(REAL_KUBECTL),
             "NAMESPACE": NAMESPACE, "SERVICE": SERVICE, "PREVIEW_SERVICE": PREVIEW, "TIMEOUT": "10", "SMOKE_REQUESTS": "3",
             "POLL_SECONDS": "0.05", **env,
         }
@@ -209,9 +218,16 @@ def test_switch_sends_the_plugins_patch_waits_for_the_endpoints_and_repoints_the
     assert "switch: Service shop/demo-api from 'blue' to 'green'" in out
     assert "smoke test: 3/3 answered 200 with version 2.0.0" in out
     assert "routes only to 'green'" in out
+    done = next(line for line in out.splitlines() if line.startswith("DONE: "))
     for phase in ("checks ", "smoke test ", "patch ", "endpoints converged ", "preview repointed "):
-        assert phase in out.splitlines()[-1], out
-    assert out.splitlines()[-1].startswith("DONE: demo-api switched from 'blue' to 'green' in ")
+        assert phase in done, out
+    assert done.startswith("DONE: demo-api switched from 'blue' to 'green' in ")
+    # Git still names the old slot: the script says what to commit, or apply -k switches back.
+    assert out.splitlines()[-3:] == [
+        "NEXT: commit the new slots, or the next 'kubectl apply -k k8s/' switches traffic back to 'blue':",
+        "      k8s/service.yaml          app.kubernetes.io/slot: green",
+        "      k8s/preview-service.yaml  app.kubernetes.io/slot: blue",
+    ]
 
 
 def test_the_previous_slot_annotation_is_replaced_when_present(fake: Fake) -> None:
@@ -265,8 +281,11 @@ def test_rollback_goes_to_the_slot_in_the_annotation(fake: Fake) -> None:
 
 def test_rollback_after_a_switch_by_the_script_restores_the_start(fake: Fake) -> None:
     assert fake.run("switch").returncode == 0
-    assert fake.run("rollback").returncode == 0
+    result = fake.run("rollback")
+    assert result.returncode == 0
     assert fake.selector(SERVICE) == "blue" and fake.selector(PREVIEW) == "green"
+    # k8s/ names these slots again: nothing to commit.
+    assert "NEXT:" not in result.stdout, result.stdout
     annotations = fake.get()["services"][SERVICE]["metadata"]["annotations"]
     assert annotations["rollouts.backstage.io/previous-slot"] == "green"
 

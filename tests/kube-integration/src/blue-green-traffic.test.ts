@@ -256,7 +256,7 @@ describeReal(
       ns = uniqueName(`${TEST_NAMESPACE_PREFIX}-bg-traffic`);
       // Built from the repository's Dockerfile (one image per slot version), imported
       // into the nodes; cached after the first build.
-      importImages(repo!);
+      await importImages(repo!);
       objects = renderInNamespace(repo!, ns);
       for (const o of objects.filter(x => x.kind === 'Namespace')) {
         Object.assign(o.metadata.labels, TEST_NAMESPACE_LABELS);

@@ -26,13 +26,16 @@ export const generatedReposRequired = Boolean(
   process.env.REQUIRE_GENERATED_TEMPLATES,
 );
 
+/** The software templates: the folders of templates/ with a template.yaml. */
+const TEMPLATES_DIR = path.join(repoRoot, 'templates');
+
 /** A generated repository: it has k8s/kustomization.yaml. */
 function isRepo(dir: string): boolean {
   return fs.existsSync(path.join(dir, 'k8s', 'kustomization.yaml'));
 }
 
 /** One generated repository per template: its "typical" example. */
-export function generatedRepos(): { template: string; dir: string }[] {
+function generatedRepos(): { template: string; dir: string }[] {
   if (!fs.existsSync(TEMPLATE_OUTPUT_DIR)) return [];
   return fs
     .readdirSync(TEMPLATE_OUTPUT_DIR)
@@ -41,6 +44,28 @@ export function generatedRepos(): { template: string; dir: string }[] {
       dir: path.join(TEMPLATE_OUTPUT_DIR, template, 'typical'),
     }))
     .filter(({ dir }) => isRepo(dir));
+}
+
+/**
+ * The repositories to run: one per template (its "typical" example). When
+ * generatedReposRequired, throws unless every template of templates/ has one: a
+ * template the templates stage did not render must fail the run, not drop out of it.
+ */
+export function requiredGeneratedRepos(): { template: string; dir: string }[] {
+  const repos = generatedRepos();
+  if (!generatedReposRequired) return repos;
+  const rendered = new Set(repos.map(r => r.template));
+  const missing = fs
+    .readdirSync(TEMPLATES_DIR)
+    .filter(t => fs.existsSync(path.join(TEMPLATES_DIR, t, 'template.yaml')))
+    .filter(t => !rendered.has(t));
+  if (missing.length > 0) {
+    const templates = missing.join(', ');
+    throw new Error(
+      `No generated repository for ${templates} in ${TEMPLATE_OUTPUT_DIR}: run scripts/test-templates.sh first`,
+    );
+  }
+  return repos;
 }
 
 /**
@@ -100,13 +125,11 @@ export function runAsync(command: string, args: string[]): Promise<string> {
   });
 }
 
-/** Builds the repository's images and imports them into the nodes; their references. */
-export function importImages(dir: string): string[] {
-  return run('bash', [LOCAL_REPO, 'images', dir]).trim().split('\n');
-}
-
-/** importImages() without blocking the event loop. */
-export async function importImagesAsync(dir: string): Promise<string[]> {
+/**
+ * Builds the repository's images and imports them into the nodes; their references. Does
+ * not block the event loop: other tests' checks go on meanwhile.
+ */
+export async function importImages(dir: string): Promise<string[]> {
   return (await runAsync('bash', [LOCAL_REPO, 'images', dir]))
     .trim()
     .split('\n');

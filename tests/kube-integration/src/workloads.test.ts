@@ -9,8 +9,9 @@
  *    host, loses no request: the load generator counts non-2xx answers and
  *    connection errors and prints them.
  *
- * Runs when KUBE_REAL_NODES > 0 and DEMO_APP_IMAGE is set (scripts/test-kube-integration.sh
- * builds the demo app's images, imports them into the nodes and sets both).
+ * Runs when KUBE_REAL_NODES > 0, and then needs DEMO_APP_IMAGE and DEMO_APP_IMAGE_V2
+ * (scripts/test-kube-integration.sh builds the demo app's images, imports them into the
+ * nodes and sets both).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
@@ -40,8 +41,15 @@ import { getOnce } from './load';
 
 const IMAGE = process.env.DEMO_APP_IMAGE;
 const IMAGE_V2 = process.env.DEMO_APP_IMAGE_V2;
-const describeReal =
-  expectedRealNodes > 0 && IMAGE && IMAGE_V2 ? describe : describe.skip;
+// On real nodes the images are there (the script imports them): without them the
+// suite fails, as testImage() does, rather than being skipped.
+if (expectedRealNodes > 0 && !(IMAGE && IMAGE_V2)) {
+  throw new Error(
+    'DEMO_APP_IMAGE and DEMO_APP_IMAGE_V2 must be set on a cluster with real nodes: ' +
+      'run scripts/test-kube-integration.sh (it builds the demo app images and imports them)',
+  );
+}
+const describeReal = expectedRealNodes > 0 ? describe : describe.skip;
 
 describeReal(
   'workloads on a real node: readiness, volumes, rolling updates',

@@ -97,6 +97,10 @@ describe('status endpoint under load', () => {
         'One Node client on the same 2-core machine as the backend (dev mode, `backstage-cli package start`) and the API server; the numbers include the client.',
         ...failureNotes,
       );
+      // The promise: answered from the cache, the status is faster under load than the
+      // Kubernetes plugin's endpoint, which asks the API server each time (measured
+      // ratio of the p95s: 0.36, so the comparison has room for a noisy machine).
+      expect(p95s[0]).toBeLessThan(p95s[1]);
     },
     20 * 60_000,
   );

@@ -5,6 +5,7 @@ import path from 'node:path';
 import yaml from 'yaml';
 import { detectBlueGreen } from '@internal/plugin-rollouts-common';
 import { BRIEF_DELIVERABLES, COMMON_FILES } from './deliverables';
+import { quotaOverruns } from './quotaFit';
 import { dryRunInputs, imageTagProblems } from './releaseChecks';
 import {
   discoverTemplateCases,
@@ -43,7 +44,22 @@ afterAll(async () => {
   await scaffolder?.stop();
 });
 
+/**
+ * The errors and warnings of every document of a YAML file. The library does not throw
+ * on malformed input: it parses what it can and records the rest on each document.
+ */
+function yamlProblems(content: Buffer): string[] {
+  return yaml
+    .parseAllDocuments(content.toString('utf8'))
+    .flatMap(doc => [...doc.errors, ...doc.warnings])
+    .map(problem => problem.message);
+}
+
 function objectsOf(content: Buffer): any[] {
+  const problems = yamlProblems(content);
+  if (problems.length > 0) {
+    throw new Error(`Malformed YAML: ${problems.join('; ')}`);
+  }
   return yaml
     .parseAllDocuments(content.toString('utf8'))
     .map(doc => doc.toJS())
@@ -110,9 +126,10 @@ describe.each(cases.map(c => [`${c.template} / ${c.example}`, c] as const))(
 
     it('renders every YAML file to valid YAML with no template syntax left', () => {
       const yamlFiles = [...files].filter(([file]) => /\.ya?ml$/.test(file));
-      for (const [, content] of yamlFiles) {
-        expect(() => objectsOf(content)).not.toThrow();
-      }
+      const malformed = yamlFiles.flatMap(([file, content]) =>
+        yamlProblems(content).map(problem => `${file}: ${problem}`),
+      );
+      expect(malformed).toEqual([]);
       // No unrendered reference to the form's values may remain. The hostile examples
       // put literal ${{ }} text into values: that text, wherever it was rendered
       // (raw or JSON-escaped), is removed before looking.
@@ -325,11 +342,10 @@ describe('template specifics from the brief', () => {
     expect(container.startupProbe).toBeDefined();
   });
 
-  it('resource quota: a namespace, a quota and requests and limits that fit it', async () => {
-    const { kinds } = await render('fastapi-resource-quota');
+  it('resource quota: a namespace, a quota that both apps fit during a rollout, and not a third memory-app pod', async () => {
+    const { files, kinds } = await render('fastapi-resource-quota');
     const [namespace] = kinds('k8s/namespace.yaml');
     const [quota] = kinds('k8s/resource-quota.yaml');
-    const [deployment] = kinds('k8s/fastapi-app-deployment.yaml');
     const [kustomization] = kinds('k8s/kustomization.yaml');
     expect(namespace.kind).toBe('Namespace');
     expect(quota.kind).toBe('ResourceQuota');
@@ -337,10 +353,25 @@ describe('template specifics from the brief', () => {
     expect(quota.metadata.namespace ?? kustomization.namespace).toBe(
       namespace.metadata.name,
     );
-    for (const container of deployment.spec.template.spec.containers) {
-      expect(container.resources.requests.memory).toBeTruthy();
-      expect(container.resources.limits.memory).toBeTruthy();
-    }
+    const objects = [...files.keys()]
+      .filter(f => /^k8s\/.+\.ya?ml$/.test(f))
+      .flatMap(f => kinds(f));
+    const deployments = objects.filter((o: any) => o.kind === 'Deployment');
+    const limitRanges = objects.filter((o: any) => o.kind === 'LimitRange');
+    expect(deployments.map((d: any) => d.metadata.name).sort()).toEqual([
+      'quota-lab-memory-app',
+      'quota-lab-second-app',
+    ]);
+    expect(quotaOverruns(quota, deployments, limitRanges)).toEqual([]);
+    // docs/resources.md: scaling the memory app to 3 is refused on limits.memory.
+    const scaledUp = deployments.map((d: any) =>
+      d.metadata.name.endsWith('-memory-app')
+        ? { ...d, spec: { ...d.spec, replicas: d.spec.replicas + 1 } }
+        : d,
+    );
+    expect(quotaOverruns(quota, scaledUp, limitRanges)).toEqual([
+      expect.stringMatching(/^limits\.memory: /),
+    ]);
   });
 });
 

@@ -32,9 +32,36 @@ import { ApiServerAuditLog, WRITE_VERBS } from '../testUtils';
 
 export const KUBECONFIG = process.env.KUBECONFIG;
 export const SLOT = 'app.kubernetes.io/slot';
+/** Real nodes the cluster runs (scripts/test-kube-integration.sh sets it). */
+export const REAL_NODES = Number(process.env.KUBE_REAL_NODES ?? '0');
+/** scripts/test-kube-integration.sh (make test) sets it: the suites must run. */
+export const KUBE_INTEGRATION_REQUIRED = Boolean(
+  process.env.REQUIRE_KUBE_INTEGRATION,
+);
 
 /** The API server's audit log (platform/cluster.sh writes one). */
 export const audit = ApiServerAuditLog.fromEnv();
+
+/**
+ * Whether tests that need something can run. Without it they are skipped, with a
+ * warning, unless `required` (by default KUBE_INTEGRATION_REQUIRED): then a
+ * missing prerequisite fails the suite.
+ */
+export function prerequisite(
+  present: boolean,
+  missing: string,
+  required = KUBE_INTEGRATION_REQUIRED,
+): boolean {
+  if (present) return true;
+  if (required) {
+    throw new Error(
+      `${missing}. REQUIRE_KUBE_INTEGRATION is set: these tests must run, not be skipped.`,
+    );
+  }
+  // eslint-disable-next-line no-console
+  console.warn(`SKIPPED: ${missing}.`);
+  return false;
+}
 
 if (KUBECONFIG && !audit) {
   // eslint-disable-next-line no-console
@@ -44,15 +71,14 @@ if (KUBECONFIG && !audit) {
       'eval "$(platform/cluster.sh env)".',
   );
 }
-if (!KUBECONFIG) {
-  // eslint-disable-next-line no-console
-  console.warn(
-    'rollouts integration tests SKIPPED: KUBECONFIG is not set. Start a cluster with ' +
-      '`platform/cluster.sh start` and run `eval "$(platform/cluster.sh env)"` first.',
-  );
-}
 
-export const describeWithCluster = KUBECONFIG ? describe : describe.skip;
+export const describeWithCluster = prerequisite(
+  Boolean(KUBECONFIG),
+  'The rollouts integration tests need KUBECONFIG. Start a cluster with ' +
+    '`platform/cluster.sh start` and run `eval "$(platform/cluster.sh env)"` first',
+)
+  ? describe
+  : describe.skip;
 
 /** Retries `check` until it passes or the timeout ends (then throws its last error). */
 export async function eventually<T>(

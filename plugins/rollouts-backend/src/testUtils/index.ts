@@ -1,6 +1,8 @@
 /**
  * Test utilities of the rollouts backend: reading what the Kubernetes API server
- * audited, for tests and benchmarks that count requests at the server.
+ * audited, and the kinds the plugin's informers watch, for tests and benchmarks that
+ * count requests at the server; an in-memory cluster with the fastapi-demo pair, for
+ * tests that run the plugin in a backend of their own.
  *
  * @packageDocumentation
  */
@@ -11,3 +13,6 @@ export {
   parseAuditLines,
 } from './ApiServerAuditLog';
 export type { AuditedRequest } from './ApiServerAuditLog';
+export { RESOURCE_KINDS } from '../services/clusters/types';
+export { FakeCluster, FakeRegistry } from './FakeCluster';
+export { demoCluster, deployment, NAMESPACE } from './demoCluster';

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { mockServices } from '@backstage/backend-test-utils';
 import { ConfigReader } from '@backstage/config';
+import { InputError } from '@backstage/errors';
 import { ScmIntegrations } from '@backstage/integration';
 import { createFetchTemplateAction } from '@backstage/plugin-scaffolder-backend';
 import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
@@ -111,15 +112,60 @@ describe('golden-path:fetch:skeleton', () => {
     expect(fs.readdirSync(workspacePath)).toEqual([]);
   });
 
-  it('refuses part names that would escape the skeletons folder', () => {
-    const action = createAction();
-    const schema = action.schema?.input as any;
-    expect(schema).toBeDefined();
-    // The input schema is JSON schema generated from zod; the pattern is enforced there.
-    const pattern = new RegExp(schema.properties.parts.items.pattern);
-    expect(pattern.test('../etc')).toBe(false);
-    expect(pattern.test('/etc')).toBe(false);
-    expect(pattern.test('_shared/../../x')).toBe(false);
-    expect(pattern.test('_shared/service')).toBe(true);
+  describe('part names that would escape the skeletons folder', () => {
+    // A folder next to the skeletons root, with something a template must never render.
+    let outsideDir: string;
+    beforeEach(() => {
+      outsideDir = fs.mkdtempSync(path.join(os.tmpdir(), 'outside-'));
+      writeTree(outsideDir, { 'secret.txt': 'not a skeleton\n' });
+      fs.symlinkSync(outsideDir, path.join(skeletonsDir, 'linked'));
+      fs.symlinkSync(outsideDir, path.join(skeletonsDir, '_shared/linked'));
+    });
+    afterEach(() => {
+      fs.rmSync(outsideDir, { recursive: true, force: true });
+    });
+
+    it('are not offered as parts, symlinked folders included', () => {
+      expect(listSkeletonParts(skeletonsDir)).toEqual([
+        '_shared',
+        '_shared/repo',
+        '_shared/service',
+        'static-web',
+      ]);
+    });
+
+    it.each([
+      ['a relative path out', () => `../${path.basename(outsideDir)}`],
+      [
+        'a path back out of a part',
+        () => `_shared/../../${path.basename(outsideDir)}`,
+      ],
+      ['an absolute path', () => outsideDir],
+      ['a symlink to a folder outside', () => 'linked'],
+      ['a symlink below a part', () => '_shared/linked'],
+    ])('refuses %s, writing nothing', async (_what, part) => {
+      const ctx = createMockActionContext({
+        workspacePath,
+        input: { parts: ['_shared/service', part()], values: { name: 'x' } },
+      });
+
+      const refusal = createAction().handler(ctx);
+
+      await expect(refusal).rejects.toThrow(InputError);
+      await expect(refusal).rejects.toThrow(
+        `Unknown skeleton part(s) ${part()};`,
+      );
+      expect(fs.readdirSync(workspacePath)).toEqual([]);
+      expect(ctx.output).not.toHaveBeenCalled();
+    });
+
+    it('are refused by the input schema the scaffolder validates before the handler', () => {
+      const schema = createAction().schema?.input as any;
+      const pattern = new RegExp(schema.properties.parts.items.pattern);
+      expect(pattern.test('../etc')).toBe(false);
+      expect(pattern.test('/etc')).toBe(false);
+      expect(pattern.test('_shared/../../x')).toBe(false);
+      expect(pattern.test('_shared/service')).toBe(true);
+    });
   });
 });
