@@ -4,6 +4,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib/toolchain.sh"
 source "$(dirname "$0")/lib/backend.sh"
+source "$(dirname "$0")/lib/local-loop.sh"
 ensure_toolchain
 ensure_techdocs_venv
 ensure_apt_packages chromium
@@ -58,14 +59,24 @@ log "e2e with the demo cluster"
 # kubectl as the local cluster's admin (its kubeconfig from platform/cluster.sh).
 cluster_kubectl() { KUBECONFIG="${PLATFORM_STATE:-/tmp/golden-path-platform}/kubeconfig" kubectl "$@"; }
 # A cluster this script did not start stays running (make test shares one between
-# stages): the generated service it deployed goes, the demo stays as make demo leaves it.
-remove_generated_service() {
-  [ -n "${bg_namespace:-}" ] || return 0
-  cluster_kubectl delete namespace "$bg_namespace" \
-    --ignore-not-found --wait=true --timeout=120s >/dev/null || true
+# stages): the services it deployed go (the Create flow's with its Flux objects first,
+# while Flux still prunes), the demo stays as make demo leaves it.
+LOOP_SERVICE=golden-loop
+remove_generated_services() {
+  cluster_kubectl -n flux-system delete kustomizations.kustomize.toolkit.fluxcd.io,gitrepositories.source.toolkit.fluxcd.io \
+    "$LOOP_SERVICE" --ignore-not-found --wait=true --timeout=60s >/dev/null 2>&1 || true
+  local ns
+  for ns in ${bg_namespace:-} "$LOOP_SERVICE"; do
+    cluster_kubectl delete namespace "$ns" --ignore-not-found --wait=true --timeout=120s >/dev/null || true
+  done
 }
-trap 'stop_backend; if [ -n "${CLUSTER_STARTED:-}" ]; then bash "$REPO_ROOT/platform/cluster.sh" stop; else remove_generated_service; fi; rm -rf "$DATA_DIR"' EXIT
+trap 'stop_backend; if [ -n "${CLUSTER_STARTED:-}" ]; then bash "$REPO_ROOT/platform/cluster.sh" stop; else remove_generated_services; fi; stop_local_git_server; rm -rf "$DATA_DIR"' EXIT
 demo_cluster_up
+# The whole Create loop as make start wires it (scripts/lib/local-loop.sh): a throw-away
+# Git server at the address the templates offer, Flux reading it, local image builds.
+GITEA_HOME="$DATA_DIR/gitea" start_local_git_server
+connect_local_cluster_loop
+export E2E_LOOP_SERVICE="$LOOP_SERVICE" E2E_GITEA_URL="$GITEA_URL" E2E_GITEA_ORG="$GITEA_ORG"
 # Next to the demo: the service the fastapi-blue-green template generates (its typical
 # example, rendered by the templates stage), built and run on the real node, and
 # registered in the catalog; the Rollouts tab switches it with the preview Service's

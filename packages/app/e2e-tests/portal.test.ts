@@ -2,18 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { expect, Page, test } from '@playwright/test';
 import yaml from 'yaml';
-
-const SCREENSHOTS = 'artifacts/screenshots';
-
-async function signIn(page: Page) {
-  await page.goto('/');
-  const enter = page.getByRole('button', { name: 'Enter' });
-  await expect(enter).toBeVisible();
-  await enter.click();
-  await expect(
-    page.getByRole('link', { name: 'Catalog', exact: true }).first(),
-  ).toBeVisible();
-}
+import { SCREENSHOTS, signIn } from './helpers';
 
 /**
  * TechDocs keeps the page in the DOM but transparent until its stylesheets load (a

@@ -28,7 +28,7 @@ export function readLocalImagesSettings(config: Config): LocalImagesSettings {
       : {
           missing: `${k(
             'kubeconfig',
-          )} is not set: this portal has no local cluster to build images for. make start sets it (GOLDEN_PATH_LOCAL_KUBECONFIG) when K8S_CLUSTER_URL is the local cluster's (make demo). Any other cluster pulls its images from a registry: publish them with CI and deploy k8s/ instead of overlays/local.`,
+          )} is not set: this portal has no local cluster to build images for. make start sets it (GOLDEN_PATH_LOCAL_KUBECONFIG) when it runs the portal on the local cluster (its default; not with LOCAL_CLUSTER=0 or your own K8S_CLUSTER_URL). Any other cluster pulls its images from a registry: publish them with CI and deploy k8s/ instead of overlays/local.`,
         },
     script: path.resolve(
       config.getOptional<string>(k('script')) || '../../platform/local-repo.sh',

@@ -1,0 +1,219 @@
+import { execFileSync } from 'node:child_process';
+import { expect, Page, test } from '@playwright/test';
+import { SCREENSHOTS, signIn } from './helpers';
+
+/*
+ * The golden path as a developer walks it (issue 13, item 4): Create → the local Git
+ * server → the catalog → Flux → pods Ready on the real node → the entity's Kubernetes
+ * and Rollouts tabs; then a commit to the repository reaches the running pods. Runs
+ * against what scripts/test-e2e.sh wires exactly as `make start` does
+ * (scripts/lib/local-loop.sh): a Gitea at 127.0.0.1:3300, Flux on the local cluster.
+ */
+
+const SERVICE = process.env.E2E_LOOP_SERVICE ?? 'golden-loop';
+const GITEA_URL = process.env.E2E_GITEA_URL ?? 'http://127.0.0.1:3300';
+const GITEA_ORG = process.env.E2E_GITEA_ORG ?? 'golden-path';
+const KUBECONFIG = `${
+  process.env.PLATFORM_STATE ?? '/tmp/golden-path-platform'
+}/kubeconfig`;
+
+function kubectl(args: string[]): string {
+  return execFileSync('kubectl', args, {
+    env: { ...process.env, KUBECONFIG },
+    encoding: 'utf8',
+  });
+}
+
+/** The Gitea API with the portal's token (the same identity publish:gitea uses). */
+async function gitea(path: string, init: RequestInit = {}) {
+  const res = await fetch(`${GITEA_URL}/api/v1${path}`, {
+    ...init,
+    headers: {
+      authorization: `token ${process.env.GITEA_TOKEN}`,
+      'content-type': 'application/json',
+      ...init.headers,
+    },
+  });
+  if (!res.ok) {
+    throw new Error(
+      `Gitea ${init.method ?? 'GET'} ${path}: ${
+        res.status
+      } ${await res.text()}`,
+    );
+  }
+  return res.json();
+}
+
+/** A commit on main through Gitea's contents API, as a developer's push lands. */
+async function commitFile(
+  file: string,
+  edit: (text: string) => string,
+  message: string,
+) {
+  const repoPath = `/repos/${GITEA_ORG}/${SERVICE}/contents/${file}`;
+  const current = await gitea(`${repoPath}?ref=main`);
+  const text = Buffer.from(current.content, 'base64').toString('utf8');
+  const changed = edit(text);
+  expect(changed).not.toBe(text);
+  await gitea(repoPath, {
+    method: 'PUT',
+    body: JSON.stringify({
+      branch: 'main',
+      sha: current.sha,
+      message,
+      content: Buffer.from(changed, 'utf8').toString('base64'),
+    }),
+  });
+}
+
+/** The address the LoadBalancer Service got from the local cluster's pool. */
+function serviceAddress(): string {
+  return kubectl([
+    '-n',
+    SERVICE,
+    'get',
+    'service',
+    SERVICE,
+    '-o',
+    'jsonpath={.status.loadBalancer.ingress[0].ip}',
+  ]).trim();
+}
+
+async function fillCreateForm(page: Page) {
+  await page.goto('/create');
+  // The card of the template: the nearest ancestor of its heading with a Choose button.
+  await page
+    .getByRole('heading', { name: /^FastAPI static web app/ })
+    .locator('xpath=ancestor::*[.//button[normalize-space()="Choose"]][1]')
+    .getByRole('button', { name: 'Choose' })
+    .click();
+
+  // Component
+  await page.getByLabel('Name').fill(SERVICE);
+  await page
+    .getByLabel('Description')
+    .fill('The golden path, walked by the browser test');
+  // The owner picker lists the catalog's groups and users by their display names.
+  await page.getByRole('textbox', { name: 'Owner' }).click();
+  await page.getByRole('option', { name: 'Platform Team' }).click();
+  await page.getByRole('button', { name: 'Next' }).click();
+
+  // Web page and Kubernetes
+  await page.getByLabel('Replicas').fill('2');
+  await page.getByLabel('Deploy with Flux (local cluster)').check();
+  await page.getByRole('button', { name: 'Next' }).click();
+
+  // Repository: the local Git server and its organisation are filled in.
+  await expect(page.getByRole('textbox', { name: 'Owner' })).toHaveValue(
+    GITEA_ORG,
+  );
+  await page.getByRole('textbox', { name: 'Repository' }).fill(SERVICE);
+  // The repository field keeps what was typed when it loses focus (a click on Review
+  // straight from the field is taken by that first).
+  await page.keyboard.press('Tab');
+  await page.getByRole('button', { name: 'Review' }).click();
+  await expect(page.getByRole('button', { name: 'Create' })).toBeVisible();
+}
+
+test('the golden path: Create publishes to the local Git server, Flux runs it on the real node, a push reaches the pods @cluster', async ({
+  page,
+}) => {
+  test.setTimeout(Number(process.env.E2E_LOOP_TIMEOUT_MS ?? 15 * 60_000));
+  await signIn(page);
+  await fillCreateForm(page);
+  await page.screenshot({
+    path: `${SCREENSHOTS}/create-loop-review.png`,
+    fullPage: true,
+  });
+
+  const createPressed = Date.now();
+  await page.getByRole('button', { name: 'Create' }).click();
+  // The task's last step waits for the rollout: its links appear once the pods are
+  // Ready. A failed step shows its error instead: fail with it at once.
+  const openInCatalog = page.getByRole('link', { name: 'Open in catalog' });
+  const taskError = page.getByText(/^Error: /);
+  await expect(openInCatalog.or(taskError)).toBeVisible({
+    timeout: 10 * 60_000,
+  });
+  if (await taskError.isVisible()) {
+    throw new Error(`the Create task failed: ${await taskError.innerText()}`);
+  }
+  const podsReadySeconds = (Date.now() - createPressed) / 1000;
+  await page.screenshot({
+    path: `${SCREENSHOTS}/create-loop-task.png`,
+    fullPage: true,
+  });
+  const deployment = JSON.parse(
+    kubectl(['-n', SERVICE, 'get', 'deployment', SERVICE, '-o', 'json']),
+  );
+  expect(deployment.status.readyReplicas).toBe(2);
+
+  // The repository is on the Git server, with the service's catalog file.
+  const repo = await gitea(`/repos/${GITEA_ORG}/${SERVICE}`);
+  expect(repo.default_branch).toBe('main');
+
+  // The entity, registered from the Git server, with its pods on both tabs.
+  await openInCatalog.click();
+  await expect(page.getByRole('heading', { name: SERVICE })).toBeVisible();
+  await page.goto(`/catalog/default/component/${SERVICE}/kubernetes`);
+  await expect(page.getByText('No pods with errors')).toBeVisible({
+    timeout: 60_000,
+  });
+  await expect(page.getByText('2 pods')).toBeVisible();
+  await page.screenshot({
+    path: `${SCREENSHOTS}/create-loop-kubernetes-tab.png`,
+    fullPage: true,
+  });
+  await page.goto(`/catalog/default/component/${SERVICE}/rollouts`);
+  // Desired / updated / ready / available, from the plugin's live cache.
+  await expect(
+    page.getByRole('row', { name: new RegExp(`^${SERVICE}\\b`) }),
+  ).toContainText('2 / 2 / 2 / 2', { timeout: 60_000 });
+  await page.screenshot({
+    path: `${SCREENSHOTS}/create-loop-rollouts-tab.png`,
+    fullPage: true,
+  });
+
+  // The running page, then a commit that changes it: Flux applies the new ConfigMap,
+  // the kubelet refreshes the mounted file, the pods serve the new page.
+  const address = serviceAddress();
+  expect(address).not.toBe('');
+  await page.goto(`http://${address}/`);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(
+    'Hello from the Golden Path',
+  );
+  const message = `Changed by a push at ${new Date().toISOString()}`;
+  const pushed = Date.now();
+  await commitFile(
+    'k8s/configmap.yaml',
+    text =>
+      text.replace(
+        /<h1>Hello from the Golden Path<\/h1>/,
+        `<h1>Hello from the Golden Path</h1>\n        <p id="pushed">${message}</p>`,
+      ),
+    'Say hello from a push',
+  );
+  await expect
+    .poll(
+      async () => {
+        const res = await fetch(`http://${address}/`);
+        return (await res.text()).includes(message);
+      },
+      { timeout: 5 * 60_000, intervals: [1000] },
+    )
+    .toBe(true);
+  const pushServedSeconds = (Date.now() - pushed) / 1000;
+  await page.reload();
+  await expect(page.locator('#pushed')).toHaveText(message);
+  await page.screenshot({
+    path: `${SCREENSHOTS}/create-loop-page-after-push.png`,
+    fullPage: true,
+  });
+
+  const times = `Create pressed → pods Ready: ${podsReadySeconds.toFixed(
+    1,
+  )} s; push → change served: ${pushServedSeconds.toFixed(1)} s`;
+  // eslint-disable-next-line no-console
+  console.log(`golden path loop: ${times}`);
+  test.info().annotations.push({ type: 'loop times', description: times });
+});
