@@ -16,6 +16,7 @@ source "${PLATFORM_DIR}/lib/go-build.sh"
 here="${PLATFORM_DIR}/gitea"
 version="$(go_mod_version "${here}" code.gitea.io/gitea)"
 out="${PLATFORM_CACHE}/gitea-web-${version}"
+take_build_lock "gitea-web-${version}"
 if [[ -f "${out}/.complete" ]]; then
   log "reusing gitea-web-${version} (${out})"
   printf '%s\n' "${out}"

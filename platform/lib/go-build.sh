@@ -11,7 +11,21 @@
 #   matches; otherwise rebuilt and replaced atomically.
 #   A package builds to its own name; `pkg=binary` names the binary.
 #   GO_BUILD_FORCE=1 rebuilds; GO_BUILD_PARALLEL sets `go build -p` (default 2).
-#   Prints how long the build took on stderr.
+#   Prints how long the build took on stderr. Holds ${PLATFORM_CACHE}/.<name>.lock while
+#   it checks and builds, so concurrent callers build once.
+# take_build_lock <name>: one build of a name at a time. A second caller (make test's
+# background prebuild, platform/prebuild.sh, and a stage that needs the result now)
+# waits, then reuses what the first built. Sets BUILD_LOCK_FD; the lock goes with the
+# process, or earlier with `exec {BUILD_LOCK_FD}>&-`.
+take_build_lock() {
+  mkdir -p "${PLATFORM_CACHE}"
+  exec {BUILD_LOCK_FD}>"${PLATFORM_CACHE}/.$1.lock"
+  if ! flock -n "${BUILD_LOCK_FD}"; then
+    log "waiting for the build of $1 that is running"
+    flock "${BUILD_LOCK_FD}"
+  fi
+}
+
 go_build() {
   local name="$1" module_dir="$2" ldflags="$3" tags="" cgo=0
   shift 3
@@ -25,6 +39,9 @@ go_build() {
     *) die "Go ${go_version} is too old for ${name}: the platform's modules need go1.26 or newer" ;;
   esac
   out="${PLATFORM_CACHE}/${name}"
+  local lock_fd
+  take_build_lock "${name}"
+  lock_fd="${BUILD_LOCK_FD}"
   stamp="$(
     cd "${module_dir}" || exit 1
     cat go.mod go.sum
@@ -34,6 +51,7 @@ go_build() {
   stamp="$(printf '%s' "${stamp}" | sha256sum | cut -d' ' -f1)"
   if [[ "${GO_BUILD_FORCE:-0}" != 1 && -f "${out}/.stamp" && "$(cat "${out}/.stamp")" == "${stamp}" ]]; then
     log "reusing ${name} (${out})"
+    exec {lock_fd}>&-
     printf '%s\n' "${out}"
     return 0
   fi
@@ -66,6 +84,7 @@ go_build() {
     mv "${tmp}" "${out}"
     trap - EXIT
   ) || exit 1
+  exec {lock_fd}>&-
   log "built ${name} in $(( $(date +%s) - t0 )) s -> ${out}"
   printf '%s\n' "${out}"
 }
