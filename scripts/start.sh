@@ -16,7 +16,8 @@ mkdir -p "$PORTAL_TECHDOCS_DIR"
 # The local Git server the Create flow publishes to (platform/gitea/gitea.sh; its data
 # stays in .tools/data/gitea). GITEA_DISABLED=1 leaves it off (GitHub only).
 if [ "${GITEA_DISABLED:-0}" != 1 ]; then
-  GITEA_HOME="${GITEA_HOME:-$TOOLS_DIR/data/gitea}" start_local_git_server
+  export GITEA_HOME="${GITEA_HOME:-$TOOLS_DIR/data/gitea}"
+  start_local_git_server
   trap stop_local_git_server EXIT
   log "Git server: $GITEA_URL (organisation $GITEA_ORG); templates publish there unless you choose github.com"
 fi

@@ -74,7 +74,8 @@ trap 'stop_backend; if [ -n "${CLUSTER_STARTED:-}" ]; then bash "$REPO_ROOT/plat
 demo_cluster_up
 # The whole Create loop as make start wires it (scripts/lib/local-loop.sh): a throw-away
 # Git server at the address the templates offer, Flux reading it, local image builds.
-GITEA_HOME="$DATA_DIR/gitea" start_local_git_server
+export GITEA_HOME="$DATA_DIR/gitea"
+start_local_git_server
 connect_local_cluster_loop
 export E2E_LOOP_SERVICE="$LOOP_SERVICE" E2E_GITEA_URL="$GITEA_URL" E2E_GITEA_ORG="$GITEA_ORG"
 # Next to the demo: the service the fastapi-blue-green template generates (its typical
