@@ -81,6 +81,18 @@ build_all() {
   printf 'binaries_ready_seconds=%s\n' "$(elapsed "${t0}" "$(date +%s.%N)")" >> "${STATE}/start-time"
 }
 
+# The add-on waits running side by side (start_addons): stopped with their kubectl when
+# the start is interrupted, so no kubectl outlives the cluster it waits on.
+ADDON_WAIT_PIDS=()
+kill_addon_waits() {
+  local pid
+  for pid in "${ADDON_WAIT_PIDS[@]}"; do
+    pkill -TERM -P "${pid}" 2>/dev/null || true
+    kill -TERM "${pid}" 2>/dev/null || true
+  done
+  ADDON_WAIT_PIDS=()
+}
+
 start_addons() {
   local a archives pid failed=0
   local -A started waits
@@ -100,11 +112,13 @@ start_addons() {
       log "add-on ${a} ready in $(elapsed "${started[${a}]}" "$(date +%s.%N)") s"
     ) &
     waits[${a}]=$!
+    ADDON_WAIT_PIDS+=("$!")
   done
   for a in "${ADDONS[@]}"; do
     pid=${waits[${a}]}
     wait "${pid}" || { log "add-on ${a} did not become ready (its output is above)"; failed=1; }
   done
+  ADDON_WAIT_PIDS=()
   (( failed == 0 )) || die "add-ons not ready: the cluster is not usable"
 }
 
@@ -131,7 +145,7 @@ start_all() {
   : > "${STATE}/start-time"
   printf '%s\n' "${NODES}" > "${STATE}/nodes.count"
   # Whatever fails or is interrupted from here on, stop what was started (keep the logs).
-  trap 'rc=$?; if (( rc != 0 )); then log "start failed: stopping the partial cluster (logs kept in ${LOGS})"; KUBE_KEEP_STATE=1 stop_all >/dev/null 2>&1 || true; fi' EXIT
+  trap 'rc=$?; kill_addon_waits; if (( rc != 0 )); then log "start failed: stopping the partial cluster (logs kept in ${LOGS})"; KUBE_KEEP_STATE=1 stop_all >/dev/null 2>&1 || true; fi' EXIT
   trap 'exit 130' INT TERM
 
   local t0 i; t0=$(date +%s.%N)
