@@ -4,20 +4,15 @@ diagram, the Deployments' keys and URLs, and the catalog's dependsOn must all ag
 from __future__ import annotations
 
 import copy
-import importlib.util
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from tests.manifest_policy import load_documents, repo_root
-
-ROOT = repo_root(Path(__file__).resolve().parents[1])
-_spec = importlib.util.spec_from_file_location("topology", ROOT / "scripts" / "topology.py")
-assert _spec and _spec.loader
-topology = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(topology)
+from tests import repo_scripts
+from tests.manifest_policy import load_documents
+from tests.repo_scripts import ROOT
+topology = repo_scripts.load("topology")
 
 VERIFIERS_MOUNT = "/var/run/secrets/callers/"
 
