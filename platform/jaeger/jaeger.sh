@@ -25,14 +25,17 @@ running() { [[ -f "${PID_FILE}" ]] && pid_running "$(cat "${PID_FILE}")"; }
 
 # free_port: a port nothing listens on, outside the ephemeral range (see pick_port).
 free_port() {
-  local p i
+  local p _
   ephemeral_range
-  for i in $(seq 1 200); do
+  for _ in $(seq 1 200); do
     p=$(( 10000 + (RANDOM * 32768 + RANDOM) % (EPHEMERAL_LOW - 10000) ))
     port_in_use "${p}" || { printf '%s\n' "${p}"; return; }
   done
   die "no free port for Jaeger"
 }
+
+# shellcheck disable=SC1090 # written by start
+load_env() { source "${ENV_FILE}"; }
 
 answers() { curl -fs --max-time 2 "${JAEGER_URL}/api/services" >/dev/null 2>&1; }
 
@@ -106,7 +109,7 @@ stop() {
   kill -TERM -- "-${p}" 2>/dev/null || kill -TERM "${p}" 2>/dev/null || true
   local deadline=$(( $(date +%s) + 15 ))
   while pid_running "${p}" && (( $(date +%s) < deadline )); do sleep 0.2; done
-  pid_running "${p}" && kill -KILL -- "-${p}" 2>/dev/null || true
+  if pid_running "${p}"; then kill -KILL -- "-${p}" 2>/dev/null || true; fi
   rm -f "${PID_FILE}"
   log "Jaeger stopped"
 }
@@ -114,6 +117,6 @@ stop() {
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
-  status) running && { source "${ENV_FILE}"; answers; } ;;
+  status) running && { load_env; answers; } ;;
   *) die "usage: $0 start|stop|status (JAEGER_HOME=<folder>)" ;;
 esac

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# The checks are strings, eval'ed by check(): they expand there, not here.
+# shellcheck disable=SC2016,SC2034
 # Tests of platform/jaeger/jaeger.sh: refuses to run without JAEGER_HOME; starts on
 # loopback, takes one span over OTLP/HTTP (JSON) and serves it from the query API;
 # a second start reuses the running one; stop ends it. Leaves nothing running.
