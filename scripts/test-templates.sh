@@ -27,6 +27,10 @@ skeleton_venv="$(venv_for "$REPO_ROOT/fastapi-skeletons/tests/requirements.txt")
 
 log "building (or reusing) Gitea for the publishing tests"
 bash "$REPO_ROOT/platform/gitea/build.sh" >/dev/null
+# The trace store the microservices template's verify.sh reads in the cluster stage
+# (tests/kube-integration/src/tracing.ts); built here so that stage only starts it.
+log "building (or reusing) Jaeger for the tracing checks"
+bash "$REPO_ROOT/platform/jaeger/build.sh" >/dev/null
 
 log "rendering every template through the scaffolder (dry-run); publishing to a real Gitea"
 GITEA_INTEGRATION=1 TEMPLATE_OUTPUT_DIR="$OUT" CI=true yarn --cwd tests/templates backstage-cli package test
@@ -138,6 +142,8 @@ check "platform/local-repo.sh: bad input refused with a clear message" \
   bash "$REPO_ROOT/platform/local-repo.test.sh" "$OUT"
 check "platform/gitea/gitea.sh: bad input refused, reuse, restart keeps data and token, taken port" \
   bash "$REPO_ROOT/platform/gitea/gitea.test.sh"
+check "platform/jaeger/jaeger.sh: refused without JAEGER_HOME, a span in over OTLP and out of the query API, reuse, stop" \
+  bash "$REPO_ROOT/platform/jaeger/jaeger.test.sh"
 } >"$CHECK_LOGS/final.log" 2>&1
 cat "$CHECK_LOGS/final.log"
 

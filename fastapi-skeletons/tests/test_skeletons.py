@@ -167,6 +167,7 @@ def test_the_templates_exist() -> None:
     assert TEMPLATE_NAMES == [
         "fastapi-blue-green",
         "fastapi-health-monitoring",
+        "fastapi-microservices",
         "fastapi-multi-tier",
         "fastapi-postgres",
         "fastapi-resource-quota",

@@ -9,7 +9,8 @@
  * readiness and liveness probes under Pod Security "restricted", its PVC is provisioned
  * and its NetworkPolicies let it reach what it needs. Then the repository's own
  * scripts/verify.sh proves the brief's requirements on those pods (every template must
- * have one); what it records (results.md/tsv, logs, the static web page's screenshot)
+ * have one; a repository whose services export traces gets a Jaeger next to the cluster
+ * for it, see tracing.ts); what it records (results.md/tsv, logs, the static web page's screenshot)
  * stays in artifacts/verify/<template>.
  *
  * With NODES=0 (fake nodes only) the manifests are still applied as generated, their pods
@@ -41,6 +42,7 @@ import {
   workloadOnKwokNodes,
 } from './kube';
 import { expectedRealNodes } from './realNode';
+import { withJaeger } from './tracing';
 
 const VERIFY_ARTIFACTS = path.join(repoRoot, 'artifacts', 'verify');
 /** How long one repository's scripts/verify.sh may take (it waits for ConfigMap
@@ -100,8 +102,14 @@ function runVerify(
   template: string,
   script: string,
   out: string,
+  extraEnv: Record<string, string>,
 ): Promise<{ status: number | null; output: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, KUBECTL, VERIFY_OUT: out };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...extraEnv,
+    KUBECTL,
+    VERIFY_OUT: out,
+  };
   const chrome = chromiumOnPath();
   if (chrome) env.CHROME = chrome;
   return new Promise((resolve, reject) => {
@@ -152,12 +160,16 @@ function verifyScript(template: string, dir: string): string {
  * The repository's scripts/verify.sh passes on the deployed pods: exit 0, every
  * requirement in results.tsv PASS; the static web app's screenshot is a PNG.
  */
-async function expectVerifyPasses(template: string, dir: string) {
+async function expectVerifyPasses(
+  template: string,
+  dir: string,
+  extraEnv: Record<string, string> = {},
+) {
   const script = verifyScript(template, dir);
   const out = path.join(VERIFY_ARTIFACTS, template);
   fs.rmSync(out, { recursive: true, force: true });
   fs.mkdirSync(out, { recursive: true });
-  const { status, output } = await runVerify(template, script, out);
+  const { status, output } = await runVerify(template, script, out, extraEnv);
   if (status !== 0) {
     const fails = output
       .split('\n')
@@ -293,7 +305,12 @@ describeIfRendered(
 
         // The brief's requirements, proven by the repository's own script on the
         // running pods, as its docs and its GitHub workflow run it.
-        if (onRealNodes) await expectVerifyPasses(template, dir);
+        // With a Jaeger next to the cluster where the repository exports traces.
+        if (onRealNodes) {
+          await withJaeger(c, objects, env =>
+            expectVerifyPasses(template, dir, env),
+          );
+        }
       } catch (e) {
         throw new Error(`${(e as Error).message}\n${diagnose(namespaces)}`);
       } finally {

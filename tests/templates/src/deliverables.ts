@@ -52,6 +52,21 @@ export const BRIEF_DELIVERABLES: Record<string, string[]> = {
     'scripts/verify.sh',
     'docs/process.md',
   ],
+  'fastapi-microservices': [
+    'k8s/gateway-deployment.yaml',
+    'k8s/orders-deployment.yaml',
+    'k8s/inventory-deployment.yaml',
+    'k8s/payments-deployment.yaml',
+    'k8s/network-policy.yaml',
+    'topology.yaml',
+    'scripts/topology.py',
+    'scripts/create-secret.sh',
+    'scripts/verify.sh',
+    'docs/topology.md',
+    'docs/auth.md',
+    'docs/resilience.md',
+    'docs/tracing.md',
+  ],
 };
 
 /**
@@ -76,4 +91,12 @@ export const DISRUPTION_BUDGETS: Record<
   'fastapi-health-monitoring': { files: ['k8s/pdb.yaml'], noBudget: [] },
   'fastapi-resource-quota': { files: ['k8s/pdbs.yaml'], noBudget: [] },
   'fastapi-blue-green': { files: ['k8s/pdbs.yaml'], noBudget: [] },
+  'fastapi-microservices': {
+    files: ['k8s/gateway-pdb.yaml'],
+    noBudget: [
+      'k8s/orders-deployment.yaml',
+      'k8s/inventory-deployment.yaml',
+      'k8s/payments-deployment.yaml',
+    ],
+  },
 };

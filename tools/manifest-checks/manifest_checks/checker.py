@@ -66,11 +66,13 @@ def check_paths(
     paths = list(paths)
 
     expected_id = expected_ns = expected_ref = None
+    component_selectors: tuple = ()
     if catalog_info and not schema_only:
         try:
             expectation = read_catalog_info(catalog_info, component)
             expected_id, expected_ns = expectation.kubernetes_id, expectation.namespace
-            expected_ref = expectation.entity_ref
+            expected_ref = expectation.entity_ref or None
+            component_selectors = expectation.component_selectors
             report.record([])
         except CatalogError as exc:
             report.record([Finding(catalog_info, "Component", component or "?", "catalog-info", str(exc),
@@ -130,7 +132,8 @@ def check_paths(
         if not obj.get("kind") or not obj.get("apiVersion"):
             continue  # already reported by the schema check
         ctx = policy.PolicyContext(expected_id=expected_id, expected_namespace=expected_ns,
-                                   expected_entity_ref=expected_ref, allow_external=frozenset(allow_external),
+                                   expected_entity_ref=expected_ref, component_selectors=component_selectors,
+                                   allow_external=frozenset(allow_external),
                                    default_namespace=file_ns, inventory=inventory)
         report.merge(policy.evaluate(obj, ctx, file=display, line=line))
         ident = _identity(obj, file_ns)

@@ -66,6 +66,8 @@ class PolicyContext:
     expected_id: str | None = None
     expected_namespace: str | None = None
     expected_entity_ref: str | None = None  # e.g. component:default/my-service
+    # A System of several Components: (the labels a Component selects, its entity ref).
+    component_selectors: tuple[tuple[tuple[tuple[str, str], ...], str], ...] = ()
     allow_external: frozenset[str] = field(default_factory=frozenset)
     default_namespace: str | None = None  # from a kustomization's `namespace:`
     # Every object of the run, for rules that relate objects (a PodDisruptionBudget and the
@@ -413,6 +415,16 @@ def check_rollouts_entity_ref(obj: dict[str, Any], ctx: PolicyContext) -> list[V
     value = _dict(_dict(obj.get("metadata")).get("annotations")).get(ENTITY_REF_ANNOTATION)
     wanted = ctx.expected_entity_ref
     path = "metadata.annotations"
+    if ctx.component_selectors:
+        labels = _dict(_dict(obj.get("metadata")).get("labels"))
+        owners = [ref for selector, ref in ctx.component_selectors if all(labels.get(k) == v for k, v in selector)]
+        if len(owners) != 1:
+            found = "no Component" if not owners else f"several Components ({', '.join(owners)})"
+            return [Violation(f"{found} of catalog-info selects this object by its labels, so the portal cannot "
+                              "tell which entity may change it",
+                              "label it so that exactly one Component's backstage.io/kubernetes-label-selector "
+                              "matches", "metadata.labels")]
+        wanted = owners[0]
     if value in (None, ""):
         return [Violation(f"object has no annotation {ENTITY_REF_ANNOTATION}, so the portal cannot tell which "
                           "entity may switch, restart or roll it back",

@@ -55,6 +55,48 @@ def test_check_paths_uses_catalog_expectations(tmp_path):
     assert "catalog-info" in {f.rule for f in report.findings}
 
 
+def system_catalog(tmp_path: Path, selectors: dict[str, str]) -> Path:
+    system = {"apiVersion": "backstage.io/v1alpha1", "kind": "System",
+              "metadata": {"name": "shop", "annotations": {"backstage.io/kubernetes-id": ID,
+                                                           "backstage.io/kubernetes-namespace": NS}},
+              "spec": {"owner": "team"}}
+    components = [{"apiVersion": "backstage.io/v1alpha1", "kind": "Component",
+                   "metadata": {"name": name, "annotations": {"backstage.io/kubernetes-label-selector": selector}},
+                   "spec": {"type": "service", "owner": "team", "lifecycle": "production", "system": "shop"}}
+                  for name, selector in selectors.items()]
+    return write(tmp_path / "catalog-info.yaml", yaml.safe_dump_all([system, *components]))
+
+
+def test_a_system_of_components_each_selecting_its_own_objects(tmp_path):
+    c = system_catalog(tmp_path, {"web": "app.kubernetes.io/name=web", "api": "app.kubernetes.io/name=api"})
+    exp = read_catalog_info(str(c))
+    assert (exp.component, exp.kubernetes_id, exp.namespace) == ("shop", ID, NS)
+    assert exp.component_selectors == (((("app.kubernetes.io/name", "web"),), "component:default/web"),
+                                       ((("app.kubernetes.io/name", "api"),), "component:default/api"))
+    web = deployment()
+    web["metadata"]["labels"]["app.kubernetes.io/name"] = "web"
+    web["metadata"]["annotations"] = {"rollouts.backstage.io/entity-ref": "component:default/web"}
+    wrong = deployment()
+    wrong["metadata"]["name"] = "api"
+    wrong["metadata"]["labels"]["app.kubernetes.io/name"] = "api"
+    wrong["metadata"]["annotations"] = {"rollouts.backstage.io/entity-ref": "component:default/web"}
+    orphan = deployment()
+    orphan["metadata"]["name"] = "orphan"
+    orphan["metadata"]["labels"]["app.kubernetes.io/name"] = "orphan"
+    orphan["metadata"]["annotations"] = {"rollouts.backstage.io/entity-ref": "component:default/web"}
+    m = write(tmp_path / "m" / "all.yaml", yaml.safe_dump_all([web, wrong, orphan]))
+    findings = [(f.name, f.message) for f in check_paths([str(m)], catalog_info=str(c)).findings
+                if f.rule == "rollouts-entity-ref"]
+    assert [name for name, _ in findings] == ["api", "orphan"]
+    assert "catalog-info describes 'component:default/api'" in findings[0][1]
+    assert "no Component of catalog-info selects this object" in findings[1][1]
+
+
+def test_a_system_component_without_an_equality_selector_is_an_error(tmp_path):
+    with pytest.raises(CatalogError, match="needs an annotation backstage.io/kubernetes-label-selector"):
+        read_catalog_info(str(system_catalog(tmp_path, {"web": "app in (web)"})))
+
+
 def test_kustomization_listed_files_and_namespace_default(tmp_path):
     d = deployment()
     del d["metadata"]["namespace"]

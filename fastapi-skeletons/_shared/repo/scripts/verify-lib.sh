@@ -146,6 +146,74 @@ ready_pods() {
     | awk '$2 == "True" { print $1 }'
 }
 
+# start_probe_pod NAME IMAGE [SECRET MOUNT_PATH]: a pod that only sleeps, with IMAGE's
+# Python for http_in_pod and the like. Pod Security "restricted"; never Ready, so that
+# relabelled like a workload (a NetworkPolicy test's positive control) it never receives
+# that workload's Service traffic; gone after 10 minutes even if the script is killed,
+# and deleted when the check ends. SECRET, if given, is mounted read-only at MOUNT_PATH
+# (files readable by the pod's group only). Returns once the pod runs.
+start_probe_pod() {
+  local name="$1" image="$2" secret="${3:-}" mount_path="${4:-}" mounts="" volumes=""
+  k delete pod "$name" --ignore-not-found --wait=true >/dev/null
+  on_exit k delete pod "$name" --ignore-not-found --wait=true --timeout=60s
+  if [[ -n "$secret" ]]; then
+    mounts="
+      volumeMounts:
+        - name: secret
+          mountPath: $mount_path
+          readOnly: true"
+    volumes="
+  volumes:
+    - name: secret
+      secret:
+        secretName: $secret
+        defaultMode: 288 # 0440"
+  fi
+  k apply -f - >/dev/null <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: $name
+  labels:
+    app.kubernetes.io/name: $name
+    app.kubernetes.io/component: verify
+    app.kubernetes.io/part-of: $APP
+spec:
+  restartPolicy: Never
+  activeDeadlineSeconds: 600
+  terminationGracePeriodSeconds: 1
+  automountServiceAccountToken: false
+  enableServiceLinks: false
+  securityContext:
+    runAsNonRoot: true
+    runAsUser: 10001
+    runAsGroup: 10001
+    fsGroup: 10001
+    seccompProfile:
+      type: RuntimeDefault
+  containers:
+    - name: probe
+      image: $image
+      imagePullPolicy: IfNotPresent
+      command: ["python", "-c", "import time; time.sleep(600)"]
+      readinessProbe:
+        exec:
+          command: ["python", "-c", "raise SystemExit(1)"]
+        periodSeconds: 30
+      resources:
+        requests: {cpu: 10m, memory: 32Mi}
+        limits: {cpu: 100m, memory: 64Mi}
+      securityContext:
+        allowPrivilegeEscalation: false
+        readOnlyRootFilesystem: true
+        capabilities:
+          drop: ["ALL"]${mounts}${volumes}
+EOF
+  wait_for "pod $name to run" _pod_is_running "$name"
+}
+
+_pod_is_running() { [[ "$(k get pod "$1" -o jsonpath='{.status.phase}')" == Running ]]; }
+
 # http_in_pod POD URL [TIMEOUT_SECONDS]: GET from inside POD's first container with its
 # Python (every image of this repository has one; none needs curl). Prints the status code
 # on the first line (000: no connection), then the body.

@@ -23,7 +23,9 @@ from tests.manifest_policy import (
 SERVICE_DIR = Path(__file__).resolve().parents[1]
 ROOT = repo_root(SERVICE_DIR)
 DOCS = load_documents(ROOT / "k8s")
-KUBERNETES_ID = yaml.safe_load((ROOT / "catalog-info.yaml").read_text())["metadata"]["annotations"][
+# The first entity of catalog-info.yaml (a Component, or the System of several) names the
+# id every object of k8s/ is labelled with.
+KUBERNETES_ID = next(yaml.safe_load_all((ROOT / "catalog-info.yaml").read_text()))["metadata"]["annotations"][
     "backstage.io/kubernetes-id"
 ]
 

@@ -13,14 +13,13 @@ import json
 import os
 import re
 import shutil
-import stat
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests import fake_kubectl
 from tests.manifest_policy import repo_root
 
 ROOT = repo_root(Path(__file__).resolve().parents[1])
@@ -172,16 +171,9 @@ sys.exit(2)
 @pytest.fixture
 def cluster(tmp_path: Path) -> dict[str, Path]:
     """A fake kubectl, its state (the app's namespace exists) and an empty TMPDIR."""
-    state, tmpdir = tmp_path / "state", tmp_path / "tmp"
-    state.mkdir()
-    tmpdir.mkdir()
-    (state / "namespaces").write_text(MANIFEST_NAMESPACE)
-    fake = tmp_path / "fake_kubectl.py"
-    fake.write_text(FAKE_KUBECTL)
-    wrapper = tmp_path / "kubectl"
-    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{fake}" "$@"\n')
-    wrapper.chmod(wrapper.stat().st_mode | stat.S_IEXEC)
-    return {"kubectl": wrapper, "state": state, "tmpdir": tmpdir}
+    cluster = fake_kubectl.install(tmp_path, FAKE_KUBECTL)
+    (cluster["state"] / "namespaces").write_text(MANIFEST_NAMESPACE)
+    return cluster
 
 
 def run(cluster: dict[str, Path], stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:

@@ -126,8 +126,6 @@ policies_for_backend() {
       done
 }
 
-# is_running POD: the pod's phase is Running.
-is_running() { [[ "$(k get pod "$1" -o jsonpath='{.status.phase}')" == Running ]]; }
 
 # backend_answer POD: the status of GET /ready on the backend's Service from POD (000: none).
 backend_answer() { status_of "$(http_in_pod "$1" "http://$(backend_dns)/ready" 3)"; }
@@ -135,51 +133,8 @@ backend_answer() { status_of "$(http_in_pod "$1" "http://$(backend_dns)/ready" 3
 check_netpol() {
   local image probe="${APP}-verify-netpol"
   image="$(k get deployment "$BACKEND" -o jsonpath='{.spec.template.spec.containers[0].image}')"
-  k delete pod "$probe" --ignore-not-found --wait=true >/dev/null
-  on_exit k delete pod "$probe" --ignore-not-found --wait=true --timeout=60s
-  # The backend's own image (already on the nodes), Pod Security "restricted", never Ready
-  # (so that relabelled as a frontend it never receives the frontend Service's traffic),
-  # gone after 10 minutes even if this script is killed.
-  k apply -f - >/dev/null <<EOF
-apiVersion: v1
-kind: Pod
-metadata:
-  name: $probe
-  labels:
-    app.kubernetes.io/name: $probe
-    app.kubernetes.io/component: verify
-    app.kubernetes.io/part-of: $APP
-spec:
-  restartPolicy: Never
-  activeDeadlineSeconds: 600
-  terminationGracePeriodSeconds: 1
-  automountServiceAccountToken: false
-  enableServiceLinks: false
-  securityContext:
-    runAsNonRoot: true
-    runAsUser: 10001
-    runAsGroup: 10001
-    seccompProfile:
-      type: RuntimeDefault
-  containers:
-    - name: probe
-      image: $image
-      imagePullPolicy: IfNotPresent
-      command: ["python", "-c", "import time; time.sleep(600)"]
-      readinessProbe:
-        exec:
-          command: ["python", "-c", "raise SystemExit(1)"]
-        periodSeconds: 30
-      resources:
-        requests: {cpu: 10m, memory: 32Mi}
-        limits: {cpu: 100m, memory: 64Mi}
-      securityContext:
-        allowPrivilegeEscalation: false
-        readOnlyRootFilesystem: true
-        capabilities:
-          drop: ["ALL"]
-EOF
-  wait_for "pod $probe to run" is_running "$probe"
+  # The backend's own image (already on the nodes); see start_probe_pod in verify-lib.sh.
+  start_probe_pod "$probe" "$image"
   local policies
   policies="$(policies_for_backend | paste -sd ' ')"
   note "NetworkPolicies selecting the backend's pods: ${policies:-none}"
