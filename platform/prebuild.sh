@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build (or reuse) every Go program and asset of the local platform, one after the other,
-# in the order make test needs them: Gitea (templates stage), Kubernetes and the cluster
+# in the order make test needs them: Gitea and Jaeger (templates stage), Kubernetes and the cluster
 # add-ons (cluster stages), Flux. `make test` runs it in the background while its first
 # stages (type-check, lint, unit tests) leave a core and the network idle, so a cold run
 # finds most of it built when a cluster stage starts. Each build holds its own lock
@@ -12,7 +12,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 BUILDS=(
-  gitea/build.sh gitea/build-assets.sh
+  gitea/build.sh gitea/build-assets.sh jaeger/build.sh
   kubernetes/build.sh network-policies/build.sh load-balancer/build.sh
   coredns/build.sh metrics-server/build.sh local-path-provisioner/build.sh
   flux/build.sh
