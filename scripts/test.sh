@@ -145,10 +145,14 @@ for stage in "${STAGES[@]}"; do
   fi
   [ "$ok" = 1 ] && { (set -e; "stage_$stage") || ok=0; }
   if [ "$stage" = "$(last_shared_stage)" ]; then shared_cluster_stop || ok=0; fi
+  # Printed as each stage ends too: an interrupted run still shows where its time went.
   if [ "$ok" = 1 ]; then
     passed+=("$stage"); RESULTS+=("PASS $stage ($((SECONDS - start))s)")
   else
     failed+=("$stage"); RESULTS+=("FAIL $stage ($((SECONDS - start))s)")
+  fi
+  log "${RESULTS[-1]} at $(date -u +%H:%M:%S), ${SECONDS}s into the run"
+  if [ "$ok" != 1 ]; then
     # Without setup nothing else can run.
     [ "$stage" = setup ] && break
   fi
