@@ -115,6 +115,9 @@ kubectl_admin() { "${BIN:-$(kube_bin_dir)}/kubectl" --kubeconfig "${KUBECONFIG_O
 ephemeral_range() { read -r EPHEMERAL_LOW EPHEMERAL_HIGH < /proc/sys/net/ipv4/ip_local_port_range; }
 
 port_in_use() { ss -Htan "( sport = :$1 )" 2>/dev/null | grep -q .; }
+# A server listens on the port (TIME-WAIT leftovers of closed connections do not count:
+# a server that sets SO_REUSEADDR, as Go's do, binds next to them).
+port_listening() { ss -Hltn "( sport = :$1 )" 2>/dev/null | grep -q .; }
 
 # pick_port WANT WHAT -> WANT (error if busy) or a free port outside the ephemeral range.
 pick_port() {

@@ -238,7 +238,7 @@ start() {
     fi
     die "gitea (pid $(gitea_pid), data in ${GITEA_HOME}) runs but does not answer ${GITEA_URL}/api/healthz (it was started with GITEA_PORT=${running_port:-?}): run '$0 stop' first"
   fi
-  if port_in_use "${GITEA_PORT}"; then
+  if port_listening "${GITEA_PORT}"; then
     die "port ${GITEA_PORT} is taken by another program: stop it, or choose another port with GITEA_PORT=<port>"
   fi
   BIN_DIR="$(bash "${PLATFORM_DIR}/gitea/build.sh")"

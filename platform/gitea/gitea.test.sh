@@ -104,12 +104,26 @@ else
 fi
 check "status: running" gitea "${HOME_A}" "${PORT}" status
 
+# A client with an open keep-alive connection, as the portal has: the stop closes it
+# from the server's side, which leaves the port in TIME-WAIT for a minute. A start right
+# after must not take that for another program on the port.
+python3 -c "
+import socket, sys, time
+s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))
+s.sendall(b'GET /api/healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')
+s.recv(4096)
+time.sleep(30)
+" "${PORT}" &
+keep_alive_client=$!
+sleep 0.5
 gitea "${HOME_A}" "${PORT}" stop 2>/dev/null
-stopped() { ! pid_running "$1" && ! port_in_use "$2"; }
+stopped() { ! pid_running "$1" && ! port_listening "$2"; }
 check "stop ends the server and frees the port" stopped "${pid1}" "${PORT}"
 not_running() { ! gitea "$1" "$2" status; }
 check "status after stop: not running" not_running "${HOME_A}" "${PORT}"
-if ! out="$(gitea "${HOME_A}" "${PORT}" start 2>&1)"; then fail "start after stop" "${out}"; fi
+if ! out="$(gitea "${HOME_A}" "${PORT}" start 2>&1)"; then fail "start right after a stop that closed a client's connection" "${out}"; fi
+kill "${keep_alive_client}" 2>/dev/null || true
+wait "${keep_alive_client}" 2>/dev/null || true
 eval "$(gitea "${HOME_A}" "${PORT}" env)"
 check "stop + start keeps the token" test "${GITEA_TOKEN}:$(api "${GITEA_URL}" "${token}" /user)" = "${token}:200"
 check "stop + start keeps the repositories" test "$(api "${GITEA_URL}" "${token}" /repos/golden-path/kept)" = 200

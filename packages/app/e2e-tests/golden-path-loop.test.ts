@@ -166,8 +166,9 @@ test('the golden path: Create publishes to the local Git server, Flux runs it on
   });
   await page.goto(`/catalog/default/component/${SERVICE}/rollouts`);
   // Desired / updated / ready / available, from the plugin's live cache.
+  // (The Deployment's row: its description names the namespace and revision.)
   await expect(
-    page.getByRole('row', { name: new RegExp(`^${SERVICE}\\b`) }),
+    page.getByRole('row').filter({ hasText: `${SERVICE} · revision` }),
   ).toContainText('2 / 2 / 2 / 2', { timeout: 60_000 });
   await page.screenshot({
     path: `${SCREENSHOTS}/create-loop-rollouts-tab.png`,
