@@ -40,8 +40,6 @@ function matchesRequirement(
       return has;
     case 'DoesNotExist':
       return !has;
-    default:
-      return false;
   }
 }
 
@@ -188,6 +186,8 @@ export function formatLabelSelector(selector: KubeLabelSelector): string {
       parts.push(`${e.key} notin (${e.values?.join(',')})`);
     else if (e.operator === 'Exists') parts.push(e.key);
     else if (e.operator === 'DoesNotExist') parts.push(`!${e.key}`);
+    // Leaving it out would widen the selector: the query would match more objects.
+    else throw new Error(`Unknown label selector operator '${e.operator}'`);
   }
   return parts.join(',');
 }
