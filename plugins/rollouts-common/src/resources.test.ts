@@ -200,7 +200,53 @@ describe('containerResources', () => {
         ],
       },
     });
-    expect(c.findings.map(f => f.code)).toEqual(['request-above-limit']);
+    expect(c.findings).toEqual([
+      {
+        code: 'request-above-limit',
+        severity: 'error',
+        container: 'c',
+        message:
+          'Memory request 2Gi is above the limit 1Gi; the API server rejects such pods.',
+      },
+    ]);
+  });
+
+  it('says what a missing limit or request risks', () => {
+    const [c] = containerResources({ spec: { containers: [{ name: 'c' }] } });
+    expect(c.findings).toEqual([
+      {
+        code: 'no-memory-limit',
+        severity: 'warning',
+        container: 'c',
+        message:
+          'No memory limit: the container can use memory until the node runs short, and then any pod on the node may be evicted or OOM-killed.',
+      },
+      {
+        code: 'no-requests',
+        severity: 'warning',
+        container: 'c',
+        message:
+          'No CPU or memory request: the scheduler places the pod as if it needed nothing, and it is among the first evicted under pressure (BestEffort/Burstable QoS).',
+      },
+    ]);
+    const [cpuOnly] = containerResources({
+      spec: {
+        containers: [
+          { name: 'c', resources: { requests: { cpu: '1' }, limits: { memory: '1Gi' } } },
+        ],
+      },
+    });
+    // The limit becomes the memory request (as the API server defaults it).
+    expect(cpuOnly.findings).toEqual([]);
+    const [noMemory] = containerResources({
+      spec: {
+        containers: [{ name: 'c', resources: { requests: { cpu: '1' } } }],
+      },
+    });
+    expect(noMemory.findings.map(f => f.code)).toEqual([
+      'no-memory-limit',
+      'no-requests',
+    ]);
   });
 });
 
@@ -356,6 +402,109 @@ describe('summarizeHpa', () => {
       'ReadyForNewScale',
       'TooManyReplicas',
     ]);
+  });
+
+  it('matches every current value to its own metric, also between metrics of one type', () => {
+    const target = { type: 'AverageValue', averageValue: '1' } as const;
+    const object = (kind: string, name: string) => ({
+      describedObject: { kind, name },
+      metric: { name: 'hits' },
+    });
+    const s = summarizeHpa({
+      metadata: { name: 'h', namespace: 'n' },
+      spec: {
+        scaleTargetRef: { kind: 'Deployment', name: 'd' },
+        maxReplicas: 4,
+        metrics: [
+          { type: 'Resource', resource: { name: 'cpu', target } },
+          { type: 'Resource', resource: { name: 'memory', target } },
+          {
+            type: 'ContainerResource',
+            containerResource: { name: 'cpu', container: 'api', target },
+          },
+          {
+            type: 'ContainerResource',
+            containerResource: { name: 'cpu', container: 'proxy', target },
+          },
+          { type: 'Pods', pods: { metric: { name: 'a' }, target } },
+          { type: 'Pods', pods: { metric: { name: 'b' }, target } },
+          { type: 'Object', object: { ...object('Ingress', 'x'), target } },
+          { type: 'Object', object: { ...object('Ingress', 'y'), target } },
+          { type: 'Object', object: { ...object('Service', 'x'), target } },
+          { type: 'External', external: { metric: { name: 'q1' }, target } },
+          { type: 'External', external: { metric: { name: 'q2' }, target } },
+        ],
+      },
+      status: {
+        currentMetrics: [
+          { type: 'External', external: { metric: { name: 'q2' }, current: { averageValue: '12' } } },
+          { type: 'External', external: { metric: { name: 'q1' }, current: { averageValue: '11' } } },
+          { type: 'Object', object: { ...object('Service', 'x'), current: { averageValue: '10' } } },
+          { type: 'Object', object: { ...object('Ingress', 'y'), current: { averageValue: '9' } } },
+          { type: 'Object', object: { ...object('Ingress', 'x'), current: { averageValue: '8' } } },
+          { type: 'Pods', pods: { metric: { name: 'b' }, current: { averageValue: '7' } } },
+          { type: 'Pods', pods: { metric: { name: 'a' }, current: { averageValue: '6' } } },
+          {
+            type: 'ContainerResource',
+            containerResource: { name: 'cpu', container: 'proxy', current: { averageValue: '5' } },
+          },
+          {
+            type: 'ContainerResource',
+            containerResource: { name: 'cpu', container: 'api', current: { averageValue: '4' } },
+          },
+          { type: 'Resource', resource: { name: 'memory', current: { averageValue: '3' } } },
+          { type: 'Resource', resource: { name: 'cpu', current: { averageValue: '2' } } },
+        ],
+      },
+    });
+    expect(s.metrics.map(m => m.current)).toEqual([
+      '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12',
+    ]);
+  });
+
+  it('shows targets and current values however the HPA states them', () => {
+    const s = summarizeHpa({
+      spec: {
+        scaleTargetRef: { kind: 'Deployment', name: 'd' },
+        maxReplicas: 4,
+        metrics: [
+          // Utilization target, the current value only as an average
+          { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization' } } },
+          // Value target: the current value, not the average
+          { type: 'Pods', pods: { metric: { name: 'a' }, target: { type: 'Value', value: 'lots' } } },
+          // Average target, only a utilization reported
+          { type: 'Pods', pods: { metric: { name: 'b' }, target: { type: 'AverageValue' } } },
+          { type: 'Pods', pods: { metric: { name: 'c' }, target: { type: 'AverageValue', averageValue: '5' } } },
+        ],
+      },
+      status: {
+        currentMetrics: [
+          { type: 'Resource', resource: { name: 'cpu', current: { averageValue: '250m' } } },
+          { type: 'Pods', pods: { metric: { name: 'a' }, current: { value: 'many', averageValue: '3' } } },
+          { type: 'Pods', pods: { metric: { name: 'b' }, current: { averageUtilization: 40 } } },
+          { type: 'Pods', pods: { metric: { name: 'c' }, current: {} } },
+        ],
+      },
+    });
+    expect(s.metrics.map(m => [m.target, m.current])).toEqual([
+      ['?%', '250m'],
+      ['lots', 'many'],
+      ['? (average)', '40%'],
+      ['5 (average)', undefined],
+    ]);
+    expect(s).toMatchObject({ name: '', namespace: '', atMax: false });
+  });
+
+  it('is at max only with a maximum and a current count', () => {
+    const at = (maxReplicas: number, currentReplicas?: number) =>
+      summarizeHpa({
+        spec: { scaleTargetRef: { kind: 'Deployment', name: 'd' }, maxReplicas },
+        status: { currentReplicas },
+      }).atMax;
+    expect(at(4, 4)).toBe(true);
+    expect(at(4, 3)).toBe(false);
+    expect(at(0, 0)).toBe(false);
+    expect(at(4)).toBe(false);
   });
 
   it('defaults minReplicas to 1 and is not at max below it', () => {
