@@ -98,6 +98,28 @@ describe('summarizeQuota', () => {
   });
 });
 
+describe('summarizeQuota of what the quota controller has not seen yet', () => {
+  it('takes the enforced hard limits from the status, sorted, and keeps the scopes', () => {
+    const summary = summarizeQuota({
+      spec: {
+        hard: { pods: '20', 'limits.cpu': '8' },
+        scopes: ['NotTerminating'],
+      },
+      status: { hard: { pods: '10', 'limits.cpu': '4' }, used: {} },
+    });
+    expect(summary).toMatchObject({
+      name: '',
+      namespace: '',
+      scopes: ['NotTerminating'],
+    });
+    expect(summary.usages.map(u => [u.resource, u.hard])).toEqual([
+      ['limits.cpu', '4'],
+      ['pods', '10'],
+    ]);
+    expect(summarizeQuota(quota)).not.toHaveProperty('scopes');
+  });
+});
+
 describe('summarizeLimitRange', () => {
   it('flattens a LimitRange into rows per type and resource', () => {
     expect(summarizeLimitRange(limitRange).entries).toEqual([
@@ -129,6 +151,22 @@ describe('summarizeLimitRange', () => {
         maxLimitRequestRatio: undefined,
       },
     ]);
+  });
+
+  it('sorts the resources of a type and reads an empty LimitRange', () => {
+    const summary = summarizeLimitRange({
+      spec: {
+        limits: [
+          { type: 'Container', max: { memory: '1Gi' }, min: { cpu: '10m' } },
+        ],
+      },
+    });
+    expect(summary.entries.map(e => e.resource)).toEqual(['cpu', 'memory']);
+    expect(summarizeLimitRange({})).toEqual({
+      name: '',
+      namespace: '',
+      entries: [],
+    });
   });
 });
 
@@ -184,6 +222,21 @@ describe('containerResources', () => {
       'no-memory-limit',
       'no-requests',
     ]);
+  });
+
+  it('applies only Container defaults, and has no container without a template', () => {
+    const [c] = containerResources({ spec: { containers: [{ name: 'c' }] } }, [
+      {
+        spec: {
+          limits: [
+            { type: 'Pod', default: { memory: '2Gi' } },
+          ],
+        },
+      },
+      {},
+    ]);
+    expect(c.limits).toEqual({});
+    expect(containerResources(undefined, [limitRange])).toEqual([]);
   });
 
   it('flags a memory request above the limit', () => {
