@@ -31,7 +31,7 @@ read -r -a SELECTED <<<"${MUTATION_PACKAGES:-rollouts-common rollouts-backend sc
 
 # stryker <dir> <sample files>: writes <dir>/.cache/mutation/mutation.json
 stryker() {
-  local dir="$1" sample="$2" args=(run --concurrency "$CONCURRENCY")
+  local dir="$1" sample="$2" args=(run "$REPO_ROOT/scripts/mutation/stryker.config.mjs" --concurrency "$CONCURRENCY")
   [ "$SAMPLE" = 1 ] && args+=(--mutate "$sample" --checkers "")
   rm -f "$REPO_ROOT/$dir/.cache/mutation/mutation.json"
   (cd "$REPO_ROOT/$dir" && CI=true nice -n 10 "$REPO_ROOT/node_modules/.bin/stryker" "${args[@]}" \

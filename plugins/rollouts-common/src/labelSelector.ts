@@ -40,6 +40,8 @@ function matchesRequirement(
       return has;
     case 'DoesNotExist':
       return !has;
+    default:
+      return false;
   }
 }
 
