@@ -226,6 +226,12 @@ describe('detectBlueGreen', () => {
     ]);
     expect(bg.problems).toEqual([]);
     expect(bg.hasAnnotations).toBe(false);
+    // JSON from the API server may hold null for an empty map.
+    service.metadata!.annotations = JSON.parse('null');
+    expect(
+      detectBlueGreen({ services: [service], deployments: [] })[0]
+        .hasAnnotations,
+    ).toBe(false);
     expect(bg.trafficSlots).toEqual([]);
   });
 
@@ -284,6 +290,7 @@ describe('detectBlueGreen', () => {
       endpoints: [green[0], { name: bluePods[0].metadata!.name!, ready: true }],
     });
     expect(moving.trafficSlots).toEqual(['blue', 'green']);
+    expect(trafficConverged(moving, 'blue')).toBe(false);
   });
 });
 
@@ -328,25 +335,31 @@ describe('endpointsBySlot', () => {
           slice([endpoint('other-ns')], { namespace: 'elsewhere' }),
           slice([endpoint('other-svc')], { service: 'demo-api-preview' }),
           { addressType: 'IPv4' },
+          { addressType: 'IPv4', metadata: { namespace: 'fastapi-demo' } },
           slice(undefined),
         ],
-        [samePodElsewhere, bluePods[0], greenPods[0], unlabelled],
+        [bluePods[0], samePodElsewhere, greenPods[0], unlabelled],
         slotLabel,
       ),
     ).toEqual({ bySlot: { blue: 1, green: 1 }, unknown: 1, notReady: 0 });
   });
 
   it('counts endpoints without a pod by address, and not-ready ones apart', () => {
-    const node = { addresses: ['10.0.0.7'], targetRef: { kind: 'Node' } };
+    // A node named like a pod is still no pod.
+    const node = { addresses: ['10.0.0.7'], targetRef: { kind: 'Node', name: blue } };
+    const external = { addresses: ['192.0.2.10'] };
     expect(
       endpointsBySlot(
         'fastapi-demo',
         'demo-api',
-        [slice([endpoint(blue, false)]), { ...slice([]), endpoints: [node, node] }],
+        [
+          slice([endpoint(blue, false)]),
+          { ...slice([]), endpoints: [node, node, external] },
+        ],
         bluePods,
         slotLabel,
       ),
-    ).toEqual({ bySlot: {}, unknown: 1, notReady: 1 });
+    ).toEqual({ bySlot: {}, unknown: 2, notReady: 1 });
   });
 });
 

@@ -132,6 +132,18 @@ describe('formatLabelSelector', () => {
     ).toBe('app=demo,slot in (blue,green),!legacy');
   });
 
+  it('writes set requirements without values as empty sets', () => {
+    expect(
+      formatLabelSelector({
+        matchExpressions: [
+          { key: 'a', operator: 'In' },
+          { key: 'b', operator: 'NotIn' },
+        ],
+      }),
+    ).toBe('a in (),b notin ()');
+    expect(formatLabelSelector({ matchLabels: { a: 'b' } })).toBe('a=b');
+  });
+
   it('refuses to drop a requirement it cannot write', () => {
     expect(() =>
       formatLabelSelector({

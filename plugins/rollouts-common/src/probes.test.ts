@@ -81,6 +81,8 @@ describe('analyzeContainerProbes', () => {
         { containerPort: 9000 },
         { name: 'h2', containerPort: 8081 },
         { name: 'pg', containerPort: 5432 },
+        // A port name may start with digits; it is still a name.
+        { name: '9090-metrics', containerPort: 9090 },
       ],
     };
     const target = (probe: KubeContainer['livenessProbe']) =>
@@ -94,7 +96,12 @@ describe('analyzeContainerProbes', () => {
       port: 8081,
       target: 'GET http://:8081/live',
     });
-    expect(target({ httpGet: { path: '/live' } } as never).port).toBeUndefined();
+    // What the API server would reject, as read from JSON: no port at all.
+    const noPort = JSON.parse('{ "httpGet": { "path": "/live" } }');
+    expect(target(noPort).port).toBeUndefined();
+    expect(target({ httpGet: { path: '/m', port: '9090-metrics' } })).toMatchObject({
+      port: 9090,
+    });
     expect(target({ tcpSocket: { port: 'pg' } })).toMatchObject({
       handler: 'tcpSocket',
       port: 5432,
@@ -195,6 +202,7 @@ describe('analyzeContainerProbes', () => {
       [],
     );
     expect(same({}, {})).toEqual([]);
+    expect(same({ grpc: { port: 9090 } }, { grpc: { port: 9091 } })).toEqual([]);
   });
 
   it('flags liveness and readiness hitting the same endpoint, also via named port', () => {
@@ -281,6 +289,15 @@ describe('analyzeContainerProbes', () => {
           "The liveness probe's timeoutSeconds (5) is not below its periodSeconds (5): a slow check is still running when the next one is due, so failures pile up and detection is slower than the settings suggest.",
       },
     ]);
+  });
+
+  it('flags a named port of a container that declares no ports', () => {
+    const { findings } = analyzeContainerProbes({
+      name: 'api',
+      livenessProbe: { tcpSocket: { port: 'http' } },
+      readinessProbe: { tcpSocket: { port: 8000 } },
+    });
+    expect(codes(findings)).toEqual(['unknown-named-port']);
   });
 
   it('flags a named port the container does not declare', () => {
@@ -491,6 +508,7 @@ describe('podHealth', () => {
       containers: [],
       findings: [],
     });
+    expect(podHealth({ status: { phase: 'Pending' } }).ready).toBe(false);
     const onlyScheduled = podHealth({
       metadata: { name: 'p' },
       status: { conditions: [{ type: 'PodScheduled', status: 'True' }] },
