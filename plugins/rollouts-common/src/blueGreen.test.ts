@@ -641,6 +641,17 @@ describe('detectBlueGreen with a preview Service', () => {
     expect(tooWide.preview!.problems).toEqual([
       "The preview Service demo-api-preview selects other pods than demo-api (besides 'app.kubernetes.io/slot'): [nothing else] vs [app.kubernetes.io/name=demo-api].",
     ]);
+    const twoKeys = previewService('green', {
+      selector: {
+        'app.kubernetes.io/name': 'demo-web',
+        'app.kubernetes.io/part-of': 'shop',
+        'app.kubernetes.io/slot': 'green',
+      },
+    });
+    const [twoKeyPreview] = detectWithPreview([twoKeys]);
+    expect(twoKeyPreview.preview!.problems).toEqual([
+      "The preview Service demo-api-preview selects other pods than demo-api (besides 'app.kubernetes.io/slot'): [app.kubernetes.io/name=demo-web,app.kubernetes.io/part-of=shop] vs [app.kubernetes.io/name=demo-api].",
+    ]);
     const noSpec = previewService('green');
     delete noSpec.spec;
     const [withoutSpec] = detectWithPreview([noSpec]);
@@ -675,6 +686,10 @@ describe('slotVersion', () => {
     }
     return d;
   };
+
+  it("reads the version label bg-switch.sh reads", () => {
+    expect(VERSION_LABEL).toBe('app.kubernetes.io/version');
+  });
 
   it('prefers the version label, else the image tag', () => {
     expect(slotVersion(withImage('ghcr.io/a/b:2.0.0', '2.0.1'))).toBe('2.0.1');

@@ -203,6 +203,9 @@ describe('analyzeContainerProbes', () => {
     );
     expect(same({}, {})).toEqual([]);
     expect(same({ grpc: { port: 9090 } }, { grpc: { port: 9091 } })).toEqual([]);
+    expect(same({ grpc: { port: 9090 } }, { grpc: { port: 9090 } })).toEqual([
+      'liveness-same-as-readiness',
+    ]);
   });
 
   it('flags liveness and readiness hitting the same endpoint, also via named port', () => {

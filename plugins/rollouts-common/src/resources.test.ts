@@ -157,7 +157,7 @@ describe('summarizeLimitRange', () => {
     const summary = summarizeLimitRange({
       spec: {
         limits: [
-          { type: 'Container', max: { memory: '1Gi' }, min: { cpu: '10m' } },
+          { type: 'Container', min: { memory: '16Mi' }, max: { cpu: '1' } },
         ],
       },
     });
@@ -528,6 +528,8 @@ describe('summarizeHpa', () => {
           // Average target, only a utilization reported
           { type: 'Pods', pods: { metric: { name: 'b' }, target: { type: 'AverageValue' } } },
           { type: 'Pods', pods: { metric: { name: 'c' }, target: { type: 'AverageValue', averageValue: '5' } } },
+          // An average target: the average value, even when a utilization is reported
+          { type: 'Pods', pods: { metric: { name: 'd' }, target: { type: 'AverageValue', averageValue: '5' } } },
         ],
       },
       status: {
@@ -536,6 +538,13 @@ describe('summarizeHpa', () => {
           { type: 'Pods', pods: { metric: { name: 'a' }, current: { value: 'many', averageValue: '3' } } },
           { type: 'Pods', pods: { metric: { name: 'b' }, current: { averageUtilization: 40 } } },
           { type: 'Pods', pods: { metric: { name: 'c' }, current: {} } },
+          {
+            type: 'Pods',
+            pods: {
+              metric: { name: 'd' },
+              current: { averageValue: '6', averageUtilization: 40 },
+            },
+          },
         ],
       },
     });
@@ -544,8 +553,21 @@ describe('summarizeHpa', () => {
       ['lots', 'many'],
       ['? (average)', '40%'],
       ['5 (average)', undefined],
+      ['5 (average)', '6'],
     ]);
+    expect(s.conditions).toEqual([]);
     expect(s).toMatchObject({ name: '', namespace: '', atMax: false });
+  });
+
+  it('shows a metric type it does not know by its name', () => {
+    // A newer API version's metric type, as read from JSON.
+    const metrics = JSON.parse('[{ "type": "Future" }]');
+    expect(
+      summarizeHpa({
+        spec: { scaleTargetRef: { kind: 'Deployment', name: 'd' }, maxReplicas: 2, metrics },
+        status: { currentMetrics: metrics },
+      }).metrics,
+    ).toEqual([{ type: 'Future', name: 'Future', target: '?' }]);
   });
 
   it('is at max only with a maximum and a current count', () => {

@@ -176,7 +176,10 @@ describe('deriveRolloutStatus', () => {
       },
       images: [{ container: 'app', image: '' }],
     });
-    expect(deriveRolloutStatus({}).images).toEqual([]);
+    expect(deriveRolloutStatus({})).toMatchObject({
+      message: 'deployment "" successfully rolled out',
+      images: [],
+    });
   });
 });
 

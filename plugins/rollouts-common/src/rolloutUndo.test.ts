@@ -209,6 +209,23 @@ describe('planUndo', () => {
     });
   });
 
+  it('drops annotations of the Deployment the old revision did not have', () => {
+    const d = deployment();
+    d.metadata!.annotations!['kubernetes.io/change-cause'] = 'bump to 2.1.0';
+    d.metadata!.annotations!['team.example.com/on-call'] = 'web';
+    const plan = planUndo(d, history);
+    expect(plan.allowed && plan.patch[2]).toEqual({
+      op: 'replace',
+      path: '/metadata/annotations',
+      value: {
+        'deployment.kubernetes.io/revision': '3',
+        'kubectl.kubernetes.io/last-applied-configuration':
+          '{"kind":"Deployment"}',
+        'kubernetes.io/change-cause': 'bump to 2.0.0',
+      },
+    });
+  });
+
   it("keeps the Deployment's own rollout bookkeeping annotations", () => {
     const d = deployment();
     d.metadata!.annotations!['deployment.kubernetes.io/revision-history'] = '1';

@@ -8,6 +8,7 @@ import { checkOwnership, ENTITY_REF_ANNOTATION } from './ownership';
 import {
   DEFAULT_SMOKE_TEST,
   firstFailedCheck,
+  skippedCheck,
   ownershipCheck,
   previewCheck,
   serviceProxyPort,
@@ -401,6 +402,16 @@ describe('smoke test', () => {
       id: 'smoke-test',
       status: 'failed',
       message: 'smoke test: only 1 of 3 requests were sent.',
+    });
+  });
+});
+
+describe('skippedCheck', () => {
+  it('marks a check that did not run, with the reason', () => {
+    expect(skippedCheck('smoke-test', 'the preview check failed')).toEqual({
+      id: 'smoke-test',
+      status: 'skipped',
+      message: 'the preview check failed',
     });
   });
 });
