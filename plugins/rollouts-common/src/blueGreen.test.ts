@@ -183,7 +183,9 @@ describe('detectBlueGreen', () => {
     });
     // Right after it was created: no replicas field yet (the API's default is 1)
     // and no replica reported.
-    const fresh = demoDeployment('green', { status: { observedGeneration: 3 } });
+    const fresh = demoDeployment('green', {
+      status: { observedGeneration: 3 },
+    });
     delete fresh.spec!.replicas;
     expect(detect({ green: fresh }).slots[1]).toMatchObject({
       readyForTraffic: false,
@@ -277,8 +279,14 @@ describe('detectBlueGreen', () => {
   });
 
   it('has traffic converged only when every ready endpoint is a known pod of the slot', () => {
-    const green = greenPods.map(p => ({ name: p.metadata!.name!, ready: true }));
-    const converged = detect({ service: demoService('green'), endpoints: green });
+    const green = greenPods.map(p => ({
+      name: p.metadata!.name!,
+      ready: true,
+    }));
+    const converged = detect({
+      service: demoService('green'),
+      endpoints: green,
+    });
     expect(trafficConverged(converged, 'green')).toBe(true);
     const withUnknown = detect({
       service: demoService('green'),
@@ -346,7 +354,10 @@ describe('endpointsBySlot', () => {
 
   it('counts endpoints without a pod by address, and not-ready ones apart', () => {
     // A node named like a pod is still no pod.
-    const node = { addresses: ['10.0.0.7'], targetRef: { kind: 'Node', name: blue } };
+    const node = {
+      addresses: ['10.0.0.7'],
+      targetRef: { kind: 'Node', name: blue },
+    };
     const external = { addresses: ['192.0.2.10'] };
     expect(
       endpointsBySlot(
@@ -687,7 +698,7 @@ describe('slotVersion', () => {
     return d;
   };
 
-  it("reads the version label bg-switch.sh reads", () => {
+  it('reads the version label bg-switch.sh reads', () => {
     expect(VERSION_LABEL).toBe('app.kubernetes.io/version');
   });
 
@@ -710,7 +721,9 @@ describe('slotVersion', () => {
     const noImage = demoDeployment('green');
     delete noImage.spec!.template!.spec!.containers[0].image;
     expect(slotVersion(noImage)).toBeUndefined();
-    expect(slotVersion({ spec: { template: { spec: { containers: [] } } } })).toBeUndefined();
+    expect(
+      slotVersion({ spec: { template: { spec: { containers: [] } } } }),
+    ).toBeUndefined();
     expect(slotVersion({})).toBeUndefined();
   });
 });

@@ -149,7 +149,9 @@ describe('writeSelectorRefusal', () => {
 
   it('refuses an In requirement without values', () => {
     expect(
-      writeSelectorRefusal({ matchExpressions: [{ key: 'a', operator: 'In' }] }),
+      writeSelectorRefusal({
+        matchExpressions: [{ key: 'a', operator: 'In' }],
+      }),
     ).toMatch(/pins no label to a value/);
   });
 

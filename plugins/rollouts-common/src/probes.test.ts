@@ -99,7 +99,9 @@ describe('analyzeContainerProbes', () => {
     // What the API server would reject, as read from JSON: no port at all.
     const noPort = JSON.parse('{ "httpGet": { "path": "/live" } }');
     expect(target(noPort).port).toBeUndefined();
-    expect(target({ httpGet: { path: '/m', port: '9090-metrics' } })).toMatchObject({
+    expect(
+      target({ httpGet: { path: '/m', port: '9090-metrics' } }),
+    ).toMatchObject({
       port: 9090,
     });
     expect(target({ tcpSocket: { port: 'pg' } })).toMatchObject({
@@ -191,18 +193,28 @@ describe('analyzeContainerProbes', () => {
           readinessProbe,
         }).findings,
       );
-    expect(same({ tcpSocket: { port: 'pg' } }, { tcpSocket: { port: 5432 } })).toEqual([
-      'liveness-same-as-readiness',
-    ]);
-    expect(same({ tcpSocket: { port: 5432 } }, { tcpSocket: { port: 5433 } })).toEqual([]);
     expect(
-      same({ exec: { command: ['pg_isready'] } }, { exec: { command: ['pg_isready'] } }),
+      same({ tcpSocket: { port: 'pg' } }, { tcpSocket: { port: 5432 } }),
     ).toEqual(['liveness-same-as-readiness']);
-    expect(same({ exec: { command: ['true'] } }, { exec: { command: ['pg_isready'] } })).toEqual(
+    expect(
+      same({ tcpSocket: { port: 5432 } }, { tcpSocket: { port: 5433 } }),
+    ).toEqual([]);
+    expect(
+      same(
+        { exec: { command: ['pg_isready'] } },
+        { exec: { command: ['pg_isready'] } },
+      ),
+    ).toEqual(['liveness-same-as-readiness']);
+    expect(
+      same(
+        { exec: { command: ['true'] } },
+        { exec: { command: ['pg_isready'] } },
+      ),
+    ).toEqual([]);
+    expect(same({}, {})).toEqual([]);
+    expect(same({ grpc: { port: 9090 } }, { grpc: { port: 9091 } })).toEqual(
       [],
     );
-    expect(same({}, {})).toEqual([]);
-    expect(same({ grpc: { port: 9090 } }, { grpc: { port: 9091 } })).toEqual([]);
     expect(same({ grpc: { port: 9090 } }, { grpc: { port: 9090 } })).toEqual([
       'liveness-same-as-readiness',
     ]);
@@ -443,7 +455,9 @@ describe('podHealth', () => {
           name: 'proxy',
           ready: false,
           restartCount: 0,
-          state: { waiting: { reason: 'ImagePullBackOff', message: 'not found' } },
+          state: {
+            waiting: { reason: 'ImagePullBackOff', message: 'not found' },
+          },
         },
         {
           name: 'job',
@@ -456,7 +470,12 @@ describe('podHealth', () => {
       ]),
       spec: { containers: [], nodeName: 'node-2' },
     });
-    const at = (container: string, code: string, severity: string, message: string) => ({
+    const at = (
+      container: string,
+      code: string,
+      severity: string,
+      message: string,
+    ) => ({
       code,
       severity,
       container,
@@ -476,8 +495,18 @@ describe('podHealth', () => {
         'error',
         'Last run was killed for using more memory than its limit (OOMKilled, exit code 1); raise the memory limit or reduce usage.',
       ),
-      at('sidecar', 'image-pull', 'error', 'The image cannot be pulled: ErrImagePull.'),
-      at('proxy', 'image-pull', 'error', 'The image cannot be pulled: not found.'),
+      at(
+        'sidecar',
+        'image-pull',
+        'error',
+        'The image cannot be pulled: ErrImagePull.',
+      ),
+      at(
+        'proxy',
+        'image-pull',
+        'error',
+        'The image cannot be pulled: not found.',
+      ),
       at(
         'job',
         'sigkill',
@@ -491,7 +520,9 @@ describe('podHealth', () => {
         'Container is running but its readiness probe does not pass, so the pod gets no Service traffic.',
       ),
     ]);
-    expect(health.containers.map(c => [c.container, c.state, c.restartCount])).toEqual([
+    expect(
+      health.containers.map(c => [c.container, c.state, c.restartCount]),
+    ).toEqual([
       ['api', 'waiting', 4],
       ['sidecar', 'waiting', 0],
       ['proxy', 'waiting', 0],
@@ -499,7 +530,11 @@ describe('podHealth', () => {
       ['new', 'unknown', 0],
       ['web', 'running', 0],
     ]);
-    expect(health).toMatchObject({ phase: 'Running', ready: false, nodeName: 'node-2' });
+    expect(health).toMatchObject({
+      phase: 'Running',
+      ready: false,
+      nodeName: 'node-2',
+    });
   });
 
   it('reads a pod without status as not ready and with nothing to say', () => {

@@ -228,9 +228,7 @@ describe('containerResources', () => {
     const [c] = containerResources({ spec: { containers: [{ name: 'c' }] } }, [
       {
         spec: {
-          limits: [
-            { type: 'Pod', default: { memory: '2Gi' } },
-          ],
+          limits: [{ type: 'Pod', default: { memory: '2Gi' } }],
         },
       },
       {},
@@ -285,7 +283,10 @@ describe('containerResources', () => {
     const [cpuOnly] = containerResources({
       spec: {
         containers: [
-          { name: 'c', resources: { requests: { cpu: '1' }, limits: { memory: '1Gi' } } },
+          {
+            name: 'c',
+            resources: { requests: { cpu: '1' }, limits: { memory: '1Gi' } },
+          },
         ],
       },
     });
@@ -490,28 +491,88 @@ describe('summarizeHpa', () => {
       },
       status: {
         currentMetrics: [
-          { type: 'External', external: { metric: { name: 'q2' }, current: { averageValue: '12' } } },
-          { type: 'External', external: { metric: { name: 'q1' }, current: { averageValue: '11' } } },
-          { type: 'Object', object: { ...object('Service', 'x'), current: { averageValue: '10' } } },
-          { type: 'Object', object: { ...object('Ingress', 'y'), current: { averageValue: '9' } } },
-          { type: 'Object', object: { ...object('Ingress', 'x'), current: { averageValue: '8' } } },
-          { type: 'Pods', pods: { metric: { name: 'b' }, current: { averageValue: '7' } } },
-          { type: 'Pods', pods: { metric: { name: 'a' }, current: { averageValue: '6' } } },
           {
-            type: 'ContainerResource',
-            containerResource: { name: 'cpu', container: 'proxy', current: { averageValue: '5' } },
+            type: 'External',
+            external: {
+              metric: { name: 'q2' },
+              current: { averageValue: '12' },
+            },
+          },
+          {
+            type: 'External',
+            external: {
+              metric: { name: 'q1' },
+              current: { averageValue: '11' },
+            },
+          },
+          {
+            type: 'Object',
+            object: {
+              ...object('Service', 'x'),
+              current: { averageValue: '10' },
+            },
+          },
+          {
+            type: 'Object',
+            object: {
+              ...object('Ingress', 'y'),
+              current: { averageValue: '9' },
+            },
+          },
+          {
+            type: 'Object',
+            object: {
+              ...object('Ingress', 'x'),
+              current: { averageValue: '8' },
+            },
+          },
+          {
+            type: 'Pods',
+            pods: { metric: { name: 'b' }, current: { averageValue: '7' } },
+          },
+          {
+            type: 'Pods',
+            pods: { metric: { name: 'a' }, current: { averageValue: '6' } },
           },
           {
             type: 'ContainerResource',
-            containerResource: { name: 'cpu', container: 'api', current: { averageValue: '4' } },
+            containerResource: {
+              name: 'cpu',
+              container: 'proxy',
+              current: { averageValue: '5' },
+            },
           },
-          { type: 'Resource', resource: { name: 'memory', current: { averageValue: '3' } } },
-          { type: 'Resource', resource: { name: 'cpu', current: { averageValue: '2' } } },
+          {
+            type: 'ContainerResource',
+            containerResource: {
+              name: 'cpu',
+              container: 'api',
+              current: { averageValue: '4' },
+            },
+          },
+          {
+            type: 'Resource',
+            resource: { name: 'memory', current: { averageValue: '3' } },
+          },
+          {
+            type: 'Resource',
+            resource: { name: 'cpu', current: { averageValue: '2' } },
+          },
         ],
       },
     });
     expect(s.metrics.map(m => m.current)).toEqual([
-      '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12',
+      '2',
+      '3',
+      '4',
+      '5',
+      '6',
+      '7',
+      '8',
+      '9',
+      '10',
+      '11',
+      '12',
     ]);
   });
 
@@ -522,21 +583,60 @@ describe('summarizeHpa', () => {
         maxReplicas: 4,
         metrics: [
           // Utilization target, the current value only as an average
-          { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization' } } },
+          {
+            type: 'Resource',
+            resource: { name: 'cpu', target: { type: 'Utilization' } },
+          },
           // Value target: the current value, not the average
-          { type: 'Pods', pods: { metric: { name: 'a' }, target: { type: 'Value', value: 'lots' } } },
+          {
+            type: 'Pods',
+            pods: {
+              metric: { name: 'a' },
+              target: { type: 'Value', value: 'lots' },
+            },
+          },
           // Average target, only a utilization reported
-          { type: 'Pods', pods: { metric: { name: 'b' }, target: { type: 'AverageValue' } } },
-          { type: 'Pods', pods: { metric: { name: 'c' }, target: { type: 'AverageValue', averageValue: '5' } } },
+          {
+            type: 'Pods',
+            pods: { metric: { name: 'b' }, target: { type: 'AverageValue' } },
+          },
+          {
+            type: 'Pods',
+            pods: {
+              metric: { name: 'c' },
+              target: { type: 'AverageValue', averageValue: '5' },
+            },
+          },
           // An average target: the average value, even when a utilization is reported
-          { type: 'Pods', pods: { metric: { name: 'd' }, target: { type: 'AverageValue', averageValue: '5' } } },
+          {
+            type: 'Pods',
+            pods: {
+              metric: { name: 'd' },
+              target: { type: 'AverageValue', averageValue: '5' },
+            },
+          },
         ],
       },
       status: {
         currentMetrics: [
-          { type: 'Resource', resource: { name: 'cpu', current: { averageValue: '250m' } } },
-          { type: 'Pods', pods: { metric: { name: 'a' }, current: { value: 'many', averageValue: '3' } } },
-          { type: 'Pods', pods: { metric: { name: 'b' }, current: { averageUtilization: 40 } } },
+          {
+            type: 'Resource',
+            resource: { name: 'cpu', current: { averageValue: '250m' } },
+          },
+          {
+            type: 'Pods',
+            pods: {
+              metric: { name: 'a' },
+              current: { value: 'many', averageValue: '3' },
+            },
+          },
+          {
+            type: 'Pods',
+            pods: {
+              metric: { name: 'b' },
+              current: { averageUtilization: 40 },
+            },
+          },
           { type: 'Pods', pods: { metric: { name: 'c' }, current: {} } },
           {
             type: 'Pods',
@@ -564,7 +664,11 @@ describe('summarizeHpa', () => {
     const metrics = JSON.parse('[{ "type": "Future" }]');
     expect(
       summarizeHpa({
-        spec: { scaleTargetRef: { kind: 'Deployment', name: 'd' }, maxReplicas: 2, metrics },
+        spec: {
+          scaleTargetRef: { kind: 'Deployment', name: 'd' },
+          maxReplicas: 2,
+          metrics,
+        },
         status: { currentMetrics: metrics },
       }).metrics,
     ).toEqual([{ type: 'Future', name: 'Future', target: '?' }]);
@@ -573,7 +677,10 @@ describe('summarizeHpa', () => {
   it('is at max only with a maximum and a current count', () => {
     const at = (maxReplicas: number, currentReplicas?: number) =>
       summarizeHpa({
-        spec: { scaleTargetRef: { kind: 'Deployment', name: 'd' }, maxReplicas },
+        spec: {
+          scaleTargetRef: { kind: 'Deployment', name: 'd' },
+          maxReplicas,
+        },
         status: { currentReplicas },
       }).atMax;
     expect(at(4, 4)).toBe(true);

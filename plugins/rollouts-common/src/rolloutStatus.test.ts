@@ -61,7 +61,7 @@ describe('deriveRolloutStatus', () => {
     );
   });
 
-  it("reads the deadline only from the Progressing condition, wherever it is", () => {
+  it('reads the deadline only from the Progressing condition, wherever it is', () => {
     const d = demoDeployment('green');
     d.status!.conditions = [
       { type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate' },

@@ -205,7 +205,9 @@ describe('planUndo', () => {
     delete bare.spec!.template!.metadata;
     const plan = planUndo(deployment(), [history[1], bare]);
     expect(plan.allowed && plan.patch[1]).toMatchObject({
-      value: { spec: { containers: [{ image: 'ghcr.io/example/fastapi-demo:2.0.0' }] } },
+      value: {
+        spec: { containers: [{ image: 'ghcr.io/example/fastapi-demo:2.0.0' }] },
+      },
     });
   });
 
@@ -230,10 +232,15 @@ describe('planUndo', () => {
     const d = deployment();
     d.metadata!.annotations!['deployment.kubernetes.io/revision-history'] = '1';
     d.metadata!.annotations!['deprecated.deployment.rollback.to'] = '0';
-    const older = replicaSetFor('2', 'ghcr.io/example/fastapi-demo:2.0.0', 'c', {
-      'deployment.kubernetes.io/revision-history': '7,8',
-      'deprecated.deployment.rollback.to': '5',
-    });
+    const older = replicaSetFor(
+      '2',
+      'ghcr.io/example/fastapi-demo:2.0.0',
+      'c',
+      {
+        'deployment.kubernetes.io/revision-history': '7,8',
+        'deprecated.deployment.rollback.to': '5',
+      },
+    );
     const plan = planUndo(d, [history[1], older]);
     expect(plan.allowed && plan.patch[2]).toMatchObject({
       value: {

@@ -69,9 +69,7 @@ describe('scaleDownState', () => {
         }),
       ),
     ).toMatchObject({ state: 'invalid' });
-    expect(
-      scaleDownState(blue({ [SCALE_DOWN_AT_ANNOTATION]: AT })),
-    ).toEqual({
+    expect(scaleDownState(blue({ [SCALE_DOWN_AT_ANNOTATION]: AT }))).toEqual({
       state: 'invalid',
       reason: `${RESTORE_REPLICAS_ANNOTATION} is '', not a replica count`,
     });

@@ -372,7 +372,8 @@ describe('smoke test', () => {
         `smoke test: GET /health through demo-api-preview answered 404 (request 1 of 3): ${body}`,
       );
     }
-    const statusLike = '{"kind": "Status", "apiVersion": "v1", "version": "2.0.0"}';
+    const statusLike =
+      '{"kind": "Status", "apiVersion": "v1", "version": "2.0.0"}';
     expect(app(200, statusLike)).toBeUndefined();
   });
 
