@@ -1,6 +1,8 @@
 import {
   KubeHorizontalPodAutoscaler,
   KubeLimitRange,
+  KubeMetricTarget,
+  KubeMetricValueStatus,
   KubeResourceQuota,
 } from './kube';
 import {
@@ -577,6 +579,14 @@ describe('summarizeHpa', () => {
   });
 
   it('shows targets and current values however the HPA states them', () => {
+    const pods = (name: string, target: KubeMetricTarget) => ({
+      type: 'Pods' as const,
+      pods: { metric: { name }, target },
+    });
+    const podsNow = (name: string, current: KubeMetricValueStatus) => ({
+      type: 'Pods' as const,
+      pods: { metric: { name }, current },
+    });
     const s = summarizeHpa({
       spec: {
         scaleTargetRef: { kind: 'Deployment', name: 'd' },
@@ -588,33 +598,12 @@ describe('summarizeHpa', () => {
             resource: { name: 'cpu', target: { type: 'Utilization' } },
           },
           // Value target: the current value, not the average
-          {
-            type: 'Pods',
-            pods: {
-              metric: { name: 'a' },
-              target: { type: 'Value', value: 'lots' },
-            },
-          },
+          pods('a', { type: 'Value', value: 'lots' }),
           // Average target, only a utilization reported
-          {
-            type: 'Pods',
-            pods: { metric: { name: 'b' }, target: { type: 'AverageValue' } },
-          },
-          {
-            type: 'Pods',
-            pods: {
-              metric: { name: 'c' },
-              target: { type: 'AverageValue', averageValue: '5' },
-            },
-          },
+          pods('b', { type: 'AverageValue' }),
+          pods('c', { type: 'AverageValue', averageValue: '5' }),
           // An average target: the average value, even when a utilization is reported
-          {
-            type: 'Pods',
-            pods: {
-              metric: { name: 'd' },
-              target: { type: 'AverageValue', averageValue: '5' },
-            },
-          },
+          pods('d', { type: 'AverageValue', averageValue: '5' }),
         ],
       },
       status: {
@@ -623,28 +612,10 @@ describe('summarizeHpa', () => {
             type: 'Resource',
             resource: { name: 'cpu', current: { averageValue: '250m' } },
           },
-          {
-            type: 'Pods',
-            pods: {
-              metric: { name: 'a' },
-              current: { value: 'many', averageValue: '3' },
-            },
-          },
-          {
-            type: 'Pods',
-            pods: {
-              metric: { name: 'b' },
-              current: { averageUtilization: 40 },
-            },
-          },
-          { type: 'Pods', pods: { metric: { name: 'c' }, current: {} } },
-          {
-            type: 'Pods',
-            pods: {
-              metric: { name: 'd' },
-              current: { averageValue: '6', averageUtilization: 40 },
-            },
-          },
+          podsNow('a', { value: 'many', averageValue: '3' }),
+          podsNow('b', { averageUtilization: 40 }),
+          podsNow('c', {}),
+          podsNow('d', { averageValue: '6', averageUtilization: 40 }),
         ],
       },
     });
