@@ -4,7 +4,7 @@
 set -uo pipefail
 source "$(dirname "$0")/lib/toolchain.sh"
 
-ALL_STAGES=(setup typecheck lint prettier unit manifest-checks techdocs templates backend-postgres kube-multinode kube-integration e2e rollouts-bench)
+ALL_STAGES=(setup typecheck lint prettier unit mutation manifest-checks techdocs templates backend-postgres kube-multinode kube-integration e2e rollouts-bench)
 # These run on one local cluster (1 real node) when more than one of them is selected:
 # started before the first, stopped after the last (see shared_cluster_* below).
 SHARED_CLUSTER_STAGES=(kube-integration e2e rollouts-bench)
@@ -20,6 +20,9 @@ stage_typecheck() { yarn tsc; }
 stage_lint() { yarn backstage-cli repo lint --max-warnings 0; }
 stage_prettier() { yarn prettier --check .; }
 stage_unit() { CI=true yarn backstage-cli repo test; }
+# Mutation testing of the guard-critical files only (`make mutation` runs everything):
+# fails when a test suite lets too many planted bugs through.
+stage_mutation() { MUTATION_SAMPLE=1 MUTATION_CONCURRENCY=2 "$REPO_ROOT/scripts/mutation.sh"; }
 stage_manifest-checks() { "$REPO_ROOT/tools/manifest-checks/run-tests.sh"; }
 stage_techdocs() { "$REPO_ROOT/tools/techdocs/run-tests.sh"; }
 stage_templates() { "$REPO_ROOT/scripts/test-templates.sh"; }

@@ -1,5 +1,7 @@
 import {
   detectBlueGreen,
+  endpointsBySlot,
+  isPreviewService,
   planPreviewRepoint,
   planRollback,
   planSwitch,
@@ -172,6 +174,69 @@ describe('detectBlueGreen', () => {
     );
   });
 
+  it('lets no paused, unavailable or half-known slot take traffic', () => {
+    const paused = demoDeployment('green');
+    paused.spec!.paused = true;
+    expect(detect({ green: paused }).slots[1]).toMatchObject({
+      readyForTraffic: false,
+      notReadyReason: 'the Deployment is paused',
+    });
+    // Right after it was created: no replicas field yet (the API's default is 1)
+    // and no replica reported.
+    const fresh = demoDeployment('green', {
+      status: { observedGeneration: 3 },
+    });
+    delete fresh.spec!.replicas;
+    expect(detect({ green: fresh }).slots[1]).toMatchObject({
+      readyForTraffic: false,
+      notReadyReason: 'only 0 of 1 replicas are available',
+    });
+    const single = detect({ green: demoDeployment('green', { replicas: 1 }) });
+    expect(single.slots[1]).toMatchObject({ readyForTraffic: true });
+    expect(single.slots[1]).not.toHaveProperty('notReadyReason');
+  });
+
+  it('pairs only Deployments of the namespace that match the whole selector and carry a slot', () => {
+    const otherNamespace = demoDeployment('purple');
+    otherNamespace.metadata!.namespace = 'elsewhere';
+    const otherApp = demoDeployment('red');
+    otherApp.spec!.template!.metadata!.labels!['app.kubernetes.io/name'] =
+      'demo-web';
+    const noSlot = demoDeployment('canary');
+    delete noSlot.spec!.template!.metadata!.labels!['app.kubernetes.io/slot'];
+    const noTemplate = demoDeployment('orange');
+    delete noTemplate.spec!.template;
+    const service = demoService('blue');
+    service.spec!.selector!['app.kubernetes.io/part-of'] = 'fastapi-demo';
+    otherApp.spec!.template!.metadata!.labels!['app.kubernetes.io/part-of'] =
+      'fastapi-demo';
+    const [bg] = detectBlueGreen({
+      services: [service, { metadata: { name: 'headless' } }],
+      // Listed out of order: slots come sorted.
+      deployments: [
+        demoDeployment('green'),
+        otherNamespace,
+        otherApp,
+        noSlot,
+        noTemplate,
+        demoDeployment('blue'),
+      ],
+    });
+    expect(bg.slots.map(s => s.deployment)).toEqual([
+      'demo-api-blue',
+      'demo-api-green',
+    ]);
+    expect(bg.problems).toEqual([]);
+    expect(bg.hasAnnotations).toBe(false);
+    // JSON from the API server may hold null for an empty map.
+    service.metadata!.annotations = JSON.parse('null');
+    expect(
+      detectBlueGreen({ services: [service], deployments: [] })[0]
+        .hasAnnotations,
+    ).toBe(false);
+    expect(bg.trafficSlots).toEqual([]);
+  });
+
   it('reports a missing second slot and a selector that names no Deployment', () => {
     const [bg] = detectBlueGreen({
       services: [demoService('purple')],
@@ -191,7 +256,9 @@ describe('detectBlueGreen', () => {
       services: [demoService('blue')],
       deployments: [demoDeployment('blue'), demoDeployment('green'), dup],
     });
-    expect(bg.problems[0]).toMatch(/Slot 'green' is claimed by 2 Deployments/);
+    expect(bg.problems).toEqual([
+      "Slot 'green' is claimed by 2 Deployments (demo-api-green, demo-api-green-copy); a slot must map to exactly one Deployment.",
+    ]);
     expect(bg.slots.map(s => s.slot)).toEqual(['blue']);
   });
 
@@ -208,6 +275,112 @@ describe('detectBlueGreen', () => {
     expect(bg.trafficSlots).toEqual(['blue', 'green']);
     expect(bg.unknownEndpoints).toBe(1);
     expect(trafficConverged(bg, 'green')).toBe(false);
+    expect(trafficConverged(bg, 'blue')).toBe(false);
+  });
+
+  it('has traffic converged only when every ready endpoint is a known pod of the slot', () => {
+    const green = greenPods.map(p => ({
+      name: p.metadata!.name!,
+      ready: true,
+    }));
+    const converged = detect({
+      service: demoService('green'),
+      endpoints: green,
+    });
+    expect(trafficConverged(converged, 'green')).toBe(true);
+    const withUnknown = detect({
+      service: demoService('green'),
+      endpoints: [...green, { name: 'unknown-pod', ready: true }],
+    });
+    expect(trafficConverged(withUnknown, 'green')).toBe(false);
+    // Out of order: the slots with traffic come sorted.
+    const moving = detect({
+      endpoints: [green[0], { name: bluePods[0].metadata!.name!, ready: true }],
+    });
+    expect(moving.trafficSlots).toEqual(['blue', 'green']);
+    expect(trafficConverged(moving, 'blue')).toBe(false);
+  });
+});
+
+describe('endpointsBySlot', () => {
+  const slotLabel = 'app.kubernetes.io/slot';
+  const endpoint = (pod: string, ready?: boolean) => ({
+    addresses: [`10.244.0.${pod.length}`],
+    ...(ready !== undefined && { conditions: { ready } }),
+    targetRef: { kind: 'Pod', name: pod },
+  });
+  const slice = (
+    endpoints: ReturnType<typeof endpoint>[] | undefined,
+    metadata: { namespace?: string; service?: string } = {},
+  ) => ({
+    addressType: 'IPv4',
+    metadata: {
+      namespace: metadata.namespace ?? 'fastapi-demo',
+      labels: {
+        'kubernetes.io/service-name': metadata.service ?? 'demo-api',
+      },
+    },
+    ...(endpoints && { endpoints }),
+  });
+  const blue = bluePods[0].metadata!.name!;
+  const green = greenPods[0].metadata!.name!;
+
+  it('counts each pod once, from the Service and namespace asked for', () => {
+    const samePodElsewhere = demoPod('green', 'aaaaa');
+    samePodElsewhere.metadata!.namespace = 'elsewhere';
+    samePodElsewhere.metadata!.name = blue;
+    const unlabelled = demoPod('green', 'eeeee');
+    delete unlabelled.metadata!.labels;
+    expect(
+      endpointsBySlot(
+        'fastapi-demo',
+        'demo-api',
+        [
+          // A dual-stack Service has one slice per address family.
+          slice([endpoint(blue), endpoint(green, true)]),
+          slice([endpoint(blue), endpoint(green)]),
+          slice([endpoint(unlabelled.metadata!.name!)]),
+          slice([endpoint('other-ns')], { namespace: 'elsewhere' }),
+          slice([endpoint('other-svc')], { service: 'demo-api-preview' }),
+          { addressType: 'IPv4' },
+          { addressType: 'IPv4', metadata: { namespace: 'fastapi-demo' } },
+          slice(undefined),
+        ],
+        [bluePods[0], samePodElsewhere, greenPods[0], unlabelled],
+        slotLabel,
+      ),
+    ).toEqual({ bySlot: { blue: 1, green: 1 }, unknown: 1, notReady: 0 });
+  });
+
+  it('counts endpoints without a pod by address, and not-ready ones apart', () => {
+    // A node named like a pod is still no pod.
+    const node = {
+      addresses: ['10.0.0.7'],
+      targetRef: { kind: 'Node', name: blue },
+    };
+    const external = { addresses: ['192.0.2.10'] };
+    expect(
+      endpointsBySlot(
+        'fastapi-demo',
+        'demo-api',
+        [
+          slice([endpoint(blue, false)]),
+          { ...slice([]), endpoints: [node, node, external] },
+        ],
+        bluePods,
+        slotLabel,
+      ),
+    ).toEqual({ bySlot: {}, unknown: 2, notReady: 1 });
+  });
+});
+
+describe('isPreviewService', () => {
+  it('is true only with the preview-of annotation', () => {
+    expect(isPreviewService({})).toBe(false);
+    expect(isPreviewService(demoService('blue'))).toBe(false);
+    expect(
+      isPreviewService(demoService('blue', { [PREVIEW_OF_ANNOTATION]: 'x' })),
+    ).toBe(true);
   });
 });
 
@@ -279,9 +452,18 @@ describe('planSwitch', () => {
       reason:
         "Service fastapi-demo/demo-api has no slot 'red'; known slots: blue, green.",
     });
-    expect(planSwitch(detect(), 'blue')).toMatchObject({
+    expect(planSwitch(detect(), 'blue')).toEqual({
       allowed: false,
       code: 'already-live',
+      reason: "Slot 'blue' is already live.",
+    });
+    const [empty] = detectBlueGreen({
+      services: [demoService('blue')],
+      deployments: [],
+    });
+    expect(planSwitch(empty, 'green')).toMatchObject({
+      reason:
+        "Service fastapi-demo/demo-api has no slot 'green'; known slots: none.",
     });
     const unready = detect({
       green: demoDeployment('green', {
@@ -318,9 +500,11 @@ describe('planRollback', () => {
   });
 
   it('refuses without a recorded previous slot', () => {
-    expect(planRollback(detect())).toMatchObject({
+    expect(planRollback(detect())).toEqual({
       allowed: false,
       code: 'no-previous-slot',
+      reason:
+        "Service fastapi-demo/demo-api has no 'rollouts.backstage.io/previous-slot' annotation: it was not switched by this plugin, so there is nothing to roll back to.",
     });
   });
 });
@@ -412,10 +596,42 @@ describe('detectBlueGreen with a preview Service', () => {
     });
   });
 
+  it('takes only a preview from the same namespace', () => {
+    const elsewhere = previewService('green');
+    elsewhere.metadata!.namespace = 'elsewhere';
+    const [bg] = detectWithPreview([elsewhere]);
+    expect(bg.preview).toBeUndefined();
+    expect(bg.problems).toEqual([]);
+  });
+
+  it('compares selectors whatever their key order, and needs no traffic data', () => {
+    const preview = previewService('green', {
+      selector: {
+        'app.kubernetes.io/slot': 'green',
+        'app.kubernetes.io/part-of': 'fastapi-demo',
+        'app.kubernetes.io/name': 'demo-api',
+      },
+    });
+    const live = demoService('blue');
+    live.spec!.selector!['app.kubernetes.io/part-of'] = 'fastapi-demo';
+    const [bg] = detectBlueGreen({
+      services: [live, preview],
+      deployments: [demoDeployment('blue'), demoDeployment('green')],
+    });
+    expect(bg.preview).toStrictEqual({
+      service: 'demo-api-preview',
+      selectorSlot: 'green',
+      endpoints: {},
+      unknownEndpoints: 0,
+      notReadyEndpoints: 0,
+      problems: [],
+    });
+  });
+
   it('uses no preview when several Services claim to be it', () => {
     const [bg] = detectWithPreview([
-      previewService('green'),
       previewService('green', { name: 'demo-api-preview-2' }),
+      previewService('green'),
     ]);
     expect(bg.preview).toBeUndefined();
     expect(bg.problems).toEqual([
@@ -428,6 +644,29 @@ describe('detectBlueGreen with a preview Service', () => {
     expect(noSlot.preview!.problems).toEqual([
       "The preview Service demo-api-preview has no 'app.kubernetes.io/slot' label in its selector: it cannot preview a slot.",
     ]);
+    expect(noSlot.preview).not.toHaveProperty('selectorSlot');
+    const slotOnly = previewService('green', {
+      selector: { 'app.kubernetes.io/slot': 'green' },
+    });
+    const [tooWide] = detectWithPreview([slotOnly]);
+    expect(tooWide.preview!.problems).toEqual([
+      "The preview Service demo-api-preview selects other pods than demo-api (besides 'app.kubernetes.io/slot'): [nothing else] vs [app.kubernetes.io/name=demo-api].",
+    ]);
+    const twoKeys = previewService('green', {
+      selector: {
+        'app.kubernetes.io/name': 'demo-web',
+        'app.kubernetes.io/part-of': 'shop',
+        'app.kubernetes.io/slot': 'green',
+      },
+    });
+    const [twoKeyPreview] = detectWithPreview([twoKeys]);
+    expect(twoKeyPreview.preview!.problems).toEqual([
+      "The preview Service demo-api-preview selects other pods than demo-api (besides 'app.kubernetes.io/slot'): [app.kubernetes.io/name=demo-web,app.kubernetes.io/part-of=shop] vs [app.kubernetes.io/name=demo-api].",
+    ]);
+    const noSpec = previewService('green');
+    delete noSpec.spec;
+    const [withoutSpec] = detectWithPreview([noSpec]);
+    expect(withoutSpec.preview!.problems).toHaveLength(2);
     const [otherPods] = detectWithPreview([
       previewService('green', {
         selector: {
@@ -459,6 +698,10 @@ describe('slotVersion', () => {
     return d;
   };
 
+  it('reads the version label bg-switch.sh reads', () => {
+    expect(VERSION_LABEL).toBe('app.kubernetes.io/version');
+  });
+
   it('prefers the version label, else the image tag', () => {
     expect(slotVersion(withImage('ghcr.io/a/b:2.0.0', '2.0.1'))).toBe('2.0.1');
     expect(slotVersion(withImage('ghcr.io/a/b:2.0.0'))).toBe('2.0.0');
@@ -471,6 +714,17 @@ describe('slotVersion', () => {
     );
     expect(slotVersion(withImage('localhost:5000/a/b'))).toBeUndefined();
     expect(slotVersion(withImage('b@sha256:abc'))).toBeUndefined();
+    expect(slotVersion(withImage('ghcr.io/a/b:'))).toBeUndefined();
+  });
+
+  it('has none without a container or an image', () => {
+    const noImage = demoDeployment('green');
+    delete noImage.spec!.template!.spec!.containers[0].image;
+    expect(slotVersion(noImage)).toBeUndefined();
+    expect(
+      slotVersion({ spec: { template: { spec: { containers: [] } } } }),
+    ).toBeUndefined();
+    expect(slotVersion({})).toBeUndefined();
   });
 });
 
@@ -496,8 +750,9 @@ describe('planPreviewRepoint', () => {
   });
 
   it('refuses without a preview, or when the slot left has no Deployment', () => {
-    expect(planPreviewRepoint(detect(), 'green', 'blue')).toMatchObject({
+    expect(planPreviewRepoint(detect(), 'green', 'blue')).toEqual({
       allowed: false,
+      reason: 'Service demo-api has no preview Service',
     });
     const [bg] = detectWithPreview([previewService('green')]);
     expect(planPreviewRepoint(bg, 'green', 'purple')).toEqual({

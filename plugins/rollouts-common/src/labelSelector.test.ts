@@ -36,6 +36,13 @@ describe('parseLabelSelector', () => {
     expect(() => parseLabelSelector('a in b')).toThrow();
   });
 
+  it('leaves out the half of the selector it has nothing for', () => {
+    expect(parseLabelSelector('a=b')).toEqual({ matchLabels: { a: 'b' } });
+    expect(parseLabelSelector('!a')).toEqual({
+      matchExpressions: [{ key: 'a', operator: 'DoesNotExist' }],
+    });
+  });
+
   it('round-trips through formatLabelSelector', () => {
     const text = 'a=b,c notin (x,y),d,!e';
     expect(formatLabelSelector(parseLabelSelector(text))).toBe(text);
@@ -70,9 +77,79 @@ describe('matchesLabelSelector', () => {
     );
   });
 
+  it('needs every matchLabels entry', () => {
+    expect(matchesLabelSelector({ matchLabels: { tier: 'db' } }, labels)).toBe(
+      false,
+    );
+  });
+
+  it('gives each operator its Kubernetes meaning', () => {
+    const matches = (
+      operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist',
+      key: string,
+      values?: string[],
+    ) =>
+      matchesLabelSelector(
+        { matchExpressions: [{ key, operator, values }] },
+        labels,
+      );
+    expect(matches('In', 'tier', ['db', 'web'])).toBe(true);
+    expect(matches('In', 'tier', ['db'])).toBe(false);
+    expect(matches('In', 'zone', ['web'])).toBe(false);
+    expect(matches('NotIn', 'tier', ['db'])).toBe(true);
+    expect(matches('NotIn', 'zone', ['a'])).toBe(true);
+    expect(matches('NotIn', 'tier', ['web'])).toBe(false);
+    expect(matches('Exists', 'tier')).toBe(true);
+    expect(matches('Exists', 'zone')).toBe(false);
+    expect(matches('DoesNotExist', 'zone')).toBe(true);
+  });
+
+  it('refuses an operator Kubernetes does not know', () => {
+    expect(() =>
+      matchesLabelSelector(
+        { matchExpressions: [{ key: 'tier', operator: 'Equals' }] },
+        labels,
+      ),
+    ).toThrow("Unknown label selector operator 'Equals'");
+  });
+
   it('treats an empty selector as match-all and a missing one as match-nothing', () => {
     expect(matchesLabelSelector({}, labels)).toBe(true);
     expect(matchesLabelSelector(undefined, labels)).toBe(false);
+  });
+});
+
+describe('formatLabelSelector', () => {
+  it('writes set requirements the way the API server reads them', () => {
+    expect(
+      formatLabelSelector({
+        matchLabels: { app: 'demo' },
+        matchExpressions: [
+          { key: 'slot', operator: 'In', values: ['blue', 'green'] },
+          { key: 'legacy', operator: 'DoesNotExist' },
+        ],
+      }),
+    ).toBe('app=demo,slot in (blue,green),!legacy');
+  });
+
+  it('writes set requirements without values as empty sets', () => {
+    expect(
+      formatLabelSelector({
+        matchExpressions: [
+          { key: 'a', operator: 'In' },
+          { key: 'b', operator: 'NotIn' },
+        ],
+      }),
+    ).toBe('a in (),b notin ()');
+    expect(formatLabelSelector({ matchLabels: { a: 'b' } })).toBe('a=b');
+  });
+
+  it('refuses to drop a requirement it cannot write', () => {
+    expect(() =>
+      formatLabelSelector({
+        matchExpressions: [{ key: 'tier', operator: 'Equals' }],
+      }),
+    ).toThrow("Unknown label selector operator 'Equals'");
   });
 });
 

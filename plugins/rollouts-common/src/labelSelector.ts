@@ -183,11 +183,14 @@ export function formatLabelSelector(selector: KubeLabelSelector): string {
     parts.push(`${k}=${v}`);
   }
   for (const e of selector.matchExpressions ?? []) {
-    if (e.operator === 'In') parts.push(`${e.key} in (${e.values?.join(',')})`);
+    if (e.operator === 'In')
+      parts.push(`${e.key} in (${(e.values ?? []).join(',')})`);
     else if (e.operator === 'NotIn')
-      parts.push(`${e.key} notin (${e.values?.join(',')})`);
+      parts.push(`${e.key} notin (${(e.values ?? []).join(',')})`);
     else if (e.operator === 'Exists') parts.push(e.key);
     else if (e.operator === 'DoesNotExist') parts.push(`!${e.key}`);
+    // Leaving it out would widen the selector: the query would match more objects.
+    else throw new Error(`Unknown label selector operator '${e.operator}'`);
   }
   return parts.join(',');
 }

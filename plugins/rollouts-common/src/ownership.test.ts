@@ -34,6 +34,9 @@ describe('canonicalEntityRef', () => {
     'default/fastapi-demo',
     'component:default/fastapi demo',
     'component:default/a/b',
+    // Only the whole text counts, not a ref at its end.
+    'x component:default/fastapi-demo',
+    'a:component:default/fastapi-demo',
     '',
   ])('rejects the partial or malformed ref %j', text => {
     expect(canonicalEntityRef(text)).toBeUndefined();
@@ -79,6 +82,17 @@ describe('checkOwnership', () => {
 
   it('refuses when the acting entity ref itself is not a full ref', () => {
     expect(checkOwnership(owned(ENTITY), 'fastapi-demo').owned).toBe(false);
+    // Two refs that are not full refs are not the same entity.
+    expect(checkOwnership(owned('fastapi-demo'), 'fastapi-demo').owned).toBe(
+      false,
+    );
+  });
+
+  it('names an object without kind or metadata as it can', () => {
+    expect(checkOwnership({}, ENTITY)).toEqual({
+      owned: false,
+      reason: `Object undefined/undefined has no '${ENTITY_REF_ANNOTATION}' annotation, so the cluster does not say which entity may change it. Whoever deploys it must set the annotation to ${ENTITY}.`,
+    });
   });
 });
 
@@ -107,6 +121,9 @@ describe('pinnedPatch', () => {
     expect(() => pinnedPatch(d, { annotationValue: ENTITY }, [])).toThrow(
       /without metadata.uid/,
     );
+    expect(() => pinnedPatch({}, { annotationValue: ENTITY }, [])).toThrow(
+      /without metadata.uid/,
+    );
   });
 });
 
@@ -129,6 +146,14 @@ describe('writeSelectorRefusal', () => {
       );
     },
   );
+
+  it('refuses an In requirement without values', () => {
+    expect(
+      writeSelectorRefusal({
+        matchExpressions: [{ key: 'a', operator: 'In' }],
+      }),
+    ).toMatch(/pins no label to a value/);
+  });
 
   it.each([['!x'], ['a!=b'], ['a notin (b)'], ['a'], ['a,!b'], ['a in ()']])(
     'refuses %j, which pins no label to a value',

@@ -1,6 +1,8 @@
 import {
   KubeHorizontalPodAutoscaler,
   KubeLimitRange,
+  KubeMetricTarget,
+  KubeMetricValueStatus,
   KubeResourceQuota,
 } from './kube';
 import {
@@ -98,6 +100,28 @@ describe('summarizeQuota', () => {
   });
 });
 
+describe('summarizeQuota of what the quota controller has not seen yet', () => {
+  it('takes the enforced hard limits from the status, sorted, and keeps the scopes', () => {
+    const summary = summarizeQuota({
+      spec: {
+        hard: { pods: '20', 'limits.cpu': '8' },
+        scopes: ['NotTerminating'],
+      },
+      status: { hard: { pods: '10', 'limits.cpu': '4' }, used: {} },
+    });
+    expect(summary).toMatchObject({
+      name: '',
+      namespace: '',
+      scopes: ['NotTerminating'],
+    });
+    expect(summary.usages.map(u => [u.resource, u.hard])).toEqual([
+      ['limits.cpu', '4'],
+      ['pods', '10'],
+    ]);
+    expect(summarizeQuota(quota)).not.toHaveProperty('scopes');
+  });
+});
+
 describe('summarizeLimitRange', () => {
   it('flattens a LimitRange into rows per type and resource', () => {
     expect(summarizeLimitRange(limitRange).entries).toEqual([
@@ -129,6 +153,22 @@ describe('summarizeLimitRange', () => {
         maxLimitRequestRatio: undefined,
       },
     ]);
+  });
+
+  it('sorts the resources of a type and reads an empty LimitRange', () => {
+    const summary = summarizeLimitRange({
+      spec: {
+        limits: [
+          { type: 'Container', min: { memory: '16Mi' }, max: { cpu: '1' } },
+        ],
+      },
+    });
+    expect(summary.entries.map(e => e.resource)).toEqual(['cpu', 'memory']);
+    expect(summarizeLimitRange({})).toEqual({
+      name: '',
+      namespace: '',
+      entries: [],
+    });
   });
 });
 
@@ -186,6 +226,19 @@ describe('containerResources', () => {
     ]);
   });
 
+  it('applies only Container defaults, and has no container without a template', () => {
+    const [c] = containerResources({ spec: { containers: [{ name: 'c' }] } }, [
+      {
+        spec: {
+          limits: [{ type: 'Pod', default: { memory: '2Gi' } }],
+        },
+      },
+      {},
+    ]);
+    expect(c.limits).toEqual({});
+    expect(containerResources(undefined, [limitRange])).toEqual([]);
+  });
+
   it('flags a memory request above the limit', () => {
     const [c] = containerResources({
       spec: {
@@ -200,7 +253,56 @@ describe('containerResources', () => {
         ],
       },
     });
-    expect(c.findings.map(f => f.code)).toEqual(['request-above-limit']);
+    expect(c.findings).toEqual([
+      {
+        code: 'request-above-limit',
+        severity: 'error',
+        container: 'c',
+        message:
+          'Memory request 2Gi is above the limit 1Gi; the API server rejects such pods.',
+      },
+    ]);
+  });
+
+  it('says what a missing limit or request risks', () => {
+    const [c] = containerResources({ spec: { containers: [{ name: 'c' }] } });
+    expect(c.findings).toEqual([
+      {
+        code: 'no-memory-limit',
+        severity: 'warning',
+        container: 'c',
+        message:
+          'No memory limit: the container can use memory until the node runs short, and then any pod on the node may be evicted or OOM-killed.',
+      },
+      {
+        code: 'no-requests',
+        severity: 'warning',
+        container: 'c',
+        message:
+          'No CPU or memory request: the scheduler places the pod as if it needed nothing, and it is among the first evicted under pressure (BestEffort/Burstable QoS).',
+      },
+    ]);
+    const [cpuOnly] = containerResources({
+      spec: {
+        containers: [
+          {
+            name: 'c',
+            resources: { requests: { cpu: '1' }, limits: { memory: '1Gi' } },
+          },
+        ],
+      },
+    });
+    // The limit becomes the memory request (as the API server defaults it).
+    expect(cpuOnly.findings).toEqual([]);
+    const [noMemory] = containerResources({
+      spec: {
+        containers: [{ name: 'c', resources: { requests: { cpu: '1' } } }],
+      },
+    });
+    expect(noMemory.findings.map(f => f.code)).toEqual([
+      'no-memory-limit',
+      'no-requests',
+    ]);
   });
 });
 
@@ -356,6 +458,206 @@ describe('summarizeHpa', () => {
       'ReadyForNewScale',
       'TooManyReplicas',
     ]);
+  });
+
+  it('matches every current value to its own metric, also between metrics of one type', () => {
+    const target = { type: 'AverageValue', averageValue: '1' } as const;
+    const object = (kind: string, name: string) => ({
+      describedObject: { kind, name },
+      metric: { name: 'hits' },
+    });
+    const s = summarizeHpa({
+      metadata: { name: 'h', namespace: 'n' },
+      spec: {
+        scaleTargetRef: { kind: 'Deployment', name: 'd' },
+        maxReplicas: 4,
+        metrics: [
+          { type: 'Resource', resource: { name: 'cpu', target } },
+          { type: 'Resource', resource: { name: 'memory', target } },
+          {
+            type: 'ContainerResource',
+            containerResource: { name: 'cpu', container: 'api', target },
+          },
+          {
+            type: 'ContainerResource',
+            containerResource: { name: 'cpu', container: 'proxy', target },
+          },
+          { type: 'Pods', pods: { metric: { name: 'a' }, target } },
+          { type: 'Pods', pods: { metric: { name: 'b' }, target } },
+          { type: 'Object', object: { ...object('Ingress', 'x'), target } },
+          { type: 'Object', object: { ...object('Ingress', 'y'), target } },
+          { type: 'Object', object: { ...object('Service', 'x'), target } },
+          { type: 'External', external: { metric: { name: 'q1' }, target } },
+          { type: 'External', external: { metric: { name: 'q2' }, target } },
+        ],
+      },
+      status: {
+        currentMetrics: [
+          {
+            type: 'External',
+            external: {
+              metric: { name: 'q2' },
+              current: { averageValue: '12' },
+            },
+          },
+          {
+            type: 'External',
+            external: {
+              metric: { name: 'q1' },
+              current: { averageValue: '11' },
+            },
+          },
+          {
+            type: 'Object',
+            object: {
+              ...object('Service', 'x'),
+              current: { averageValue: '10' },
+            },
+          },
+          {
+            type: 'Object',
+            object: {
+              ...object('Ingress', 'y'),
+              current: { averageValue: '9' },
+            },
+          },
+          {
+            type: 'Object',
+            object: {
+              ...object('Ingress', 'x'),
+              current: { averageValue: '8' },
+            },
+          },
+          {
+            type: 'Pods',
+            pods: { metric: { name: 'b' }, current: { averageValue: '7' } },
+          },
+          {
+            type: 'Pods',
+            pods: { metric: { name: 'a' }, current: { averageValue: '6' } },
+          },
+          {
+            type: 'ContainerResource',
+            containerResource: {
+              name: 'cpu',
+              container: 'proxy',
+              current: { averageValue: '5' },
+            },
+          },
+          {
+            type: 'ContainerResource',
+            containerResource: {
+              name: 'cpu',
+              container: 'api',
+              current: { averageValue: '4' },
+            },
+          },
+          {
+            type: 'Resource',
+            resource: { name: 'memory', current: { averageValue: '3' } },
+          },
+          {
+            type: 'Resource',
+            resource: { name: 'cpu', current: { averageValue: '2' } },
+          },
+        ],
+      },
+    });
+    expect(s.metrics.map(m => m.current)).toEqual([
+      '2',
+      '3',
+      '4',
+      '5',
+      '6',
+      '7',
+      '8',
+      '9',
+      '10',
+      '11',
+      '12',
+    ]);
+  });
+
+  it('shows targets and current values however the HPA states them', () => {
+    const pods = (name: string, target: KubeMetricTarget) => ({
+      type: 'Pods' as const,
+      pods: { metric: { name }, target },
+    });
+    const podsNow = (name: string, current: KubeMetricValueStatus) => ({
+      type: 'Pods' as const,
+      pods: { metric: { name }, current },
+    });
+    const s = summarizeHpa({
+      spec: {
+        scaleTargetRef: { kind: 'Deployment', name: 'd' },
+        maxReplicas: 4,
+        metrics: [
+          // Utilization target, the current value only as an average
+          {
+            type: 'Resource',
+            resource: { name: 'cpu', target: { type: 'Utilization' } },
+          },
+          // Value target: the current value, not the average
+          pods('a', { type: 'Value', value: 'lots' }),
+          // Average target, only a utilization reported
+          pods('b', { type: 'AverageValue' }),
+          pods('c', { type: 'AverageValue', averageValue: '5' }),
+          // An average target: the average value, even when a utilization is reported
+          pods('d', { type: 'AverageValue', averageValue: '5' }),
+        ],
+      },
+      status: {
+        currentMetrics: [
+          {
+            type: 'Resource',
+            resource: { name: 'cpu', current: { averageValue: '250m' } },
+          },
+          podsNow('a', { value: 'many', averageValue: '3' }),
+          podsNow('b', { averageUtilization: 40 }),
+          podsNow('c', {}),
+          podsNow('d', { averageValue: '6', averageUtilization: 40 }),
+        ],
+      },
+    });
+    expect(s.metrics.map(m => [m.target, m.current])).toEqual([
+      ['?%', '250m'],
+      ['lots', 'many'],
+      ['? (average)', '40%'],
+      ['5 (average)', undefined],
+      ['5 (average)', '6'],
+    ]);
+    expect(s.conditions).toEqual([]);
+    expect(s).toMatchObject({ name: '', namespace: '', atMax: false });
+  });
+
+  it('shows a metric type it does not know by its name', () => {
+    // A newer API version's metric type, as read from JSON.
+    const metrics = JSON.parse('[{ "type": "Future" }]');
+    expect(
+      summarizeHpa({
+        spec: {
+          scaleTargetRef: { kind: 'Deployment', name: 'd' },
+          maxReplicas: 2,
+          metrics,
+        },
+        status: { currentMetrics: metrics },
+      }).metrics,
+    ).toEqual([{ type: 'Future', name: 'Future', target: '?' }]);
+  });
+
+  it('is at max only with a maximum and a current count', () => {
+    const at = (maxReplicas: number, currentReplicas?: number) =>
+      summarizeHpa({
+        spec: {
+          scaleTargetRef: { kind: 'Deployment', name: 'd' },
+          maxReplicas,
+        },
+        status: { currentReplicas },
+      }).atMax;
+    expect(at(4, 4)).toBe(true);
+    expect(at(4, 3)).toBe(false);
+    expect(at(0, 0)).toBe(false);
+    expect(at(4)).toBe(false);
   });
 
   it('defaults minReplicas to 1 and is not at max below it', () => {

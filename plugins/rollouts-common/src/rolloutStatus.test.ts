@@ -1,4 +1,8 @@
-import { deriveRolloutStatus, resolveStrategy } from './rolloutStatus';
+import {
+  deriveRolloutStatus,
+  resolveStrategy,
+  scaledValue,
+} from './rolloutStatus';
 import { demoDeployment } from './testFixtures';
 
 describe('deriveRolloutStatus', () => {
@@ -55,6 +59,27 @@ describe('deriveRolloutStatus', () => {
     expect(status.message).toBe(
       'deployment "demo-api-green" exceeded its progress deadline',
     );
+  });
+
+  it('reads the deadline only from the Progressing condition, wherever it is', () => {
+    const d = demoDeployment('green');
+    d.status!.conditions = [
+      { type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate' },
+      {
+        type: 'Progressing',
+        status: 'False',
+        reason: 'ProgressDeadlineExceeded',
+      },
+    ];
+    expect(deriveRolloutStatus(d).phase).toBe('failed');
+    d.status!.conditions = [
+      {
+        type: 'Available',
+        status: 'False',
+        reason: 'ProgressDeadlineExceeded',
+      },
+    ];
+    expect(deriveRolloutStatus(d).phase).toBe('complete');
   });
 
   it('waits while new replicas are being created', () => {
@@ -121,6 +146,41 @@ describe('deriveRolloutStatus', () => {
     delete d.status;
     expect(deriveRolloutStatus(d).phase).toBe('waiting-for-spec-update');
   });
+
+  it('reads a Deployment with nothing but a name and a container without image', () => {
+    expect(
+      deriveRolloutStatus({
+        metadata: { name: 'bare' },
+        spec: { template: { spec: { containers: [{ name: 'app' }] } } },
+      }),
+    ).toEqual({
+      phase: 'complete',
+      message: 'deployment "bare" successfully rolled out',
+      complete: true,
+      paused: false,
+      desired: 1,
+      current: 0,
+      updated: 0,
+      ready: 0,
+      available: 0,
+      unavailable: 0,
+      generation: undefined,
+      observedGeneration: undefined,
+      revision: undefined,
+      strategy: {
+        type: 'RollingUpdate',
+        maxSurge: '25%',
+        maxUnavailable: '25%',
+        maxSurgePods: 1,
+        maxUnavailablePods: 0,
+      },
+      images: [{ container: 'app', image: '' }],
+    });
+    expect(deriveRolloutStatus({})).toMatchObject({
+      message: 'deployment "" successfully rolled out',
+      images: [],
+    });
+  });
 });
 
 describe('resolveStrategy', () => {
@@ -148,6 +208,15 @@ describe('resolveStrategy', () => {
     });
   });
 
+  it('keeps the unavailable pods it resolves when no surge is allowed', () => {
+    const d = demoDeployment('blue', { replicas: 4 });
+    d.spec!.strategy = {
+      type: 'RollingUpdate',
+      rollingUpdate: { maxSurge: 0, maxUnavailable: 2 },
+    };
+    expect(resolveStrategy(d)).toMatchObject({ maxUnavailablePods: 2 });
+  });
+
   it('keeps absolute numbers and reports Recreate without numbers', () => {
     const d = demoDeployment('blue', { replicas: 3 });
     d.spec!.strategy = {
@@ -160,5 +229,23 @@ describe('resolveStrategy', () => {
     });
     d.spec!.strategy = { type: 'Recreate' };
     expect(resolveStrategy(d)).toEqual({ type: 'Recreate' });
+  });
+});
+
+describe('scaledValue', () => {
+  it('scales percentages and reads numbers written as text', () => {
+    expect(scaledValue(' 25% ', 10, true)).toBe(3);
+    expect(scaledValue('25%', 10, false)).toBe(2);
+    expect(scaledValue('3', 10, true)).toBe(3);
+    expect(scaledValue(4, 10, true)).toBe(4);
+  });
+
+  it('refuses what is neither an integer nor a percentage', () => {
+    expect(() => scaledValue('x%', 10, true)).toThrow(
+      "Invalid percentage 'x%'",
+    );
+    expect(() => scaledValue('1.5', 10, true)).toThrow(
+      "Invalid int-or-percent value '1.5'",
+    );
   });
 });

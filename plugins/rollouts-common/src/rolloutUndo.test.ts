@@ -86,6 +86,33 @@ describe('ownedReplicaSets', () => {
       'demo-api-green-6c8f7d9b4',
     ]);
   });
+
+  it('keeps only ReplicaSets the Deployment controls that have a revision number', () => {
+    const rs = (revision: string, hash: string) =>
+      replicaSetFor(revision, 'ghcr.io/example/fastapi-demo:2.0.0', hash);
+    const adopted = rs('12', 'adopted');
+    // Owned by something else too; the Deployment is its controller.
+    adopted.metadata!.ownerReferences!.unshift({
+      kind: 'ConfigMap',
+      name: 'x',
+      uid: 'uid-x',
+    });
+    const notControlled = rs('11', 'notcontrolled');
+    notControlled.metadata!.ownerReferences![0].controller = false;
+    const noRevision = rs('10', 'norevision');
+    delete noRevision.metadata!.annotations![
+      'deployment.kubernetes.io/revision'
+    ];
+    const names = ownedReplicaSets(deployment(), [
+      rs('9', 'nine'),
+      adopted,
+      notControlled,
+      noRevision,
+      rs('x1', 'prefixed'),
+      rs('1x', 'suffixed'),
+    ]).map(r => r.metadata!.name);
+    expect(names).toEqual(['demo-api-green-adopted', 'demo-api-green-nine']);
+  });
 });
 
 describe('planUndo', () => {
@@ -104,6 +131,7 @@ describe('planUndo', () => {
       value: 3,
     });
     const template = plan.patch[1] as { op: string; path: string; value: any };
+    expect(template.op).toBe('replace');
     expect(template.path).toBe('/spec/template');
     expect(template.value.spec.containers[0].image).toBe(
       'ghcr.io/example/fastapi-demo:2.0.0',
@@ -162,16 +190,84 @@ describe('planUndo', () => {
     expect(plan).toMatchObject({ allowed: true, skipped: true, patch: [] });
   });
 
+  it('compares templates whatever the order of their fields', () => {
+    const d = deployment();
+    const reordered = JSON.parse(JSON.stringify(history[1].spec!.template));
+    const { ports, ...rest } = reordered.spec.containers[0];
+    reordered.spec.containers[0] = { ports, ...rest };
+    delete reordered.metadata.labels['pod-template-hash'];
+    d.spec!.template = { spec: reordered.spec, metadata: reordered.metadata };
+    expect(planUndo(d, history, '3')).toMatchObject({ skipped: true });
+  });
+
+  it('rolls back to a template without metadata', () => {
+    const bare = replicaSetFor('2', 'ghcr.io/example/fastapi-demo:2.0.0', 'b');
+    delete bare.spec!.template!.metadata;
+    const plan = planUndo(deployment(), [history[1], bare]);
+    expect(plan.allowed && plan.patch[1]).toMatchObject({
+      value: {
+        spec: { containers: [{ image: 'ghcr.io/example/fastapi-demo:2.0.0' }] },
+      },
+    });
+  });
+
+  it('drops annotations of the Deployment the old revision did not have', () => {
+    const d = deployment();
+    d.metadata!.annotations!['kubernetes.io/change-cause'] = 'bump to 2.1.0';
+    d.metadata!.annotations!['team.example.com/on-call'] = 'web';
+    const plan = planUndo(d, history);
+    expect(plan.allowed && plan.patch[2]).toEqual({
+      op: 'replace',
+      path: '/metadata/annotations',
+      value: {
+        'deployment.kubernetes.io/revision': '3',
+        'kubectl.kubernetes.io/last-applied-configuration':
+          '{"kind":"Deployment"}',
+        'kubernetes.io/change-cause': 'bump to 2.0.0',
+      },
+    });
+  });
+
+  it("keeps the Deployment's own rollout bookkeeping annotations", () => {
+    const d = deployment();
+    d.metadata!.annotations!['deployment.kubernetes.io/revision-history'] = '1';
+    d.metadata!.annotations!['deprecated.deployment.rollback.to'] = '0';
+    const older = replicaSetFor(
+      '2',
+      'ghcr.io/example/fastapi-demo:2.0.0',
+      'c',
+      {
+        'deployment.kubernetes.io/revision-history': '7,8',
+        'deprecated.deployment.rollback.to': '5',
+      },
+    );
+    const plan = planUndo(d, [history[1], older]);
+    expect(plan.allowed && plan.patch[2]).toMatchObject({
+      value: {
+        'deployment.kubernetes.io/revision-history': '1',
+        'deprecated.deployment.rollback.to': '0',
+      },
+    });
+  });
+
   it('refuses without history and for paused Deployments', () => {
-    expect(planUndo(deployment(), [history[1]])).toMatchObject({
+    expect(planUndo(deployment(), [history[1]])).toEqual({
       allowed: false,
       code: 'no-history',
+      reason:
+        'No rollout history found for Deployment demo-api-green: there is no earlier revision to go back to.',
+    });
+    expect(planUndo(deployment(), [], '2')).toMatchObject({
+      reason:
+        'Revision 2 of Deployment demo-api-green is not in its history (kept: none).',
     });
     const paused = deployment();
     paused.spec!.paused = true;
-    expect(planUndo(paused, history)).toMatchObject({
+    expect(planUndo(paused, history)).toEqual({
       allowed: false,
       code: 'paused',
+      reason:
+        'Deployment demo-api-green is paused; resume it (kubectl rollout resume deployment/demo-api-green) before rolling it back.',
     });
   });
 });

@@ -60,7 +60,28 @@ describe('scaleDownState', () => {
       state: 'invalid',
       reason: `${SCALE_DOWN_AT_ANNOTATION} is 'tomorrow', not an RFC 3339 time`,
     });
-    for (const restore of ['0', '-1', 'two', '1.5']) {
+    // A date JavaScript reads, but not in the RFC 3339 form Kubernetes writes.
+    expect(
+      scaleDownState(
+        blue({
+          [SCALE_DOWN_AT_ANNOTATION]: 'Nov 28 2026 10:10 UTC',
+          [RESTORE_REPLICAS_ANNOTATION]: '2',
+        }),
+      ),
+    ).toMatchObject({ state: 'invalid' });
+    expect(scaleDownState(blue({ [SCALE_DOWN_AT_ANNOTATION]: AT }))).toEqual({
+      state: 'invalid',
+      reason: `${RESTORE_REPLICAS_ANNOTATION} is '', not a replica count`,
+    });
+    expect(
+      scaleDownState(
+        blue({
+          [SCALE_DOWN_AT_ANNOTATION]: AT,
+          [RESTORE_REPLICAS_ANNOTATION]: '12',
+        }),
+      ),
+    ).toMatchObject({ state: 'scheduled', replicas: 12 });
+    for (const restore of ['0', '01', '-1', 'two', '1.5']) {
       expect(
         scaleDownState(
           blue({
@@ -135,6 +156,16 @@ describe('planScheduleScaleDown', () => {
     },
   );
 
+  it('accepts the longest delay, seven days, and a single replica', () => {
+    expect(MAX_SCALE_DOWN_DELAY_SECONDS).toBe(604800);
+    expect(
+      planScheduleScaleDown(blue({}, 1), {
+        delaySeconds: MAX_SCALE_DOWN_DELAY_SECONDS,
+        now: NOW,
+      }),
+    ).toMatchObject({ allowed: true });
+  });
+
   it('refuses a slot that already runs no replicas', () => {
     expect(
       planScheduleScaleDown(blue({}, 0), { delaySeconds: 60, now: NOW }),
@@ -186,7 +217,16 @@ describe('planScaleDown', () => {
   });
 
   it('refuses without a valid schedule or a slot label', () => {
-    expect(planScaleDown(blue(), SLOT)).toMatchObject({ allowed: false });
+    expect(planScaleDown(blue(), SLOT)).toEqual({
+      allowed: false,
+      reason: 'Deployment demo-api-blue has no valid scheduled scale-down',
+    });
+    expect(
+      planScaleDown(blue({ [SCALE_DOWN_AT_ANNOTATION]: 'soon' }), SLOT),
+    ).toEqual({
+      allowed: false,
+      reason: `Deployment demo-api-blue has no valid scheduled scale-down (${SCALE_DOWN_AT_ANNOTATION} is 'soon', not an RFC 3339 time)`,
+    });
     expect(planScaleDown(scheduled(), 'color')).toEqual({
       allowed: false,
       reason: "Deployment demo-api-blue has no 'color' label: it is not a slot",
@@ -217,7 +257,18 @@ describe('planCancelScaleDown', () => {
   });
 
   it('refuses without a schedule', () => {
-    expect(planCancelScaleDown(blue())).toMatchObject({ allowed: false });
+    expect(planCancelScaleDown(blue())).toEqual({
+      allowed: false,
+      reason: 'Deployment demo-api-blue has no scheduled scale-down',
+    });
+  });
+
+  it('removes only the schedule when no count was recorded', () => {
+    const plan = planCancelScaleDown(blue({ [SCALE_DOWN_AT_ANNOTATION]: AT }));
+    expect(plan.allowed && plan.patch.map(op => op.op)).toEqual([
+      'test',
+      'remove',
+    ]);
   });
 });
 
@@ -249,6 +300,10 @@ describe('planRestoreReplicas', () => {
       allowed: false,
       reason: `Deployment demo-api-blue was not scaled down by a scheduled scale-down (it has 0 replicas and no ${RESTORE_REPLICAS_ANNOTATION} annotation)`,
     });
-    expect(planRestoreReplicas(scheduled())).toMatchObject({ allowed: false });
+    expect(planRestoreReplicas(scheduled(3))).toEqual({
+      allowed: false,
+      reason:
+        'Deployment demo-api-blue was not scaled down by a scheduled scale-down (it has 3 replicas)',
+    });
   });
 });

@@ -88,6 +88,36 @@ describe('decideScheduledScaleDown', () => {
     ).toMatchObject({ action: 'scale-down' });
   });
 
+  it('decides for the slot the Deployment runs, not the first slot of the pair', () => {
+    expect(decide([live('blue')], { blue: slot('green', true) })).toEqual({
+      action: 'scale-down',
+      slot: 'green',
+      services: ['demo-api'],
+    });
+  });
+
+  it('names every Service the slot is live in', () => {
+    const internal = live('blue');
+    internal.metadata!.name = 'demo-api-internal';
+    expect(decide([live('blue'), internal])).toEqual({
+      action: 'cancel',
+      slot: 'blue',
+      reason:
+        "slot 'blue' is live again in Service fastapi-demo/demo-api, demo-api-internal",
+    });
+  });
+
+  it("looks past the entity's blue-green Services the Deployment is no slot of", () => {
+    const web = live('blue');
+    web.metadata!.name = 'demo-web';
+    web.spec!.selector!['app.kubernetes.io/name'] = 'demo-web';
+    expect(decide([web, live('green')])).toEqual({
+      action: 'scale-down',
+      slot: 'blue',
+      services: ['demo-api'],
+    });
+  });
+
   it('skips a Deployment that names no entity or has a schedule it cannot read', () => {
     const anonymous = slot('blue', true);
     delete anonymous.metadata!.annotations![ENTITY_REF_ANNOTATION];
@@ -121,6 +151,23 @@ describe('rollbackScaleUp', () => {
       slot: 'blue',
       deployment: 'demo-api-blue',
       replicas: 3,
+    });
+  });
+
+  it('scales up the slot asked for', () => {
+    const green = demoDeployment('green', {
+      replicas: 0,
+      status: { observedGeneration: 3 },
+    });
+    green.metadata!.annotations![RESTORE_REPLICAS_ANNOTATION] = '4';
+    const [pair] = detectBlueGreen({
+      services: [live('blue')],
+      deployments: [slot('blue'), green],
+    });
+    expect(rollbackScaleUp(pair, 'green')).toEqual({
+      slot: 'green',
+      deployment: 'demo-api-green',
+      replicas: 4,
     });
   });
 

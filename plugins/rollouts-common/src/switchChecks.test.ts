@@ -6,7 +6,9 @@ import {
 } from './blueGreen';
 import { checkOwnership, ENTITY_REF_ANNOTATION } from './ownership';
 import {
+  DEFAULT_SMOKE_TEST,
   firstFailedCheck,
+  skippedCheck,
   ownershipCheck,
   previewCheck,
   serviceProxyPort,
@@ -71,10 +73,13 @@ describe('slotCheck', () => {
 
   it('fails with the plan refusal', () => {
     const bg = pair('green', undefined, 1);
-    expect(slotCheck(bg, planSwitch(bg, 'green'))).toMatchObject({
+    const plan = planSwitch(bg, 'green');
+    expect(slotCheck(bg, plan)).toEqual({
+      id: 'slot',
       status: 'failed',
-      message: expect.stringMatching(/is not ready for traffic/),
+      message: !plan.allowed && plan.reason,
     });
+    expect(plan.allowed).toBe(false);
   });
 });
 
@@ -120,10 +125,34 @@ describe('ownershipCheck', () => {
       ],
       ENTITY,
     );
-    expect(check.status).toBe('failed');
+    expect(check).toMatchObject({ id: 'ownership', status: 'failed' });
     expect(check.message).toMatch(
       /^The preview Service would test slot 'green': Service fastapi-demo\/demo-api belongs to 'component:default\/other'/,
     );
+  });
+});
+
+describe('ownershipCheck of several objects', () => {
+  it('names every object it checked', () => {
+    const owned = (kind: 'Deployment' | 'Service') => {
+      const object =
+        kind === 'Deployment' ? demoDeployment('green') : demoService('blue');
+      object.metadata!.annotations = { [ENTITY_REF_ANNOTATION]: ENTITY };
+      return checkOwnership(object, ENTITY);
+    };
+    expect(
+      ownershipCheck(
+        [
+          { what: 'Service demo-api', refusal: 'x', check: owned('Service') },
+          {
+            what: 'Deployment demo-api-green',
+            refusal: 'y',
+            check: owned('Deployment'),
+          },
+        ],
+        ENTITY,
+      ).message,
+    ).toBe(`Service demo-api, Deployment demo-api-green name ${ENTITY}.`);
   });
 });
 
@@ -138,16 +167,27 @@ describe('previewCheck', () => {
   });
 
   it('is skipped for a pair without a preview Service', () => {
-    expect(previewCheck(pair(undefined), 'green')).toMatchObject({
+    expect(previewCheck(pair(undefined), 'green')).toEqual({
+      id: 'preview',
       status: 'skipped',
-      message: expect.stringMatching(
-        /cannot be tested before it takes traffic/,
-      ),
+      message:
+        "Service demo-api has no preview Service (a Service annotated rollouts.backstage.io/preview-of: demo-api), so slot 'green' cannot be tested before it takes traffic.",
     });
   });
 
+  it('ignores a slot listed without endpoints, and names slots of no Deployment', () => {
+    const bg = pair('green');
+    bg.preview!.endpoints = { green: 2, blue: 0 };
+    expect(previewCheck(bg, 'green').status).toBe('passed');
+    bg.preview!.endpoints = { green: 2, purple: 1 };
+    expect(previewCheck(bg, 'green').message).toMatch(
+      /hold: blue=0 green=2 purple=1 unknown=0 not-ready=0\.$/,
+    );
+  });
+
   it('fails when the preview selects another slot', () => {
-    expect(previewCheck(pair('blue', []), 'green')).toMatchObject({
+    expect(previewCheck(pair('blue', []), 'green')).toEqual({
+      id: 'preview',
       status: 'failed',
       message:
         "The preview Service demo-api-preview selects slot 'blue', not 'green': the target cannot be tested before it takes traffic. Point it at the target first (scripts/bg-switch.sh preview green).",
@@ -182,7 +222,8 @@ describe('previewCheck', () => {
   it('fails with the problem of a preview that cannot preview', () => {
     const bg = pair('green');
     bg.preview!.problems = ['it selects other pods'];
-    expect(previewCheck(bg, 'green')).toMatchObject({
+    expect(previewCheck(bg, 'green')).toEqual({
+      id: 'preview',
       status: 'failed',
       message: 'it selects other pods',
     });
@@ -195,6 +236,10 @@ describe('serviceProxyPort', () => {
     expect(serviceProxyPort(svc)).toBe('http');
     svc.spec!.ports = [{ port: 8080 }, { name: 'metrics', port: 9090 }];
     expect(serviceProxyPort(svc)).toBe('8080');
+  });
+
+  it('has none for a Service without a spec', () => {
+    expect(serviceProxyPort({ metadata: { name: 'x' } })).toBeUndefined();
   });
 
   it('has none for a Service without ports', () => {
@@ -247,6 +292,14 @@ describe('smoke test', () => {
         1,
       ),
     ).toBeUndefined();
+    const ok = { status: 200, body: 'ok' };
+    expect(
+      smokeTestCheck([ok, ok, ok], { ...expectation, version: undefined }),
+    ).toEqual({
+      id: 'smoke-test',
+      status: 'passed',
+      message: '3/3 GET /health through demo-api-preview answered 200.',
+    });
   });
 
   it("fails the app's own error with its body, cut short", () => {
@@ -288,6 +341,40 @@ describe('smoke test', () => {
     expect(smokeResponseFailure(status(403, 'Forbidden'), expectation, 1)).toBe(
       "smoke test: GET /health through demo-api-preview: the write identity may not use the API server's service proxy (RBAC: get on services/proxy in namespace fastapi-demo), so the target cannot be tested.",
     );
+    // Only a 403 Forbidden is the missing verb.
+    for (const [code, reason] of [
+      [403, 'Unauthorized'],
+      [503, 'Forbidden'],
+    ] as const) {
+      expect(smokeResponseFailure(status(code, reason), expectation, 1)).toBe(
+        `smoke test: GET /health through demo-api-preview: the API server could not reach a pod of demo-api-preview (${code} ${reason}) (request 1 of 3).`,
+      );
+    }
+    const withoutReason = {
+      status: 502,
+      body: JSON.stringify({ kind: 'Status', apiVersion: 'v1' }),
+    };
+    expect(smokeResponseFailure(withoutReason, expectation, 2)).toBe(
+      'smoke test: GET /health through demo-api-preview: the API server could not reach a pod of demo-api-preview (502) (request 2 of 3).',
+    );
+  });
+
+  it("tells the pod's own JSON answers from the API server's", () => {
+    const app = (status: number, body: string) =>
+      smokeResponseFailure({ status, body }, expectation, 1);
+    for (const body of [
+      '{"detail": "Not Found"}',
+      '{"kind": "Status", "apiVersion": "v2"}',
+      '{"kind": "Problem", "apiVersion": "v1"}',
+      'null',
+    ]) {
+      expect(app(404, body)).toBe(
+        `smoke test: GET /health through demo-api-preview answered 404 (request 1 of 3): ${body}`,
+      );
+    }
+    const statusLike =
+      '{"kind": "Status", "apiVersion": "v1", "version": "2.0.0"}';
+    expect(app(200, statusLike)).toBeUndefined();
   });
 
   it('fails when there was no answer', () => {
@@ -311,10 +398,28 @@ describe('smoke test', () => {
       status: 'failed',
       message: expect.stringMatching(/answered 502 \(request 2 of 3\)/),
     });
-    expect(smokeTestCheck([healthy], expectation)).toMatchObject({
+    expect(check.id).toBe('smoke-test');
+    expect(smokeTestCheck([healthy], expectation)).toEqual({
+      id: 'smoke-test',
       status: 'failed',
       message: 'smoke test: only 1 of 3 requests were sent.',
     });
+  });
+});
+
+describe('skippedCheck', () => {
+  it('marks a check that did not run, with the reason', () => {
+    expect(skippedCheck('smoke-test', 'the preview check failed')).toEqual({
+      id: 'smoke-test',
+      status: 'skipped',
+      message: 'the preview check failed',
+    });
+  });
+});
+
+describe('DEFAULT_SMOKE_TEST', () => {
+  it("is scripts/bg-switch.sh's SMOKE_PATH and SMOKE_REQUESTS", () => {
+    expect(DEFAULT_SMOKE_TEST).toEqual({ path: '/health', requests: 5 });
   });
 });
 

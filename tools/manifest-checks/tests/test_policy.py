@@ -5,8 +5,10 @@ from typing import Any, Callable
 import pytest
 
 from manifest_checks import policy
+from manifest_checks.model import AppliedException, Finding
 from manifest_checks.policy import (ALLOW_EXTERNAL_ANNOTATION, EXCEPTIONS_ANNOTATION, EXCEPTIONS_REASON_ANNOTATION,
-                                    Inventory, PolicyContext, check_rule, evaluate, image_problem, selector_matches)
+                                    Inventory, PolicyContext, Violation, allowed_disruptions, check_rule, evaluate,
+                                    image_problem, parse_exceptions, selector_matches)
 
 from conftest import ENTITY_REF, ID, NS, clone, cronjob, deployment, hpa, pdb, service
 
@@ -408,3 +410,148 @@ def test_exception_on_pod_template_annotations_does_not_count():
     d["spec"]["template"]["metadata"]["annotations"] = {
         EXCEPTIONS_ANNOTATION: "read-only-root-filesystem", EXCEPTIONS_REASON_ANNOTATION: "x"}
     assert [f.rule for f in evaluate(d, CTX).findings] == ["read-only-root-filesystem"]
+
+
+def test_exception_findings_say_what_to_fix_where():
+    d = _except(deployment(), "probes")
+    assert evaluate(d, CTX, file="x.yaml", line=7).findings == [Finding(
+        "x.yaml", "Deployment", "web", "policy-exception",
+        "exception for probes is not needed: the object passes the rule",
+        f"remove probes from {EXCEPTIONS_ANNOTATION}", 7, "metadata.annotations")]
+    svc = _except(service(), "probes")
+    assert evaluate(svc, CTX).findings == [Finding(
+        "<document>", "Service", "web", "policy-exception",
+        "exception for probes is not needed: the rule does not apply to this object",
+        f"remove probes from {EXCEPTIONS_ANNOTATION}", None, "metadata.annotations")]
+
+
+def test_applied_exception_names_the_object_rule_and_reason():
+    d = deployment()
+    _c(d)["securityContext"]["readOnlyRootFilesystem"] = False
+    _except(d, "read-only-root-filesystem")
+    assert evaluate(d, CTX, file="db.yaml").exceptions == [AppliedException(
+        "db.yaml", "Deployment", "web", "read-only-root-filesystem", "postgres writes to its root filesystem")]
+
+
+@pytest.mark.parametrize("annotations,problems", [
+    ({EXCEPTIONS_ANNOTATION: " , ", EXCEPTIONS_REASON_ANNOTATION: "x"}, [Violation(
+        f"annotation {EXCEPTIONS_ANNOTATION} is empty", "list rule ids or remove the annotation",
+        "metadata.annotations")]),
+    ({EXCEPTIONS_ANNOTATION: "probes, nope, bogus", EXCEPTIONS_REASON_ANNOTATION: "x"}, [Violation(
+        f"unknown rule id(s) in {EXCEPTIONS_ANNOTATION}: bogus, nope",
+        f"use ids from: {', '.join(sorted(policy.RULES))}", "metadata.annotations")]),
+    ({EXCEPTIONS_ANNOTATION: "probes"}, [Violation(
+        f"{EXCEPTIONS_ANNOTATION} has no {EXCEPTIONS_REASON_ANNOTATION}; the exceptions are ignored",
+        f"add annotation {EXCEPTIONS_REASON_ANNOTATION}: \"<why this object needs it>\"", "metadata.annotations")]),
+])
+def test_exception_annotation_problems(annotations, problems):
+    d = deployment()
+    d["metadata"]["annotations"] = annotations
+    assert parse_exceptions(d)[2] == problems
+
+
+def test_rule_registers_id_description_applies_and_check(monkeypatch):
+    monkeypatch.setattr(policy, "RULES", {})
+
+    def applies(_obj, _ctx):
+        return True
+
+    @policy.rule("demo-rule", "what the demo rule checks", applies)
+    def check(_obj, _ctx):
+        return []
+
+    assert policy.RULES == {"demo-rule": policy.Rule("demo-rule", "what the demo rule checks", applies, check)}
+
+
+def test_findings_fall_back_to_generate_name_and_question_marks():
+    obj = {"metadata": {"generateName": "web-"}}
+    assert {(f.kind, f.name) for f in evaluate(obj).findings} == {("?", "web-")}
+    assert {(f.kind, f.name) for f in evaluate({"kind": "ConfigMap"}).findings} == {("ConfigMap", "?")}
+
+
+def test_an_object_without_a_pod_spec_is_checked_only_by_the_rules_for_any_object():
+    config_map = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "labels": {
+        "backstage.io/kubernetes-id": ID}}}
+    report = evaluate(config_map)
+    assert (report.checks_passed, report.checks_failed) == (1, 0)  # backstage-kubernetes-id
+    broken = deployment()
+    broken["spec"]["template"]["spec"] = "not a pod spec"  # the schema reports it; the rules skip it
+    assert {f.rule for f in evaluate(broken, CTX).findings} == set()
+
+
+def test_container_findings_point_at_the_field():
+    d = deployment()
+    _c(d)["securityContext"]["privileged"] = True
+    _add_init(d)["securityContext"]["privileged"] = True
+    assert [v.path for v in check_rule("no-privileged", d)] == [
+        "spec.template.spec.initContainers[0].securityContext.privileged",
+        "spec.template.spec.containers[0].securityContext.privileged"]
+    cj = cronjob()
+    cj["spec"]["jobTemplate"]["spec"]["template"]["spec"]["hostPID"] = True
+    assert [v.path for v in check_rule("no-host-namespaces", cj)] == ["spec.jobTemplate.spec.template.spec.hostPID"]
+
+
+@pytest.mark.parametrize("image,problem", [
+    (None, "has no image"),
+    ("  ", "has no image"),
+    ("nginx:", "has an empty tag (nginx:)"),
+    # a digest does not make an empty or latest tag acceptable: the tag is what people read
+    ("nginx:@sha256:" + "a" * 64, "has an empty tag (nginx:@sha256:" + "a" * 64 + ")"),
+    ("nginx:latest@sha256:" + "a" * 64, "uses the mutable tag :latest (nginx:latest@sha256:" + "a" * 64 + ")"),
+])
+def test_image_problem_says_why(image, problem):
+    assert image_problem(image) == problem
+
+
+@pytest.mark.parametrize("selector,labels,ok", [
+    ({"matchExpressions": [{"key": "a", "operator": "In", "values": ["1", "2"]}]}, {"a": "2"}, True),
+    ({"matchExpressions": [{"key": "a", "operator": "In", "values": ["1"]}]}, {"a": "2"}, False),
+    ({"matchExpressions": [{"key": "a", "operator": "In", "values": ["1"]}]}, {"b": "1"}, False),
+    ({"matchExpressions": [{"key": "a", "operator": "Exists"}]}, {"b": "1"}, False),
+    ({"matchExpressions": [{"key": "a", "operator": "DoesNotExist"}]}, {"b": "x"}, True),
+])
+def test_selector_match_expressions(selector, labels, ok):
+    assert selector_matches(selector, labels) is ok
+
+
+@pytest.mark.parametrize("spec,pods,allowed", [
+    ({"maxUnavailable": "1%"}, 101, 2),  # 1.01 pods round up to 2, as the disruption controller does
+    ({"minAvailable": "1%"}, 101, 99),
+    ({"maxUnavailable": "one"}, 3, None),  # not an IntOrString the controller accepts: unknown
+    ({"minAvailable": "one"}, 3, None),
+    ({"maxUnavailable": 1.5}, 3, None),
+])
+def test_allowed_disruptions(spec, pods, allowed):
+    assert allowed_disruptions({"spec": spec}, pods) == allowed
+
+
+def test_inventory_places_objects_without_a_namespace_in_the_kustomization_namespace():
+    d = deployment()
+    del d["metadata"]["namespace"]
+    assert [ns for ns, _ in Inventory.of([(d, "team-a"), (d, None)]).objects] == ["team-a", ""]
+
+
+@pytest.mark.parametrize("replicas", [None, "3", True])
+def test_replicas_that_are_not_a_number_count_as_one(replicas):
+    d = deployment()
+    if replicas is None:
+        del d["spec"]["replicas"]
+    else:
+        d["spec"]["replicas"] = replicas
+    assert _budget_findings(d) == []
+
+
+@pytest.mark.parametrize("autoscaler", [
+    hpa(3) | {"spec": {"scaleTargetRef": {"kind": "StatefulSet", "name": "web"}, "minReplicas": 3}},
+    hpa(3, name="api"),
+    hpa(None) | {"spec": {"scaleTargetRef": {"kind": "Deployment", "name": "web"}, "minReplicas": "3"}},
+])
+def test_only_an_autoscaler_of_the_workload_with_a_numeric_floor_counts(autoscaler):
+    assert _budget_findings(deployment(1), autoscaler) == []
+
+
+@pytest.mark.parametrize("replicas,why", [(1, "1 replica"), (2, "2 replicas")])
+def test_pdb_allows_disruption_says_how_many_pods_it_selects(replicas, why):
+    assert _allows_findings(pdb(minAvailable=replicas), deployment(replicas)) == [
+        f"minAvailable {replicas} leaves no eviction allowed with the {replicas} pod(s) it selects at the lowest "
+        f"scale (Deployment/web: {why}): node drains block until someone deletes a pod by hand"]
