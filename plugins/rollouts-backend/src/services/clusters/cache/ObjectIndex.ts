@@ -1,0 +1,188 @@
+import {
+  KubeLabelSelector,
+  KubeObject,
+  matchesLabelSelector,
+} from '@internal/plugin-rollouts-common';
+import { labelTerms, selectorTermGroups } from './labelTerms';
+
+const namespaceOf = (o: KubeObject) => o.metadata?.namespace ?? '';
+const keyOf = (o: KubeObject) => `${namespaceOf(o)}/${o.metadata?.name ?? ''}`;
+const controllerUidOf = (o: KubeObject) =>
+  o.metadata?.ownerReferences?.find(r => r.controller)?.uid;
+/** Events name the object they are about; other kinds have no such field. */
+const involvedUidOf = (o: KubeObject) =>
+  (o as { involvedObject?: { uid?: string } }).involvedObject?.uid;
+
+/** A secondary index: term → the objects that carry it. */
+class TermIndex<T> {
+  private readonly sets = new Map<string, Set<T>>();
+
+  add(term: string | undefined, obj: T) {
+    if (term === undefined) return;
+    let set = this.sets.get(term);
+    if (!set) {
+      set = new Set();
+      this.sets.set(term, set);
+    }
+    set.add(obj);
+  }
+
+  remove(term: string | undefined, obj: T) {
+    if (term === undefined) return;
+    const set = this.sets.get(term);
+    if (set?.delete(obj) && set.size === 0) this.sets.delete(term);
+  }
+
+  size(term: string): number {
+    return this.sets.get(term)?.size ?? 0;
+  }
+
+  get(term: string): ReadonlySet<T> {
+    return this.sets.get(term) ?? EMPTY;
+  }
+
+  /** Distinct terms held (for tests: an emptied term leaves nothing behind). */
+  termCount(): number {
+    return this.sets.size;
+  }
+}
+
+const EMPTY: ReadonlySet<never> = new Set();
+
+/**
+ * Read access to one kind's cached objects, each lookup costing work
+ * proportional to what it returns rather than to the whole cache.
+ *
+ * @public
+ */
+export interface CachedObjects<T extends KubeObject> {
+  readonly size: number;
+  get(namespace: string, name: string): T | undefined;
+  /** Every object (for periodic sweeps, not per request). */
+  all(): T[];
+  inNamespace(namespace: string): T[];
+  /** Objects whose controller owner reference has this uid. */
+  ownedBy(uid: string): T[];
+  /** Events whose `involvedObject.uid` is this uid. */
+  about(uid: string): T[];
+  /** Objects the label selector matches, in `namespace` when given. */
+  matching(selector: KubeLabelSelector, namespace?: string): T[];
+}
+
+/**
+ * One kind's objects by namespace/name, with secondary indexes by namespace,
+ * label (`key=value`), controller owner uid and (events) involved object uid.
+ * The entries of an object are computed from the stored object itself when it
+ * is replaced or removed, so a label or owner change moves it between
+ * entries. Holds references only: the objects are shared with whoever stored
+ * them.
+ */
+export class ObjectIndex<T extends KubeObject> implements CachedObjects<T> {
+  private readonly byKey = new Map<string, T>();
+  private readonly byNamespace = new TermIndex<T>();
+  private readonly byLabel = new TermIndex<T>();
+  private readonly byController = new TermIndex<T>();
+  private readonly byInvolved = new TermIndex<T>();
+
+  get size() {
+    return this.byKey.size;
+  }
+
+  /** Stores or replaces an object; returns the one it replaced. */
+  upsert(obj: T): T | undefined {
+    const previous = this.remove(obj);
+    this.byKey.set(keyOf(obj), obj);
+    this.byNamespace.add(namespaceOf(obj), obj);
+    for (const term of labelTerms(obj.metadata?.labels)) {
+      this.byLabel.add(term, obj);
+    }
+    this.byController.add(controllerUidOf(obj), obj);
+    this.byInvolved.add(involvedUidOf(obj), obj);
+    return previous;
+  }
+
+  /** Removes the stored object with this one's namespace and name; returns it. */
+  remove(obj: KubeObject): T | undefined {
+    const key = keyOf(obj);
+    const stored = this.byKey.get(key);
+    if (!stored) return undefined;
+    this.byKey.delete(key);
+    this.byNamespace.remove(namespaceOf(stored), stored);
+    for (const term of labelTerms(stored.metadata?.labels)) {
+      this.byLabel.remove(term, stored);
+    }
+    this.byController.remove(controllerUidOf(stored), stored);
+    this.byInvolved.remove(involvedUidOf(stored), stored);
+    return stored;
+  }
+
+  get(namespace: string, name: string): T | undefined {
+    return this.byKey.get(`${namespace}/${name}`);
+  }
+
+  all(): T[] {
+    // Array.from, never push(...values): spreading ~130k arguments throws RangeError.
+    return Array.from(this.byKey.values());
+  }
+
+  inNamespace(namespace: string): T[] {
+    return Array.from(this.byNamespace.get(namespace));
+  }
+
+  ownedBy(uid: string): T[] {
+    return Array.from(this.byController.get(uid));
+  }
+
+  about(uid: string): T[] {
+    return Array.from(this.byInvolved.get(uid));
+  }
+
+  matching(selector: KubeLabelSelector, namespace?: string): T[] {
+    const candidates = this.candidates(selector, namespace);
+    const result: T[] = [];
+    for (const obj of candidates) {
+      if (
+        (namespace === undefined || namespaceOf(obj) === namespace) &&
+        matchesLabelSelector(selector, obj.metadata?.labels)
+      ) {
+        result.push(obj);
+      }
+    }
+    return result;
+  }
+
+  /** Distinct index entries (tests check that removals leave none behind). */
+  indexSizes() {
+    return {
+      objects: this.byKey.size,
+      namespaces: this.byNamespace.termCount(),
+      labels: this.byLabel.termCount(),
+      controllers: this.byController.termCount(),
+      involved: this.byInvolved.termCount(),
+    };
+  }
+
+  /** The smallest set the index can narrow the selector to. */
+  private candidates(
+    selector: KubeLabelSelector,
+    namespace: string | undefined,
+  ): Iterable<T> {
+    let best: Iterable<T> = this.byKey.values();
+    let bestSize = this.byKey.size;
+    if (
+      namespace !== undefined &&
+      this.byNamespace.size(namespace) < bestSize
+    ) {
+      best = this.byNamespace.get(namespace);
+      bestSize = this.byNamespace.size(namespace);
+    }
+    for (const group of selectorTermGroups(selector)) {
+      const size = group.reduce((n, t) => n + this.byLabel.size(t), 0);
+      if (size < bestSize) {
+        bestSize = size;
+        best = group.flatMap(t => Array.from(this.byLabel.get(t)));
+      }
+    }
+    return best;
+  }
+}
