@@ -3,8 +3,9 @@
  * the default revision history (10 old ReplicaSets scaled to 0 and the current
  * one), and the current ReplicaSet's pods on fake (KWOK) nodes.
  *
- * The benchmark creates all of it itself, in the order the controllers would
- * (Deployment, ReplicaSets, pods with owner references): at 20,000 pods,
+ * The benchmark creates all of it itself (a paused Deployment, its current
+ * ReplicaSet, that one's pods, the old ReplicaSets, then it resumes the
+ * Deployment), with owner references as the controllers set them: at 20,000 pods,
  * letting kube-controller-manager create them (20 requests/s by default)
  * would take longer than the benchmark. The controllers accept the result: the
  * current ReplicaSet's template equals the Deployment's (only the
@@ -53,7 +54,12 @@ export interface ScaleApp {
   name: string;
   /** Its `backstage.io/kubernetes-id` (one entity per Deployment). */
   entityId: string;
+  /** The run's prefix, also the value of the {@link RUN_LABEL} of its pods. */
+  run: string;
 }
+
+/** Label of every pod of one run, to find them all with one selector. */
+export const RUN_LABEL = 'bench.rollouts/run';
 
 export function scaleApps(prefix: string, size: ScaleSize): ScaleApp[] {
   if (size.deployments < size.namespaces) {
@@ -71,6 +77,7 @@ export function scaleApps(prefix: string, size: ScaleSize): ScaleApp[] {
       )}`,
       name,
       entityId: `${prefix}-${name}`,
+      run: prefix,
     };
   });
 }
@@ -83,6 +90,7 @@ function template(app: ScaleApp, revision: number): V1PodTemplateSpec {
       labels: {
         app: app.name,
         'backstage.io/kubernetes-id': app.entityId,
+        [RUN_LABEL]: app.run,
       },
     },
     spec: {
@@ -141,6 +149,9 @@ export function scaleDeployment(app: ScaleApp, size: ScaleSize): V1Deployment {
       },
     },
     spec: {
+      // Paused until its ReplicaSets exist: a running Deployment controller
+      // would otherwise create a ReplicaSet of its own first.
+      paused: true,
       replicas: size.podsPerDeployment,
       selector: { matchLabels: { app: app.name } },
       template: template(app, size.history + 1),

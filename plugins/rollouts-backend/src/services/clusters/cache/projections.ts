@@ -71,7 +71,7 @@ function annotationsOf(annotations: Record<string, string> | undefined) {
 }
 
 function metadata(m: KubeObjectMeta | undefined): KubeObjectMeta | undefined {
-  const slim = pick(m, [
+  const slim: KubeObjectMeta | undefined = pick(m, [
     'name',
     'namespace',
     'uid',
