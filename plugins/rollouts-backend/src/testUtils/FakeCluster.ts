@@ -19,6 +19,7 @@ import {
   slotVersion,
 } from '@internal/plugin-rollouts-common';
 import {
+  CACHE_INDEXES,
   CachedObjects,
   ObjectIndex,
 } from '../services/clusters/cache/ObjectIndex';
@@ -140,7 +141,8 @@ export class FakeCluster implements RolloutsCluster {
     readonly name: string,
     objects: Partial<{ [K in ResourceKind]: ResourceTypes[K][] }> = {},
   ) {
-    for (const kind of RESOURCE_KINDS) this.store.set(kind, new ObjectIndex());
+    for (const kind of RESOURCE_KINDS)
+      this.store.set(kind, new ObjectIndex(kind, CACHE_INDEXES[kind]));
     for (const [kind, list] of Object.entries(objects)) {
       for (const obj of list as KubeObject[]) {
         this.put(kind as ResourceKind, obj as any, false);

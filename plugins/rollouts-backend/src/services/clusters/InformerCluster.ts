@@ -13,7 +13,7 @@ import {
   Watch,
 } from '@kubernetes/client-node';
 import { listPages } from './cache/listPages';
-import { CachedObjects, ObjectIndex } from './cache/ObjectIndex';
+import { CACHE_INDEXES, CachedObjects, ObjectIndex } from './cache/ObjectIndex';
 import { projectObject } from './cache/projections';
 import { kubeConfigFor } from './clusterIdentity';
 import { kubeRequest } from './kubeHttp';
@@ -219,7 +219,7 @@ export class InformerCluster implements RolloutsCluster {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30000;
     this.listPageSize = options.listPageSize ?? 500;
     for (const kind of RESOURCE_KINDS)
-      this.indexes.set(kind, new ObjectIndex());
+      this.indexes.set(kind, new ObjectIndex(kind, CACHE_INDEXES[kind]));
     const namespaces = options.namespaces?.length
       ? options.namespaces
       : [undefined];

@@ -1,5 +1,12 @@
 import { KubeEvent, KubeObject } from '@internal/plugin-rollouts-common';
-import { ObjectIndex } from './ObjectIndex';
+import { IndexName, ObjectIndex } from './ObjectIndex';
+
+const EVERY_INDEX: IndexName[] = [
+  'namespace',
+  'label',
+  'controller',
+  'involved',
+];
 
 function obj(
   namespace: string,
@@ -28,7 +35,7 @@ const names = (objects: KubeObject[]) =>
 
 describe('ObjectIndex', () => {
   it('finds objects by namespace, label, controller and name', () => {
-    const index = new ObjectIndex<KubeObject>();
+    const index = new ObjectIndex<KubeObject>('test', EVERY_INDEX);
     index.upsert(obj('a', 'api-1', { app: 'api' }, 'rs-1'));
     index.upsert(obj('a', 'api-2', { app: 'api' }, 'rs-1'));
     index.upsert(obj('b', 'api-1', { app: 'api' }, 'rs-2'));
@@ -52,7 +59,7 @@ describe('ObjectIndex', () => {
   });
 
   it('applies the whole selector, not only the term it narrowed by', () => {
-    const index = new ObjectIndex<KubeObject>();
+    const index = new ObjectIndex<KubeObject>('test', EVERY_INDEX);
     index.upsert(obj('a', 'blue', { app: 'api', slot: 'blue' }));
     index.upsert(obj('a', 'green', { app: 'api', slot: 'green' }));
     index.upsert(obj('a', 'canary', { app: 'api', slot: 'blue', canary: 'y' }));
@@ -86,7 +93,7 @@ describe('ObjectIndex', () => {
   });
 
   it('moves an object between entries when its labels change', () => {
-    const index = new ObjectIndex<KubeObject>();
+    const index = new ObjectIndex<KubeObject>('test', EVERY_INDEX);
     index.upsert(obj('a', 'p', { app: 'api', slot: 'blue' }));
     const previous = index.upsert(obj('a', 'p', { app: 'api', slot: 'green' }));
 
@@ -100,7 +107,7 @@ describe('ObjectIndex', () => {
   });
 
   it('moves an object between owners when its controller changes (adoption, orphaning)', () => {
-    const index = new ObjectIndex<KubeObject>();
+    const index = new ObjectIndex<KubeObject>('test', EVERY_INDEX);
     index.upsert(obj('a', 'p', {}, 'rs-old'));
     index.upsert(obj('a', 'p', {}, 'rs-new'));
     expect(index.ownedBy('rs-old')).toEqual([]);
@@ -112,7 +119,7 @@ describe('ObjectIndex', () => {
   });
 
   it('removes every entry of a deleted object, whatever the delete event carries', () => {
-    const index = new ObjectIndex<KubeObject>();
+    const index = new ObjectIndex<KubeObject>('test', EVERY_INDEX);
     index.upsert(obj('a', 'p', { app: 'api' }, 'rs-1'));
     index.upsert(obj('a', 'q', { app: 'api' }, 'rs-1'));
     // A delete after a missed update: the event has other labels than the
@@ -135,7 +142,7 @@ describe('ObjectIndex', () => {
   });
 
   it('finds events by the uid of the object they are about', () => {
-    const index = new ObjectIndex<KubeEvent>();
+    const index = new ObjectIndex<KubeEvent>('events', ['involved']);
     const event = (name: string, uid: string): KubeEvent => ({
       metadata: { namespace: 'a', name },
       involvedObject: { kind: 'Pod', name: 'p', uid },
@@ -151,7 +158,7 @@ describe('ObjectIndex', () => {
 
   it('holds and returns more objects than one call can take as arguments (~130k)', () => {
     const count = 200_000;
-    const index = new ObjectIndex<KubeObject>();
+    const index = new ObjectIndex<KubeObject>('test', EVERY_INDEX);
     for (let i = 0; i < count; i += 1) {
       index.upsert({
         metadata: {
@@ -166,5 +173,20 @@ describe('ObjectIndex', () => {
     expect(index.all()).toHaveLength(count);
     expect(index.matching({ matchLabels: { app: 'a' } })).toHaveLength(count);
     expect(index.inNamespace('ns-7')).toHaveLength(count / 200);
+  });
+
+  it('keeps only the indexes it is asked for, and refuses lookups through others', () => {
+    const index = new ObjectIndex<KubeObject>('replicasets', ['controller']);
+    index.upsert(obj('a', 'rs-1', { app: 'api' }, 'deploy-1'));
+    index.upsert(obj('b', 'rs-2', { app: 'api' }, 'deploy-1'));
+    expect(names(index.ownedBy('deploy-1'))).toEqual(['a/rs-1', 'b/rs-2']);
+    expect(() => index.inNamespace('a')).toThrow(
+      'The cache of replicasets keeps no namespace index',
+    );
+    expect(index.indexSizes()).toMatchObject({ labels: 0, namespaces: 0 });
+    // Selectors still match, from every object.
+    expect(names(index.matching({ matchLabels: { app: 'api' } }, 'b'))).toEqual(
+      ['b/rs-2'],
+    );
   });
 });

@@ -3,6 +3,7 @@ import {
   KubeObject,
   matchesLabelSelector,
 } from '@internal/plugin-rollouts-common';
+import type { ResourceKind } from '../types';
 import { labelTerms, selectorTermGroups } from './labelTerms';
 
 const namespaceOf = (o: KubeObject) => o.metadata?.namespace ?? '';
@@ -69,9 +70,15 @@ export interface CachedObjects<T extends KubeObject> {
   matching(selector: KubeLabelSelector, namespace?: string): T[];
 }
 
+/** The secondary indexes an {@link ObjectIndex} can keep. */
+export type IndexName = 'namespace' | 'label' | 'controller' | 'involved';
+
 /**
- * One kind's objects by namespace/name, with secondary indexes by namespace,
- * label (`key=value`), controller owner uid and (events) involved object uid.
+ * One kind's objects by namespace/name, with the secondary indexes it is
+ * asked to keep: by namespace, label (`key=value`), controller owner uid and
+ * (events) involved object uid. Each costs memory per object, so each kind
+ * keeps only those its lookups use (`CACHE_INDEXES`); a lookup through an
+ * index the kind does not keep is a programming error and throws.
  * The entries of an object are computed from the stored object itself when it
  * is replaced or removed, so a label or owner change moves it between
  * entries. Holds references only: the objects are shared with whoever stored
@@ -79,10 +86,19 @@ export interface CachedObjects<T extends KubeObject> {
  */
 export class ObjectIndex<T extends KubeObject> implements CachedObjects<T> {
   private readonly byKey = new Map<string, T>();
-  private readonly byNamespace = new TermIndex<T>();
-  private readonly byLabel = new TermIndex<T>();
-  private readonly byController = new TermIndex<T>();
-  private readonly byInvolved = new TermIndex<T>();
+  private readonly byNamespace?: TermIndex<T>;
+  private readonly byLabel?: TermIndex<T>;
+  private readonly byController?: TermIndex<T>;
+  private readonly byInvolved?: TermIndex<T>;
+
+  constructor(private readonly kind: string, indexes: readonly IndexName[]) {
+    const keep = (name: IndexName) =>
+      indexes.includes(name) ? new TermIndex<T>() : undefined;
+    this.byNamespace = keep('namespace');
+    this.byLabel = keep('label');
+    this.byController = keep('controller');
+    this.byInvolved = keep('involved');
+  }
 
   get size() {
     return this.byKey.size;
@@ -92,12 +108,14 @@ export class ObjectIndex<T extends KubeObject> implements CachedObjects<T> {
   upsert(obj: T): T | undefined {
     const previous = this.remove(obj);
     this.byKey.set(keyOf(obj), obj);
-    this.byNamespace.add(namespaceOf(obj), obj);
-    for (const term of labelTerms(obj.metadata?.labels)) {
-      this.byLabel.add(term, obj);
+    this.byNamespace?.add(namespaceOf(obj), obj);
+    if (this.byLabel) {
+      for (const term of labelTerms(obj.metadata?.labels)) {
+        this.byLabel.add(term, obj);
+      }
     }
-    this.byController.add(controllerUidOf(obj), obj);
-    this.byInvolved.add(involvedUidOf(obj), obj);
+    this.byController?.add(controllerUidOf(obj), obj);
+    this.byInvolved?.add(involvedUidOf(obj), obj);
     return previous;
   }
 
@@ -107,12 +125,14 @@ export class ObjectIndex<T extends KubeObject> implements CachedObjects<T> {
     const stored = this.byKey.get(key);
     if (!stored) return undefined;
     this.byKey.delete(key);
-    this.byNamespace.remove(namespaceOf(stored), stored);
-    for (const term of labelTerms(stored.metadata?.labels)) {
-      this.byLabel.remove(term, stored);
+    this.byNamespace?.remove(namespaceOf(stored), stored);
+    if (this.byLabel) {
+      for (const term of labelTerms(stored.metadata?.labels)) {
+        this.byLabel.remove(term, stored);
+      }
     }
-    this.byController.remove(controllerUidOf(stored), stored);
-    this.byInvolved.remove(involvedUidOf(stored), stored);
+    this.byController?.remove(controllerUidOf(stored), stored);
+    this.byInvolved?.remove(involvedUidOf(stored), stored);
     return stored;
   }
 
@@ -126,15 +146,15 @@ export class ObjectIndex<T extends KubeObject> implements CachedObjects<T> {
   }
 
   inNamespace(namespace: string): T[] {
-    return Array.from(this.byNamespace.get(namespace));
+    return Array.from(this.kept(this.byNamespace, 'namespace').get(namespace));
   }
 
   ownedBy(uid: string): T[] {
-    return Array.from(this.byController.get(uid));
+    return Array.from(this.kept(this.byController, 'controller').get(uid));
   }
 
   about(uid: string): T[] {
-    return Array.from(this.byInvolved.get(uid));
+    return Array.from(this.kept(this.byInvolved, 'involved').get(uid));
   }
 
   matching(selector: KubeLabelSelector, namespace?: string): T[] {
@@ -155,11 +175,20 @@ export class ObjectIndex<T extends KubeObject> implements CachedObjects<T> {
   indexSizes() {
     return {
       objects: this.byKey.size,
-      namespaces: this.byNamespace.termCount(),
-      labels: this.byLabel.termCount(),
-      controllers: this.byController.termCount(),
-      involved: this.byInvolved.termCount(),
+      namespaces: this.byNamespace?.termCount() ?? 0,
+      labels: this.byLabel?.termCount() ?? 0,
+      controllers: this.byController?.termCount() ?? 0,
+      involved: this.byInvolved?.termCount() ?? 0,
     };
+  }
+
+  private kept(index: TermIndex<T> | undefined, name: IndexName) {
+    if (!index) {
+      throw new Error(
+        `The cache of ${this.kind} keeps no ${name} index; add it to CACHE_INDEXES`,
+      );
+    }
+    return index;
   }
 
   /** The smallest set the index can narrow the selector to. */
@@ -167,22 +196,42 @@ export class ObjectIndex<T extends KubeObject> implements CachedObjects<T> {
     selector: KubeLabelSelector,
     namespace: string | undefined,
   ): Iterable<T> {
+    // Without a usable index: every object (correct, but not fast).
     let best: Iterable<T> = this.byKey.values();
     let bestSize = this.byKey.size;
-    if (
-      namespace !== undefined &&
-      this.byNamespace.size(namespace) < bestSize
-    ) {
-      best = this.byNamespace.get(namespace);
-      bestSize = this.byNamespace.size(namespace);
+    const byNamespace = this.byNamespace;
+    if (byNamespace && namespace !== undefined) {
+      if (byNamespace.size(namespace) < bestSize) {
+        best = byNamespace.get(namespace);
+        bestSize = byNamespace.size(namespace);
+      }
     }
-    for (const group of selectorTermGroups(selector)) {
-      const size = group.reduce((n, t) => n + this.byLabel.size(t), 0);
-      if (size < bestSize) {
-        bestSize = size;
-        best = group.flatMap(t => Array.from(this.byLabel.get(t)));
+    const byLabel = this.byLabel;
+    if (byLabel) {
+      for (const group of selectorTermGroups(selector)) {
+        const size = group.reduce((n, t) => n + byLabel.size(t), 0);
+        if (size < bestSize) {
+          bestSize = size;
+          best = group.flatMap(t => Array.from(byLabel.get(t)));
+        }
       }
     }
     return best;
   }
 }
+
+/**
+ * The indexes each kind's cache keeps: those its lookups use (status,
+ * switch guards, scheduled scale-down), nothing more.
+ */
+export const CACHE_INDEXES: Record<ResourceKind, readonly IndexName[]> = {
+  deployments: ['namespace', 'label'],
+  replicasets: ['controller'],
+  pods: ['label', 'controller'],
+  services: ['namespace', 'label'],
+  endpointslices: ['label'],
+  resourcequotas: ['namespace'],
+  limitranges: ['namespace'],
+  horizontalpodautoscalers: ['namespace', 'label'],
+  events: ['involved'],
+};

@@ -102,50 +102,33 @@ const apiPod = {
 describe('projectObject', () => {
   it('keeps of a pod only what the views read', () => {
     const slim = projectObject('pods', apiPod);
-    const {
-      generateName: _generateName,
-      managedFields: _managedFields,
-      ownerReferences: [ownerReference],
-      ...keptMetadata
-    } = apiPod.metadata;
     expect(slim).toEqual({
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: {
-        ...keptMetadata,
-        ownerReferences: [{ ...ownerReference, blockOwnerDeletion: undefined }],
-      },
-      spec: {
-        containers: [
-          {
-            name: 'api',
-            image: 'ghcr.io/example/api:1.0.0',
-            ports: [{ name: 'http', containerPort: 8000, protocol: 'TCP' }],
-            resources: {
-              requests: { cpu: '100m' },
-              limits: { memory: '256Mi' },
-            },
-            readinessProbe: { httpGet: { path: '/ready', port: 'http' } },
-            livenessProbe: { httpGet: { path: '/health', port: 'http' } },
-          },
+        name: 'api-7d9c-abcde',
+        namespace: 'team-a',
+        uid: 'uid-pod',
+        resourceVersion: '42',
+        labels: apiPod.metadata.labels,
+        ownerReferences: [
+          { kind: 'ReplicaSet', uid: 'uid-rs', controller: true },
         ],
-        nodeName: 'kwok-node-1',
       },
+      spec: { nodeName: 'kwok-node-1' },
       status: {
         phase: 'Running',
-        podIP: '10.244.0.7',
-        startTime: '2026-11-20T10:00:01Z',
-        conditions: apiPod.status.conditions,
+        conditions: [{ type: 'Ready', status: 'False' }],
         containerStatuses: [
           {
             name: 'api',
             ready: false,
             started: true,
             restartCount: 7,
-            image: 'ghcr.io/example/api:1.0.0',
-            imageID: 'ghcr.io/example/api@sha256:abc',
-            state: apiPod.status.containerStatuses[0].state,
-            lastState: apiPod.status.containerStatuses[0].lastState,
+            state: {
+              waiting: { reason: 'CrashLoopBackOff', message: 'back-off 5m0s' },
+            },
+            lastState: { terminated: { reason: 'Error', exitCode: 1 } },
           },
         ],
       },
@@ -171,11 +154,15 @@ describe('projectObject', () => {
     expect(deriveRolloutStatus(slim)).toEqual(deriveRolloutStatus(deployment));
   });
 
-  it('keeps of a ReplicaSet its template’s images only', () => {
+  it('keeps of a ReplicaSet its revision, owner and images only', () => {
     const slim = projectObject('replicasets', {
       metadata: {
         name: 'api-7d9c',
-        annotations: { 'deployment.kubernetes.io/revision': '3' },
+        labels: { app: 'api', 'pod-template-hash': '7d9c' },
+        annotations: {
+          'deployment.kubernetes.io/revision': '3',
+          'deployment.kubernetes.io/desired-replicas': '2',
+        },
       },
       spec: {
         replicas: 2,
@@ -191,7 +178,6 @@ describe('projectObject', () => {
       },
       spec: {
         replicas: 2,
-        selector: { matchLabels: { app: 'api' } },
         template: {
           spec: {
             containers: [{ name: 'api', image: 'ghcr.io/example/api:1.0.0' }],

@@ -1,31 +1,37 @@
 /*
  * What the cache keeps of each object: the fields the rollouts views and
- * guards read (the shapes in rollouts-common's kube.ts), nothing else. The
- * API server's objects carry far more (managedFields, env, volumes, security
- * contexts, tolerations, node affinity, status.hostIP...); at 20,000 pods
- * that is most of the cache's memory.
+ * guards read, nothing else. The API server's objects carry far more
+ * (managedFields, env, volumes, security contexts, tolerations, status.hostIP,
+ * timestamps...); at 20,000 pods and 44,000 ReplicaSets that is most of the
+ * cache's memory.
  *
- * Per kind, besides apiVersion, kind and the metadata below:
- * - Deployment: spec (replicas, selector, template, paused, progress
- *   deadline, minReadySeconds, revisionHistoryLimit, strategy) and status.
- * - ReplicaSet: spec.replicas, spec.selector, and of the template only the
- *   containers' name and image (the revision history shows images); status
- *   replica counts. ReplicaSets outnumber pods (revision history), so their
- *   pod template is the largest thing dropped.
- * - Pod: spec containers, init containers and nodeName; status phase,
- *   reason, podIP, conditions, container statuses, startTime.
- * - Pod templates (of Deployments) and containers: name, image, ports,
- *   resources, the three probes, restartPolicy; template labels and
- *   annotations.
- * - Service: type, selector, clusterIP, ports. EndpointSlice: addressType,
- *   endpoints (addresses, conditions, targetRef, nodeName), ports.
- * - ResourceQuota, LimitRange, HorizontalPodAutoscaler, Event: as kube.ts
- *   declares them.
- * Metadata: name, namespace, uid, resourceVersion, generation, creation and
- * deletion timestamps, labels, owner references, and annotations except
- * kubectl's last-applied-configuration (a full copy of the object). An empty
- * annotations object stays an object: a JSON Patch planned from the cache
- * adds to `/metadata/annotations` only when it exists.
+ * Per kind, besides apiVersion and kind:
+ * - Deployment: metadata (with generation and annotations), spec (replicas,
+ *   selector, template, paused, progress deadline, minReadySeconds,
+ *   revisionHistoryLimit, strategy) and status. Pod templates keep labels,
+ *   annotations and per container name, image, ports, resources, the three
+ *   probes and restartPolicy.
+ * - ReplicaSet (the most numerous kind: ten old ones per Deployment): name,
+ *   namespace, uid, resourceVersion, the revision annotation, the controller
+ *   reference; spec.replicas and the template's container names and images
+ *   (the revision history); status replica counts. No labels: ReplicaSets
+ *   are found through their Deployment, never by label.
+ * - Pod: name, namespace, uid, resourceVersion, labels, the controller
+ *   reference; spec.nodeName; status phase, the Ready condition and per
+ *   container name, ready, started, restartCount, the state (waiting reason
+ *   and message, terminated reason and exit code) and the last termination.
+ * - Service: metadata with annotations (preview, entity ref, previous slot);
+ *   type, selector, clusterIP, ports. EndpointSlice: addressType, endpoints
+ *   (addresses, conditions, targetRef, nodeName), ports.
+ * - ResourceQuota, LimitRange, HorizontalPodAutoscaler, Event: their spec and
+ *   status (events: reason, message, counts, times, involved object).
+ * Metadata of every kind: name, namespace, uid, resourceVersion, labels and
+ * the controller owner reference (kind, uid; other references are never
+ * read). Annotations only where a view reads them (Deployments, Services, the
+ * ReplicaSet revision), without kubectl's last-applied-configuration (a full
+ * copy of the object); an empty annotations object stays an object, because a
+ * JSON Patch planned from the cache adds to `/metadata/annotations` only when
+ * it exists. Namespace names are shared between objects (one string each).
  *
  * A view that starts reading another field must add it here (the test
  * "status from projected objects equals status from full objects" catches
@@ -33,6 +39,7 @@
  */
 import {
   KubeContainer,
+  KubeContainerState,
   KubeContainerStatus,
   KubeDeployment,
   KubeEndpointSlice,
@@ -50,6 +57,7 @@ import {
 import { ResourceKind, ResourceTypes } from '../types';
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+const REVISION = 'deployment.kubernetes.io/revision';
 
 /** A copy of `source` with only `keys` that are set (absent keys cost memory too). */
 function pick<T extends object, K extends keyof T>(
@@ -64,29 +72,60 @@ function pick<T extends object, K extends keyof T>(
   return result;
 }
 
-function annotationsOf(annotations: Record<string, string> | undefined) {
-  if (!annotations || !(LAST_APPLIED in annotations)) return annotations;
+/**
+ * One string per namespace name for the whole cache: every parsed object
+ * otherwise brings its own copy. Namespaces are few; a deleted one leaves
+ * its name here, which is negligible.
+ */
+const namespaceNames = new Map<string, string>();
+function sharedNamespace(namespace: string | undefined) {
+  if (namespace === undefined) return undefined;
+  let shared = namespaceNames.get(namespace);
+  if (shared === undefined) {
+    shared = namespace;
+    namespaceNames.set(namespace, shared);
+  }
+  return shared;
+}
+
+type AnnotationsKept = 'all' | 'revision' | 'none';
+
+function annotationsOf(
+  annotations: Record<string, string> | undefined,
+  kept: AnnotationsKept,
+): Record<string, string> | undefined {
+  if (!annotations || kept === 'none') return undefined;
+  if (kept === 'revision') {
+    return annotations[REVISION] === undefined
+      ? undefined
+      : { [REVISION]: annotations[REVISION] };
+  }
+  if (!(LAST_APPLIED in annotations)) return annotations;
   const { [LAST_APPLIED]: _dropped, ...rest } = annotations;
   return rest;
 }
 
-function metadata(m: KubeObjectMeta | undefined): KubeObjectMeta | undefined {
-  const slim: KubeObjectMeta | undefined = pick(m, [
-    'name',
-    'namespace',
-    'uid',
-    'resourceVersion',
-    'generation',
-    'creationTimestamp',
-    'deletionTimestamp',
-    'labels',
-  ]);
-  if (!slim || !m) return slim;
-  if (m.annotations) slim.annotations = annotationsOf(m.annotations);
-  if (m.ownerReferences) {
-    slim.ownerReferences = m.ownerReferences.map(
-      r => pick(r, ['apiVersion', 'kind', 'name', 'uid', 'controller'])!,
-    );
+function metadata(
+  m: KubeObjectMeta,
+  options: {
+    labels: boolean;
+    annotations: AnnotationsKept;
+    generation?: boolean;
+  },
+): KubeObjectMeta {
+  const slim: KubeObjectMeta = pick(m, ['name', 'uid', 'resourceVersion'])!;
+  if (m.namespace !== undefined) slim.namespace = sharedNamespace(m.namespace);
+  if (options.generation && m.generation !== undefined) {
+    slim.generation = m.generation;
+  }
+  if (options.labels && m.labels) slim.labels = m.labels;
+  const annotations = annotationsOf(m.annotations, options.annotations);
+  if (annotations) slim.annotations = annotations;
+  const controller = m.ownerReferences?.find(r => r.controller);
+  if (controller) {
+    slim.ownerReferences = [
+      { kind: controller.kind, uid: controller.uid, controller: true },
+    ];
   }
   return slim;
 }
@@ -123,29 +162,55 @@ function podTemplate(
   };
 }
 
-function object<T extends KubeObject>(o: T): KubeObject {
+function object<T extends KubeObject>(
+  o: T,
+  options: Parameters<typeof metadata>[1],
+): KubeObject {
   return {
     ...pick(o, ['apiVersion', 'kind']),
-    ...(o.metadata && { metadata: metadata(o.metadata) }),
+    ...(o.metadata && { metadata: metadata(o.metadata, options) }),
   };
 }
 
+const ALL = { labels: true, annotations: 'all' } as const;
+const LABELS = { labels: true, annotations: 'none' } as const;
+/** Shared by every running container: the views only ask whether it runs. */
+const RUNNING = Object.freeze({});
+
+function containerState(
+  state: KubeContainerState | undefined,
+): KubeContainerState | undefined {
+  if (!state) return undefined;
+  if (state.running) return { running: RUNNING };
+  if (state.waiting) {
+    return { waiting: pick(state.waiting, ['reason', 'message']) };
+  }
+  if (state.terminated) {
+    return { terminated: pick(state.terminated, ['reason', 'exitCode'])! };
+  }
+  return {};
+}
+
 function containerStatus(s: KubeContainerStatus): KubeContainerStatus {
-  return pick(s, [
+  const slim: KubeContainerStatus = pick(s, [
     'name',
     'ready',
     'started',
     'restartCount',
-    'image',
-    'imageID',
-    'state',
-    'lastState',
   ])!;
+  const state = containerState(s.state);
+  if (state) slim.state = state;
+  if (s.lastState?.terminated) {
+    slim.lastState = {
+      terminated: pick(s.lastState.terminated, ['reason', 'exitCode'])!,
+    };
+  }
+  return slim;
 }
 
 const PROJECTIONS: { [K in ResourceKind]: (o: any) => ResourceTypes[K] } = {
   deployments: (d: KubeDeployment): KubeDeployment => ({
-    ...object(d),
+    ...object(d, { ...ALL, generation: true }),
     ...(d.spec && {
       spec: {
         ...pick(d.spec, [
@@ -163,10 +228,10 @@ const PROJECTIONS: { [K in ResourceKind]: (o: any) => ResourceTypes[K] } = {
     ...(d.status && { status: d.status }),
   }),
   replicasets: (rs: KubeReplicaSet): KubeReplicaSet => ({
-    ...object(rs),
+    ...object(rs, { labels: false, annotations: 'revision' }),
     ...(rs.spec && {
       spec: {
-        ...pick(rs.spec, ['replicas', 'selector']),
+        ...pick(rs.spec, ['replicas']),
         ...(rs.spec.template?.spec && {
           template: {
             spec: {
@@ -186,44 +251,34 @@ const PROJECTIONS: { [K in ResourceKind]: (o: any) => ResourceTypes[K] } = {
       ]),
     }),
   }),
-  pods: (p: KubePod): KubePod => ({
-    ...object(p),
-    ...(p.spec && {
-      spec: {
-        containers: (p.spec.containers ?? []).map(container),
-        ...(p.spec.initContainers && {
-          initContainers: p.spec.initContainers.map(container),
-        }),
-        ...(p.spec.nodeName !== undefined && { nodeName: p.spec.nodeName }),
-      },
-    }),
-    ...(p.status && {
-      status: {
-        ...pick(p.status, [
-          'phase',
-          'reason',
-          'podIP',
-          'conditions',
-          'startTime',
-        ]),
-        ...(p.status.containerStatuses && {
-          containerStatuses: p.status.containerStatuses.map(containerStatus),
-        }),
-        ...(p.status.initContainerStatuses && {
-          initContainerStatuses:
-            p.status.initContainerStatuses.map(containerStatus),
-        }),
-      },
-    }),
-  }),
+  pods: (p: KubePod): KubePod => {
+    const ready = p.status?.conditions?.find(c => c.type === 'Ready');
+    return {
+      ...object(p, LABELS),
+      ...(p.spec?.nodeName !== undefined && {
+        spec: { nodeName: p.spec.nodeName } as KubePod['spec'],
+      }),
+      ...(p.status && {
+        status: {
+          ...pick(p.status, ['phase']),
+          ...(ready && {
+            conditions: [pick(ready, ['type', 'status', 'reason', 'message'])!],
+          }),
+          ...(p.status.containerStatuses && {
+            containerStatuses: p.status.containerStatuses.map(containerStatus),
+          }),
+        },
+      }),
+    };
+  },
   services: (s: KubeService): KubeService => ({
-    ...object(s),
+    ...object(s, ALL),
     ...(s.spec && {
       spec: pick(s.spec, ['type', 'selector', 'clusterIP', 'ports']),
     }),
   }),
   endpointslices: (es: KubeEndpointSlice): KubeEndpointSlice => ({
-    ...object(es),
+    ...object(es, LABELS),
     ...pick(es, ['addressType', 'ports']),
     ...(es.endpoints && {
       endpoints: es.endpoints.map(e => ({
@@ -235,21 +290,21 @@ const PROJECTIONS: { [K in ResourceKind]: (o: any) => ResourceTypes[K] } = {
     }),
   }),
   resourcequotas: (q: KubeResourceQuota): KubeResourceQuota => ({
-    ...object(q),
+    ...object(q, LABELS),
     ...pick(q, ['spec', 'status']),
   }),
   limitranges: (lr: KubeLimitRange): KubeLimitRange => ({
-    ...object(lr),
+    ...object(lr, LABELS),
     ...pick(lr, ['spec']),
   }),
   horizontalpodautoscalers: (
     h: KubeHorizontalPodAutoscaler,
   ): KubeHorizontalPodAutoscaler => ({
-    ...object(h),
+    ...object(h, LABELS),
     ...pick(h, ['spec', 'status']),
   }),
   events: (e: KubeEvent): KubeEvent => ({
-    ...object(e),
+    ...object(e, LABELS),
     ...pick(e, [
       'type',
       'reason',
