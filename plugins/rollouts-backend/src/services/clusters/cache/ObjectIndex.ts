@@ -7,7 +7,7 @@ import type { ResourceKind } from '../types';
 import { labelTerms, selectorTermGroups } from './labelTerms';
 
 const namespaceOf = (o: KubeObject) => o.metadata?.namespace ?? '';
-const keyOf = (o: KubeObject) => `${namespaceOf(o)}/${o.metadata?.name ?? ''}`;
+const nameOf = (o: KubeObject) => o.metadata?.name ?? '';
 const controllerUidOf = (o: KubeObject) =>
   o.metadata?.ownerReferences?.find(r => r.controller)?.uid;
 /** Events name the object they are about; other kinds have no such field. */
@@ -85,7 +85,12 @@ export type IndexName = 'namespace' | 'label' | 'controller' | 'involved';
  * them.
  */
 export class ObjectIndex<T extends KubeObject> implements CachedObjects<T> {
-  private readonly byKey = new Map<string, T>();
+  /**
+   * Namespace → name → object: keyed by the objects' own strings, where one
+   * `namespace/name` key per object would be a string of its own.
+   */
+  private readonly byName = new Map<string, Map<string, T>>();
+  private count = 0;
   private readonly byNamespace?: TermIndex<T>;
   private readonly byLabel?: TermIndex<T>;
   private readonly byController?: TermIndex<T>;
@@ -101,13 +106,20 @@ export class ObjectIndex<T extends KubeObject> implements CachedObjects<T> {
   }
 
   get size() {
-    return this.byKey.size;
+    return this.count;
   }
 
   /** Stores or replaces an object; returns the one it replaced. */
   upsert(obj: T): T | undefined {
     const previous = this.remove(obj);
-    this.byKey.set(keyOf(obj), obj);
+    const namespace = namespaceOf(obj);
+    let names = this.byName.get(namespace);
+    if (!names) {
+      names = new Map();
+      this.byName.set(namespace, names);
+    }
+    names.set(nameOf(obj), obj);
+    this.count += 1;
     this.byNamespace?.add(namespaceOf(obj), obj);
     if (this.byLabel) {
       for (const term of labelTerms(obj.metadata?.labels)) {
@@ -121,10 +133,12 @@ export class ObjectIndex<T extends KubeObject> implements CachedObjects<T> {
 
   /** Removes the stored object with this one's namespace and name; returns it. */
   remove(obj: KubeObject): T | undefined {
-    const key = keyOf(obj);
-    const stored = this.byKey.get(key);
-    if (!stored) return undefined;
-    this.byKey.delete(key);
+    const names = this.byName.get(namespaceOf(obj));
+    const stored = names?.get(nameOf(obj));
+    if (!names || !stored) return undefined;
+    names.delete(nameOf(obj));
+    if (names.size === 0) this.byName.delete(namespaceOf(obj));
+    this.count -= 1;
     this.byNamespace?.remove(namespaceOf(stored), stored);
     if (this.byLabel) {
       for (const term of labelTerms(stored.metadata?.labels)) {
@@ -137,12 +151,16 @@ export class ObjectIndex<T extends KubeObject> implements CachedObjects<T> {
   }
 
   get(namespace: string, name: string): T | undefined {
-    return this.byKey.get(`${namespace}/${name}`);
+    return this.byName.get(namespace)?.get(name);
   }
 
   all(): T[] {
-    // Array.from, never push(...values): spreading ~130k arguments throws RangeError.
-    return Array.from(this.byKey.values());
+    // One push per object, never push(...values): ~130k arguments throw RangeError.
+    const result: T[] = [];
+    for (const names of this.byName.values()) {
+      for (const obj of names.values()) result.push(obj);
+    }
+    return result;
   }
 
   inNamespace(namespace: string): T[] {
@@ -174,7 +192,7 @@ export class ObjectIndex<T extends KubeObject> implements CachedObjects<T> {
   /** Distinct index entries (tests check that removals leave none behind). */
   indexSizes() {
     return {
-      objects: this.byKey.size,
+      objects: this.count,
       namespaces: this.byNamespace?.termCount() ?? 0,
       labels: this.byLabel?.termCount() ?? 0,
       controllers: this.byController?.termCount() ?? 0,
@@ -197,8 +215,8 @@ export class ObjectIndex<T extends KubeObject> implements CachedObjects<T> {
     namespace: string | undefined,
   ): Iterable<T> {
     // Without a usable index: every object (correct, but not fast).
-    let best: Iterable<T> = this.byKey.values();
-    let bestSize = this.byKey.size;
+    let best: Iterable<T> | undefined;
+    let bestSize = this.count;
     const byNamespace = this.byNamespace;
     if (byNamespace && namespace !== undefined) {
       if (byNamespace.size(namespace) < bestSize) {
@@ -216,7 +234,7 @@ export class ObjectIndex<T extends KubeObject> implements CachedObjects<T> {
         }
       }
     }
-    return best;
+    return best ?? this.all();
   }
 }
 

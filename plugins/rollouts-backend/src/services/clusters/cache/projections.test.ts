@@ -177,14 +177,12 @@ describe('projectObject', () => {
         annotations: { 'deployment.kubernetes.io/revision': '3' },
       },
       spec: {
-        replicas: 2,
         template: {
           spec: {
             containers: [{ name: 'api', image: 'ghcr.io/example/api:1.0.0' }],
           },
         },
       },
-      status: { replicas: 2, readyReplicas: 2 },
     });
   });
 

@@ -13,9 +13,9 @@
  *   probes and restartPolicy.
  * - ReplicaSet (the most numerous kind: ten old ones per Deployment): name,
  *   namespace, uid, resourceVersion, the revision annotation, the controller
- *   reference; spec.replicas and the template's container names and images
- *   (the revision history); status replica counts. No labels: ReplicaSets
- *   are found through their Deployment, never by label.
+ *   reference and the template's container names and images (the revision
+ *   history). No labels, replica counts or status: ReplicaSets are found
+ *   through their Deployment, and the views show only their history.
  * - Pod: name, namespace, uid, resourceVersion, labels, the controller
  *   reference; spec.nodeName; status phase, the Ready condition and per
  *   container name, ready, started, restartCount, the state (waiting reason
@@ -31,7 +31,9 @@
  * ReplicaSet revision), without kubectl's last-applied-configuration (a full
  * copy of the object); an empty annotations object stays an object, because a
  * JSON Patch planned from the cache adds to `/metadata/annotations` only when
- * it exists. Namespace names are shared between objects (one string each).
+ * it exists. Repeated values (namespace and node names, a ReplicaSet's pod
+ * labels, owner references, conditions, container states) are shared between
+ * objects and frozen (SharedValues.ts): treat cached objects as read-only.
  *
  * A view that starts reading another field must add it here (the test
  * "status from projected objects equals status from full objects" catches
@@ -48,6 +50,7 @@ import {
   KubeLimitRange,
   KubeObject,
   KubeObjectMeta,
+  KubeOwnerReference,
   KubePod,
   KubePodTemplateSpec,
   KubeReplicaSet,
@@ -55,6 +58,7 @@ import {
   KubeService,
 } from '@internal/plugin-rollouts-common';
 import { ResourceKind, ResourceTypes } from '../types';
+import { SharedValues } from './SharedValues';
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 const REVISION = 'deployment.kubernetes.io/revision';
@@ -72,20 +76,25 @@ function pick<T extends object, K extends keyof T>(
   return result;
 }
 
-/**
- * One string per namespace name for the whole cache: every parsed object
- * otherwise brings its own copy. Namespaces are few; a deleted one leaves
- * its name here, which is negligible.
+/*
+ * Values many cached objects repeat, shared (see SharedValues): namespace and
+ * node names, the labels of one ReplicaSet's pods, owner references, the
+ * revision annotation, pod conditions and container states.
  */
-const namespaceNames = new Map<string, string>();
-function sharedNamespace(namespace: string | undefined) {
-  if (namespace === undefined) return undefined;
-  let shared = namespaceNames.get(namespace);
-  if (shared === undefined) {
-    shared = namespace;
-    namespaceNames.set(namespace, shared);
-  }
-  return shared;
+const sharedStrings = new SharedValues<string>();
+const sharedLabels = new SharedValues<Record<string, string>>();
+const sharedOwners = new SharedValues<KubeOwnerReference[]>();
+const sharedParts = new SharedValues<object>();
+
+function shareLabels(labels: Record<string, string>) {
+  let key = '';
+  for (const k of Object.keys(labels)) key += `${k}=${labels[k]}\u0000`;
+  return sharedLabels.share(key, labels);
+}
+
+/** A small JSON-like value, shared with every equal one. */
+function sharePart<T extends object>(value: T): T {
+  return sharedParts.share(JSON.stringify(value), value) as T;
 }
 
 type AnnotationsKept = 'all' | 'revision' | 'none';
@@ -98,7 +107,7 @@ function annotationsOf(
   if (kept === 'revision') {
     return annotations[REVISION] === undefined
       ? undefined
-      : { [REVISION]: annotations[REVISION] };
+      : sharePart({ [REVISION]: annotations[REVISION] });
   }
   if (!(LAST_APPLIED in annotations)) return annotations;
   const { [LAST_APPLIED]: _dropped, ...rest } = annotations;
@@ -114,18 +123,21 @@ function metadata(
   },
 ): KubeObjectMeta {
   const slim: KubeObjectMeta = pick(m, ['name', 'uid', 'resourceVersion'])!;
-  if (m.namespace !== undefined) slim.namespace = sharedNamespace(m.namespace);
+  if (m.namespace !== undefined) {
+    slim.namespace = sharedStrings.share(m.namespace, m.namespace);
+  }
   if (options.generation && m.generation !== undefined) {
     slim.generation = m.generation;
   }
-  if (options.labels && m.labels) slim.labels = m.labels;
+  if (options.labels && m.labels) slim.labels = shareLabels(m.labels);
   const annotations = annotationsOf(m.annotations, options.annotations);
   if (annotations) slim.annotations = annotations;
   const controller = m.ownerReferences?.find(r => r.controller);
   if (controller) {
-    slim.ownerReferences = [
-      { kind: controller.kind, uid: controller.uid, controller: true },
-    ];
+    slim.ownerReferences = sharedOwners.share(
+      `${controller.kind}/${controller.uid}`,
+      [{ kind: controller.kind, uid: controller.uid, controller: true }],
+    );
   }
   return slim;
 }
@@ -174,21 +186,21 @@ function object<T extends KubeObject>(
 
 const ALL = { labels: true, annotations: 'all' } as const;
 const LABELS = { labels: true, annotations: 'none' } as const;
-/** Shared by every running container: the views only ask whether it runs. */
-const RUNNING = Object.freeze({});
-
 function containerState(
   state: KubeContainerState | undefined,
 ): KubeContainerState | undefined {
   if (!state) return undefined;
-  if (state.running) return { running: RUNNING };
+  // The views only ask whether a container runs, not since when.
+  if (state.running) return sharePart({ running: {} });
   if (state.waiting) {
-    return { waiting: pick(state.waiting, ['reason', 'message']) };
+    return sharePart({ waiting: pick(state.waiting, ['reason', 'message']) });
   }
   if (state.terminated) {
-    return { terminated: pick(state.terminated, ['reason', 'exitCode'])! };
+    return sharePart({
+      terminated: pick(state.terminated, ['reason', 'exitCode'])!,
+    });
   }
-  return {};
+  return sharePart({});
 }
 
 function containerStatus(s: KubeContainerStatus): KubeContainerStatus {
@@ -201,9 +213,9 @@ function containerStatus(s: KubeContainerStatus): KubeContainerStatus {
   const state = containerState(s.state);
   if (state) slim.state = state;
   if (s.lastState?.terminated) {
-    slim.lastState = {
+    slim.lastState = sharePart({
       terminated: pick(s.lastState.terminated, ['reason', 'exitCode'])!,
-    };
+    });
   }
   return slim;
 }
@@ -229,26 +241,16 @@ const PROJECTIONS: { [K in ResourceKind]: (o: any) => ResourceTypes[K] } = {
   }),
   replicasets: (rs: KubeReplicaSet): KubeReplicaSet => ({
     ...object(rs, { labels: false, annotations: 'revision' }),
-    ...(rs.spec && {
+    ...(rs.spec?.template?.spec && {
       spec: {
-        ...pick(rs.spec, ['replicas']),
-        ...(rs.spec.template?.spec && {
-          template: {
-            spec: {
-              containers: (rs.spec.template.spec.containers ?? []).map(
-                c => pick(c, ['name', 'image'])!,
-              ),
-            },
+        template: {
+          spec: {
+            containers: (rs.spec.template.spec.containers ?? []).map(
+              c => pick(c, ['name', 'image'])!,
+            ),
           },
-        }),
+        },
       },
-    }),
-    ...(rs.status && {
-      status: pick(rs.status, [
-        'replicas',
-        'readyReplicas',
-        'availableReplicas',
-      ]),
     }),
   }),
   pods: (p: KubePod): KubePod => {
@@ -256,13 +258,17 @@ const PROJECTIONS: { [K in ResourceKind]: (o: any) => ResourceTypes[K] } = {
     return {
       ...object(p, LABELS),
       ...(p.spec?.nodeName !== undefined && {
-        spec: { nodeName: p.spec.nodeName } as KubePod['spec'],
+        spec: {
+          nodeName: sharedStrings.share(p.spec.nodeName, p.spec.nodeName),
+        } as KubePod['spec'],
       }),
       ...(p.status && {
         status: {
           ...pick(p.status, ['phase']),
           ...(ready && {
-            conditions: [pick(ready, ['type', 'status', 'reason', 'message'])!],
+            conditions: sharePart([
+              pick(ready, ['type', 'status', 'reason', 'message'])!,
+            ]),
           }),
           ...(p.status.containerStatuses && {
             containerStatuses: p.status.containerStatuses.map(containerStatus),
