@@ -6,22 +6,14 @@ import { mockServices } from '@backstage/backend-test-utils';
 import { InformerClusterRegistry } from '@internal/plugin-rollouts-backend';
 import { CoreV1Api, V1Pod } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { benchEnv } from './benchEnv';
 import { getAsJson } from './kubeGet';
+import { heapUsed } from './cacheHelpers';
 import { runLoad } from './load';
 import { report, sleep } from './report';
 import { markdownTable, ratio } from './stats';
 
 const env = benchEnv();
-v8.setFlagsFromString('--expose-gc');
-const gc: () => void = vm.runInNewContext('gc');
-
-function heapUsed(): number {
-  for (let i = 0; i < 3; i += 1) gc();
-  return process.memoryUsage().heapUsed;
-}
 
 /** A pod like the demo's: labels, probes, resources, restricted security context. */
 function benchPod(i: number, node: string): V1Pod {

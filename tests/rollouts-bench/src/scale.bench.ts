@@ -34,14 +34,13 @@ import {
   setHeaderOptions,
 } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import {
   CountingKubeConfig,
   forEachListed,
   KUBERNETES_PLUGIN_LISTS,
   kubernetesPluginView,
 } from './kubeGet';
+import { heapUsed, mib, waitForSync } from './cacheHelpers';
 import { runLoad } from './load';
 import { report, sleep } from './report';
 import {
@@ -57,14 +56,6 @@ import {
   totals,
 } from './scaleWorkload';
 import { markdownTable, ratio, summarize } from './stats';
-
-v8.setFlagsFromString('--expose-gc');
-const gc: () => void = vm.runInNewContext('gc');
-
-function heapUsed(): number {
-  for (let i = 0; i < 3; i += 1) gc();
-  return process.memoryUsage().heapUsed;
-}
 
 function positiveInt(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -252,8 +243,6 @@ async function deleteWorkload(
   );
 }
 
-const mib = (bytes: number) => bytes / 1024 / 1024;
-
 describe('at scale', () => {
   const kc = new KubeConfig();
   kc.loadFromFile(process.env.KUBECONFIG!);
@@ -298,7 +287,7 @@ describe('at scale', () => {
     );
     await registry.start();
     const cluster = registry.get('bench')!;
-    while (cluster.health().state !== 'ok') await sleep(20);
+    await waitForSync(cluster);
     const firstSyncMs = performance.now() - syncStart;
     const cacheBytes = heapUsed() - before;
     const cachedPods = cluster.list('pods').length;
