@@ -82,7 +82,9 @@ export function scaleApps(prefix: string, size: ScaleSize): ScaleApp[] {
   });
 }
 
-const image = (revision: number) => `ghcr.io/example/scale-api:1.0.${revision}`;
+/** One image per Deployment and revision, as teams build their own. */
+const image = (app: ScaleApp, revision: number) =>
+  `ghcr.io/example/${app.name}:1.0.${revision}`;
 
 function template(app: ScaleApp, revision: number): V1PodTemplateSpec {
   return {
@@ -104,7 +106,7 @@ function template(app: ScaleApp, revision: number): V1PodTemplateSpec {
       containers: [
         {
           name: 'api',
-          image: image(revision),
+          image: image(app, revision),
           env: [
             { name: 'LOG_LEVEL', value: 'info' },
             { name: 'PORT', value: '8000' },

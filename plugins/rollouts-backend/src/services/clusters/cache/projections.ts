@@ -241,6 +241,8 @@ const PROJECTIONS: { [K in ResourceKind]: (o: any) => ResourceTypes[K] } = {
   }),
   replicasets: (rs: KubeReplicaSet): KubeReplicaSet => ({
     ...object(rs, { labels: false, annotations: 'revision' }),
+    // Not shared: nearly every revision has images of its own, and a shared
+    // value costs its key in the table.
     ...(rs.spec?.template?.spec && {
       spec: {
         template: {
@@ -255,25 +257,24 @@ const PROJECTIONS: { [K in ResourceKind]: (o: any) => ResourceTypes[K] } = {
   }),
   pods: (p: KubePod): KubePod => {
     const ready = p.status?.conditions?.find(c => c.type === 'Ready');
+    // Healthy pods of one node, or with one set of containers, look alike:
+    // spec and status are shared whole (a Running pod's status is the same
+    // for all of them once the start times are dropped).
     return {
       ...object(p, LABELS),
       ...(p.spec?.nodeName !== undefined && {
-        spec: {
-          nodeName: sharedStrings.share(p.spec.nodeName, p.spec.nodeName),
-        } as KubePod['spec'],
+        spec: sharePart({ nodeName: p.spec.nodeName } as KubePod['spec'] & {}),
       }),
       ...(p.status && {
-        status: {
+        status: sharePart({
           ...pick(p.status, ['phase']),
           ...(ready && {
-            conditions: sharePart([
-              pick(ready, ['type', 'status', 'reason', 'message'])!,
-            ]),
+            conditions: [pick(ready, ['type', 'status', 'reason', 'message'])!],
           }),
           ...(p.status.containerStatuses && {
             containerStatuses: p.status.containerStatuses.map(containerStatus),
           }),
-        },
+        }),
       }),
     };
   },
