@@ -40,6 +40,7 @@ import {
   KUBERNETES_PLUGIN_LISTS,
   kubernetesPluginView,
 } from './kubeGet';
+import { positiveInt } from './benchEnv';
 import { heapUsed, mib, waitForSync } from './cacheHelpers';
 import { runLoad } from './load';
 import { report, sleep } from './report';
@@ -56,16 +57,6 @@ import {
   totals,
 } from './scaleWorkload';
 import { markdownTable, ratio, summarize } from './stats';
-
-function positiveInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new Error(`${name} must be a positive whole number, got '${raw}'`);
-  }
-  return value;
-}
 
 const size: ScaleSize = {
   ...FULL_SIZE,

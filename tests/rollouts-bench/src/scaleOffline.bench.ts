@@ -4,19 +4,22 @@
  * resourceVersions, managedFields, a Running status) served page by page by
  * an in-process stand-in for the API server, read by the plugin's cache.
  * Prints the cache's heap per 1,000 pods, time to first sync and the status
- * p95 of one entity. Runs in seconds anywhere, and on the code before issue
- * 17 too: it imports the services by path, not through the testUtils
- * exports that change added, so checking out an older
- * plugins/rollouts-backend/src measures that one.
+ * p95 of one entity. Runs in seconds anywhere, also on the code before
+ * issue 17 (the numbers of the change's report):
+ *   git checkout 259b705 -- plugins/rollouts-backend/src
+ *   git checkout HEAD -- plugins/rollouts-backend/src/testUtils/index.ts
+ * (that version's testUtils did not export the status service yet).
  */
 import { mockServices } from '@backstage/backend-test-utils';
 import { InformerClusterRegistry } from '@internal/plugin-rollouts-backend';
 import { KubeConfig } from '@kubernetes/client-node';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
-// By path on purpose (see above).
-import { StatusService } from '../../../plugins/rollouts-backend/src/services/status/StatusService';
-import { readRolloutsSettings } from '../../../plugins/rollouts-backend/src/settings';
+import {
+  readRolloutsSettings,
+  StatusService,
+} from '@internal/plugin-rollouts-backend/testUtils';
+import { positiveInt } from './benchEnv';
 import { heapUsed, mib, waitForSync } from './cacheHelpers';
 import { report } from './report';
 import {
@@ -32,8 +35,8 @@ import { markdownTable, summarize } from './stats';
 
 const size = {
   ...FULL_SIZE,
-  deployments: Number(process.env.BENCH_SCALE_DEPLOYMENTS || 4000),
-  namespaces: Number(process.env.BENCH_SCALE_NAMESPACES || 200),
+  deployments: positiveInt('BENCH_SCALE_DEPLOYMENTS', FULL_SIZE.deployments),
+  namespaces: positiveInt('BENCH_SCALE_NAMESPACES', FULL_SIZE.namespaces),
 };
 
 let resourceVersion = 1000;

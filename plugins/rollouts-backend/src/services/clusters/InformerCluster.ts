@@ -96,6 +96,9 @@ export interface InformerClusterOptions {
   listPageSize?: number;
 }
 
+/** Watch events that carry an object of the watched kind (not ERROR, BOOKMARK). */
+const OBJECT_EVENTS = new Set(['ADDED', 'MODIFIED', 'DELETED']);
+
 /**
  * A Watch that asks for bookmarks and a server-side timeout, reports when the
  * connection is up, and aborts a watch the server should have closed long ago
@@ -148,9 +151,6 @@ class ResilientWatch extends Watch {
     return controller;
   }
 }
-
-/** Watch events that carry an object of the watched kind (not ERROR, BOOKMARK). */
-const OBJECT_EVENTS = new Set(['ADDED', 'MODIFIED', 'DELETED']);
 
 interface InformerEntry {
   kind: ResourceKind;

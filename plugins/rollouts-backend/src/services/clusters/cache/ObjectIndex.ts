@@ -14,6 +14,8 @@ const controllerUidOf = (o: KubeObject) =>
 const involvedUidOf = (o: KubeObject) =>
   (o as { involvedObject?: { uid?: string } }).involvedObject?.uid;
 
+const EMPTY: ReadonlySet<never> = new Set();
+
 /** A secondary index: term → the objects that carry it. */
 class TermIndex<T> {
   private readonly sets = new Map<string, Set<T>>();
@@ -47,8 +49,6 @@ class TermIndex<T> {
     return this.sets.size;
   }
 }
-
-const EMPTY: ReadonlySet<never> = new Set();
 
 /**
  * Read access to one kind's cached objects, each lookup costing work
