@@ -5,13 +5,19 @@
 #   - time from a pod turning Ready to an open page showing it
 #   - p95 latency of the status endpoint under 50 concurrent requests
 #   - cache memory per 1,000 pods
+#   - at scale (scale.bench.ts): 20,000 pods in 4,000 Deployments with their revision
+#     history across 200 namespaces on fake nodes: cache memory per 1,000 pods, time to
+#     first sync, status p95 of one entity, change -> signal p95, API requests per
+#     minute, each against the same run's baseline and Kubernetes plugin
 # Starts (or reuses) the cluster, applies deploy/demo, starts the backend with
 # app-config.cluster.yaml, runs tests/rollouts-bench and stops what it started.
 # Results: stdout and artifacts/bench/rollouts.md.
 #
 # Usage: scripts/bench-rollouts.sh [jest args, e.g. -t "cache memory"]
 # Env:   BENCH_WINDOW_SECONDS (60)  BENCH_TRIALS (10)  BENCH_LOAD_REQUESTS (2000)
-#        BENCH_MEMORY_PODS (1000)
+#        BENCH_MEMORY_PODS (1000)  BENCH_SCALE_DEPLOYMENTS (4000)
+#        BENCH_SCALE_NAMESPACES (200)  BENCH_SCALE_PODS_PER_DEPLOYMENT (5)
+#        BENCH_SCALE_TRIALS (10)  BENCH_SCALE_PREFIX (bench-scale)
 set -euo pipefail
 source "$(dirname "$0")/lib/toolchain.sh"
 source "$(dirname "$0")/lib/backend.sh"

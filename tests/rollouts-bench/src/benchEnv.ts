@@ -35,7 +35,8 @@ function required(name: string): string {
   return value;
 }
 
-function positiveInt(name: string, fallback: number): number {
+/** A positive whole number from the environment, or `fallback` when unset. */
+export function positiveInt(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);

@@ -6,22 +6,14 @@ import { mockServices } from '@backstage/backend-test-utils';
 import { InformerClusterRegistry } from '@internal/plugin-rollouts-backend';
 import { CoreV1Api, V1Pod } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
-import https from 'node:https';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { benchEnv } from './benchEnv';
+import { getAsJson } from './kubeGet';
+import { heapUsed } from './cacheHelpers';
 import { runLoad } from './load';
 import { report, sleep } from './report';
 import { markdownTable, ratio } from './stats';
 
 const env = benchEnv();
-v8.setFlagsFromString('--expose-gc');
-const gc: () => void = vm.runInNewContext('gc');
-
-function heapUsed(): number {
-  for (let i = 0; i < 3; i += 1) gc();
-  return process.memoryUsage().heapUsed;
-}
 
 /** A pod like the demo's: labels, probes, resources, restricted security context. */
 function benchPod(i: number, node: string): V1Pod {
@@ -70,25 +62,6 @@ function benchPod(i: number, node: string): V1Pod {
       ],
     },
   };
-}
-
-/** A GET as raw JSON text, with the KubeConfig's credentials. */
-async function listAsJson(path: string): Promise<string> {
-  const server = env.kubeConfig.getCurrentCluster()!.server;
-  const options: https.RequestOptions = {
-    headers: { Accept: 'application/json' },
-  };
-  await env.kubeConfig.applyToHTTPSOptions(options);
-  return new Promise((resolve, reject) => {
-    https
-      .get(new URL(path, server), options, res => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-        res.on('error', reject);
-      })
-      .on('error', reject);
-  });
 }
 
 describe('cache memory', () => {
@@ -178,7 +151,10 @@ describe('cache memory', () => {
 
         // Baseline: the same pods as the API server lists them (JSON parsed, as
         // any client that keeps the list response holds them).
-        const raw = await listAsJson(`/api/v1/namespaces/${ns}/pods`);
+        const raw = await getAsJson(
+          env.kubeConfig,
+          `/api/v1/namespaces/${ns}/pods`,
+        );
         const beforeRaw = heapUsed();
         const held: { items: unknown[] } = JSON.parse(raw);
         const listBytes = heapUsed() - beforeRaw;

@@ -1,6 +1,13 @@
 import { mockServices } from '@backstage/backend-test-utils';
 import { FakeCluster, FakeRegistry } from '../testUtils/FakeCluster';
 import { ChangeNotifier } from './ChangeNotifier';
+import { selects } from './entitySelection';
+
+// Counts how many watched entities a change is checked against.
+jest.mock('./entitySelection', () => {
+  const actual = jest.requireActual('./entitySelection');
+  return { ...actual, selects: jest.fn(actual.selects) };
+});
 
 const selection = {
   labelSelector: {
@@ -147,5 +154,36 @@ describe('ChangeNotifier', () => {
     expect(jest.getTimerCount()).toBe(0);
     await wait(5000);
     expect(signals.publish).not.toHaveBeenCalled();
+  });
+
+  it('checks a change only against the entities of its namespace or labels', async () => {
+    const { local, signals, notifier } = setup();
+    const entities = 2000;
+    for (let i = 0; i < entities; i += 1) {
+      notifier.track(
+        `component:default/e${i}`,
+        {
+          labelSelector: {
+            matchLabels: { 'backstage.io/kubernetes-id': `e${i}` },
+          },
+        },
+        new Map([['local', new Set([`ns-${i}`])]]),
+      );
+    }
+    jest.mocked(selects).mockClear();
+
+    // Nobody's namespace, nobody's labels: no entity is even looked at.
+    local.put('pods', pod('kube-system', { app: 'coredns' }));
+    expect(selects).not.toHaveBeenCalled();
+    // Another namespace, one entity's labels: that entity only.
+    local.put('pods', pod('elsewhere', { 'backstage.io/kubernetes-id': 'e7' }));
+    expect(selects).toHaveBeenCalledTimes(1);
+    // One entity's namespace: that entity only, signalled.
+    local.put('pods', pod('ns-1234'));
+    expect(signals.publish.mock.calls.map(c => (c as any)[0].channel)).toEqual([
+      'rollouts:component:default/e7',
+      'rollouts:component:default/e1234',
+    ]);
+    notifier.stop();
   });
 });

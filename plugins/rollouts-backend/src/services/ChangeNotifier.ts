@@ -10,6 +10,7 @@ import {
 } from '../settings';
 import { ClusterChange, RolloutsClusterRegistry } from './clusters/types';
 import { EntitySelection, selects } from './entitySelection';
+import { WatchedEntityIndex } from './watchedEntityIndex';
 
 interface Watched {
   selection: EntitySelection;
@@ -52,9 +53,12 @@ export interface ChangeNotifierOptions {
  * signal carries no data: the page fetches the status again, through the
  * permission checks. Open pages also get a `keepalive` signal every
  * `keepaliveIntervalMs`; a page that misses them falls back to polling.
+ * A change only looks at the entities filed under its namespace or labels
+ * (`WatchedEntityIndex`), never at every watched entity.
  */
 export class ChangeNotifier {
   private readonly watched = new Map<string, Watched>();
+  private readonly index = new WatchedEntityIndex();
   private readonly unsubscribers: (() => void)[] = [];
   private readonly ttlMs: number;
   private readonly minIntervalMs: number;
@@ -85,6 +89,7 @@ export class ChangeNotifier {
     for (const w of this.watched.values()) {
       if (w.pending) clearTimeout(w.pending);
     }
+    for (const entityRef of this.watched.keys()) this.index.delete(entityRef);
     this.watched.clear();
   }
 
@@ -95,6 +100,14 @@ export class ChangeNotifier {
     namespaces: Map<string, Set<string>>,
   ) {
     const existing = this.watched.get(entityRef);
+    // Re-filed only when what it is filed under changed: track runs on every status read.
+    if (
+      !existing ||
+      !sameSelection(existing.selection, selection) ||
+      !sameNamespaces(existing.namespaces, namespaces)
+    ) {
+      this.index.set(entityRef, selection, namespaces);
+    }
     if (existing) {
       existing.selection = selection;
       existing.namespaces = namespaces;
@@ -117,10 +130,15 @@ export class ChangeNotifier {
   private onChange(change: ClusterChange) {
     const now = Date.now();
     const namespace = change.object.metadata?.namespace ?? '';
-    for (const [entityRef, w] of this.watched) {
+    const candidates = this.index.candidates(
+      change.cluster,
+      namespace,
+      change.object.metadata?.labels,
+    );
+    for (const entityRef of candidates) {
+      const w = this.watched.get(entityRef)!;
       if (now - w.lastViewed > this.ttlMs) {
-        if (w.pending) clearTimeout(w.pending);
-        this.watched.delete(entityRef);
+        this.forget(entityRef, w);
         continue;
       }
       if (w.selection.cluster && w.selection.cluster !== change.cluster) {
@@ -149,12 +167,17 @@ export class ChangeNotifier {
     const now = Date.now();
     for (const [entityRef, w] of this.watched) {
       if (now - w.lastViewed > this.ttlMs) {
-        if (w.pending) clearTimeout(w.pending);
-        this.watched.delete(entityRef);
+        this.forget(entityRef, w);
         continue;
       }
       this.publish(entityRef, { type: 'keepalive' });
     }
+  }
+
+  private forget(entityRef: string, w: Watched) {
+    if (w.pending) clearTimeout(w.pending);
+    this.watched.delete(entityRef);
+    this.index.delete(entityRef);
   }
 
   private send(entityRef: string, w: Watched, cluster: string) {
@@ -176,4 +199,25 @@ export class ChangeNotifier {
         }),
       );
   }
+}
+
+function sameSelection(a: EntitySelection, b: EntitySelection): boolean {
+  return (
+    a.cluster === b.cluster &&
+    a.namespace === b.namespace &&
+    JSON.stringify(a.labelSelector) === JSON.stringify(b.labelSelector)
+  );
+}
+
+function sameNamespaces(
+  a: ReadonlyMap<string, ReadonlySet<string>>,
+  b: ReadonlyMap<string, ReadonlySet<string>>,
+): boolean {
+  if (a.size !== b.size) return false;
+  for (const [cluster, names] of a) {
+    const other = b.get(cluster);
+    if (!other || other.size !== names.size) return false;
+    for (const n of names) if (!other.has(n)) return false;
+  }
+  return true;
 }

@@ -18,6 +18,11 @@ import {
   SERVICE_NAME_LABEL,
   slotVersion,
 } from '@internal/plugin-rollouts-common';
+import {
+  CACHE_INDEXES,
+  CachedObjects,
+  ObjectIndex,
+} from '../services/clusters/cache/ObjectIndex';
 import { KubeApiError } from '../services/clusters/kubeHttp';
 import {
   ClusterChange,
@@ -30,7 +35,6 @@ import {
   RolloutsClusterRegistry,
 } from '../services/clusters/types';
 
-const key = (o: KubeObject) => `${o.metadata?.namespace}/${o.metadata?.name}`;
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v));
 
 function unescape(token: string) {
@@ -129,7 +133,7 @@ export class FakeCluster implements RolloutsCluster {
     port: string;
     path: string;
   }) => { status: number; body: string };
-  private readonly store = new Map<ResourceKind, Map<string, KubeObject>>();
+  private readonly store = new Map<ResourceKind, ObjectIndex<KubeObject>>();
   private readonly listeners = new Set<(c: ClusterChange) => void>();
   private resourceVersion = 1000;
 
@@ -137,7 +141,8 @@ export class FakeCluster implements RolloutsCluster {
     readonly name: string,
     objects: Partial<{ [K in ResourceKind]: ResourceTypes[K][] }> = {},
   ) {
-    for (const kind of RESOURCE_KINDS) this.store.set(kind, new Map());
+    for (const kind of RESOURCE_KINDS)
+      this.store.set(kind, new ObjectIndex(kind, CACHE_INDEXES[kind]));
     for (const [kind, list] of Object.entries(objects)) {
       for (const obj of list as KubeObject[]) {
         this.put(kind as ResourceKind, obj as any, false);
@@ -151,8 +156,7 @@ export class FakeCluster implements RolloutsCluster {
       ...copy.metadata,
       resourceVersion: String(++this.resourceVersion),
     };
-    const existed = this.store.get(kind)!.has(key(copy));
-    this.store.get(kind)!.set(key(copy), copy);
+    const existed = this.store.get(kind)!.upsert(copy) !== undefined;
     if (emit)
       this.emit({
         cluster: this.name,
@@ -164,13 +168,13 @@ export class FakeCluster implements RolloutsCluster {
   }
 
   delete<K extends ResourceKind>(kind: K, obj: ResourceTypes[K]) {
-    if (this.store.get(kind)!.delete(key(obj))) {
+    if (this.store.get(kind)!.remove(obj)) {
       this.emit({ cluster: this.name, kind, verb: 'delete', object: obj });
     }
   }
 
   get<K extends ResourceKind>(kind: K, namespace: string, name: string) {
-    return this.store.get(kind)!.get(`${namespace}/${name}`) as
+    return this.store.get(kind)!.get(namespace, name) as
       | ResourceTypes[K]
       | undefined;
   }
@@ -184,7 +188,11 @@ export class FakeCluster implements RolloutsCluster {
   }
 
   list<K extends ResourceKind>(kind: K): ReadonlyArray<ResourceTypes[K]> {
-    return [...this.store.get(kind)!.values()] as ResourceTypes[K][];
+    return this.objects(kind).all();
+  }
+
+  objects<K extends ResourceKind>(kind: K): CachedObjects<ResourceTypes[K]> {
+    return this.store.get(kind) as unknown as CachedObjects<ResourceTypes[K]>;
   }
 
   subscribe(listener: (change: ClusterChange) => void) {

@@ -2,7 +2,8 @@
  * Test utilities of the rollouts backend: reading what the Kubernetes API server
  * audited, and the kinds the plugin's informers watch, for tests and benchmarks that
  * count requests at the server; an in-memory cluster with the fastapi-demo pair, for
- * tests that run the plugin in a backend of their own.
+ * tests that run the plugin in a backend of their own; the read model and the
+ * change notifier, for benchmarks that time them in-process against a real cluster.
  *
  * @packageDocumentation
  */
@@ -16,3 +17,8 @@ export type { AuditedRequest } from './ApiServerAuditLog';
 export { RESOURCE_KINDS } from '../services/clusters/types';
 export { FakeCluster, FakeRegistry } from './FakeCluster';
 export { demoCluster, deployment, NAMESPACE } from './demoCluster';
+export { StatusService } from '../services/status/StatusService';
+export { ChangeNotifier } from '../services/ChangeNotifier';
+export { entitySelection } from '../services/entitySelection';
+export type { EntitySelection } from '../services/entitySelection';
+export { readRolloutsSettings } from '../settings';

@@ -13,6 +13,7 @@ import {
   InformerCluster,
   InformerClusterOptions,
 } from './InformerCluster';
+import { CACHE_INDEXES, CachedObjects, ObjectIndex } from './cache/ObjectIndex';
 import { readClusterSources } from './readClusterConfigs';
 import {
   ClusterHealth,
@@ -31,6 +32,9 @@ class BrokenCluster implements RolloutsCluster {
   }
   list<K extends ResourceKind>(_kind: K): ReadonlyArray<ResourceTypes[K]> {
     return [];
+  }
+  objects<K extends ResourceKind>(kind: K): CachedObjects<ResourceTypes[K]> {
+    return new ObjectIndex<ResourceTypes[K]>(kind, CACHE_INDEXES[kind]);
   }
   subscribe() {
     return () => {};

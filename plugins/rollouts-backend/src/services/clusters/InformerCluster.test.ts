@@ -24,8 +24,12 @@ class FakeApiServer {
     watch: boolean;
     rv?: string;
     auth?: string;
+    limit?: string;
+    continue?: string;
   }[] = [];
   readonly podWatches = new Set<http.ServerResponse>();
+  /** The next list continuation is answered 410 Expired, as after etcd compaction. */
+  expireNextContinue = false;
   /** Paths answered with 403, as RBAC does for a kind the identity may not list. */
   readonly forbidden = new Set<string>();
   private server?: http.Server;
@@ -55,6 +59,8 @@ class FakeApiServer {
       watch,
       rv,
       auth: req.headers.authorization,
+      limit: url.searchParams.get('limit') ?? undefined,
+      continue: url.searchParams.get('continue') ?? undefined,
     });
     if (this.forbidden.has(url.pathname)) {
       res.writeHead(403, { 'Content-Type': 'application/json' });
@@ -68,15 +74,39 @@ class FakeApiServer {
       );
       return;
     }
+    const token = url.searchParams.get('continue');
+    if (!watch && token && this.expireNextContinue) {
+      this.expireNextContinue = false;
+      res.writeHead(410, { 'Content-Type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          kind: 'Status',
+          code: 410,
+          reason: 'Expired',
+          message:
+            'The provided continue parameter is too old to display a consistent list result.',
+        }),
+      );
+      return;
+    }
     res.writeHead(200, { 'Content-Type': 'application/json' });
     if (!watch) {
-      const items =
+      const all =
         url.pathname === '/api/v1/pods' ? [...this.pods.values()] : [];
+      // Pages of `limit`; the token names the snapshot and the next offset.
+      const limit = Number(url.searchParams.get('limit') ?? all.length);
+      const [snapshotRv, offset] = token
+        ? token.split(':').map(Number)
+        : [this.resourceVersion, 0];
+      const next = offset + limit;
       res.end(
         JSON.stringify({
           kind: 'List',
-          metadata: { resourceVersion: String(this.resourceVersion) },
-          items,
+          metadata: {
+            resourceVersion: String(snapshotRv),
+            ...(next < all.length && { continue: `${snapshotRv}:${next}` }),
+          },
+          items: all.slice(offset, next),
         }),
       );
       return;
@@ -112,7 +142,7 @@ class FakeApiServer {
     }
   }
 
-  upsert(name: string) {
+  upsert(name: string, labels: Record<string, string> = { app: 'demo' }) {
     const type = this.pods.has(name) ? 'MODIFIED' : 'ADDED';
     const p = {
       metadata: {
@@ -120,9 +150,17 @@ class FakeApiServer {
         namespace: 'fastapi-demo',
         uid: `uid-${name}`,
         resourceVersion: String(++this.resourceVersion),
+        labels,
         managedFields: [{ manager: 'kube-controller-manager' }],
       },
-      status: { phase: 'Running' },
+      spec: {
+        containers: [
+          { name: 'api', image: 'demo:1', env: [{ name: 'A', value: 'b' }] },
+        ],
+        volumes: [{ name: 'tmp', emptyDir: {} }],
+        tolerations: [{ key: 'node.kubernetes.io/not-ready' }],
+      },
+      status: { phase: 'Running', hostIP: '10.0.0.1' },
     };
     this.pods.set(name, p);
     this.record(type, p);
@@ -175,7 +213,7 @@ describe('InformerCluster', () => {
   let api: FakeApiServer;
   let cluster: InformerCluster;
 
-  function makeCluster() {
+  function makeCluster(listPageSize?: number) {
     const kc = new KubeConfig();
     kc.loadFromOptions({
       clusters: [
@@ -198,6 +236,7 @@ describe('InformerCluster', () => {
       minBackoffMs: 50,
       maxBackoffMs: 200,
       requestTimeoutMs: 2000,
+      listPageSize,
     });
   }
 
@@ -229,10 +268,18 @@ describe('InformerCluster', () => {
       expect(cluster.health()).toEqual({ state: 'ok', unavailable: [] }),
     );
     expect(names()).toEqual(['demo-api-blue-1', 'demo-api-blue-2']);
-    // managedFields are dropped from the cache
-    expect(
-      (cluster.list('pods')[0].metadata as any).managedFields,
-    ).toBeUndefined();
+    // Only what the views read is cached (cache/projections.ts).
+    const [cached] = cluster.list('pods');
+    expect(cached).toEqual({
+      metadata: {
+        name: 'demo-api-blue-1',
+        namespace: 'fastapi-demo',
+        uid: 'uid-demo-api-blue-1',
+        resourceVersion: expect.any(String),
+        labels: { app: 'demo' },
+      },
+      status: { phase: 'Running' },
+    });
     // every request carries the service account token
     expect(new Set(api.requests.map(r => r.auth))).toEqual(
       new Set(['Bearer sa-token']),
@@ -475,5 +522,60 @@ describe('InformerCluster', () => {
       path: '/api/v1/namespaces/fastapi-demo/services/demo-api',
       auth: 'Bearer user-token',
     });
+  });
+
+  it('lists in pages, following continue tokens from one snapshot', async () => {
+    for (let i = 3; i <= 7; i += 1) api.upsert(`demo-api-blue-${i}`);
+    await cluster.stop();
+    cluster = makeCluster(3);
+    await cluster.start();
+    await eventually(() => expect(cluster.health().state).toBe('ok'));
+    expect(names()).toHaveLength(7);
+    const lists = api.podRequests().filter(r => !r.watch);
+    expect(lists.map(r => [r.limit, r.continue])).toEqual([
+      ['3', undefined],
+      ['3', '107:3'],
+      ['3', '107:6'],
+    ]);
+    // The watch starts from the snapshot the pages belong to.
+    await eventually(() => expect(api.podWatches.size).toBe(1));
+    expect(api.podRequests().find(r => r.watch)!.rv).toBe('107');
+  });
+
+  it('lists again from the first page when a continue token expired (410)', async () => {
+    for (let i = 3; i <= 5; i += 1) api.upsert(`demo-api-blue-${i}`);
+    await cluster.stop();
+    cluster = makeCluster(2);
+    api.expireNextContinue = true;
+    await cluster.start();
+    await eventually(() => expect(cluster.health().state).toBe('ok'));
+    expect(names()).toEqual([1, 2, 3, 4, 5].map(i => `demo-api-blue-${i}`));
+    expect(
+      api
+        .podRequests()
+        .filter(r => !r.watch)
+        .map(r => r.continue),
+    ).toEqual([undefined, '105:2', undefined, '105:2', '105:4']);
+  });
+
+  it('keeps the indexes in step with the watch: label changes and deletes', async () => {
+    await cluster.start();
+    await eventually(() => expect(api.podWatches.size).toBe(1));
+    const pods = cluster.objects('pods');
+    expect(pods.matching({ matchLabels: { app: 'demo' } })).toHaveLength(2);
+
+    api.upsert('demo-api-blue-1', { app: 'demo', slot: 'green' });
+    api.remove('demo-api-blue-2');
+    await eventually(() =>
+      expect(
+        pods
+          .matching({ matchLabels: { app: 'demo' } })
+          .map(p => p.metadata?.name),
+      ).toEqual(['demo-api-blue-1']),
+    );
+    expect(
+      pods.matching({ matchLabels: { slot: 'green' } }, 'fastapi-demo'),
+    ).toHaveLength(1);
+    expect(pods.all()).toHaveLength(1);
   });
 });

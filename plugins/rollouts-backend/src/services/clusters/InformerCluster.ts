@@ -12,6 +12,9 @@ import {
   ListWatch,
   Watch,
 } from '@kubernetes/client-node';
+import { listPages } from './cache/listPages';
+import { CACHE_INDEXES, CachedObjects, ObjectIndex } from './cache/ObjectIndex';
+import { projectObject } from './cache/projections';
 import { kubeConfigFor } from './clusterIdentity';
 import { kubeRequest } from './kubeHttp';
 import { KubeWriter } from './KubeWriter';
@@ -89,18 +92,26 @@ export interface InformerClusterOptions {
   maxBackoffMs?: number;
   /** Timeout of list and write requests. Default 30000. */
   requestTimeoutMs?: number;
+  /** Objects per page of a list (`limit`). Default 500, as kubectl. */
+  listPageSize?: number;
 }
+
+/** Watch events that carry an object of the watched kind (not ERROR, BOOKMARK). */
+const OBJECT_EVENTS = new Set(['ADDED', 'MODIFIED', 'DELETED']);
 
 /**
  * A Watch that asks for bookmarks and a server-side timeout, reports when the
  * connection is up, and aborts a watch the server should have closed long ago
- * (a dead TCP connection without FIN would otherwise hang forever).
+ * (a dead TCP connection without FIN would otherwise hang forever). Objects
+ * of ADDED/MODIFIED/DELETED events are passed on as `project` makes them, so
+ * the informer never holds a full object.
  */
 class ResilientWatch extends Watch {
   constructor(
     kc: KubeConfig,
     private readonly timeoutSeconds: number,
     private readonly onConnected: () => void,
+    private readonly project: (obj: unknown) => KubernetesObject,
   ) {
     super(kc);
   }
@@ -120,7 +131,12 @@ class ResilientWatch extends Watch {
     const controller = await super.watch(
       path,
       { ...queryParams, allowWatchBookmarks: true, timeoutSeconds: timeout },
-      callback,
+      (phase, apiObj, watchObj) =>
+        callback(
+          phase,
+          OBJECT_EVENTS.has(phase) ? this.project(apiObj) : apiObj,
+          watchObj,
+        ),
       err => {
         finished = true;
         if (watchdog) clearTimeout(watchdog);
@@ -168,7 +184,11 @@ function describeFailure(code: number | undefined, kinds: string): string {
  * One cluster: list + watch informers (from `@kubernetes/client-node`) for
  * every kind the plugin shows, so page views are answered from memory.
  * Failed watches restart with backoff and resume from their resourceVersion;
- * a 410 Gone makes the informer list again.
+ * a 410 Gone makes the informer list again. Lists are paginated
+ * (`listPageSize`; an expired continue token restarts the list). Objects are
+ * kept as slim projections (cache/projections.ts) in one index per kind
+ * (cache/ObjectIndex.ts), so a page view costs work proportional to its
+ * entity's objects. The informers' own maps share those objects.
  *
  * @public
  */
@@ -178,11 +198,14 @@ export class InformerCluster implements RolloutsCluster {
   private readonly writeConfig: ClusterWriteConfig;
   private readonly logger: LoggerService;
   private readonly entries: InformerEntry[] = [];
+  /** One index per kind, shared by that kind's informers (one per namespace). */
+  private readonly indexes = new Map<ResourceKind, ObjectIndex<KubeObject>>();
   private readonly listeners = new Set<(change: ClusterChange) => void>();
   private readonly errorGraceMs: number;
   private readonly minBackoffMs: number;
   private readonly maxBackoffMs: number;
   private readonly requestTimeoutMs: number;
+  private readonly listPageSize: number;
   private stopped = true;
 
   constructor(options: InformerClusterOptions) {
@@ -194,6 +217,9 @@ export class InformerCluster implements RolloutsCluster {
     this.minBackoffMs = options.minBackoffMs ?? 1000;
     this.maxBackoffMs = options.maxBackoffMs ?? 30000;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30000;
+    this.listPageSize = options.listPageSize ?? 500;
+    for (const kind of RESOURCE_KINDS)
+      this.indexes.set(kind, new ObjectIndex(kind, CACHE_INDEXES[kind]));
     const namespaces = options.namespaces?.length
       ? options.namespaces
       : [undefined];
@@ -226,20 +252,38 @@ export class InformerCluster implements RolloutsCluster {
       entry.errorSince = undefined;
       entry.backoffMs = this.minBackoffMs;
     };
-    const listFn = async () => {
-      const list = await kubeRequest<KubernetesListObject<KubernetesObject>>(
-        this.kc,
-        path,
-        {
-          query: { fieldSelector },
-          timeoutMs: this.requestTimeoutMs,
-        },
-      );
+    const project = (obj: unknown) =>
+      projectObject(kind, obj) as KubernetesObject;
+    const listFn = async (): Promise<
+      KubernetesListObject<KubernetesObject>
+    > => {
+      const list = await listPages({
+        fetchPage: continueToken =>
+          kubeRequest<KubernetesListObject<KubernetesObject>>(this.kc, path, {
+            query: {
+              fieldSelector,
+              limit: String(this.listPageSize),
+              continue: continueToken,
+            },
+            timeoutMs: this.requestTimeoutMs,
+          }),
+        transform: project,
+      });
       entry.synced = true;
       markHealthy();
-      return list;
+      return {
+        apiVersion: 'v1',
+        kind: 'List',
+        metadata: { resourceVersion: list.resourceVersion },
+        items: list.items,
+      };
     };
-    const watch = new ResilientWatch(this.kc, watchTimeoutSeconds, markHealthy);
+    const watch = new ResilientWatch(
+      this.kc,
+      watchTimeoutSeconds,
+      markHealthy,
+      project,
+    );
     const informer = new ListWatch<KubernetesObject>(
       path,
       watch,
@@ -249,9 +293,14 @@ export class InformerCluster implements RolloutsCluster {
       fieldSelector,
     );
     entry.informer = informer;
+    const index = this.indexes.get(kind)!;
     const emit = (verb: ClusterChange['verb']) => (obj: KubernetesObject) => {
-      // managedFields are large and never shown; drop them from the cache.
-      if (obj.metadata) delete (obj.metadata as any).managedFields;
+      // The index first: listeners read the cache as of this change.
+      if (verb === 'delete') {
+        index.remove(obj as KubeObject);
+      } else {
+        index.upsert(obj as KubeObject);
+      }
       const change: ClusterChange = {
         cluster: this.name,
         kind,
@@ -400,13 +449,11 @@ export class InformerCluster implements RolloutsCluster {
   }
 
   list<K extends ResourceKind>(kind: K): ReadonlyArray<ResourceTypes[K]> {
-    const result: ResourceTypes[K][] = [];
-    for (const e of this.entries) {
-      if (e.kind === kind) {
-        result.push(...(e.informer.list() as unknown as ResourceTypes[K][]));
-      }
-    }
-    return result;
+    return this.objects(kind).all();
+  }
+
+  objects<K extends ResourceKind>(kind: K): CachedObjects<ResourceTypes[K]> {
+    return this.indexes.get(kind) as unknown as CachedObjects<ResourceTypes[K]>;
   }
 
   /** resourceVersion each informer last saw, for tests and diagnostics. */

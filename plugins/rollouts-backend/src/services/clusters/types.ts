@@ -14,6 +14,7 @@ import {
   KubeService,
   UnavailableKind,
 } from '@internal/plugin-rollouts-common';
+import type { CachedObjects } from './cache/ObjectIndex';
 
 /** The kinds each cluster cache keeps. @public */
 export interface ResourceTypes {
@@ -131,7 +132,13 @@ export interface ClusterWriter {
 export interface RolloutsCluster {
   readonly name: string;
   health(): ClusterHealth;
+  /**
+   * Every cached object of a kind, built on each call: for periodic sweeps,
+   * not per request (use {@link RolloutsCluster.objects}).
+   */
   list<K extends ResourceKind>(kind: K): ReadonlyArray<ResourceTypes[K]>;
+  /** The cached objects of a kind, indexed by namespace, label and owner. */
+  objects<K extends ResourceKind>(kind: K): CachedObjects<ResourceTypes[K]>;
   /** Calls the listener for every cached change; returns an unsubscribe function. */
   subscribe(listener: (change: ClusterChange) => void): () => void;
   /** How writes authenticate here (or why they are disabled). */

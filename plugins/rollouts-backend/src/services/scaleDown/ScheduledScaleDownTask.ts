@@ -75,9 +75,7 @@ export class ScheduledScaleDownTask {
     return decideScheduledScaleDown({
       deployment,
       services: services.filter(s => namespaceOf(s) === namespace),
-      deployments: cluster
-        .list('deployments')
-        .filter(d => namespaceOf(d) === namespace),
+      deployments: cluster.objects('deployments').inNamespace(namespace),
       slotLabel: this.options.slotLabel,
       now: this.now(),
     });
@@ -92,7 +90,12 @@ export class ScheduledScaleDownTask {
         d => d.metadata?.annotations?.[SCALE_DOWN_AT_ANNOTATION] !== undefined,
       );
     const due = scheduled.filter(
-      d => this.decide(cluster, d, cluster.list('services')).action !== 'none',
+      d =>
+        this.decide(
+          cluster,
+          d,
+          cluster.objects('services').inNamespace(namespaceOf(d)),
+        ).action !== 'none',
     );
     if (due.length === 0) return [];
     const outcome = (
@@ -143,9 +146,7 @@ export class ScheduledScaleDownTask {
     const name = cached.metadata?.name ?? '';
     const base = { cluster: cluster.name, namespace, deployment: name };
     const deployment = await api.getDeployment(namespace, name);
-    const cachedServices = cluster
-      .list('services')
-      .filter(s => namespaceOf(s) === namespace);
+    const cachedServices = cluster.objects('services').inNamespace(namespace);
     const services = await Promise.all(
       cachedServices.map(s =>
         api

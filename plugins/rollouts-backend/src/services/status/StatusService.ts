@@ -8,6 +8,9 @@ import {
   DeploymentView,
   EntityRolloutsResponse,
   KubeDeployment,
+  KubeObject,
+  KubePod,
+  KubeReplicaSet,
   ownedReplicaSets,
   podHealth,
   summarizeHpa,
@@ -27,6 +30,22 @@ import {
 } from './entityObjects';
 
 const MAX_EVENTS = 50;
+
+interface ByController {
+  replicaSets: Map<string | undefined, KubeReplicaSet[]>;
+  pods: Map<string | undefined, KubePod[]>;
+}
+
+function groupByController<T extends KubeObject>(objects: T[]) {
+  const groups = new Map<string | undefined, T[]>();
+  for (const o of objects) {
+    const uid = controllerUid(o);
+    const group = groups.get(uid);
+    if (group) group.push(o);
+    else groups.set(uid, [o]);
+  }
+  return groups;
+}
 
 /**
  * The read model: what an entity's rollouts look like in every cluster,
@@ -60,15 +79,11 @@ export class StatusService {
     cluster: string,
     d: KubeDeployment,
     objects: EntityObjects,
+    byController: ByController,
   ): DeploymentView {
-    const uid = d.metadata?.uid;
-    const rsUids = new Set(
-      objects.replicaSets
-        .filter(rs => controllerUid(rs) === uid)
-        .map(rs => rs.metadata?.uid),
-    );
-    const pods = objects.pods
-      .filter(p => rsUids.has(controllerUid(p)))
+    const replicaSets = byController.replicaSets.get(d.metadata?.uid) ?? [];
+    const pods = replicaSets
+      .flatMap(rs => byController.pods.get(rs.metadata?.uid) ?? [])
       .map(podHealth)
       .sort((a, b) => a.pod.localeCompare(b.pod));
     const probes = analyzePodTemplateProbes(d.spec?.template, {
@@ -93,7 +108,7 @@ export class StatusService {
       resources,
       pods,
       ...(hpa && { hpa: hpa.metadata?.name }),
-      history: ownedReplicaSets(d, objects.replicaSets).map(rs => ({
+      history: ownedReplicaSets(d, replicaSets).map(rs => ({
         revision:
           rs.metadata?.annotations?.['deployment.kubernetes.io/revision'] ?? '',
         replicaSet: rs.metadata?.name ?? '',
@@ -135,6 +150,11 @@ export class StatusService {
       return base;
     }
     const objects = entityObjects(cluster, selection);
+    // Grouped once, so each Deployment's view costs its own objects only.
+    const byController: ByController = {
+      replicaSets: groupByController(objects.replicaSets),
+      pods: groupByController(objects.pods),
+    };
     const warningEvents: WarningEvent[] = objects.events
       .map(e => ({
         namespace: ns(e),
@@ -154,7 +174,7 @@ export class StatusService {
     return {
       ...base,
       deployments: objects.deployments
-        .map(d => this.deploymentView(cluster.name, d, objects))
+        .map(d => this.deploymentView(cluster.name, d, objects, byController))
         .sort((a, b) =>
           `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`),
         ),

@@ -2,8 +2,12 @@ import {
   KubeObject,
   SERVICE_NAME_LABEL,
 } from '@internal/plugin-rollouts-common';
-import { ResourceTypes, RolloutsCluster } from '../clusters/types';
-import { EntitySelection, selects } from '../entitySelection';
+import {
+  ResourceKind,
+  ResourceTypes,
+  RolloutsCluster,
+} from '../clusters/types';
+import { EntitySelection } from '../entitySelection';
 
 /** Everything one cluster's cache holds for one entity. */
 export interface EntityObjects {
@@ -27,68 +31,78 @@ export const controllerUid = (o: KubeObject) =>
  * Collects an entity's objects in one cluster from the cache: Deployments and
  * Services by the entity's labels, ReplicaSets and pods through owner
  * references, EndpointSlices by Service name, quotas and LimitRanges by
- * namespace, events by the UID of the entity's objects.
+ * namespace, events by the UID of the entity's objects. Every lookup goes
+ * through the cache's indexes, so the work is proportional to the entity's
+ * objects, not to the cluster's.
  */
 export function entityObjects(
   cluster: RolloutsCluster,
   selection: EntitySelection,
 ): EntityObjects {
   const ns = namespaceOf;
-  const deployments = cluster
-    .list('deployments')
-    .filter(d => selects(selection, d));
-  const deploymentUids = new Set(deployments.map(d => d.metadata?.uid));
-  const replicaSets = cluster
-    .list('replicasets')
-    .filter(rs => deploymentUids.has(controllerUid(rs)));
-  const rsUids = new Set(replicaSets.map(rs => rs.metadata?.uid));
-  const pods = cluster
-    .list('pods')
-    .filter(p => rsUids.has(controllerUid(p)) || selects(selection, p));
-  const services = cluster.list('services').filter(s => selects(selection, s));
+  const bySelection = <K extends ResourceKind>(kind: K) =>
+    cluster
+      .objects(kind)
+      .matching(selection.labelSelector, selection.namespace);
+  const ownedBy = <K extends ResourceKind>(kind: K, owners: KubeObject[]) =>
+    owners.flatMap(o =>
+      o.metadata?.uid ? cluster.objects(kind).ownedBy(o.metadata.uid) : [],
+    );
+  const deployments = bySelection('deployments');
+  const replicaSets = ownedBy('replicasets', deployments);
+  const pods = uniqueObjects([
+    ...ownedBy('pods', replicaSets),
+    ...bySelection('pods'),
+  ]);
+  const services = bySelection('services');
   const namespaces = new Set<string>([
     ...deployments.map(ns),
     ...services.map(ns),
   ]);
   if (selection.namespace) namespaces.add(selection.namespace);
-  const serviceKeys = new Set(
-    services.map(s => `${ns(s)}/${s.metadata?.name}`),
+  const inNamespaces = <K extends ResourceKind>(kind: K) =>
+    [...namespaces].flatMap(n => cluster.objects(kind).inNamespace(n));
+  const endpointSlices = services.flatMap(s =>
+    cluster
+      .objects('endpointslices')
+      .matching(
+        { matchLabels: { [SERVICE_NAME_LABEL]: s.metadata?.name ?? '' } },
+        ns(s),
+      ),
   );
-  const endpointSlices = cluster
-    .list('endpointslices')
-    .filter(es =>
-      serviceKeys.has(`${ns(es)}/${es.metadata?.labels?.[SERVICE_NAME_LABEL]}`),
-    );
   const deploymentKeys = new Set(
     deployments.map(d => `${ns(d)}/${d.metadata?.name}`),
   );
-  const hpas = cluster
-    .list('horizontalpodautoscalers')
-    .filter(
-      h =>
-        selects(selection, h) ||
-        (h.spec?.scaleTargetRef.kind === 'Deployment' &&
-          deploymentKeys.has(`${ns(h)}/${h.spec.scaleTargetRef.name}`)),
-    );
-  const inNamespaces = (o: KubeObject) => namespaces.has(ns(o));
-  const objectUids = new Set(
-    [...deployments, ...replicaSets, ...pods, ...services, ...hpas].map(
-      o => o.metadata?.uid,
+  const hpas = uniqueObjects([
+    ...bySelection('horizontalpodautoscalers'),
+    ...[...new Set(deployments.map(ns))]
+      .flatMap(n => cluster.objects('horizontalpodautoscalers').inNamespace(n))
+      .filter(
+        h =>
+          h.spec?.scaleTargetRef.kind === 'Deployment' &&
+          deploymentKeys.has(`${ns(h)}/${h.spec.scaleTargetRef.name}`),
+      ),
+  ]);
+  const events = uniqueObjects(
+    [...deployments, ...replicaSets, ...pods, ...services, ...hpas].flatMap(o =>
+      o.metadata?.uid ? cluster.objects('events').about(o.metadata.uid) : [],
     ),
   );
-  const events = cluster
-    .list('events')
-    .filter(e => e.involvedObject?.uid && objectUids.has(e.involvedObject.uid));
   return {
     deployments,
     replicaSets,
     pods,
     services,
     endpointSlices,
-    quotas: cluster.list('resourcequotas').filter(inNamespaces),
-    limitRanges: cluster.list('limitranges').filter(inNamespaces),
+    quotas: inNamespaces('resourcequotas'),
+    limitRanges: inNamespaces('limitranges'),
     hpas,
     events,
     namespaces,
   };
+}
+
+/** Objects found through two lookups, each once (in first-seen order). */
+function uniqueObjects<T extends KubeObject>(objects: T[]): T[] {
+  return [...new Set(objects)];
 }

@@ -218,12 +218,8 @@ export async function switchChecks(
   const deployment =
     slot &&
     pair.target.cluster
-      .list('deployments')
-      .find(
-        d =>
-          namespaceOf(d) === bg.namespace &&
-          d.metadata?.name === slot.deployment,
-      );
+      .objects('deployments')
+      .get(bg.namespace, slot.deployment);
   checks.push(
     deployment
       ? ownershipCheck(

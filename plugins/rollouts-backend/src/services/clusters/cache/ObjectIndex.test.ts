@@ -1,0 +1,192 @@
+import { KubeEvent, KubeObject } from '@internal/plugin-rollouts-common';
+import { IndexName, ObjectIndex } from './ObjectIndex';
+
+const EVERY_INDEX: IndexName[] = [
+  'namespace',
+  'label',
+  'controller',
+  'involved',
+];
+
+function obj(
+  namespace: string,
+  name: string,
+  labels: Record<string, string> = {},
+  ownerUid?: string,
+): KubeObject {
+  return {
+    metadata: {
+      namespace,
+      name,
+      uid: `uid-${namespace}-${name}`,
+      labels,
+      ...(ownerUid && {
+        ownerReferences: [
+          { kind: 'ReplicaSet', name: 'x', uid: 'not-the-controller' },
+          { kind: 'ReplicaSet', name: 'rs', uid: ownerUid, controller: true },
+        ],
+      }),
+    },
+  };
+}
+
+const names = (objects: KubeObject[]) =>
+  objects.map(o => `${o.metadata?.namespace}/${o.metadata?.name}`).sort();
+
+describe('ObjectIndex', () => {
+  it('finds objects by namespace, label, controller and name', () => {
+    const index = new ObjectIndex<KubeObject>('test', EVERY_INDEX);
+    index.upsert(obj('a', 'api-1', { app: 'api' }, 'rs-1'));
+    index.upsert(obj('a', 'api-2', { app: 'api' }, 'rs-1'));
+    index.upsert(obj('b', 'api-1', { app: 'api' }, 'rs-2'));
+    index.upsert(obj('b', 'web-1', { app: 'web' }));
+
+    expect(index.size).toBe(4);
+    expect(names(index.inNamespace('a'))).toEqual(['a/api-1', 'a/api-2']);
+    expect(names(index.ownedBy('rs-1'))).toEqual(['a/api-1', 'a/api-2']);
+    // Only the controller reference counts.
+    expect(index.ownedBy('not-the-controller')).toEqual([]);
+    expect(names(index.matching({ matchLabels: { app: 'api' } }))).toEqual([
+      'a/api-1',
+      'a/api-2',
+      'b/api-1',
+    ]);
+    expect(names(index.matching({ matchLabels: { app: 'api' } }, 'b'))).toEqual(
+      ['b/api-1'],
+    );
+    expect(index.get('b', 'web-1')?.metadata?.labels).toEqual({ app: 'web' });
+    expect(index.get('a', 'web-1')).toBeUndefined();
+  });
+
+  it('applies the whole selector, not only the term it narrowed by', () => {
+    const index = new ObjectIndex<KubeObject>('test', EVERY_INDEX);
+    index.upsert(obj('a', 'blue', { app: 'api', slot: 'blue' }));
+    index.upsert(obj('a', 'green', { app: 'api', slot: 'green' }));
+    index.upsert(obj('a', 'canary', { app: 'api', slot: 'blue', canary: 'y' }));
+    index.upsert(obj('a', 'other', { app: 'web', slot: 'blue' }));
+
+    expect(
+      names(
+        index.matching({
+          matchLabels: { app: 'api' },
+          matchExpressions: [
+            { key: 'slot', operator: 'In', values: ['blue', 'red'] },
+            { key: 'canary', operator: 'DoesNotExist' },
+          ],
+        }),
+      ),
+    ).toEqual(['a/blue']);
+    // Not narrowable by a label term: still correct, from the namespace.
+    expect(
+      names(
+        index.matching(
+          { matchExpressions: [{ key: 'canary', operator: 'Exists' }] },
+          'a',
+        ),
+      ),
+    ).toEqual(['a/canary']);
+    expect(
+      index.matching({
+        matchExpressions: [{ key: 'app', operator: 'In', values: [] }],
+      }),
+    ).toEqual([]);
+  });
+
+  it('moves an object between entries when its labels change', () => {
+    const index = new ObjectIndex<KubeObject>('test', EVERY_INDEX);
+    index.upsert(obj('a', 'p', { app: 'api', slot: 'blue' }));
+    const previous = index.upsert(obj('a', 'p', { app: 'api', slot: 'green' }));
+
+    expect(previous?.metadata?.labels?.slot).toBe('blue');
+    expect(index.matching({ matchLabels: { slot: 'blue' } })).toEqual([]);
+    expect(names(index.matching({ matchLabels: { slot: 'green' } }))).toEqual([
+      'a/p',
+    ]);
+    expect(index.size).toBe(1);
+    expect(index.indexSizes().labels).toBe(2);
+  });
+
+  it('moves an object between owners when its controller changes (adoption, orphaning)', () => {
+    const index = new ObjectIndex<KubeObject>('test', EVERY_INDEX);
+    index.upsert(obj('a', 'p', {}, 'rs-old'));
+    index.upsert(obj('a', 'p', {}, 'rs-new'));
+    expect(index.ownedBy('rs-old')).toEqual([]);
+    expect(names(index.ownedBy('rs-new'))).toEqual(['a/p']);
+
+    index.upsert(obj('a', 'p', {}));
+    expect(index.ownedBy('rs-new')).toEqual([]);
+    expect(index.indexSizes().controllers).toBe(0);
+  });
+
+  it('removes every entry of a deleted object, whatever the delete event carries', () => {
+    const index = new ObjectIndex<KubeObject>('test', EVERY_INDEX);
+    index.upsert(obj('a', 'p', { app: 'api' }, 'rs-1'));
+    index.upsert(obj('a', 'q', { app: 'api' }, 'rs-1'));
+    // A delete after a missed update: the event has other labels than the
+    // cache; the stored object's entries are the ones removed.
+    const removed = index.remove(obj('a', 'p', { app: 'renamed' }));
+
+    expect(removed?.metadata?.labels).toEqual({ app: 'api' });
+    expect(names(index.matching({ matchLabels: { app: 'api' } }))).toEqual([
+      'a/q',
+    ]);
+    expect(index.remove(obj('a', 'p'))).toBeUndefined();
+    index.remove(obj('a', 'q'));
+    expect(index.indexSizes()).toEqual({
+      objects: 0,
+      namespaces: 0,
+      labels: 0,
+      controllers: 0,
+      involved: 0,
+    });
+  });
+
+  it('finds events by the uid of the object they are about', () => {
+    const index = new ObjectIndex<KubeEvent>('events', ['involved']);
+    const event = (name: string, uid: string): KubeEvent => ({
+      metadata: { namespace: 'a', name },
+      involvedObject: { kind: 'Pod', name: 'p', uid },
+      reason: 'BackOff',
+    });
+    index.upsert(event('e1', 'pod-1'));
+    index.upsert(event('e2', 'pod-1'));
+    index.upsert(event('e3', 'pod-2'));
+    expect(names(index.about('pod-1'))).toEqual(['a/e1', 'a/e2']);
+    index.upsert(event('e2', 'pod-2'));
+    expect(names(index.about('pod-2'))).toEqual(['a/e2', 'a/e3']);
+  });
+
+  it('holds and returns more objects than one call can take as arguments (~130k)', () => {
+    const count = 200_000;
+    const index = new ObjectIndex<KubeObject>('test', EVERY_INDEX);
+    for (let i = 0; i < count; i += 1) {
+      index.upsert({
+        metadata: {
+          namespace: `ns-${i % 200}`,
+          name: `rs-${i}`,
+          labels: { app: 'a' },
+        },
+      });
+    }
+    // What the cache did before: one push with every object as an argument.
+    expect(() => [].push(...(index.all() as never[]))).toThrow(RangeError);
+    expect(index.all()).toHaveLength(count);
+    expect(index.matching({ matchLabels: { app: 'a' } })).toHaveLength(count);
+    expect(index.inNamespace('ns-7')).toHaveLength(count / 200);
+  });
+
+  it('keeps only the indexes it is asked for, and refuses lookups through others', () => {
+    const index = new ObjectIndex<KubeObject>('replicasets', ['controller']);
+    index.upsert(obj('a', 'rs-1', { app: 'api' }, 'deploy-1'));
+    index.upsert(obj('b', 'rs-2', { app: 'api' }, 'deploy-1'));
+    expect(names(index.ownedBy('deploy-1'))).toEqual(['a/rs-1', 'b/rs-2']);
+    expect(() => index.inNamespace('a')).toThrow(
+      'The cache of replicasets keeps no namespace index',
+    );
+    expect(index.indexSizes()).toMatchObject({ labels: 0, namespaces: 0 });
+    // Selectors still match, from every object.
+    expect(names(index.matching({ matchLabels: { app: 'api' } }, 'b'))).toEqual(
+      ['b/rs-2'],
+    );
+  });
+});

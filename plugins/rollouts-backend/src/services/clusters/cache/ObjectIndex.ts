@@ -1,0 +1,255 @@
+import {
+  KubeLabelSelector,
+  KubeObject,
+  matchesLabelSelector,
+} from '@internal/plugin-rollouts-common';
+import type { ResourceKind } from '../types';
+import { labelTerms, selectorTermGroups } from './labelTerms';
+
+const namespaceOf = (o: KubeObject) => o.metadata?.namespace ?? '';
+const nameOf = (o: KubeObject) => o.metadata?.name ?? '';
+const controllerUidOf = (o: KubeObject) =>
+  o.metadata?.ownerReferences?.find(r => r.controller)?.uid;
+/** Events name the object they are about; other kinds have no such field. */
+const involvedUidOf = (o: KubeObject) =>
+  (o as { involvedObject?: { uid?: string } }).involvedObject?.uid;
+
+const EMPTY: ReadonlySet<never> = new Set();
+
+/** A secondary index: term → the objects that carry it. */
+class TermIndex<T> {
+  private readonly sets = new Map<string, Set<T>>();
+
+  add(term: string | undefined, obj: T) {
+    if (term === undefined) return;
+    let set = this.sets.get(term);
+    if (!set) {
+      set = new Set();
+      this.sets.set(term, set);
+    }
+    set.add(obj);
+  }
+
+  remove(term: string | undefined, obj: T) {
+    if (term === undefined) return;
+    const set = this.sets.get(term);
+    if (set?.delete(obj) && set.size === 0) this.sets.delete(term);
+  }
+
+  size(term: string): number {
+    return this.sets.get(term)?.size ?? 0;
+  }
+
+  get(term: string): ReadonlySet<T> {
+    return this.sets.get(term) ?? EMPTY;
+  }
+
+  /** Distinct terms held (for tests: an emptied term leaves nothing behind). */
+  termCount(): number {
+    return this.sets.size;
+  }
+}
+
+/**
+ * Read access to one kind's cached objects, each lookup costing work
+ * proportional to what it returns rather than to the whole cache.
+ *
+ * @public
+ */
+export interface CachedObjects<T extends KubeObject> {
+  readonly size: number;
+  get(namespace: string, name: string): T | undefined;
+  /** Every object (for periodic sweeps, not per request). */
+  all(): T[];
+  inNamespace(namespace: string): T[];
+  /** Objects whose controller owner reference has this uid. */
+  ownedBy(uid: string): T[];
+  /** Events whose `involvedObject.uid` is this uid. */
+  about(uid: string): T[];
+  /** Objects the label selector matches, in `namespace` when given. */
+  matching(selector: KubeLabelSelector, namespace?: string): T[];
+}
+
+/** The secondary indexes an {@link ObjectIndex} can keep. */
+export type IndexName = 'namespace' | 'label' | 'controller' | 'involved';
+
+/**
+ * One kind's objects by namespace/name, with the secondary indexes it is
+ * asked to keep: by namespace, label (`key=value`), controller owner uid and
+ * (events) involved object uid. Each costs memory per object, so each kind
+ * keeps only those its lookups use (`CACHE_INDEXES`); a lookup through an
+ * index the kind does not keep is a programming error and throws.
+ * The entries of an object are computed from the stored object itself when it
+ * is replaced or removed, so a label or owner change moves it between
+ * entries. Holds references only: the objects are shared with whoever stored
+ * them.
+ */
+export class ObjectIndex<T extends KubeObject> implements CachedObjects<T> {
+  /**
+   * Namespace → name → object: keyed by the objects' own strings, where one
+   * `namespace/name` key per object would be a string of its own.
+   */
+  private readonly byName = new Map<string, Map<string, T>>();
+  private count = 0;
+  private readonly byNamespace?: TermIndex<T>;
+  private readonly byLabel?: TermIndex<T>;
+  private readonly byController?: TermIndex<T>;
+  private readonly byInvolved?: TermIndex<T>;
+
+  constructor(private readonly kind: string, indexes: readonly IndexName[]) {
+    const keep = (name: IndexName) =>
+      indexes.includes(name) ? new TermIndex<T>() : undefined;
+    this.byNamespace = keep('namespace');
+    this.byLabel = keep('label');
+    this.byController = keep('controller');
+    this.byInvolved = keep('involved');
+  }
+
+  get size() {
+    return this.count;
+  }
+
+  /** Stores or replaces an object; returns the one it replaced. */
+  upsert(obj: T): T | undefined {
+    const previous = this.remove(obj);
+    const namespace = namespaceOf(obj);
+    let names = this.byName.get(namespace);
+    if (!names) {
+      names = new Map();
+      this.byName.set(namespace, names);
+    }
+    names.set(nameOf(obj), obj);
+    this.count += 1;
+    this.byNamespace?.add(namespaceOf(obj), obj);
+    if (this.byLabel) {
+      for (const term of labelTerms(obj.metadata?.labels)) {
+        this.byLabel.add(term, obj);
+      }
+    }
+    this.byController?.add(controllerUidOf(obj), obj);
+    this.byInvolved?.add(involvedUidOf(obj), obj);
+    return previous;
+  }
+
+  /** Removes the stored object with this one's namespace and name; returns it. */
+  remove(obj: KubeObject): T | undefined {
+    const names = this.byName.get(namespaceOf(obj));
+    const stored = names?.get(nameOf(obj));
+    if (!names || !stored) return undefined;
+    names.delete(nameOf(obj));
+    if (names.size === 0) this.byName.delete(namespaceOf(obj));
+    this.count -= 1;
+    this.byNamespace?.remove(namespaceOf(stored), stored);
+    if (this.byLabel) {
+      for (const term of labelTerms(stored.metadata?.labels)) {
+        this.byLabel.remove(term, stored);
+      }
+    }
+    this.byController?.remove(controllerUidOf(stored), stored);
+    this.byInvolved?.remove(involvedUidOf(stored), stored);
+    return stored;
+  }
+
+  get(namespace: string, name: string): T | undefined {
+    return this.byName.get(namespace)?.get(name);
+  }
+
+  all(): T[] {
+    // One push per object, never push(...values): ~130k arguments throw RangeError.
+    const result: T[] = [];
+    for (const names of this.byName.values()) {
+      for (const obj of names.values()) result.push(obj);
+    }
+    return result;
+  }
+
+  inNamespace(namespace: string): T[] {
+    return Array.from(this.kept(this.byNamespace, 'namespace').get(namespace));
+  }
+
+  ownedBy(uid: string): T[] {
+    return Array.from(this.kept(this.byController, 'controller').get(uid));
+  }
+
+  about(uid: string): T[] {
+    return Array.from(this.kept(this.byInvolved, 'involved').get(uid));
+  }
+
+  matching(selector: KubeLabelSelector, namespace?: string): T[] {
+    const candidates = this.candidates(selector, namespace);
+    const result: T[] = [];
+    for (const obj of candidates) {
+      if (
+        (namespace === undefined || namespaceOf(obj) === namespace) &&
+        matchesLabelSelector(selector, obj.metadata?.labels)
+      ) {
+        result.push(obj);
+      }
+    }
+    return result;
+  }
+
+  /** Distinct index entries (tests check that removals leave none behind). */
+  indexSizes() {
+    return {
+      objects: this.count,
+      namespaces: this.byNamespace?.termCount() ?? 0,
+      labels: this.byLabel?.termCount() ?? 0,
+      controllers: this.byController?.termCount() ?? 0,
+      involved: this.byInvolved?.termCount() ?? 0,
+    };
+  }
+
+  private kept(index: TermIndex<T> | undefined, name: IndexName) {
+    if (!index) {
+      throw new Error(
+        `The cache of ${this.kind} keeps no ${name} index; add it to CACHE_INDEXES`,
+      );
+    }
+    return index;
+  }
+
+  /** The smallest set the index can narrow the selector to. */
+  private candidates(
+    selector: KubeLabelSelector,
+    namespace: string | undefined,
+  ): Iterable<T> {
+    // Without a usable index: every object (correct, but not fast).
+    let best: Iterable<T> | undefined;
+    let bestSize = this.count;
+    const byNamespace = this.byNamespace;
+    if (byNamespace && namespace !== undefined) {
+      if (byNamespace.size(namespace) < bestSize) {
+        best = byNamespace.get(namespace);
+        bestSize = byNamespace.size(namespace);
+      }
+    }
+    const byLabel = this.byLabel;
+    if (byLabel) {
+      for (const group of selectorTermGroups(selector)) {
+        const size = group.reduce((n, t) => n + byLabel.size(t), 0);
+        if (size < bestSize) {
+          bestSize = size;
+          best = group.flatMap(t => Array.from(byLabel.get(t)));
+        }
+      }
+    }
+    return best ?? this.all();
+  }
+}
+
+/**
+ * The indexes each kind's cache keeps: those its lookups use (status,
+ * switch guards, scheduled scale-down), nothing more.
+ */
+export const CACHE_INDEXES: Record<ResourceKind, readonly IndexName[]> = {
+  deployments: ['namespace', 'label'],
+  replicasets: ['controller'],
+  pods: ['label', 'controller'],
+  services: ['namespace', 'label'],
+  endpointslices: ['label'],
+  resourcequotas: ['namespace'],
+  limitranges: ['namespace'],
+  horizontalpodautoscalers: ['namespace', 'label'],
+  events: ['involved'],
+};

@@ -1,0 +1,32 @@
+import { KubeLabelSelector } from '@internal/plugin-rollouts-common';
+
+/**
+ * One label as an index term. Label keys cannot contain `=`, so `key=value`
+ * names exactly one key and value.
+ */
+export const labelTerm = (key: string, value: string) => `${key}=${value}`;
+
+/** The index terms of an object's labels, one per label. */
+export function labelTerms(labels: Record<string, string> | undefined) {
+  return Object.entries(labels ?? {}).map(([k, v]) => labelTerm(k, v));
+}
+
+/**
+ * Ways to narrow a label selector through a label index: an object the
+ * selector matches carries at least one term of *every* group (a
+ * `matchLabels` pair is a group of one term, an `In` expression a group of
+ * one term per value). Any single group is therefore a complete candidate
+ * set; the caller picks the smallest. Empty when the selector only has
+ * `NotIn`, `Exists` or `DoesNotExist` requirements, which no term can narrow.
+ */
+export function selectorTermGroups(selector: KubeLabelSelector): string[][] {
+  const groups: string[][] = Object.entries(selector.matchLabels ?? {}).map(
+    ([k, v]) => [labelTerm(k, v)],
+  );
+  for (const expr of selector.matchExpressions ?? []) {
+    if (expr.operator === 'In') {
+      groups.push((expr.values ?? []).map(v => labelTerm(expr.key, v)));
+    }
+  }
+  return groups;
+}

@@ -1,0 +1,226 @@
+import { ConfigReader } from '@backstage/config';
+import {
+  deriveRolloutStatus,
+  KubeDeployment,
+  KubePod,
+  podHealth,
+} from '@internal/plugin-rollouts-common';
+import { readRolloutsSettings } from '../../../settings';
+import {
+  demoCluster,
+  demoEntity,
+  ENTITY_REF,
+} from '../../../testUtils/demoCluster';
+import { FakeCluster } from '../../../testUtils/FakeCluster';
+import { entitySelection } from '../../entitySelection';
+import { StatusService } from '../../status/StatusService';
+import { RESOURCE_KINDS } from '../types';
+import { projectObject } from './projections';
+
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/** A pod as the API server sends it: far more than any view reads. */
+const apiPod = {
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: {
+    name: 'api-7d9c-abcde',
+    generateName: 'api-7d9c-',
+    namespace: 'team-a',
+    uid: 'uid-pod',
+    resourceVersion: '42',
+    creationTimestamp: '2026-11-20T10:00:00Z',
+    labels: { app: 'api', 'pod-template-hash': '7d9c' },
+    annotations: {
+      'kubectl.kubernetes.io/restartedAt': '2026-11-20T09:59:00Z',
+    },
+    ownerReferences: [
+      {
+        apiVersion: 'apps/v1',
+        kind: 'ReplicaSet',
+        name: 'api-7d9c',
+        uid: 'uid-rs',
+        controller: true,
+        blockOwnerDeletion: true,
+      },
+    ],
+    managedFields: [{ manager: 'kube-controller-manager', fieldsV1: {} }],
+  },
+  spec: {
+    volumes: [{ name: 'tmp', emptyDir: {} }],
+    containers: [
+      {
+        name: 'api',
+        image: 'ghcr.io/example/api:1.0.0',
+        env: [{ name: 'LOG_LEVEL', value: 'debug' }],
+        ports: [{ name: 'http', containerPort: 8000, protocol: 'TCP' }],
+        resources: { requests: { cpu: '100m' }, limits: { memory: '256Mi' } },
+        readinessProbe: { httpGet: { path: '/ready', port: 'http' } },
+        livenessProbe: { httpGet: { path: '/health', port: 'http' } },
+        volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+        securityContext: { readOnlyRootFilesystem: true },
+        terminationMessagePath: '/dev/termination-log',
+      },
+    ],
+    nodeName: 'kwok-node-1',
+    tolerations: [{ key: 'node.kubernetes.io/not-ready', operator: 'Exists' }],
+    securityContext: { runAsNonRoot: true },
+    dnsPolicy: 'ClusterFirst',
+  },
+  status: {
+    phase: 'Running',
+    hostIP: '10.0.0.1',
+    podIP: '10.244.0.7',
+    podIPs: [{ ip: '10.244.0.7' }],
+    qosClass: 'Burstable',
+    startTime: '2026-11-20T10:00:01Z',
+    conditions: [
+      {
+        type: 'Ready',
+        status: 'False',
+        lastTransitionTime: '2026-11-20T10:00:02Z',
+      },
+    ],
+    containerStatuses: [
+      {
+        name: 'api',
+        ready: false,
+        started: true,
+        restartCount: 7,
+        image: 'ghcr.io/example/api:1.0.0',
+        imageID: 'ghcr.io/example/api@sha256:abc',
+        containerID: 'containerd://123',
+        state: {
+          waiting: { reason: 'CrashLoopBackOff', message: 'back-off 5m0s' },
+        },
+        lastState: { terminated: { reason: 'Error', exitCode: 1 } },
+      },
+    ],
+  },
+};
+
+describe('projectObject', () => {
+  it('keeps of a pod only what the views read', () => {
+    const slim = projectObject('pods', apiPod);
+    expect(slim).toEqual({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: 'api-7d9c-abcde',
+        namespace: 'team-a',
+        uid: 'uid-pod',
+        resourceVersion: '42',
+        labels: apiPod.metadata.labels,
+        ownerReferences: [
+          { kind: 'ReplicaSet', uid: 'uid-rs', controller: true },
+        ],
+      },
+      spec: { nodeName: 'kwok-node-1' },
+      status: {
+        phase: 'Running',
+        conditions: [{ type: 'Ready', status: 'False' }],
+        containerStatuses: [
+          {
+            name: 'api',
+            ready: false,
+            started: true,
+            restartCount: 7,
+            state: {
+              waiting: { reason: 'CrashLoopBackOff', message: 'back-off 5m0s' },
+            },
+            lastState: { terminated: { reason: 'Error', exitCode: 1 } },
+          },
+        ],
+      },
+    });
+    expect(podHealth(slim)).toEqual(podHealth(apiPod as KubePod));
+  });
+
+  it("drops kubectl's last-applied copy but keeps the annotations object", () => {
+    const deployment: KubeDeployment = {
+      metadata: {
+        name: 'api',
+        annotations: { [LAST_APPLIED]: JSON.stringify(apiPod) },
+      },
+      spec: { replicas: 2 },
+      status: {
+        replicas: 2,
+        conditions: [{ type: 'Available', status: 'True' }],
+      },
+    };
+    const slim = projectObject('deployments', deployment);
+    // A patch planned from the cache adds to /metadata/annotations only if it exists.
+    expect(slim.metadata?.annotations).toEqual({});
+    expect(deriveRolloutStatus(slim)).toEqual(deriveRolloutStatus(deployment));
+  });
+
+  it('keeps of a ReplicaSet its revision, owner and images only', () => {
+    const slim = projectObject('replicasets', {
+      metadata: {
+        name: 'api-7d9c',
+        labels: { app: 'api', 'pod-template-hash': '7d9c' },
+        annotations: {
+          'deployment.kubernetes.io/revision': '3',
+          'deployment.kubernetes.io/desired-replicas': '2',
+        },
+      },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: 'api' } },
+        template: { metadata: { labels: { app: 'api' } }, spec: apiPod.spec },
+      },
+      status: { replicas: 2, readyReplicas: 2, fullyLabeledReplicas: 2 },
+    });
+    expect(slim).toEqual({
+      metadata: {
+        name: 'api-7d9c',
+        annotations: { 'deployment.kubernetes.io/revision': '3' },
+      },
+      spec: {
+        template: {
+          spec: {
+            containers: [{ name: 'api', image: 'ghcr.io/example/api:1.0.0' }],
+          },
+        },
+      },
+    });
+  });
+
+  it('status from projected objects equals status from full objects', () => {
+    const full = demoCluster({ preview: true });
+    full.put(
+      'pods',
+      {
+        ...apiPod,
+        metadata: {
+          ...apiPod.metadata,
+          namespace: 'fastapi-demo',
+          labels: { 'backstage.io/kubernetes-id': 'fastapi-demo' },
+        },
+      } as KubePod,
+      false,
+    );
+    const slim = new FakeCluster(
+      'local',
+      Object.fromEntries(
+        RESOURCE_KINDS.map(kind => [
+          kind,
+          full.list(kind).map(o => projectObject(kind, o)),
+        ]),
+      ),
+    );
+    const settings = readRolloutsSettings(new ConfigReader({}));
+    const selection = entitySelection(demoEntity)!;
+    const statusOf = (cluster: FakeCluster) => {
+      const status = new StatusService(
+        { list: () => [cluster], get: () => cluster, skipped: () => [] },
+        settings,
+      ).getStatus(ENTITY_REF, selection);
+      return { ...status, generatedAt: undefined };
+    };
+    const fullStatus = statusOf(full);
+    expect(fullStatus.clusters[0].deployments).toHaveLength(2);
+    expect(fullStatus.clusters[0].blueGreen).toHaveLength(1);
+    expect(statusOf(slim)).toEqual(fullStatus);
+  });
+});

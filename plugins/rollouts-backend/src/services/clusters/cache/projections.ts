@@ -1,0 +1,345 @@
+/*
+ * What the cache keeps of each object: the fields the rollouts views and
+ * guards read, nothing else. The API server's objects carry far more
+ * (managedFields, env, volumes, security contexts, tolerations, status.hostIP,
+ * timestamps...); at 20,000 pods and 44,000 ReplicaSets that is most of the
+ * cache's memory.
+ *
+ * Per kind, besides apiVersion and kind:
+ * - Deployment: metadata (with generation and annotations), spec (replicas,
+ *   selector, template, paused, progress deadline, minReadySeconds,
+ *   revisionHistoryLimit, strategy) and status. Pod templates keep labels,
+ *   annotations and per container name, image, ports, resources, the three
+ *   probes and restartPolicy.
+ * - ReplicaSet (the most numerous kind: ten old ones per Deployment): name,
+ *   namespace, uid, resourceVersion, the revision annotation, the controller
+ *   reference and the template's container names and images (the revision
+ *   history). No labels, replica counts or status: ReplicaSets are found
+ *   through their Deployment, and the views show only their history.
+ * - Pod: name, namespace, uid, resourceVersion, labels, the controller
+ *   reference; spec.nodeName; status phase, the Ready condition and per
+ *   container name, ready, started, restartCount, the state (waiting reason
+ *   and message, terminated reason and exit code) and the last termination.
+ * - Service: metadata with annotations (preview, entity ref, previous slot);
+ *   type, selector, clusterIP, ports. EndpointSlice: addressType, endpoints
+ *   (addresses, conditions, targetRef, nodeName), ports.
+ * - ResourceQuota, LimitRange, HorizontalPodAutoscaler, Event: their spec and
+ *   status (events: reason, message, counts, times, involved object).
+ * Metadata of every kind: name, namespace, uid, resourceVersion, labels and
+ * the controller owner reference (kind, uid; other references are never
+ * read). Annotations only where a view reads them (Deployments, Services, the
+ * ReplicaSet revision), without kubectl's last-applied-configuration (a full
+ * copy of the object); an empty annotations object stays an object, because a
+ * JSON Patch planned from the cache adds to `/metadata/annotations` only when
+ * it exists. Repeated values (namespace and node names, a ReplicaSet's pod
+ * labels, owner references, conditions, container states) are shared between
+ * objects and frozen (SharedValues.ts): treat cached objects as read-only.
+ *
+ * A view that starts reading another field must add it here (the test
+ * "status from projected objects equals status from full objects" catches
+ * most omissions).
+ */
+import {
+  KubeContainer,
+  KubeContainerState,
+  KubeContainerStatus,
+  KubeDeployment,
+  KubeEndpointSlice,
+  KubeEvent,
+  KubeHorizontalPodAutoscaler,
+  KubeLimitRange,
+  KubeObject,
+  KubeObjectMeta,
+  KubeOwnerReference,
+  KubePod,
+  KubePodTemplateSpec,
+  KubeReplicaSet,
+  KubeResourceQuota,
+  KubeService,
+} from '@internal/plugin-rollouts-common';
+import { ResourceKind, ResourceTypes } from '../types';
+import { SharedValues } from './SharedValues';
+
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+const REVISION = 'deployment.kubernetes.io/revision';
+
+/** A copy of `source` with only `keys` that are set (absent keys cost memory too). */
+function pick<T extends object, K extends keyof T>(
+  source: T | undefined,
+  keys: readonly K[],
+): Pick<T, K> | undefined {
+  if (source === undefined || source === null) return undefined;
+  const result = {} as Pick<T, K>;
+  for (const k of keys) {
+    if (source[k] !== undefined) result[k] = source[k];
+  }
+  return result;
+}
+
+/*
+ * Values many cached objects repeat, shared (see SharedValues): namespace and
+ * node names, the labels of one ReplicaSet's pods, owner references, the
+ * revision annotation, pod conditions and container states.
+ */
+const sharedStrings = new SharedValues<string>();
+const sharedLabels = new SharedValues<Record<string, string>>();
+const sharedOwners = new SharedValues<KubeOwnerReference[]>();
+const sharedParts = new SharedValues<object>();
+
+function shareLabels(labels: Record<string, string>) {
+  let key = '';
+  for (const k of Object.keys(labels)) key += `${k}=${labels[k]}\u0000`;
+  return sharedLabels.share(key, labels);
+}
+
+/** A small JSON-like value, shared with every equal one. */
+function sharePart<T extends object>(value: T): T {
+  return sharedParts.share(JSON.stringify(value), value) as T;
+}
+
+type AnnotationsKept = 'all' | 'revision' | 'none';
+
+function annotationsOf(
+  annotations: Record<string, string> | undefined,
+  kept: AnnotationsKept,
+): Record<string, string> | undefined {
+  if (!annotations || kept === 'none') return undefined;
+  if (kept === 'revision') {
+    return annotations[REVISION] === undefined
+      ? undefined
+      : sharePart({ [REVISION]: annotations[REVISION] });
+  }
+  if (!(LAST_APPLIED in annotations)) return annotations;
+  const { [LAST_APPLIED]: _dropped, ...rest } = annotations;
+  return rest;
+}
+
+function metadata(
+  m: KubeObjectMeta,
+  options: {
+    labels: boolean;
+    annotations: AnnotationsKept;
+    generation?: boolean;
+  },
+): KubeObjectMeta {
+  const slim: KubeObjectMeta = pick(m, ['name', 'uid', 'resourceVersion'])!;
+  if (m.namespace !== undefined) {
+    slim.namespace = sharedStrings.share(m.namespace, m.namespace);
+  }
+  if (options.generation && m.generation !== undefined) {
+    slim.generation = m.generation;
+  }
+  if (options.labels && m.labels) slim.labels = shareLabels(m.labels);
+  const annotations = annotationsOf(m.annotations, options.annotations);
+  if (annotations) slim.annotations = annotations;
+  const controller = m.ownerReferences?.find(r => r.controller);
+  if (controller) {
+    slim.ownerReferences = sharedOwners.share(
+      `${controller.kind}/${controller.uid}`,
+      [{ kind: controller.kind, uid: controller.uid, controller: true }],
+    );
+  }
+  return slim;
+}
+
+function container(c: KubeContainer): KubeContainer {
+  return pick(c, [
+    'name',
+    'image',
+    'ports',
+    'resources',
+    'livenessProbe',
+    'readinessProbe',
+    'startupProbe',
+    'restartPolicy',
+  ])!;
+}
+
+function podTemplate(
+  t: KubePodTemplateSpec | undefined,
+): KubePodTemplateSpec | undefined {
+  if (!t) return undefined;
+  return {
+    ...(t.metadata && {
+      metadata: pick(t.metadata, ['labels', 'annotations']),
+    }),
+    ...(t.spec && {
+      spec: {
+        containers: (t.spec.containers ?? []).map(container),
+        ...(t.spec.initContainers && {
+          initContainers: t.spec.initContainers.map(container),
+        }),
+      },
+    }),
+  };
+}
+
+function object<T extends KubeObject>(
+  o: T,
+  options: Parameters<typeof metadata>[1],
+): KubeObject {
+  return {
+    ...pick(o, ['apiVersion', 'kind']),
+    ...(o.metadata && { metadata: metadata(o.metadata, options) }),
+  };
+}
+
+const ALL = { labels: true, annotations: 'all' } as const;
+const LABELS = { labels: true, annotations: 'none' } as const;
+function containerState(
+  state: KubeContainerState | undefined,
+): KubeContainerState | undefined {
+  if (!state) return undefined;
+  // The views only ask whether a container runs, not since when.
+  if (state.running) return sharePart({ running: {} });
+  if (state.waiting) {
+    return sharePart({ waiting: pick(state.waiting, ['reason', 'message']) });
+  }
+  if (state.terminated) {
+    return sharePart({
+      terminated: pick(state.terminated, ['reason', 'exitCode'])!,
+    });
+  }
+  return sharePart({});
+}
+
+function containerStatus(s: KubeContainerStatus): KubeContainerStatus {
+  const slim: KubeContainerStatus = pick(s, [
+    'name',
+    'ready',
+    'started',
+    'restartCount',
+  ])!;
+  const state = containerState(s.state);
+  if (state) slim.state = state;
+  if (s.lastState?.terminated) {
+    slim.lastState = sharePart({
+      terminated: pick(s.lastState.terminated, ['reason', 'exitCode'])!,
+    });
+  }
+  return slim;
+}
+
+const PROJECTIONS: { [K in ResourceKind]: (o: any) => ResourceTypes[K] } = {
+  deployments: (d: KubeDeployment): KubeDeployment => ({
+    ...object(d, { ...ALL, generation: true }),
+    ...(d.spec && {
+      spec: {
+        ...pick(d.spec, [
+          'replicas',
+          'selector',
+          'paused',
+          'progressDeadlineSeconds',
+          'minReadySeconds',
+          'revisionHistoryLimit',
+          'strategy',
+        ]),
+        ...(d.spec.template && { template: podTemplate(d.spec.template) }),
+      },
+    }),
+    ...(d.status && { status: d.status }),
+  }),
+  replicasets: (rs: KubeReplicaSet): KubeReplicaSet => ({
+    ...object(rs, { labels: false, annotations: 'revision' }),
+    // Not shared: nearly every revision has images of its own, and a shared
+    // value costs its key in the table.
+    ...(rs.spec?.template?.spec && {
+      spec: {
+        template: {
+          spec: {
+            containers: (rs.spec.template.spec.containers ?? []).map(
+              c => pick(c, ['name', 'image'])!,
+            ),
+          },
+        },
+      },
+    }),
+  }),
+  pods: (p: KubePod): KubePod => {
+    const ready = p.status?.conditions?.find(c => c.type === 'Ready');
+    // Healthy pods of one node, or with one set of containers, look alike:
+    // spec and status are shared whole (a Running pod's status is the same
+    // for all of them once the start times are dropped).
+    return {
+      ...object(p, LABELS),
+      ...(p.spec?.nodeName !== undefined && {
+        spec: sharePart({ nodeName: p.spec.nodeName } as KubePod['spec'] & {}),
+      }),
+      ...(p.status && {
+        status: sharePart({
+          ...pick(p.status, ['phase']),
+          ...(ready && {
+            conditions: [pick(ready, ['type', 'status', 'reason', 'message'])!],
+          }),
+          ...(p.status.containerStatuses && {
+            containerStatuses: p.status.containerStatuses.map(containerStatus),
+          }),
+        }),
+      }),
+    };
+  },
+  services: (s: KubeService): KubeService => ({
+    ...object(s, ALL),
+    ...(s.spec && {
+      spec: pick(s.spec, ['type', 'selector', 'clusterIP', 'ports']),
+    }),
+  }),
+  endpointslices: (es: KubeEndpointSlice): KubeEndpointSlice => ({
+    ...object(es, LABELS),
+    ...pick(es, ['addressType', 'ports']),
+    ...(es.endpoints && {
+      endpoints: es.endpoints.map(e => ({
+        ...pick(e, ['addresses', 'conditions', 'nodeName']),
+        ...(e.targetRef && {
+          targetRef: pick(e.targetRef, ['kind', 'name', 'namespace', 'uid']),
+        }),
+      })) as KubeEndpointSlice['endpoints'],
+    }),
+  }),
+  resourcequotas: (q: KubeResourceQuota): KubeResourceQuota => ({
+    ...object(q, LABELS),
+    ...pick(q, ['spec', 'status']),
+  }),
+  limitranges: (lr: KubeLimitRange): KubeLimitRange => ({
+    ...object(lr, LABELS),
+    ...pick(lr, ['spec']),
+  }),
+  horizontalpodautoscalers: (
+    h: KubeHorizontalPodAutoscaler,
+  ): KubeHorizontalPodAutoscaler => ({
+    ...object(h, LABELS),
+    ...pick(h, ['spec', 'status']),
+  }),
+  events: (e: KubeEvent): KubeEvent => ({
+    ...object(e, LABELS),
+    ...pick(e, [
+      'type',
+      'reason',
+      'message',
+      'count',
+      'firstTimestamp',
+      'lastTimestamp',
+      'eventTime',
+      'series',
+    ]),
+    ...(e.involvedObject && {
+      involvedObject: pick(e.involvedObject, [
+        'kind',
+        'name',
+        'namespace',
+        'uid',
+      ]),
+    }),
+  }),
+};
+
+/**
+ * The slim copy of an API object the cache keeps (see the top of this file
+ * for what each kind keeps and why).
+ */
+export function projectObject<K extends ResourceKind>(
+  kind: K,
+  obj: unknown,
+): ResourceTypes[K] {
+  return PROJECTIONS[kind](obj);
+}
