@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests import fake_kubectl
+from tests import fake_kubectl_harness
 from tests.manifest_policy import repo_root
 
 ROOT = repo_root(Path(__file__).resolve().parents[1])
@@ -171,7 +171,7 @@ sys.exit(2)
 @pytest.fixture
 def cluster(tmp_path: Path) -> dict[str, Path]:
     """A fake kubectl, its state (the app's namespace exists) and an empty TMPDIR."""
-    cluster = fake_kubectl.install(tmp_path, FAKE_KUBECTL)
+    cluster = fake_kubectl_harness.install(tmp_path, FAKE_KUBECTL)
     (cluster["state"] / "namespaces").write_text(MANIFEST_NAMESPACE)
     return cluster
 

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from app.mesh.auth import CallerVerifiers
-from tests import fake_kubectl
+from tests import fake_kubectl_harness
 from tests.manifest_policy import repo_root
 
 ROOT = repo_root(Path(__file__).resolve().parents[1])
@@ -73,7 +73,7 @@ sys.exit(2)
 
 @pytest.fixture
 def cluster(tmp_path: Path) -> dict[str, Path]:
-    return fake_kubectl.install(tmp_path, FAKE_KUBECTL)
+    return fake_kubectl_harness.install(tmp_path, FAKE_KUBECTL)
 
 
 def run(cluster: dict[str, Path], *args: str) -> subprocess.CompletedProcess[str]:

@@ -1,6 +1,8 @@
 """A fake kubectl for testing the repository's scripts: a small Python program (given by
 each test module, understanding exactly the calls its script makes) behind an executable
-wrapper, with a state folder and an empty TMPDIR to prove nothing is left behind."""
+wrapper, with a state folder and an empty TMPDIR to prove nothing is left behind.
+Named apart from the tests/fake_kubectl.py programs some templates bring, which would
+otherwise replace this module in the generated repository."""
 
 from __future__ import annotations
 
