@@ -220,6 +220,57 @@ def test_template_renders_existing_parts_and_publishes(name: str) -> None:
                 assert service["path"] == "." or (SKELETONS / part).is_dir()
 
 
+# The files a later part may replace in an earlier one: the documented extension points
+# of _shared (fastapi-skeletons/README.md). Any other file both carry is an accident: the
+# later one silently wins (a template's own tests/fake_kubectl.py once replaced the
+# shared test helper of the same name, and the generated tests could not import it).
+OVERRIDABLE = {
+    "app/__init__.py",
+    "app/features.py",
+    "app/settings.py",
+    "tests/conftest.py",
+    "requirements.txt",
+    "mkdocs.yml",
+    "catalog-info.yaml",
+}
+
+
+def part_files(part: Path) -> set[str]:
+    return {
+        str(p.relative_to(part))
+        for p in part.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+def accidental_overrides(parts: dict[str, set[str]]) -> list[str]:
+    """Files that two parts of one render both carry, outside OVERRIDABLE."""
+    owner: dict[str, str] = {}
+    problems = []
+    for part, files in parts.items():
+        for f in sorted(files):
+            if f in owner and f not in OVERRIDABLE:
+                problems.append(f"{part} replaces {owner[f]}/{f}")
+            owner.setdefault(f, part)
+    return problems
+
+
+@pytest.mark.parametrize("name", TEMPLATE_NAMES)
+def test_parts_replace_only_the_extension_points(name: str) -> None:
+    for step in load_template(name)["spec"]["steps"]:
+        if step["action"] == "golden-path:fetch:skeleton":
+            parts = {part: part_files(SKELETONS / part) for part in step["input"]["parts"]}
+            assert accidental_overrides(parts) == [], f"{name}, step {step['id']}"
+
+
+def test_override_check_reports_a_file_two_parts_carry() -> None:
+    parts = {
+        "_shared/service": {"tests/fake_kubectl.py", "app/settings.py"},
+        "postgres": {"tests/fake_kubectl.py", "app/settings.py"},
+    }
+    assert accidental_overrides(parts) == ["postgres replaces _shared/service/tests/fake_kubectl.py"]
+
+
 @pytest.mark.parametrize("name", TEMPLATE_NAMES)
 def test_examples_pass_and_invalid_examples_fail_the_form_schema(name: str) -> None:
     template = load_template(name)
