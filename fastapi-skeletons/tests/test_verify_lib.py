@@ -214,9 +214,11 @@ def test_port_forwards_end_with_their_check_passed_or_failed(env: dict[str, str]
     assert "-n demo port-forward --address 127.0.0.1 svc/web :80" in argv
 
 
-def test_a_port_forward_that_cannot_start_fails_the_check(env: dict[str, str]) -> None:
+def test_a_port_forward_that_cannot_start_fails_the_check(env: dict[str, str], tmp_path: Path) -> None:
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
     proc = run_verify(
-        {**env, "FAKE_FORWARD_FAILS": "1"},
+        {**env, "FAKE_FORWARD_FAILS": "1", "TMPDIR": str(scratch)},
         """
         verify_begin "demo"
         requirement one "forwards" port_forward svc/nope 80
@@ -226,6 +228,8 @@ def test_a_port_forward_that_cannot_start_fails_the_check(env: dict[str, str]) -
     assert proc.returncode == 1
     _, md = results(env)
     assert 'kubectl port-forward svc/nope: error: services "nope" not found' in md
+    # The forward's log is removed on the way out, not left in /tmp.
+    assert list(scratch.iterdir()) == []
 
 
 def test_on_exit_restores_after_a_pass_and_a_failure_last_first(env: dict[str, str]) -> None:

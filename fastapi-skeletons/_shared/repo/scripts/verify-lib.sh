@@ -245,8 +245,11 @@ port_forward() {
   while [[ -z "$port" ]]; do
     port="$(sed -n 's/^Forwarding from 127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$log" | head -n1)"
     [[ -n "$port" ]] && break
-    kill -0 "$pid" 2>/dev/null || fail "kubectl port-forward $target: $(cat "$log")"
-    ((SECONDS < deadline)) || fail "kubectl port-forward $target did not start in 30s"
+    if ! kill -0 "$pid" 2>/dev/null; then
+      local error; error="$(cat "$log")"; rm -f "$log"
+      fail "kubectl port-forward $target: ${error}"
+    fi
+    ((SECONDS < deadline)) || { rm -f "$log"; fail "kubectl port-forward $target did not start in 30s"; }
     sleep 0.5
   done
   rm -f "$log"
