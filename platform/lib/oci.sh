@@ -2,7 +2,9 @@
 # Reading OCI image archives (platform/images/mkimage.sh and build-dockerfile.sh write
 # them). Source after platform/lib.sh.
 
-# oci_archive_image_name ARCHIVE -> the image name recorded in its index.json
+# oci_archive_image_name ARCHIVE -> the image name recorded in its index.json. Parsed as
+# JSON: mkimage.sh writes it compact, buildah indented.
 oci_archive_image_name() {
-  tar -xOf "$1" index.json | grep -o '"io.containerd.image.name":"[^"]*"' | head -1 | cut -d'"' -f4
+  tar -xOf "$1" index.json \
+    | jq -r 'first(.manifests[].annotations["io.containerd.image.name"] // empty) // empty'
 }
