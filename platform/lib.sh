@@ -75,6 +75,20 @@ PLATFORM_APT_PACKAGES=(
 )
 ensure_platform_packages() { ensure_apt_packages "${PLATFORM_APT_PACKAGES[@]}"; }
 
+# take_build_lock <name>: one build of a name at a time (Go programs, images). A second
+# caller (make test's background prebuild, platform/prebuild.sh, and a stage that needs
+# the result now; two test files building one image) waits, then reuses what the first
+# built. Sets BUILD_LOCK_FD; the lock goes with the process, or earlier with
+# `exec {BUILD_LOCK_FD}>&-`.
+take_build_lock() {
+  mkdir -p "${PLATFORM_CACHE}"
+  exec {BUILD_LOCK_FD}>"${PLATFORM_CACHE}/.$1.lock"
+  if ! flock -n "${BUILD_LOCK_FD}"; then
+    log "waiting for the build of $1 that is running"
+    flock "${BUILD_LOCK_FD}"
+  fi
+}
+
 # require_cmd COMMAND DEBIAN_PACKAGE
 require_cmd() {
   command -v "$1" >/dev/null 2>&1 || die "'$1' is missing: apt-get install -y $2"

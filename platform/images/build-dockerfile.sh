@@ -15,7 +15,8 @@
 #   and PIP_* variables, read from this environment) as /etc/pip.conf. Both are mounts:
 #   neither ends up in a layer.
 # - Cached in ${PLATFORM_CACHE}/images/dockerfile/<name>-<tag>-<key>/image.oci.tar, the key
-#   hashing the context, the Dockerfile, the build args and the base image's digest.
+#   hashing the context's files that .dockerignore admits (context_files.py), the
+#   Dockerfile, the build args and the base image's digest.
 #   IMAGES_BUILD_FORCE=1 rebuilds.
 set -euo pipefail
 # shellcheck source=platform/lib.sh
@@ -66,11 +67,16 @@ key="$(
     buildah --version
     printf 'ref=%s base=%s dockerfile=%s\n' "${ref}" "${base_digest}" "$(sha256sum < "${dockerfile}")"
     printf 'arg=%s\n' "${build_args[@]}"
-    (cd "${ctx}" && find . -type f ! -path '*/__pycache__/*' ! -path './.git/*' ! -name '*.pyc' -print0 \
-      | LC_ALL=C sort -z | xargs -0 -r sha256sum)
+    # Only what .dockerignore lets into the build: tests, docs and manifests cannot change
+    # the image, so a change there reuses it.
+    [[ ! -f "${ctx}/.dockerignore" ]] || sha256sum < "${ctx}/.dockerignore"
+    (cd "${ctx}" && python3 "${IMAGES_DIR}/context_files.py" . | xargs -0 -r sha256sum)
   } | sha256_of_stream
 )"
 IMAGES_CACHE="${IMAGES_CACHE}/dockerfile"
+# Two callers building the same image (two test files, a test and the Create flow) build
+# it once: the second waits here, then finds it in the cache.
+take_build_lock "image-${name}-${tag}"
 if archive="$(image_cached "${name}" "${tag}" "${key}")"; then
   log "reusing ${ref} (${archive})"
   printf '%s\n' "${archive}"

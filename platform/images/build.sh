@@ -244,6 +244,8 @@ main() {
   local name="$1" tag key extra start archive
   start="$(now_ms)"
   tag="$(tag_of "${name}")"
+  # Concurrent callers build the root filesystem and the image once (see build-dockerfile.sh).
+  take_build_lock "image-base-${name}-${tag}"
   extra="$(extra_key "${name}")"
   # extra_key has just built (or reused) the root filesystem: with IMAGES_ROOTFS_FORCE=1
   # it was rebuilt there once, and the recipe below takes that one.

@@ -13,19 +13,6 @@
 #   GO_BUILD_FORCE=1 rebuilds; GO_BUILD_PARALLEL sets `go build -p` (default 2).
 #   Prints how long the build took on stderr. Holds ${PLATFORM_CACHE}/.<name>.lock while
 #   it checks and builds, so concurrent callers build once.
-# take_build_lock <name>: one build of a name at a time. A second caller (make test's
-# background prebuild, platform/prebuild.sh, and a stage that needs the result now)
-# waits, then reuses what the first built. Sets BUILD_LOCK_FD; the lock goes with the
-# process, or earlier with `exec {BUILD_LOCK_FD}>&-`.
-take_build_lock() {
-  mkdir -p "${PLATFORM_CACHE}"
-  exec {BUILD_LOCK_FD}>"${PLATFORM_CACHE}/.$1.lock"
-  if ! flock -n "${BUILD_LOCK_FD}"; then
-    log "waiting for the build of $1 that is running"
-    flock "${BUILD_LOCK_FD}"
-  fi
-}
-
 go_build() {
   local name="$1" module_dir="$2" ldflags="$3" tags="" cgo=0
   shift 3
