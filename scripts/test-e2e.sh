@@ -5,6 +5,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib/toolchain.sh"
 source "$(dirname "$0")/lib/backend.sh"
 source "$(dirname "$0")/lib/local-loop.sh"
+source "$(dirname "$0")/lib/app-bundle.sh"
 ensure_toolchain
 ensure_techdocs_venv
 ensure_apt_packages chromium
@@ -17,8 +18,7 @@ trap 'stop_backend; rm -rf "$DATA_DIR"' EXIT
 if [ -n "${E2E_SKIP_BUILD:-}" ] && [ -d "$REPO_ROOT/packages/app/dist" ]; then
   log "reusing packages/app/dist (E2E_SKIP_BUILD is set)"
 else
-  log "building the app bundle"
-  yarn workspace app build >"$ARTIFACTS/app-build.log" 2>&1 || { tail -n 40 "$ARTIFACTS/app-build.log"; die "app build failed"; }
+  ensure_app_bundle "$ARTIFACTS/app-build.log"
 fi
 
 use_scratch_data "$DATA_DIR"

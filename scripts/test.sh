@@ -30,12 +30,13 @@ stage_backend-postgres() { "$REPO_ROOT/scripts/test-backend-postgres.sh"; }
 # The templates stage's repositories must be there: a missing one fails, never skips.
 stage_kube-integration() { REQUIRE_GENERATED_TEMPLATES=1 "$REPO_ROOT/scripts/test-kube-integration.sh"; }
 # Three real nodes: what one node cannot show (pods on different nodes reaching each
-# other, a drain that a PodDisruptionBudget holds). Only the tests that need them.
+# other, a drain that a PodDisruptionBudget holds). Only the tests that need them, one
+# file at a time (the drain empties a node the other file's pods run on).
 stage_kube-multinode() {
-  NODES=3 KUBE_INTEGRATION_JEST_ONLY=1 "$REPO_ROOT/scripts/test-kube-integration.sh" \
+  NODES=3 KUBE_INTEGRATION_JEST_ONLY=1 KUBE_INTEGRATION_WORKERS=1 "$REPO_ROOT/scripts/test-kube-integration.sh" \
     src/real-node src/pdb-drain
 }
-stage_e2e() { "$REPO_ROOT/scripts/test-e2e.sh"; }
+stage_e2e() { bash "$REPO_ROOT/scripts/lib/app-bundle.test.sh" && "$REPO_ROOT/scripts/test-e2e.sh"; }
 # A short run of the rollouts benchmarks: proves they still work on a clean clone and
 # prints their numbers; `make bench` runs them at full length.
 stage_rollouts-bench() {

@@ -1,0 +1,48 @@
+# shellcheck shell=bash
+# The built app (packages/app/dist), reused from the cache when nothing it is built from
+# changed. Source after scripts/lib/toolchain.sh.
+#
+# The key hashes what `backstage-cli package build` reads: the app and every workspace
+# package it can import (packages/ and plugins/, tests aside), the lockfile, the root
+# settings, the app config it loads at build time, APP_CONFIG_* variables and Node.
+# Over-counting only costs a build; a file left out could serve a stale bundle, so a
+# checkout without git always builds.
+
+APP_BUNDLE_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/golden-path-portal/app-dist"
+
+app_bundle_key() {
+  (
+    cd "$REPO_ROOT" || exit 1
+    git rev-parse --is-inside-work-tree >/dev/null 2>&1 || exit 1
+    local inputs=(packages plugins yarn.lock package.json tsconfig.json backstage.json .yarnrc.yml
+      'app-config*.yaml' ':!packages/backend' ':!packages/app/e2e-tests' ':!**/dist/**'
+      ':!**/*.test.ts' ':!**/*.test.tsx')
+    {
+      node --version
+      env | grep '^APP_CONFIG_' | LC_ALL=C sort
+      # Tracked files as they are in the working tree, and new files not yet added.
+      { git ls-files -z -- "${inputs[@]}"; git ls-files -z --others --exclude-standard -- "${inputs[@]}"; } \
+        | xargs -0 -r sha256sum
+    } | sha256sum | cut -c1-16
+  )
+}
+
+# ensure_app_bundle LOG: packages/app/dist for this checkout, from the cache or built
+# (build output in LOG).
+ensure_app_bundle() {
+  local build_log="$1" key dist="$REPO_ROOT/packages/app/dist" started=$SECONDS
+  if key="$(app_bundle_key)" && [ -f "$APP_BUNDLE_CACHE/$key/dist/index.html" ]; then
+    rm -rf "$dist"
+    cp -a "$APP_BUNDLE_CACHE/$key/dist" "$dist"
+    log "reusing the app bundle $key ($APP_BUNDLE_CACHE/$key)"
+    return 0
+  fi
+  log "building the app bundle"
+  yarn workspace app build >"$build_log" 2>&1 || { tail -n 40 "$build_log"; die "app build failed (log: $build_log)"; }
+  log "app bundle built in $((SECONDS - started)) s"
+  [ -n "$key" ] || return 0
+  # One bundle kept: the newest.
+  rm -rf "$APP_BUNDLE_CACHE"
+  mkdir -p "$APP_BUNDLE_CACHE/$key.tmp"
+  cp -a "$dist" "$APP_BUNDLE_CACHE/$key.tmp/dist" && mv "$APP_BUNDLE_CACHE/$key.tmp" "$APP_BUNDLE_CACHE/$key"
+}
