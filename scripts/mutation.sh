@@ -32,9 +32,33 @@ PACKAGES=(
 read -r -a SELECTED <<<"${MUTATION_PACKAGES:-rollouts-common rollouts-backend scaffolder-golden-path manifest-checks}"
 
 # stryker <dir> <sample files>: writes <dir>/.cache/mutation/mutation.json
+# The sampled run is incremental: Stryker diffs the mutated files and the test files
+# against its previous report and re-tests only the mutants a change can affect. What
+# it does not diff (the package's other files, the lockfile, these settings, Node) keys
+# the report's place in the cache: a change there starts from nothing.
+incremental_file() { # incremental_file DIR SAMPLE
+  local dir="$1" sample="$2" key file
+  local others=(":!$dir/**/*.test.ts")
+  for file in ${sample//,/ }; do others+=(":!$dir/$file"); done
+  key="$(
+    cd "$REPO_ROOT" || exit 1
+    node --version
+    sha256sum yarn.lock scripts/mutation.sh scripts/mutation/*
+    git ls-files -z -- "$dir" "${others[@]}" | xargs -0 -r sha256sum
+  )" || return 1
+  key="$(printf '%s' "$key" | sha256sum | cut -c1-16)"
+  echo "${XDG_CACHE_HOME:-$HOME/.cache}/golden-path-portal/mutation/$(basename "$dir")-$key/incremental.json"
+}
+
 stryker() {
   local dir="$1" sample="$2" args=(run "$REPO_ROOT/scripts/mutation/stryker.config.mjs" --concurrency "$CONCURRENCY")
-  [ "$SAMPLE" = 1 ] && args+=(--mutate "$sample" --checkers "")
+  if [ "$SAMPLE" = 1 ]; then
+    local incremental
+    incremental="$(incremental_file "$dir" "$sample")" || return 1
+    mkdir -p "$(dirname "$incremental")"
+    args+=(--mutate "$sample" --checkers "" --incremental --incrementalFile "$incremental")
+    log "incremental report: $incremental"
+  fi
   rm -f "$REPO_ROOT/$dir/.cache/mutation/mutation.json"
   (cd "$REPO_ROOT/$dir" && CI=true nice -n 10 "$REPO_ROOT/node_modules/.bin/stryker" "${args[@]}" \
     >"$REPO_ROOT/$dir/.cache/stryker.log" 2>&1) \
