@@ -15,6 +15,7 @@
 #    throw-away Gitea) and stops it again afterwards.
 #
 # Env: NODES (default 1; 0 = fake nodes only, the real-node tests are skipped)
+#      KUBE_INTEGRATION_WORKERS: test files at a time (default 2)
 #      KUBE_INTEGRATION_JEST_ONLY=1: only the Jest suite (the arguments select test files),
 #      without the rollouts plugin's and the scaffolder actions' integration tests and the
 #      TechDocs dry-run; the multi-node pass of `make test` (NODES=3) uses it.
@@ -126,6 +127,12 @@ if [[ -z "${KUBECTL:-}" && -x "$(kube_bin_dir)/kubectl" ]]; then
   export KUBECTL
 fi
 
+# Test files at a time: two by default, so the generated repositories' suite (the
+# longest, mostly waiting for probes and pods) runs next to the others. Every file works
+# in namespaces of its own, and builds of one image wait for each other
+# (platform/images/build-dockerfile.sh). 1 for tests that act on whole nodes (drains).
+KUBE_INTEGRATION_WORKERS="${KUBE_INTEGRATION_WORKERS:-2}"
+
 # Measurements the tests record (pod create → Ready, ...), printed after the suite.
 export KUBE_TIMINGS_FILE="${results_dir}/timings"
 
@@ -134,7 +141,7 @@ export KUBE_TIMINGS_FILE="${results_dir}/timings"
 set +e
 node "${REPO_ROOT}/node_modules/.bin/jest" \
   --config "${REPO_ROOT}/tests/kube-integration/jest.config.js" \
-  --runInBand --ci \
+  --maxWorkers="${KUBE_INTEGRATION_WORKERS}" --ci \
   --json --outputFile="${results_dir}/results.json" "$@"
 jest_rc=$?
 

@@ -140,6 +140,10 @@ check "fastapi-static-web: Chromium screenshot of the ConfigMap page" screenshot
 # script that does it is refused here (no cluster needed).
 check "platform/local-repo.sh: bad input refused with a clear message" \
   bash "$REPO_ROOT/platform/local-repo.test.sh" "$OUT"
+check "platform/images/context_files.py: the image cache key reads .dockerignore as BuildKit does" \
+  python3 -m unittest discover -s "$REPO_ROOT/platform/images" -p 'test_*.py'
+check "platform/lib/oci.sh: the image name of compact and indented OCI indexes" \
+  bash "$REPO_ROOT/platform/lib/oci.test.sh"
 check "platform/gitea/gitea.sh: bad input refused, reuse, restart keeps data and token, taken port" \
   bash "$REPO_ROOT/platform/gitea/gitea.test.sh"
 check "platform/jaeger/jaeger.sh: refused without JAEGER_HOME, a span in over OTLP and out of the query API, reuse, stop" \

@@ -31,8 +31,11 @@ module.exports = {
   globalSetup: '<rootDir>/src/globalSetup.ts',
   globalTeardown: '<rootDir>/src/globalTeardown.ts',
   testTimeout: 180000,
+  // One file at a time by default; scripts/test-kube-integration.sh runs two
+  // (KUBE_INTEGRATION_WORKERS).
   maxWorkers: 1,
-  // it.concurrent tests (generated-templates.test.ts): two at a time on 2 cores.
-  maxConcurrency: 2,
+  // it.concurrent tests (generated-templates.test.ts): three at a time on 2 cores, as
+  // they mostly wait for the cluster (probe restarts, ConfigMap refreshes).
+  maxConcurrency: 3,
   verbose: true,
 };

@@ -49,8 +49,22 @@ const VERIFY_ARTIFACTS = path.join(repoRoot, 'artifacts', 'verify');
  * refreshes, probe restarts, pod replacements). */
 const VERIFY_LIMIT_MS = 15 * 60_000;
 
+/**
+ * The repositories whose verify.sh waits longest (probe restarts, the breaker's phases)
+ * first: a few run at a time (maxConcurrency), and the suite ends when its last one
+ * does, so a long one started last would run alone at the end.
+ */
+const LONGEST_VERIFY = ['fastapi-microservices', 'fastapi-health-monitoring'];
+function longestFirst<T extends { template: string }>(list: T[]): T[] {
+  const rank = (r: T) => {
+    const i = LONGEST_VERIFY.indexOf(r.template);
+    return i < 0 ? LONGEST_VERIFY.length : i;
+  };
+  return [...list].sort((a, b) => rank(a) - rank(b));
+}
+
 // Fails the suite (never skips a template) when `make test` lacks a generated repository.
-const repos = requiredGeneratedRepos();
+const repos = longestFirst(requiredGeneratedRepos());
 const describeIfRendered = repos.length > 0 ? describe : describe.skip;
 const onRealNodes = expectedRealNodes > 0;
 
@@ -214,7 +228,7 @@ describeIfRendered(
       }
     });
 
-    // Two repositories at a time (maxConcurrency in jest.config.js): most of a
+    // Three repositories at a time (maxConcurrency in jest.config.js): most of a
     // verify.sh is waiting for the cluster (probe restarts, ConfigMap refreshes).
     it.concurrent.each(repos.map(r => [r.template, r.dir] as const))(
       onRealNodes
