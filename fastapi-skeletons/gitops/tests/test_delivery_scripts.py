@@ -156,7 +156,7 @@ def test_pre_merge_fails_when_the_api_server_refuses_an_object(repo: Path, clust
 
 def test_pre_merge_fails_on_a_broken_overlay(repo: Path, cluster: dict) -> None:
     cluster["state_doc"]["reachable"] = False
-    (repo / "overlays" / "staging" / "config.yaml").unlink()
+    (repo / "overlays" / "staging" / "patches" / "config.yaml").unlink()
     result = run(repo, cluster, "pre-merge")
     assert result.returncode == 1
     assert "FAIL staging/render: kubectl kustomize overlays/staging failed" in result.stdout
@@ -166,7 +166,7 @@ def test_pre_merge_fails_on_a_broken_overlay(repo: Path, cluster: dict) -> None:
 
 def test_pre_merge_fails_when_prod_pins_replicas_its_autoscaler_owns(repo: Path, cluster: dict) -> None:
     cluster["state_doc"]["reachable"] = False
-    patch = repo / "overlays" / "prod" / "deployment.yaml"
+    patch = repo / "overlays" / "prod" / "patches" / "deployment.yaml"
     patch.write_text(patch.read_text().replace("spec:\n  template:", "spec:\n  replicas: 3\n  template:"))
     result = run(repo, cluster, "pre-merge", "prod")
     assert result.returncode == 1
@@ -330,7 +330,7 @@ def test_promote_moves_one_digest_dev_then_staging_then_prod_through_git(clone: 
 
 def test_promote_stops_before_git_when_validation_fails(clone: Path, cluster: dict, tmp_path: Path) -> None:
     assert promote(clone, cluster, "dev", DIGEST).returncode == 0
-    patch = clone / "overlays" / "staging" / "deployment.yaml"
+    patch = clone / "overlays" / "staging" / "patches" / "deployment.yaml"
     patch.write_text(patch.read_text().replace("replicas: 2", "replicas: 0"))
     git(clone, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-am", "break staging")
     result = promote(clone, cluster, "staging")
