@@ -152,7 +152,7 @@ check_smoke() {
 }
 
 check_digest() {
-  local pods line pod image_id wrong=()
+  local pods pod image_id wrong=()
   pods="$(k get pods -l "app.kubernetes.io/name=$APP" \
     -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.status.containerStatuses[0].imageID}{"\n"}{end}')"
   [[ -n "$pods" ]] || fail "no pods of $APP in $NAMESPACE"
@@ -174,7 +174,7 @@ post_deploy() {
     NAMESPACE="$BASE_NAMESPACE-$ENVIRONMENT"
   fi
   VERIFY_TIMEOUT="${VERIFY_TIMEOUT:-120}"
-  # shellcheck source=verify-lib.sh
+  # shellcheck source-path=SCRIPTDIR source=verify-lib.sh
   source "$ROOT/scripts/verify-lib.sh"
   verify_begin "$APP: post-deploy checks of $ENVIRONMENT"
   requirement rollout "the rollout of deployment/$APP finished" check_rollout
