@@ -13,8 +13,8 @@
 #       Against the cluster kubectl points at: the rollout finished, every replica is
 #       Ready, a request through the Service answers from ENV, and every pod runs the
 #       digest Git names for ENV (or --digest). Results in verify-results/ (VERIFY_OUT).
-#       ENV "local" is overlays/local in the base namespace (images built where they run:
-#       no digest to compare).
+#       ENV "local" is overlays/local in the base namespace (NAMESPACE overrides): images
+#       built where they run, so every pod must run the image the overlay names instead.
 #
 # PASS/FAIL per check; exit 0 when all pass, 1 with the reasons otherwise, 2 on bad usage.
 # Needs kubectl and Python 3 with PyYAML (requirements-dev.txt; PYTHON overrides python3).
@@ -31,7 +31,7 @@ ENVIRONMENTS=(dev staging prod)
 DIGEST_PATTERN='^sha256:[0-9a-f]{64}$'
 
 usage() {
-  sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,/^set -euo pipefail$/p' "${BASH_SOURCE[0]}" | sed -n 's/^# \{0,1\}//p' >&2
   exit 2
 }
 die() { echo "validate-deployment: $*" >&2; exit 2; }
@@ -164,6 +164,24 @@ check_digest() {
   note "every pod runs $EXPECTED_DIGEST"
 }
 
+# overlays/local runs images built where they run (no digest): every pod must run the
+# image the overlay names.
+check_local_image() {
+  local expected pods pod image wrong=()
+  expected="$("$KUBECTL" kustomize "$ROOT/overlays/local" \
+    | sed -nE 's/^[[:space:]-]*image:[[:space:]]*"?([^"[:space:]]+)"?[[:space:]]*$/\1/p' | head -n1)"
+  [[ -n "$expected" ]] || fail "overlays/local names no image"
+  pods="$(k get pods -l "app.kubernetes.io/name=$APP" \
+    -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.spec.containers[0].image}{"\n"}{end}')"
+  [[ -n "$pods" ]] || fail "no pods of $APP in $NAMESPACE"
+  while read -r pod image; do
+    [[ -n "$pod" ]] || continue
+    [[ "$image" == "$expected" ]] || wrong+=("$pod runs $image")
+  done <<<"$pods"
+  ((${#wrong[@]} == 0)) || fail "expected $expected: ${wrong[*]}"
+  note "every pod runs $expected"
+}
+
 post_deploy() {
   ENVIRONMENT="$1" EXPECTED_DIGEST="$2"
   if [[ "$ENVIRONMENT" == local ]]; then
@@ -180,17 +198,20 @@ post_deploy() {
   requirement rollout "the rollout of deployment/$APP finished" check_rollout
   requirement ready "every replica is Ready" check_ready
   requirement smoke "a request through the Service answers from $ENVIRONMENT" check_smoke
-  if [[ -n "$EXPECTED_DIGEST" ]]; then
+  if [[ "$ENVIRONMENT" == local ]]; then
+    requirement image "every pod runs the image overlays/local names" check_local_image
+  elif [[ -n "$EXPECTED_DIGEST" ]]; then
     requirement digest "every pod runs the digest Git names for $ENVIRONMENT" check_digest
   else
     requirement digest "every pod runs the digest Git names for $ENVIRONMENT" \
-      skip "overlays/$ENVIRONMENT names no digest (VERSION's tag before the first build, or images built locally)"
+      skip "overlays/$ENVIRONMENT names no digest yet (VERSION's tag, before the first build)"
   fi
   verify_end
 }
 
 # --- main ----------------------------------------------------------------------------------
 (($#)) || usage
+[[ "$1" == -h || "$1" == --help ]] && usage
 mode="$1"; shift
 digest="" envs=()
 while (($#)); do

@@ -243,6 +243,39 @@ def test_post_deploy_skips_the_digest_while_git_names_only_a_tag(repo: Path, clu
     assert "SKIP digest:" in result.stdout
 
 
+def test_verify_runs_the_local_checks_and_every_one_passes(repo: Path, cluster: dict) -> None:
+    local_image = next(
+        line.split("image:", 1)[1].strip().strip('"')
+        for line in subprocess.run([REAL_KUBECTL, "kustomize", str(ROOT / "overlays" / "local")],
+                                   check=True, capture_output=True, text=True).stdout.splitlines()
+        if line.strip().startswith("image:")
+    )
+    cluster["state_doc"]["pods"] = [[f"{APP}-abc", local_image]]
+    cluster["state_doc"]["smoke"] = {"body": json.dumps({"environment": "local"}, separators=(",", ":"))}
+    (cluster["state"] / "cluster.json").write_text(json.dumps(cluster["state_doc"]))
+    env = {**os.environ, "KUBECTL": str(cluster["kubectl"]), "REAL_KUBECTL": str(REAL_KUBECTL),
+           "FAKE_STATE": str(cluster["state"]), "VERIFY_OUT": str(cluster["tmpdir"] / "results"), "VERIFY_TIMEOUT": "5"}
+    result = subprocess.run([str(repo / "scripts" / "verify.sh")], capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = [line.split("\t") for line in (cluster["tmpdir"] / "results" / "results.tsv").read_text().splitlines()]
+    # The cluster tests want every requirement PASS: nothing may be skipped locally.
+    assert [(row[0], row[1]) for row in rows] == [(c, "PASS") for c in ("rollout", "ready", "smoke", "image")]
+    assert f"-n {BASE_NAMESPACE} rollout status" in (cluster["state"] / "calls.log").read_text()
+
+    cluster["state_doc"]["pods"] = [[f"{APP}-abc", "ghcr.io/someone/else:1.0.0"]]
+    (cluster["state"] / "cluster.json").write_text(json.dumps(cluster["state_doc"]))
+    result = subprocess.run([str(repo / "scripts" / "verify.sh")], capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 1
+    assert f"expected {local_image}: {APP}-abc runs ghcr.io/someone/else:1.0.0" in result.stdout
+
+
+def test_usage_explains_both_modes(repo: Path, cluster: dict) -> None:
+    result = run(repo, cluster, "--help")
+    assert result.returncode == 2
+    assert "Renders every overlay" in result.stderr and "the rollout finished" in result.stderr
+    assert "set -euo" not in result.stderr
+
+
 def test_post_deploy_refuses_without_a_cluster(repo: Path, cluster: dict) -> None:
     cluster["state_doc"]["reachable"] = False
     result = run(repo, cluster, "post-deploy", "dev")
