@@ -66,12 +66,28 @@ mkdocs_build() { # mkdocs_build REPO_DIR
   rm -rf "$site"; return $rc
 }
 
+check_rendered_overlay() { # check_rendered_overlay DIR: kubectl kustomize DIR, schema and policy checked
+  local rendered; rendered="$(mktemp)"
+  kubectl kustomize "$1" >"$rendered" && "$REPO_ROOT/tools/manifest-checks/check.sh" "$rendered"; local rc=$?
+  rm -f "$rendered"; return $rc
+}
+
 check_example() { # check_example REPO: every check of one generated repository
   local repo="$1" name="${1#"$OUT"/}" database reqs service
   echo "$(tput bold 2>/dev/null)==> checking $name$(tput sgr0 2>/dev/null)"
   manifest_args=(--catalog-info "$repo/catalog-info.yaml")
   [ -d "$repo/.github/workflows" ] && manifest_args+=(--workflows "$repo/.github/workflows")
   check "$name: manifests and workflows" "$REPO_ROOT/tools/manifest-checks/check.sh" "${manifest_args[@]}" "$repo/k8s" "$repo/overlays/local"
+  # A GitOps repository: each environment as Flux applies it (rendered, so the overlays'
+  # patches are checked merged), and its Flux / Argo CD objects against their CRD schemas.
+  if [ -d "$repo/flux" ]; then
+    for env in dev staging prod; do
+      check "$name: overlays/$env rendered" check_rendered_overlay "$repo/overlays/$env"
+    done
+    gitops_dirs=("$repo/flux")
+    [ -d "$repo/argocd" ] && gitops_dirs+=("$repo/argocd")
+    check "$name: Flux and Argo CD objects" "$REPO_ROOT/tools/manifest-checks/check.sh" "${gitops_dirs[@]}"
+  fi
   # A database of its own: examples are checked side by side.
   database="test_$(echo "$name" | tr -c 'a-z0-9\n' '_')"
   "$PG_BIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U "$PGUSER" "$database" \

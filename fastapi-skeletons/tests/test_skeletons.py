@@ -166,6 +166,7 @@ def load_template(name: str) -> dict:
 def test_the_templates_exist() -> None:
     assert TEMPLATE_NAMES == [
         "fastapi-blue-green",
+        "fastapi-gitops",
         "fastapi-health-monitoring",
         "fastapi-microservices",
         "fastapi-multi-tier",

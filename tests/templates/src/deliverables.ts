@@ -67,6 +67,25 @@ export const BRIEF_DELIVERABLES: Record<string, string[]> = {
     'docs/resilience.md',
     'docs/tracing.md',
   ],
+  'fastapi-gitops': [
+    'k8s/deployment.yaml',
+    'k8s/service.yaml',
+    'overlays/dev/kustomization.yaml',
+    'overlays/staging/kustomization.yaml',
+    'overlays/prod/kustomization.yaml',
+    'overlays/prod/hpa.yaml',
+    'flux/source.yaml',
+    'flux/dev.yaml',
+    'flux/staging.yaml',
+    'flux/prod.yaml',
+    '.github/workflows/deploy.yaml',
+    'scripts/validate-deployment.sh',
+    'scripts/promote.sh',
+    'scripts/set-image-digest.sh',
+    'scripts/verify.sh',
+    'docs/gitops.md',
+    'docs/validation.md',
+  ],
 };
 
 /**
@@ -91,6 +110,7 @@ export const DISRUPTION_BUDGETS: Record<
   'fastapi-health-monitoring': { files: ['k8s/pdb.yaml'], noBudget: [] },
   'fastapi-resource-quota': { files: ['k8s/pdbs.yaml'], noBudget: [] },
   'fastapi-blue-green': { files: ['k8s/pdbs.yaml'], noBudget: [] },
+  'fastapi-gitops': { files: ['k8s/pdb.yaml'], noBudget: [] },
   'fastapi-microservices': {
     files: ['k8s/gateway-pdb.yaml'],
     noBudget: [

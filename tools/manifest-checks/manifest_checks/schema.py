@@ -72,6 +72,37 @@ def _schema_file_name(kind: str, api_version: str) -> str:
     return f"{kind.lower()}-{group_version}.json"
 
 
+CRD_DIR = Path(__file__).resolve().parent / "crds"
+
+
+def _strict(schema: Any) -> Any:
+    """A CRD's openAPIV3Schema made strict the way the API server's strict field validation
+    is: an object schema that lists its properties rejects any other field, unless it says
+    otherwise (additionalProperties, x-kubernetes-preserve-unknown-fields)."""
+    if isinstance(schema, list):
+        return [_strict(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {key: _strict(value) for key, value in schema.items()}
+    if ("properties" in out and "additionalProperties" not in out
+            and not out.get("x-kubernetes-preserve-unknown-fields")):
+        out["additionalProperties"] = False
+    return out
+
+
+@lru_cache(maxsize=None)
+def _crd_validator(kind: str, api_version: str) -> jsonschema.protocols.Validator | None:
+    """A validator for a vendored custom resource (manifest_checks/crds/, written by
+    scripts/vendor-crd-schemas.py), or None for an unknown one."""
+    group, _, version = api_version.rpartition("/")
+    path = CRD_DIR / f"{kind.lower()}-{group}-{version}.json"
+    if not group or not path.is_file():
+        return None
+    with open(path, encoding="utf-8") as fh:
+        schema = _strict(json.load(fh))
+    return jsonschema.validators.Draft7Validator(schema)
+
+
 @lru_cache(maxsize=None)
 def _definitions(directory: Path) -> Resource:
     with open(directory / "_definitions.json", encoding="utf-8") as fh:
@@ -137,12 +168,13 @@ def validate_document(
     if kind in set(skip_kinds):
         return []
     directory = schema_dir(kubernetes_version)
-    validator = _validator(directory, _schema_file_name(kind, api_version))
+    validator = _validator(directory, _schema_file_name(kind, api_version)) or _crd_validator(kind, api_version)
     if validator is None:
         return [Finding(file, kind, name, RULE,
                         f"no schema for kind {kind} in apiVersion {api_version} (Kubernetes {kubernetes_version})",
                         "check apiVersion/kind spelling and that the API exists in this Kubernetes version; "
-                        "for a custom resource pass --skip-kind " + kind, line)]
+                        "for a custom resource vendor its schema (scripts/vendor-crd-schemas.py) or pass --skip-kind "
+                        + kind, line)]
     findings: list[Finding] = []
     errors = sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path])
     for error in errors[:MAX_ERRORS_PER_DOCUMENT]:

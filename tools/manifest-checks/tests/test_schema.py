@@ -120,3 +120,71 @@ def test_older_version_rejects_newer_field():
     assert validate_document(d, "1.37") == []
     old = validate_document(clone(d), "1.30")
     assert len(old) == 1 and "resources" in old[0].message
+
+
+# --- custom resources with a vendored schema (manifest_checks/crds/) ------------------------
+def flux_kustomization():
+    return {
+        "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+        "kind": "Kustomization",
+        "metadata": {"name": "web-dev", "namespace": "flux-system"},
+        "spec": {"interval": "5m", "path": "./overlays/dev", "prune": True, "wait": True, "timeout": "3m",
+                 "sourceRef": {"kind": "GitRepository", "name": "web"}},
+    }
+
+
+def argo_application():
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {"name": "web-dev", "namespace": "argocd"},
+        "spec": {"project": "default",
+                 "source": {"repoURL": "https://github.com/acme/web.git", "targetRevision": "main", "path": "overlays/dev"},
+                 "destination": {"server": "https://kubernetes.default.svc", "namespace": "web-dev"},
+                 "syncPolicy": {"automated": {"prune": True, "selfHeal": True}}},
+    }
+
+
+def git_repository():
+    return {
+        "apiVersion": "source.toolkit.fluxcd.io/v1",
+        "kind": "GitRepository",
+        "metadata": {"name": "web", "namespace": "flux-system"},
+        "spec": {"interval": "1m", "url": "https://github.com/acme/web.git", "ref": {"branch": "main"}},
+    }
+
+
+@pytest.mark.parametrize("make", [flux_kustomization, argo_application, git_repository])
+def test_vendored_custom_resources_pass_their_crd_schema(make):
+    assert validate_document(make()) == []
+
+
+@pytest.mark.parametrize(
+    ("make", "path", "value", "expected"),
+    [
+        (flux_kustomization, ["spec", "prunee"], True, "'prunee' was unexpected"),
+        (flux_kustomization, ["spec", "interval"], 5, "is not of type 'string'"),
+        (argo_application, ["spec", "syncPolicy", "automatd"], {}, "'automatd' was unexpected"),
+        (git_repository, ["spec", "ref", "branchh"], "main", "'branchh' was unexpected"),
+    ],
+)
+def test_a_custom_resource_is_checked_strictly(make, path, value, expected):
+    doc = make()
+    target = doc
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    findings = validate_document(doc)
+    assert [f.rule for f in findings] == ["schema"]
+    assert expected in findings[0].message
+
+
+def test_a_required_custom_resource_field_is_enforced():
+    doc = flux_kustomization()
+    del doc["spec"]["sourceRef"]
+    assert "'sourceRef' is a required property" in validate_document(doc)[0].message
+
+
+def test_a_custom_resource_without_a_vendored_schema_is_still_reported():
+    doc = {"apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret", "metadata": {"name": "x"}, "spec": {}}
+    assert "no schema for kind ExternalSecret" in validate_document(doc)[0].message
