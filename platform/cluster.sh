@@ -81,20 +81,21 @@ build_all() {
   printf 'binaries_ready_seconds=%s\n' "$(elapsed "${t0}" "$(date +%s.%N)")" >> "${STATE}/start-time"
 }
 
-# The add-on waits running side by side (start_addons): stopped with their kubectl when
-# the start is interrupted, so no kubectl outlives the cluster it waits on.
+# The add-on waits running side by side (start_addons), each in a process group of its
+# own: an interrupted start stops each group whole, so no kubectl outlives the cluster it
+# waits on (killing the wait's shell alone left its kubectl running, and a TERM sent to
+# every `cluster.sh start` process kills those shells before this runs).
 ADDON_WAIT_PIDS=()
 kill_addon_waits() {
   local pid
   for pid in "${ADDON_WAIT_PIDS[@]}"; do
-    pkill -TERM -P "${pid}" 2>/dev/null || true
-    kill -TERM "${pid}" 2>/dev/null || true
+    kill -TERM -- "-${pid}" 2>/dev/null || true
   done
   ADDON_WAIT_PIDS=()
 }
 
 start_addons() {
-  local a archives pid failed=0
+  local a archives pid ready_at failed=0
   local -A started waits
   for a in "${ADDONS[@]}"; do
     [[ -x "${PLATFORM_DIR}/${a}/addon.sh" ]] || die "add-on ${a}: ${PLATFORM_DIR}/${a}/addon.sh is missing or not executable"
@@ -105,18 +106,25 @@ start_addons() {
   done
   # All applied, then waited for side by side: most of a wait is the cluster's (a first
   # metrics scrape, a test volume provisioned), and no add-on needs another to serve.
+  # setsid: a new process group whose id is $! (a background job of a script is never
+  # a group leader, so setsid needs no fork); the wait records when it ended.
   for a in "${ADDONS[@]}"; do
-    (
-      KUBECONFIG="${KUBECONFIG_OUT}" KUBECTL="${BIN}/kubectl" bash "${PLATFORM_DIR}/${a}/addon.sh" wait
-      printf 'addon_%s_seconds=%s\n' "${a//-/_}" "$(elapsed "${started[${a}]}" "$(date +%s.%N)")" >> "${STATE}/start-time"
-      log "add-on ${a} ready in $(elapsed "${started[${a}]}" "$(date +%s.%N)") s"
-    ) &
+    rm -f "${STATE}/.addon-${a}-ready-at"
+    KUBECONFIG="${KUBECONFIG_OUT}" KUBECTL="${BIN}/kubectl" setsid bash -c \
+      'bash "$1" wait && date +%s.%N > "$2"' _ "${PLATFORM_DIR}/${a}/addon.sh" "${STATE}/.addon-${a}-ready-at" &
     waits[${a}]=$!
     ADDON_WAIT_PIDS+=("$!")
   done
   for a in "${ADDONS[@]}"; do
     pid=${waits[${a}]}
-    wait "${pid}" || { log "add-on ${a} did not become ready (its output is above)"; failed=1; }
+    if wait "${pid}"; then
+      ready_at="$(cat "${STATE}/.addon-${a}-ready-at")"
+      printf 'addon_%s_seconds=%s\n' "${a//-/_}" "$(elapsed "${started[${a}]}" "${ready_at}")" >> "${STATE}/start-time"
+      log "add-on ${a} ready in $(elapsed "${started[${a}]}" "${ready_at}") s"
+    else
+      log "add-on ${a} did not become ready (its output is above)"; failed=1
+    fi
+    rm -f "${STATE}/.addon-${a}-ready-at"
   done
   ADDON_WAIT_PIDS=()
   (( failed == 0 )) || die "add-ons not ready: the cluster is not usable"
