@@ -107,12 +107,13 @@ class Graph:
             raise KeyError(f"{len(hits)} nodes labelled {prefix!r}...: {hits}")
         return hits[0]
 
-    def reachable(self, start: str) -> set[str]:
+    def reachable(self, start: str, avoiding: frozenset[str] = frozenset()) -> set[str]:
+        """The nodes a path from start reaches, without passing through `avoiding`."""
         seen, todo = {start}, [start]
         while todo:
             here = todo.pop()
             for tail, head, _ in self.edges:
-                if tail == here and head not in seen:
+                if tail == here and head not in seen and head not in avoiding:
                     seen.add(head)
                     todo.append(head)
         return seen - {start}

@@ -131,10 +131,29 @@ def test_network_policy_attached_to_a_service_is_reported():
     assert cs.diagram_rule_problems(bad.replace("np -> svc", "np -> pod")) == []
 
 
+def _moves_gated(g: cs.Graph) -> list[str]:
+    """The moves between environments that a push reaches only through their validation.
+    A health check's "gates the merge" edge is a second gate on the same move, not a way
+    around the first: it is left out of the paths."""
+    g = cs.Graph(g.labels, [e for e in g.edges if e[2] != "gates the merge"])
+    push = g.node("Developer")
+    moves = {"dev": "overlays/dev", "staging": "PR: promote digest to staging",
+             "prod": "PR: promote digest to prod"}
+    return [env for env, move in moves.items()
+            if g.node(move) in g.reachable(push)
+            and g.node(move) not in g.reachable(push, avoiding=frozenset({g.node(f"validate {env}")}))]
+
+
 def test_gitops_validation_gates_promotion_to_staging_and_prod():
-    g = _diagram("gitops_flow")
-    after_validation = {g.labels[n] for n in g.reachable(g.node("validation"))}
-    assert {g.labels[g.node("deploy/overlays/staging")], g.labels[g.node("deploy/overlays/prod")]} <= after_validation
+    assert _moves_gated(_diagram("gitops_flow")) == ["dev", "staging", "prod"]
+
+
+def test_gate_check_fails_when_a_promotion_bypasses_validation():
+    source = [d for d in cs.diagram_sources() if d.diagram_id == "gitops_flow"][0]
+    # A direct edge from the dev commit to the prod pull request, past "validate prod".
+    bypass = source.source.replace("  odev -> flux", "  odev -> prp;\n  odev -> flux", 1)
+    assert bypass != source.source
+    assert _moves_gated(cs.diagram_graph(bypass, source.command)) == ["dev", "staging"]
 
 
 def test_gate_check_fails_when_validation_is_a_dead_end():
