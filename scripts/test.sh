@@ -32,8 +32,11 @@ stage_kube-integration() { REQUIRE_GENERATED_TEMPLATES=1 "$REPO_ROOT/scripts/tes
 # Three real nodes: what one node cannot show (pods on different nodes reaching each
 # other, a drain that a PodDisruptionBudget holds). Only the tests that need them, one
 # file at a time (the drain empties a node the other file's pods run on).
-# First (no cluster is up yet): an interrupted start leaves nothing running.
+# First: concurrent callers of the Kubernetes build on a fresh cache (a cold run's
+# prebuild and this stage), and (no cluster is up yet) an interrupted start leaves
+# nothing running.
 stage_kube-multinode() {
+  bash "$REPO_ROOT/platform/kubernetes/build-concurrent.test.sh" &&
   bash "$REPO_ROOT/platform/cluster-interrupt.test.sh" &&
   NODES=3 KUBE_INTEGRATION_JEST_ONLY=1 KUBE_INTEGRATION_WORKERS=1 "$REPO_ROOT/scripts/test-kube-integration.sh" \
     src/real-node src/pdb-drain

@@ -85,6 +85,9 @@ static_binary_image() {
       cat "${IMAGES_DIR}/mkimage.sh" "${IMAGES_DIR}/lib-images.sh"
     } | sha256_of_stream
   )"
+  # The background prebuild and a stage may ask for the same add-on image at once: one
+  # builds it, the other waits and reuses it (image_store's temporary folder is shared).
+  take_build_lock "image-${name}-${tag}"
   if archive="$(image_cached "${name}" "${tag}" "${key}")"; then
     log "reusing ${IMAGE_PREFIX}/${name}:${tag} (${archive})"
     printf '%s\n' "${archive}"

@@ -47,7 +47,12 @@ bin_dir="$(go_build "kube-${version}" "${KUBERNETES_MODULE_DIR}" "${ldflags}" --
 # The standalone kwok binary has no built-in Stages (kwokctl injects them), so ship
 # kwok's own default stages (node-initialize, node-heartbeat-with-lease, pod-ready,
 # pod-complete, pod-delete) from the exact kwok module version pinned in go.sum.
+# Written after go_build has released its lock: callers that waited for one build (the
+# background prebuild and a stage) may both get here, so each writes its own temporary
+# file and the renames replace one whole file with another.
 if [[ ! -s "${bin_dir}/kwok-stages.yaml" ]]; then
+  stages_tmp="$(mktemp "${bin_dir}/.kwok-stages.XXXXXX")"
+  trap 'rm -f "${stages_tmp}"' EXIT
   kwok_dir="$(cd "${KUBERNETES_MODULE_DIR}" && GOTOOLCHAIN=local GOFLAGS=-mod=readonly go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)"
   [[ -d "${kwok_dir}/kustomize/stage" ]] || die "kwok module source not found in the module cache (${kwok_dir}); run: (cd platform/kubernetes && go mod download sigs.k8s.io/kwok)"
   {
@@ -58,7 +63,8 @@ if [[ ! -s "${bin_dir}/kwok-stages.yaml" ]]; then
       first=0
       cat "${kwok_dir}/kustomize/stage/${f}"
     done
-  } > "${bin_dir}/kwok-stages.yaml.tmp"
-  mv "${bin_dir}/kwok-stages.yaml.tmp" "${bin_dir}/kwok-stages.yaml"
+  } > "${stages_tmp}"
+  chmod 644 "${stages_tmp}"
+  mv "${stages_tmp}" "${bin_dir}/kwok-stages.yaml"
 fi
 printf '%s\n' "${bin_dir}"
