@@ -4,14 +4,17 @@ Run: python3 -m unittest discover -s platform/images -p 'test_*.py'
 """
 
 import os
+import shutil
 import tempfile
 import unittest
 
 from context_files import context_files, excluded, read_patterns
 
 
-def tree(files, dockerignore=None):
+def tree(test, files, dockerignore=None):
+    """A build context in a temporary folder, removed when the test ends."""
     root = tempfile.mkdtemp()
+    test.addCleanup(shutil.rmtree, root)
     for f in files:
         os.makedirs(os.path.dirname(os.path.join(root, f)) or root, exist_ok=True)
         with open(os.path.join(root, f), "w") as out:
@@ -67,16 +70,16 @@ class Rules(unittest.TestCase):
 
 class ContextFiles(unittest.TestCase):
     def test_without_a_dockerignore_every_file_counts(self):
-        root = tree(["Dockerfile", "app/main.py", "tests/t.py"])
+        root = tree(self, ["Dockerfile", "app/main.py", "tests/t.py"])
         self.assertEqual(context_files(root), ["Dockerfile", "app/main.py", "tests/t.py"])
 
     def test_a_change_outside_the_build_does_not_change_the_list(self):
-        root = tree(["Dockerfile", "requirements.txt", "app/main.py", "tests/t.py"], "*\n!requirements.txt\n!app/\n")
+        root = tree(self, ["Dockerfile", "requirements.txt", "app/main.py", "tests/t.py"], "*\n!requirements.txt\n!app/\n")
         self.assertEqual(context_files(root), ["app/main.py", "requirements.txt"])
 
     def test_an_unreadable_pattern_counts_every_file(self):
         # An unterminated class: reading it wrong could drop a file the build copies.
-        root = tree(["Dockerfile", "app/main.py"], "*\n!app/[\n")
+        root = tree(self, ["Dockerfile", "app/main.py"], "*\n!app/[\n")
         self.assertEqual(context_files(root), [".dockerignore", "Dockerfile", "app/main.py"])
 
 
