@@ -101,25 +101,35 @@ def cluster(tmp_path: Path) -> dict[str, Any]:
     return {**fake, "state_doc": healthy}
 
 
-def run(repo: Path, cluster: dict[str, Any], *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+def fake_cluster_env(cluster: dict[str, Any], **extra: str) -> dict[str, str]:
+    """The environment that points the scripts at the fake cluster, its state written."""
     (cluster["state"] / "cluster.json").write_text(json.dumps(cluster["state_doc"]))
+    return {
+        **os.environ,
+        "KUBECTL": str(cluster["kubectl"]),
+        "REAL_KUBECTL": str(REAL_KUBECTL),
+        "FAKE_STATE": str(cluster["state"]),
+        **extra,
+    }
+
+
+def run(repo: Path, cluster: dict[str, Any], *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(repo / "scripts" / "validate-deployment.sh"), *args],
         capture_output=True,
         text=True,
         timeout=120,
-        env={
-            **os.environ,
-            "KUBECTL": str(cluster["kubectl"]),
-            "REAL_KUBECTL": str(REAL_KUBECTL),
-            "FAKE_STATE": str(cluster["state"]),
-            "PYTHON": sys.executable,
-            "VERIFY_OUT": str(cluster["tmpdir"] / "results"),
-            "VERIFY_TIMEOUT": "5",
-            "TMPDIR": str(cluster["tmpdir"]),
-            "PATH": os.environ["PATH"],
-            **env,
-        },
+        env=fake_cluster_env(
+            cluster,
+            **{
+                "PYTHON": sys.executable,
+                "VERIFY_OUT": str(cluster["tmpdir"] / "results"),
+                "VERIFY_TIMEOUT": "5",
+                "TMPDIR": str(cluster["tmpdir"]),
+                "PATH": os.environ["PATH"],
+                **env,
+            },
+        ),
     )
 
 
@@ -252,9 +262,7 @@ def test_verify_runs_the_local_checks_and_every_one_passes(repo: Path, cluster: 
     )
     cluster["state_doc"]["pods"] = [[f"{APP}-abc", local_image]]
     cluster["state_doc"]["smoke"] = {"body": json.dumps({"environment": "local"}, separators=(",", ":"))}
-    (cluster["state"] / "cluster.json").write_text(json.dumps(cluster["state_doc"]))
-    env = {**os.environ, "KUBECTL": str(cluster["kubectl"]), "REAL_KUBECTL": str(REAL_KUBECTL),
-           "FAKE_STATE": str(cluster["state"]), "VERIFY_OUT": str(cluster["tmpdir"] / "results"), "VERIFY_TIMEOUT": "5"}
+    env = fake_cluster_env(cluster, VERIFY_OUT=str(cluster["tmpdir"] / "results"), VERIFY_TIMEOUT="5")
     result = subprocess.run([str(repo / "scripts" / "verify.sh")], capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     rows = [line.split("\t") for line in (cluster["tmpdir"] / "results" / "results.tsv").read_text().splitlines()]
@@ -263,7 +271,7 @@ def test_verify_runs_the_local_checks_and_every_one_passes(repo: Path, cluster: 
     assert f"-n {BASE_NAMESPACE} rollout status" in (cluster["state"] / "calls.log").read_text()
 
     cluster["state_doc"]["pods"] = [[f"{APP}-abc", "ghcr.io/someone/else:1.0.0"]]
-    (cluster["state"] / "cluster.json").write_text(json.dumps(cluster["state_doc"]))
+    fake_cluster_env(cluster)
     result = subprocess.run([str(repo / "scripts" / "verify.sh")], capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 1
     assert f"expected {local_image}: {APP}-abc runs ghcr.io/someone/else:1.0.0" in result.stdout
@@ -327,22 +335,13 @@ def clone(repo: Path, tmp_path: Path) -> Path:
 
 def promote(clone: Path, cluster: dict, *args: str) -> subprocess.CompletedProcess[str]:
     cluster["state_doc"]["reachable"] = False
-    (cluster["state"] / "cluster.json").write_text(json.dumps(cluster["state_doc"]))
     return subprocess.run(
         [str(clone / "scripts" / "promote.sh"), *args],
         cwd=clone,
         capture_output=True,
         text=True,
         timeout=180,
-        env={
-            **os.environ,
-            "KUBECTL": str(cluster["kubectl"]),
-            "REAL_KUBECTL": str(REAL_KUBECTL),
-            "FAKE_STATE": str(cluster["state"]),
-            "PYTHON": sys.executable,
-            "PROMOTE_BY": "commit",
-            "GH_TOKEN": "",
-        },
+        env=fake_cluster_env(cluster, PYTHON=sys.executable, PROMOTE_BY="commit", GH_TOKEN=""),
     )
 
 
