@@ -1,12 +1,13 @@
 # Golden Path Portal: two commands. Each sets up what it needs (Node 24, yarn, Python
 # virtualenvs, Debian packages when run as root) on a fresh machine.
-.PHONY: start test mutation bench cluster cluster-stop demo help
+.PHONY: start test mutation bench gitops-loop cluster cluster-stop demo help
 
 help:
 	@echo "make start         serve the portal at http://localhost:3000 (backend :7007)"
 	@echo "make test          run every check (type-check, lint, unit, templates, cluster, browser)"
 	@echo "make mutation      mutation testing (StrykerJS, mutmut): score per package and the mutants no test kills (about 25 min)"
 	@echo "make bench         benchmarks: rollouts plugin (about 10 min), templates, local cluster with the blue-green traffic test (about 10 min)"
+	@echo "make gitops-loop   the GitOps template's whole loop on the local cluster: Create, release, promotions, a broken release and its revert, with times (about 10 min)"
 	@echo "make cluster       start the local Kubernetes control plane (no Docker) and print its KUBECONFIG"
 	@echo "make cluster-stop  stop it and remove its data"
 	@echo "make demo          start the cluster, deploy the example workload, print the portal's cluster settings"
@@ -24,6 +25,10 @@ bench:
 	@scripts/bench-rollouts.sh
 	@scripts/bench-templates.sh
 	@scripts/bench-platform.sh
+
+# The browser test of the GitOps loop in full (make test runs its short version).
+gitops-loop:
+	@GITOPS_LOOP=full E2E_PHASES=cluster E2E_BLUE_GREEN=0 scripts/test-e2e.sh gitops-loop.test.ts
 
 cluster:
 	@platform/cluster.sh start

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Bad input to platform/local-repo.sh: each case must fail (non-zero) with a message that
-# says what to fix, and build nothing. Needs no cluster. The generated repositories come
+# Bad input to platform/local-repo.sh and platform/gitops-loop.sh (which run generated
+# repositories on the local cluster): each case must fail (non-zero) with a message that
+# says what to fix, and build or push nothing. Needs no cluster. The generated repositories come
 # from the templates stage (scripts/test-templates.sh passes artifacts/templates).
 #
 # usage: platform/local-repo.test.sh <folder of generated repositories>
@@ -70,5 +71,20 @@ sed -i -E 's#(image:[[:space:]]*"[^"]*):2\.0\.0"#\1:latest"#' "${repo}/k8s/green
 expect_error "a per-version Dockerfile (ARG APP_VERSION) with a tag that is not X.Y.Z" \
   "so its tag must be a version X.Y.Z" local_repo build "${repo}"
 
-(( failures == 0 )) || { echo "local-repo.sh: ${failures} case(s) failed"; exit 1; }
-echo "local-repo.sh: every bad input refused with a clear message"
+# gitops-loop.sh: the GitOps template's loop; refusals come before any build or push.
+gitops_loop() { bash "${here}/gitops-loop.sh" "$@"; }
+expect_error "gitops-loop: no command" "Usage:" gitops_loop
+expect_error "gitops-loop: a folder that is not a fastapi-gitops clone" "is not a clone of a fastapi-gitops repository" \
+  gitops_loop release "$(copy fastapi-static-web not-gitops)"
+repo="$(copy fastapi-gitops gitops)"
+expect_error "gitops-loop: promotion to an environment that is not staging or prod" "staging or prod, not 'dev'" \
+  gitops_loop promote "${repo}" dev
+expect_error "gitops-loop: waiting for an unknown environment" "dev, staging or prod, not 'qa'" \
+  gitops_loop wait "${repo}" qa
+expect_error "gitops-loop: cloning into a folder that exists" "exists: give a new folder" \
+  gitops_loop clone hello-gitops "${repo}"
+expect_error "gitops-loop: release with an overlay that names no image" "names no image" \
+  bash -c 'sed -i "/- name:/d" "$1/overlays/dev/kustomization.yaml" && bash "$2" release "$1"' _ "${repo}" "${here}/gitops-loop.sh"
+
+(( failures == 0 )) || { echo "local-repo.sh, gitops-loop.sh: ${failures} case(s) failed"; exit 1; }
+echo "local-repo.sh, gitops-loop.sh: every bad input refused with a clear message"

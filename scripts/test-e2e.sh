@@ -45,13 +45,21 @@ configs=(--config "$REPO_ROOT/app-config.yaml" --config "$DATA_DIR/app-config.e2
 no_tests_ok=()
 [ $# -gt 0 ] && no_tests_ok=(--pass-with-no-tests)
 
+# E2E_PHASES=cluster runs phase 2 only, E2E_BLUE_GREEN=0 leaves the blue-green service
+# out of it (make gitops-loop: its test needs neither).
+E2E_PHASES="${E2E_PHASES:-plain cluster}"
+E2E_BLUE_GREEN="${E2E_BLUE_GREEN:-1}"
+
 # Phase 1: the portal as a new user starts it, with no cluster configured.
-log "e2e without a cluster"
-start_backend "$ARTIFACTS/e2e-backend.log" "${configs[@]}"
-rc=0
-yarn playwright test "${no_tests_ok[@]}" --grep-invert @cluster "$@" || rc=$?
-stop_backend
-[ "$rc" = 0 ] || die "the browser tests without a cluster failed (screenshots in artifacts/)"
+if [[ " $E2E_PHASES " == *" plain "* ]]; then
+  log "e2e without a cluster"
+  start_backend "$ARTIFACTS/e2e-backend.log" "${configs[@]}"
+  rc=0
+  yarn playwright test "${no_tests_ok[@]}" --grep-invert @cluster "$@" || rc=$?
+  stop_backend
+  [ "$rc" = 0 ] || die "the browser tests without a cluster failed (screenshots in artifacts/)"
+fi
+[[ " $E2E_PHASES " == *" cluster "* ]] || exit 0
 
 # Phase 2: the local control plane with the demo workload (make demo), the portal
 # pointed at it: the Kubernetes tab and the rollouts plugin, including a live switch.
@@ -62,13 +70,17 @@ cluster_kubectl() { KUBECONFIG="${PLATFORM_STATE:-/tmp/golden-path-platform}/kub
 # stages): the services it deployed go (the Create flow's with its Flux objects first,
 # while Flux still prunes), the demo stays as make demo leaves it.
 LOOP_SERVICE=golden-loop
+# The GitOps template's service (gitops-loop.test.ts): one Flux registration and one
+# namespace per environment.
+GITOPS_SERVICE=golden-gitops
+GITOPS_ENVIRONMENTS=("$GITOPS_SERVICE-dev" "$GITOPS_SERVICE-staging" "$GITOPS_SERVICE-prod")
 remove_generated_services() {
   cluster_kubectl -n flux-system delete kustomizations.kustomize.toolkit.fluxcd.io,gitrepositories.source.toolkit.fluxcd.io \
-    "$LOOP_SERVICE" --ignore-not-found --wait=true --timeout=60s >/dev/null 2>&1 || true
-  local ns
-  for ns in ${bg_namespace:-} "$LOOP_SERVICE"; do
-    cluster_kubectl delete namespace "$ns" --ignore-not-found --wait=true --timeout=120s >/dev/null || true
-  done
+    "$LOOP_SERVICE" "${GITOPS_ENVIRONMENTS[@]}" --ignore-not-found --wait=true --timeout=60s >/dev/null 2>&1 || true
+  # One call: the namespaces terminate side by side.
+  # shellcheck disable=SC2086 # bg_namespace is one word or unset
+  cluster_kubectl delete namespace ${bg_namespace:-} "$LOOP_SERVICE" "${GITOPS_ENVIRONMENTS[@]}" \
+    --ignore-not-found --wait=true --timeout=120s >/dev/null || true
 }
 trap 'stop_backend; if [ -n "${CLUSTER_STARTED:-}" ]; then bash "$REPO_ROOT/platform/cluster.sh" stop; else remove_generated_services; fi; stop_local_git_server; rm -rf "$DATA_DIR"' EXIT
 demo_cluster_up
@@ -77,33 +89,34 @@ demo_cluster_up
 export GITEA_HOME="$DATA_DIR/gitea"
 start_local_git_server
 connect_local_cluster_loop
-export E2E_LOOP_SERVICE="$LOOP_SERVICE" E2E_GITEA_URL="$GITEA_URL" E2E_GITEA_ORG="$GITEA_ORG"
+export E2E_LOOP_SERVICE="$LOOP_SERVICE" E2E_GITOPS_SERVICE="$GITOPS_SERVICE" E2E_GITEA_URL="$GITEA_URL" E2E_GITEA_ORG="$GITEA_ORG"
 # Next to the demo: the service the fastapi-blue-green template generates (its typical
 # example, rendered by the templates stage), built and run on the real node, and
 # registered in the catalog; the Rollouts tab switches it with the preview Service's
 # smoke test. The platform engineer's step for a new namespace is done here too: the
 # rollouts plugin's write role bound in it (deploy/portal/README.md).
-bg_repo="$REPO_ROOT/artifacts/templates/fastapi-blue-green/typical"
-[ -f "$bg_repo/catalog-info.yaml" ] \
-  || die "no generated blue-green repository in $bg_repo: run the templates stage first (STAGES=templates scripts/test.sh)"
-log "the generated blue-green service on the real node (log: artifacts/e2e-blue-green.log)"
-bash "$REPO_ROOT/platform/local-repo.sh" apply "$bg_repo" >"$ARTIFACTS/e2e-blue-green.log" 2>&1 \
-  || { tail -n 40 "$ARTIFACTS/e2e-blue-green.log"; die "the generated blue-green service did not start"; }
-bg_namespace="$(sed -nE 's/^namespace: *"?([a-z0-9-]+)"?$/\1/p' "$bg_repo/k8s/kustomization.yaml")"
-[ -n "$bg_namespace" ] || die "no namespace in $bg_repo/k8s/kustomization.yaml"
-cluster_kubectl -n "$bg_namespace" \
-  create rolebinding backstage-rollouts-write --clusterrole=backstage-rollouts-write \
-  --serviceaccount=golden-path-portal:backstage-rollouts --dry-run=client -o yaml \
-  | cluster_kubectl apply -f - >/dev/null
 # Config arrays replace each other: the portal's own location is listed again.
 cat >"$DATA_DIR/app-config.e2e-cluster.yaml" <<YAML
 catalog:
   locations:
     - type: file
       target: ../../catalog-info.yaml
-    - type: file
-      target: $bg_repo/catalog-info.yaml
 YAML
+if [ "$E2E_BLUE_GREEN" = 1 ]; then
+  bg_repo="$REPO_ROOT/artifacts/templates/fastapi-blue-green/typical"
+  [ -f "$bg_repo/catalog-info.yaml" ] \
+    || die "no generated blue-green repository in $bg_repo: run the templates stage first (STAGES=templates scripts/test.sh)"
+  log "the generated blue-green service on the real node (log: artifacts/e2e-blue-green.log)"
+  bash "$REPO_ROOT/platform/local-repo.sh" apply "$bg_repo" >"$ARTIFACTS/e2e-blue-green.log" 2>&1 \
+    || { tail -n 40 "$ARTIFACTS/e2e-blue-green.log"; die "the generated blue-green service did not start"; }
+  bg_namespace="$(sed -nE 's/^namespace: *"?([a-z0-9-]+)"?$/\1/p' "$bg_repo/k8s/kustomization.yaml")"
+  [ -n "$bg_namespace" ] || die "no namespace in $bg_repo/k8s/kustomization.yaml"
+  cluster_kubectl -n "$bg_namespace" \
+    create rolebinding backstage-rollouts-write --clusterrole=backstage-rollouts-write \
+    --serviceaccount=golden-path-portal:backstage-rollouts --dry-run=client -o yaml \
+    | cluster_kubectl apply -f - >/dev/null
+  printf '    - type: file\n      target: %s/catalog-info.yaml\n' "$bg_repo" >>"$DATA_DIR/app-config.e2e-cluster.yaml"
+fi
 start_backend "$ARTIFACTS/e2e-backend-cluster.log" "${configs[@]}" --config "$REPO_ROOT/app-config.cluster.yaml" \
   --config "$DATA_DIR/app-config.e2e-cluster.yaml"
 yarn playwright test "${no_tests_ok[@]}" --grep @cluster "$@"

@@ -154,7 +154,7 @@ PY
 check "fastapi-static-web: Chromium screenshot of the ConfigMap page" screenshot_static_web
 # The repositories run on the real node in the kube-integration stage; bad input to the
 # script that does it is refused here (no cluster needed).
-check "platform/local-repo.sh: bad input refused with a clear message" \
+check "platform/local-repo.sh, gitops-loop.sh: bad input refused with a clear message" \
   bash "$REPO_ROOT/platform/local-repo.test.sh" "$OUT"
 check "platform/images/context_files.py: the image cache key reads .dockerignore as BuildKit does" \
   python3 -m unittest discover -s "$REPO_ROOT/platform/images" -p 'test_*.py'

@@ -31,3 +31,13 @@ expect localhost/shop:1.0.0 "$(oci_archive_image_name "$(archive indented '{
 }')")"
 expect "" "$(oci_archive_image_name "$(archive unnamed '{"manifests":[{"annotations":{}}]}')")"
 echo "oci_archive_image_name: compact, indented and unnamed index.json read"
+
+digest="sha256:$(printf '%064d' 7)"
+expect "localhost/shop@${digest}" "$(oci_archive_digest_reference "$(archive tagged \
+  "{\"manifests\":[{\"digest\":\"${digest}\",\"annotations\":{\"io.containerd.image.name\":\"localhost/shop:1.0.0\"}}]}")")"
+# A registry with a port: its colon is not a tag.
+expect "127.0.0.1:5000/team/shop@${digest}" "$(oci_archive_digest_reference "$(archive port \
+  "{\"manifests\":[{\"digest\":\"${digest}\",\"annotations\":{\"io.containerd.image.name\":\"127.0.0.1:5000/team/shop\"}}]}")")"
+expect "" "$(oci_archive_digest_reference "$(archive unnamed-digest \
+  "{\"manifests\":[{\"digest\":\"${digest}\",\"annotations\":{}}]}")")"
+echo "oci_archive_digest_reference: tagged, registry-with-port and unnamed index.json read"

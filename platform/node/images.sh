@@ -4,7 +4,8 @@
 # archive built on this machine.
 #
 # Usage:
-#   images.sh import ARCHIVE...   into every running real node (also: cluster.sh images import)
+#   images.sh import ARCHIVE...   into every running real node, by name and by digest
+#                                 (also: cluster.sh images import)
 #   images.sh list                images of every running real node
 #   images.sh pause               print the pause image archive (build it if needed)
 #
@@ -21,12 +22,20 @@ pause_archive() { bash "${PLATFORM_DIR}/images/build.sh" pause; }
 
 node_socket() { printf '%s/containerd.sock\n' "$(node_dir "$1")"; }
 
-# import_into NODE_INDEX ARCHIVE...
+# import_into NODE_INDEX ARCHIVE...: each image under its name and, as a registry pull
+# records it, under <name>@<manifest digest>, so manifests may pin the build by digest
+# (the GitOps template's environments do).
 import_into() {
-  local i="$1" a; shift
+  local i="$1" a name by_digest socket; shift
+  socket="$(node_socket "${i}")"
   for a in "$@"; do
-    ctr -a "$(node_socket "${i}")" -n k8s.io images import "${a}" >/dev/null \
+    ctr -a "${socket}" -n k8s.io images import "${a}" >/dev/null \
       || die "could not import ${a} into $(node_name "${i}") (containerd log: ${LOGS}/$(node_name "${i}")/containerd.log)"
+    name="$(oci_archive_image_name "${a}")"
+    by_digest="$(oci_archive_digest_reference "${a}")"
+    [[ -n "${by_digest}" ]] || continue
+    ctr -a "${socket}" -n k8s.io images tag --force "${name}" "${by_digest}" >/dev/null \
+      || die "could not name ${name} ${by_digest} on $(node_name "${i}")"
   done
 }
 
@@ -38,7 +47,7 @@ import_all() {
   (( n > 0 )) || die "no real nodes run (start them with NODES=1 platform/cluster.sh start)"
   t0=$(date +%s.%N)
   for (( i=0; i<n; i++ )); do import_into "${i}" "$@"; done
-  for a in "$@"; do log "imported $(oci_archive_image_name "${a}") into ${n} node(s)"; done
+  for a in "$@"; do log "imported $(oci_archive_image_name "${a}") ($(oci_archive_digest_reference "${a}")) into ${n} node(s)"; done
   log "import took $(elapsed "${t0}" "$(date +%s.%N)") s"
 }
 

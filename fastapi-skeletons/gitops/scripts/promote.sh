@@ -4,7 +4,10 @@
 #   scripts/promote.sh staging               staging gets the digest dev runs: a pull request
 #   scripts/promote.sh prod                  prod gets the digest staging runs: a pull request
 # Every change is validated (scripts/validate-deployment.sh pre-merge with the digest)
-# before it is committed; a failing validation stops here and nothing reaches Git.
+# before it is committed; a failing validation stops here and nothing reaches Git. A
+# staging or prod promotion also needs the environment before it to run that digest
+# healthily (post-deploy checks) when kubectl reaches the cluster; where it does not (the
+# workflow's runner), the pull request lists that check for the reviewer.
 # PROMOTE_BY=commit commits a staging/prod promotion straight to main instead (what
 # merging the pull request does; for a Git server without pull requests, e.g. the local loop).
 # GH_TOKEN, when set, authenticates git push and `gh pr create` (the workflow's token).
@@ -45,6 +48,16 @@ esac
 if [[ "$(scripts/set-image-digest.sh --show "$target" 2>/dev/null || true)" == "$digest" ]]; then
   echo "promote: $target already runs $digest; nothing to do"
   exit 0
+fi
+
+# The build must be healthy where it runs now before it goes further.
+if [[ -n "${source_env:-}" ]]; then
+  if "${KUBECTL:-kubectl}" version --request-timeout=5s >/dev/null 2>&1; then
+    VERIFY_TIMEOUT="${PROMOTE_HEALTH_TIMEOUT:-15}" scripts/validate-deployment.sh post-deploy "$source_env" --digest "$digest" \
+      || die "$source_env does not run $digest healthily (checks above): not promoted to $target"
+  else
+    echo "promote: no cluster reachable: $source_env's health with $digest is left to the pull request's reviewer"
+  fi
 fi
 
 scripts/set-image-digest.sh "$target" "$digest"

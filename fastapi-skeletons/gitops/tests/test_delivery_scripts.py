@@ -333,15 +333,17 @@ def clone(repo: Path, tmp_path: Path) -> Path:
     return repo
 
 
-def promote(clone: Path, cluster: dict, *args: str) -> subprocess.CompletedProcess[str]:
-    cluster["state_doc"]["reachable"] = False
+def promote(clone: Path, cluster: dict, *args: str, reachable: bool = False) -> subprocess.CompletedProcess[str]:
+    cluster["state_doc"]["reachable"] = reachable
     return subprocess.run(
         [str(clone / "scripts" / "promote.sh"), *args],
         cwd=clone,
         capture_output=True,
         text=True,
         timeout=180,
-        env=fake_cluster_env(cluster, PYTHON=sys.executable, PROMOTE_BY="commit", GH_TOKEN=""),
+        env=fake_cluster_env(
+            cluster, PYTHON=sys.executable, PROMOTE_BY="commit", GH_TOKEN="", VERIFY_OUT=str(cluster["tmpdir"] / "results")
+        ),
     )
 
 
@@ -370,6 +372,34 @@ def test_promote_stops_before_git_when_validation_fails(clone: Path, cluster: di
     assert "validation of staging" in result.stderr and "not promoted" in result.stderr
     assert "deploy(staging)" not in git(tmp_path / "origin.git", "log", "--format=%s", "main")
     assert git(clone, "status", "--porcelain") == ""
+
+
+def test_promote_needs_the_source_environment_healthy_with_the_digest_when_the_cluster_is_reachable(
+    clone: Path, cluster: dict, tmp_path: Path
+) -> None:
+    assert promote(clone, cluster, "dev", DIGEST).returncode == 0
+    cluster["state_doc"]["rollout_ok"] = False
+    refused = promote(clone, cluster, "staging", reachable=True)
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert f"dev does not run {DIGEST} healthily" in refused.stderr and "not promoted to staging" in refused.stderr
+    assert "deploy(staging)" not in git(tmp_path / "origin.git", "log", "--format=%s", "main")
+
+    cluster["state_doc"]["rollout_ok"] = True
+    cluster["state_doc"]["pods"] = [[f"{APP}-abc", f"{IMAGE}@{OTHER_DIGEST}"]]
+    wrong_build = promote(clone, cluster, "staging", reachable=True)
+    assert wrong_build.returncode == 1 and "not promoted to staging" in wrong_build.stderr
+
+    cluster["state_doc"]["pods"] = [[f"{APP}-abc", f"{IMAGE}@{DIGEST}"]]
+    healthy = promote(clone, cluster, "staging", reachable=True)
+    assert healthy.returncode == 0, healthy.stdout + healthy.stderr
+    assert f"deploy(staging): {DIGEST} (from dev)" in git(tmp_path / "origin.git", "log", "--format=%s", "main")
+
+
+def test_promote_without_a_cluster_says_the_source_health_is_left_to_the_reviewer(clone: Path, cluster: dict) -> None:
+    assert promote(clone, cluster, "dev", DIGEST).returncode == 0
+    result = promote(clone, cluster, "staging")
+    assert result.returncode == 0
+    assert "left to the pull request's reviewer" in result.stdout
 
 
 # --- plan-delivery.sh ------------------------------------------------------------------------

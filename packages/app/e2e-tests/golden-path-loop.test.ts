@@ -1,7 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import { expect, Page, test } from '@playwright/test';
-import { SCREENSHOTS, signIn } from './helpers';
+import {
+  chooseTemplate,
+  createAndWait,
+  fillComponentPage,
+  SCREENSHOTS,
+  signIn,
+} from './helpers';
 
 /*
  * The golden path as a developer walks it (issue 13, item 4): Create → the local Git
@@ -103,23 +109,12 @@ function serviceAddress(): string {
 }
 
 async function fillCreateForm(page: Page) {
-  await page.goto('/create');
-  // The card of the template: the nearest ancestor of its heading with a Choose button.
-  await page
-    .getByRole('heading', { name: /^FastAPI static web app/ })
-    .locator('xpath=ancestor::*[.//button[normalize-space()="Choose"]][1]')
-    .getByRole('button', { name: 'Choose' })
-    .click();
-
-  // Component
-  await page.getByLabel('Name').fill(SERVICE);
-  await page
-    .getByLabel('Description')
-    .fill('The golden path, walked by the browser test');
-  // The owner picker lists the catalog's groups and users by their display names.
-  await page.getByRole('textbox', { name: 'Owner' }).click();
-  await page.getByRole('option', { name: 'Platform Team' }).click();
-  await page.getByRole('button', { name: 'Next' }).click();
+  await chooseTemplate(page, /^FastAPI static web app/);
+  await fillComponentPage(
+    page,
+    SERVICE,
+    'The golden path, walked by the browser test',
+  );
 
   // Web page and Kubernetes
   await page.getByLabel('Replicas').fill('2');
@@ -150,17 +145,8 @@ test('the golden path: Create publishes to the local Git server, Flux runs it on
   });
 
   const createPressed = Date.now();
-  await page.getByRole('button', { name: 'Create' }).click();
-  // The task's last step waits for the rollout: its links appear once the pods are
-  // Ready. A failed step shows its error instead: fail with it at once.
-  const openInCatalog = page.getByRole('link', { name: 'Open in catalog' });
-  const taskError = page.getByText(/^Error: /);
-  await expect(openInCatalog.or(taskError)).toBeVisible({
-    timeout: 10 * 60_000,
-  });
-  if (await taskError.isVisible()) {
-    throw new Error(`the Create task failed: ${await taskError.innerText()}`);
-  }
+  // The task's last step waits for the rollout: its links appear once the pods are Ready.
+  const openInCatalog = await createAndWait(page);
   const podsReadySeconds = (Date.now() - createPressed) / 1000;
   await page.screenshot({
     path: `${SCREENSHOTS}/create-loop-task.png`,
