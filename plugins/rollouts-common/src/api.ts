@@ -1,4 +1,5 @@
 import { BlueGreenService } from './blueGreen';
+import { ClusterEnvironments } from './environments';
 import { ContainerProbeAnalysis, Finding, PodHealth } from './probes';
 import {
   ContainerResources,
@@ -105,8 +106,11 @@ export function kubernetesAuthHeader(access: {
 export interface UnavailableKind {
   /** Plural resource name, e.g. `events`. */
   kind: string;
-  /** `forbidden`: the plugin's identity may not list/watch it (RBAC). */
-  state: 'forbidden' | 'unavailable';
+  /**
+   * `forbidden`: the plugin's identity may not list/watch it (RBAC);
+   * `not-installed`: the API server does not serve it (a CRD, e.g. Flux's).
+   */
+  state: 'forbidden' | 'not-installed' | 'unavailable';
 }
 
 /** A configured cluster the plugin does not read, and why. @public */
@@ -136,6 +140,11 @@ export interface ClusterRollouts {
   limitRanges: LimitRangeSummary[];
   hpas: HpaSummary[];
   warningEvents: WarningEvent[];
+  /**
+   * The entity's GitOps environments (Flux Kustomizations) in this cluster.
+   * Absent from backends that predate them.
+   */
+  gitops?: ClusterEnvironments;
 }
 
 /** Response of `GET /entity/:kind/:namespace/:name/status`. @public */

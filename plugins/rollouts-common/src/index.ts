@@ -1,8 +1,9 @@
 /**
  * Shared types, permissions and pure logic of the rollouts plugin: rollout
  * status like `kubectl rollout status`, probe analysis, quota and HPA maths,
- * blue-green detection, switch planning and checks, and the scheduled
- * scale-down of the slot left by a switch.
+ * blue-green detection, switch planning and checks, the scheduled
+ * scale-down of the slot left by a switch, and the GitOps environments Flux
+ * reports.
  *
  * @packageDocumentation
  */
@@ -22,4 +23,5 @@ export * from './scheduledScaleDown';
 export * from './rolloutUndo';
 export * from './rolloutRestart';
 export * from './ownership';
+export * from './environments';
 export * from './api';

@@ -368,3 +368,34 @@ export function toIsoTime(time: KubeTime | undefined): string | undefined {
   }
   return String(time);
 }
+
+/** One entry of a Flux object's inventory: `<namespace>_<name>_<group>_<Kind>`. @public */
+export interface KubeInventoryEntry {
+  id: string;
+  v?: string;
+}
+
+/**
+ * A Flux Kustomization (`kustomize.toolkit.fluxcd.io/v1`): what the portal
+ * reads of it to show a GitOps environment.
+ *
+ * @public
+ */
+export interface KubeKustomization extends KubeObject {
+  spec?: {
+    /** The folder of the source Flux builds, e.g. `./overlays/dev`. */
+    path?: string;
+    suspend?: boolean;
+    targetNamespace?: string;
+  };
+  status?: {
+    observedGeneration?: number;
+    conditions?: KubeCondition[];
+    /** The last revision applied and found healthy, e.g. `main@sha1:<sha>`. */
+    lastAppliedRevision?: string;
+    /** The last revision Flux tried to apply, healthy or not. */
+    lastAttemptedRevision?: string;
+    /** The objects the last apply created or updated. */
+    inventory?: { entries?: KubeInventoryEntry[] | null };
+  };
+}

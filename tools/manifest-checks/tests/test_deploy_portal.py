@@ -210,8 +210,17 @@ def _plugin_kinds() -> set[str]:
         block = re.search(rf"{name}: ResourceKind\[\] = \[(.*?)\]", types, re.S)
         assert block, f"{name} not found in types.ts"
         kinds |= set(re.findall(r"'([a-z]+)'", block.group(1)))
-    assert len(kinds) == 9
+    assert len(kinds) == 10
     return kinds
+
+
+def test_the_demo_rollouts_identity_reads_every_cached_kind_too():
+    """deploy/demo's rollouts identity follows the plugin as the production one does."""
+    docs = [d for d in yaml.safe_load_all((REPO_ROOT / "deploy/demo/50-portal-rbac.yaml").read_text()) if d]
+    read = next(d for d in docs if d["kind"] == "ClusterRole" and d["metadata"]["name"] == "backstage-rollouts-read")
+    for r in read["rules"]:
+        assert set(r["verbs"]) == {"list", "watch"}
+    assert {res for r in read["rules"] for res in r["resources"]} == _plugin_kinds()
 
 
 def test_rollouts_identity_reads_every_cached_kind_and_writes_only_where_bound(objects):
@@ -220,6 +229,9 @@ def test_rollouts_identity_reads_every_cached_kind_and_writes_only_where_bound(o
         assert set(r["verbs"]) == {"list", "watch"}
         assert "*" not in r["resources"] and "secrets" not in r["resources"]
     assert {res for r in read["rules"] for res in r["resources"]} == _plugin_kinds()
+    # Flux's kind in Flux's group (the GitOps environments view), nothing else of Flux.
+    assert [r["resources"] for r in read["rules"] if r["apiGroups"] == ["kustomize.toolkit.fluxcd.io"]] \
+        == [["kustomizations"]]
     binding = objects[("ClusterRoleBinding", "golden-path-portal-rollouts-read")]
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "portal-rollouts", "namespace": NAMESPACE}]
 

@@ -195,6 +195,11 @@ export const ROLLOUTS_READ_RULES: V1PolicyRule[] = [
     resources: ['horizontalpodautoscalers'],
     verbs: ['list', 'watch'],
   },
+  {
+    apiGroups: ['kustomize.toolkit.fluxcd.io'],
+    resources: ['kustomizations'],
+    verbs: ['list', 'watch'],
+  },
 ];
 
 /** What the rollouts plugin's writes need, bound per namespace. */

@@ -98,6 +98,55 @@ describe('ChangeNotifier', () => {
     notifier.stop();
   });
 
+  it("signals a Flux Kustomization that names the entity or carries its labels, not another's", async () => {
+    const { local, signals, notifier } = setup();
+    notifier.track(
+      'component:default/fastapi-demo',
+      { ...selection, namespace: 'fastapi-demo' },
+      new Map([['local', new Set(['fastapi-demo'])]]),
+    );
+    const kustomization = (
+      name: string,
+      metadata: {
+        labels?: Record<string, string>;
+        annotations?: Record<string, string>;
+      },
+    ) => ({ metadata: { name, namespace: 'flux-system', ...metadata } });
+    local.put(
+      'kustomizations',
+      kustomization('other-dev', {
+        labels: { 'backstage.io/kubernetes-id': 'other' },
+        annotations: {
+          'rollouts.backstage.io/entity-ref': 'component:default/other',
+        },
+      }),
+    );
+    await wait(60);
+    expect(signals.publish).not.toHaveBeenCalled();
+
+    // Registered by the portal: only the annotation names the entity.
+    local.put(
+      'kustomizations',
+      kustomization('fastapi-demo-dev', {
+        annotations: {
+          'rollouts.backstage.io/entity-ref': 'Component:default/fastapi-demo',
+        },
+      }),
+    );
+    expect(signals.publish).toHaveBeenCalledTimes(1);
+    await wait(60);
+    // The repository's own manifests: labels, in Flux's namespace although
+    // the entity's workloads are restricted to theirs.
+    local.put(
+      'kustomizations',
+      kustomization('fastapi-demo-prod', {
+        labels: { 'backstage.io/kubernetes-id': 'fastapi-demo' },
+      }),
+    );
+    expect(signals.publish).toHaveBeenCalledTimes(2);
+    notifier.stop();
+  });
+
   it('honours the cluster annotation and forgets pages nobody looked at', async () => {
     const { local, other, signals, notifier } = setup({ ttlMs: 30 });
     notifier.track(

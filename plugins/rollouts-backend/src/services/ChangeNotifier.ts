@@ -1,5 +1,6 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import {
+  ENTITY_REF_ANNOTATION,
   rolloutsSignalChannel,
   RolloutsSignal,
 } from '@internal/plugin-rollouts-common';
@@ -9,7 +10,11 @@ import {
   DEFAULT_SIGNAL_INTERVAL_MS,
 } from '../settings';
 import { ClusterChange, RolloutsClusterRegistry } from './clusters/types';
-import { EntitySelection, selects } from './entitySelection';
+import {
+  EntitySelection,
+  selects,
+  selectsKustomization,
+} from './entitySelection';
 import { WatchedEntityIndex } from './watchedEntityIndex';
 
 interface Watched {
@@ -48,7 +53,8 @@ export interface ChangeNotifierOptions {
 /**
  * Pushes "something changed" signals to open entity pages. Entities are
  * watched once their status is read; a change to an object in one of their
- * namespaces (or carrying their labels) sends a signal on
+ * namespaces (or carrying their labels; a Flux Kustomization: carrying their
+ * labels or naming them in its ownership annotation) sends a signal on
  * `rollouts:<entityRef>` at once, then at most one per `minIntervalMs`. The
  * signal carries no data: the page fetches the status again, through the
  * permission checks. Open pages also get a `keepalive` signal every
@@ -134,6 +140,7 @@ export class ChangeNotifier {
       change.cluster,
       namespace,
       change.object.metadata?.labels,
+      change.object.metadata?.annotations?.[ENTITY_REF_ANNOTATION],
     );
     for (const entityRef of candidates) {
       const w = this.watched.get(entityRef)!;
@@ -145,8 +152,10 @@ export class ChangeNotifier {
         continue;
       }
       const relevant =
-        w.namespaces.get(change.cluster)?.has(namespace) ||
-        selects(w.selection, change.object);
+        change.kind === 'kustomizations'
+          ? selectsKustomization(w.selection, entityRef, change.object)
+          : w.namespaces.get(change.cluster)?.has(namespace) ||
+            selects(w.selection, change.object);
       if (!relevant || w.pending) {
         continue;
       }

@@ -1,5 +1,9 @@
 import { Entity } from '@backstage/catalog-model';
-import { entitySelection, selects } from './entitySelection';
+import {
+  entitySelection,
+  selects,
+  selectsKustomization,
+} from './entitySelection';
 
 const entity = (annotations: Record<string, string>): Entity => ({
   apiVersion: 'backstage.io/v1alpha1',
@@ -85,4 +89,65 @@ describe('entitySelection', () => {
       ).toThrow(/is empty, which would select every object in the cluster/);
     },
   );
+});
+
+describe('selectsKustomization', () => {
+  const shop = {
+    labelSelector: { matchLabels: { 'backstage.io/kubernetes-id': 'shop' } },
+    // The entity's workloads are restricted to their namespace; Flux's
+    // objects live in Flux's.
+    namespace: 'shop-dev',
+  };
+  const kustomization = (metadata: {
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  }) => ({
+    metadata: { name: 'shop-dev', namespace: 'flux-system', ...metadata },
+  });
+
+  it('takes a Kustomization that names the entity or carries its labels, in any namespace', () => {
+    expect(
+      selectsKustomization(
+        shop,
+        'component:default/shop',
+        kustomization({
+          annotations: {
+            'rollouts.backstage.io/entity-ref': 'Component:default/Shop',
+          },
+        }),
+      ),
+    ).toBe(true);
+    expect(
+      selectsKustomization(
+        shop,
+        'component:default/shop',
+        kustomization({ labels: { 'backstage.io/kubernetes-id': 'shop' } }),
+      ),
+    ).toBe(true);
+    // What `selects` refuses for the namespace.
+    expect(
+      selects(
+        shop,
+        kustomization({ labels: { 'backstage.io/kubernetes-id': 'shop' } }),
+      ),
+    ).toBe(false);
+  });
+
+  it("refuses another entity's Kustomization and an unmarked one", () => {
+    expect(
+      selectsKustomization(
+        shop,
+        'component:default/shop',
+        kustomization({
+          labels: { 'backstage.io/kubernetes-id': 'other' },
+          annotations: {
+            'rollouts.backstage.io/entity-ref': 'component:default/other',
+          },
+        }),
+      ),
+    ).toBe(false);
+    expect(
+      selectsKustomization(shop, 'component:default/shop', kustomization({})),
+    ).toBe(false);
+  });
 });

@@ -6,6 +6,7 @@ import {
   KUBERNETES_LABEL_SELECTOR_ANNOTATION,
   KUBERNETES_NAMESPACE_ANNOTATION,
   KubeLabelSelector,
+  checkOwnership,
   KubeObject,
   matchesLabelSelector,
   parseLabelSelector,
@@ -70,4 +71,21 @@ export function selects(selection: EntitySelection, obj: KubeObject): boolean {
     return false;
   }
   return matchesLabelSelector(selection.labelSelector, obj.metadata?.labels);
+}
+
+/**
+ * Whether a Flux Kustomization belongs to the entity: its ownership annotation
+ * names the entity, or it carries the entity's labels. In any namespace: Flux's
+ * objects live in Flux's namespace, not where the entity's workloads are
+ * (`backstage.io/kubernetes-namespace` restricts those).
+ */
+export function selectsKustomization(
+  selection: EntitySelection,
+  entityRef: string,
+  obj: KubeObject,
+): boolean {
+  return (
+    checkOwnership(obj, entityRef).owned ||
+    matchesLabelSelector(selection.labelSelector, obj.metadata?.labels)
+  );
 }

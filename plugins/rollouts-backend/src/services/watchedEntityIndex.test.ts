@@ -54,6 +54,26 @@ describe('WatchedEntityIndex', () => {
     );
   });
 
+  it("finds entities named by the changed object's ownership annotation", () => {
+    const index = new WatchedEntityIndex();
+    index.set('component:default/shop', byId('shop'), new Map());
+    index.set('component:default/other', byId('other'), new Map());
+    expect(
+      sorted(
+        index.candidates('local', 'flux-system', {}, 'Component:default/Shop'),
+      ),
+    ).toEqual(['component:default/shop']);
+    expect(
+      sorted(index.candidates('local', 'flux-system', {}, 'not a ref')),
+    ).toEqual([]);
+    index.delete('component:default/shop');
+    expect(
+      sorted(
+        index.candidates('local', 'flux-system', {}, 'component:default/shop'),
+      ),
+    ).toEqual([]);
+  });
+
   it('makes an entity no term can narrow a candidate for every change', () => {
     const index = new WatchedEntityIndex();
     index.set(
@@ -92,6 +112,7 @@ describe('WatchedEntityIndex', () => {
       namespaces: 0,
       labels: 0,
       unindexed: 0,
+      namedEntities: 0,
     });
   });
 

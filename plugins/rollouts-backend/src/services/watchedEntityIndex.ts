@@ -1,3 +1,4 @@
+import { canonicalEntityRef } from '@internal/plugin-rollouts-common';
 import { labelTerms, selectorTermGroups } from './clusters/cache/labelTerms';
 import { EntitySelection } from './entitySelection';
 
@@ -8,6 +9,8 @@ interface Entry {
   namespaceKeys: string[];
   labelTerms: string[];
   unindexed: boolean;
+  /** The entity ref as an ownership annotation names it (canonical form). */
+  named?: string;
 }
 
 /**
@@ -15,7 +18,8 @@ interface Entry {
  * every watched entity: each entity is filed under the namespaces it has
  * objects in (per cluster) and under the label terms of one group of its
  * selector (an object the selector matches carries one of them, see
- * `selectorTermGroups`). Entities whose selector no term can narrow (only
+ * `selectorTermGroups`), and under its own ref, for the objects whose
+ * ownership annotation names it (Flux Kustomizations without its labels). Entities whose selector no term can narrow (only
  * NotIn/Exists/DoesNotExist) are candidates for every change. The result is
  * a superset: the caller still checks the change against the entity.
  */
@@ -23,6 +27,7 @@ export class WatchedEntityIndex {
   private readonly entries = new Map<string, Entry>();
   private readonly byNamespace = new Map<string, Set<string>>();
   private readonly byLabel = new Map<string, Set<string>>();
+  private readonly byNamedEntity = new Map<string, Set<string>>();
   private readonly unindexed = new Set<string>();
 
   /** Files (or re-files) an entity under its namespaces and selector. */
@@ -45,12 +50,14 @@ export class WatchedEntityIndex {
           undefined,
         ) ?? [],
       unindexed: groups.length === 0,
+      named: canonicalEntityRef(entityRef),
     };
     this.entries.set(entityRef, entry);
     for (const key of entry.namespaceKeys)
       add(this.byNamespace, key, entityRef);
     for (const term of entry.labelTerms) add(this.byLabel, term, entityRef);
     if (entry.unindexed) this.unindexed.add(entityRef);
+    if (entry.named) add(this.byNamedEntity, entry.named, entityRef);
   }
 
   delete(entityRef: string) {
@@ -61,13 +68,18 @@ export class WatchedEntityIndex {
       remove(this.byNamespace, key, entityRef);
     for (const term of entry.labelTerms) remove(this.byLabel, term, entityRef);
     this.unindexed.delete(entityRef);
+    if (entry.named) remove(this.byNamedEntity, entry.named, entityRef);
   }
 
-  /** The entities a change of an object in `namespace` with `labels` may concern. */
+  /**
+   * The entities a change of an object in `namespace` with `labels` (and
+   * naming `namedEntity` in its ownership annotation) may concern.
+   */
   candidates(
     cluster: string,
     namespace: string,
     labels: Record<string, string> | undefined,
+    namedEntity?: string,
   ): Set<string> {
     const result = new Set<string>(this.unindexed);
     for (const ref of this.byNamespace.get(namespaceKey(cluster, namespace)) ??
@@ -76,6 +88,10 @@ export class WatchedEntityIndex {
     }
     for (const term of labelTerms(labels)) {
       for (const ref of this.byLabel.get(term) ?? []) result.add(ref);
+    }
+    const named = namedEntity && canonicalEntityRef(namedEntity);
+    for (const ref of (named && this.byNamedEntity.get(named)) || []) {
+      result.add(ref);
     }
     return result;
   }
@@ -87,6 +103,7 @@ export class WatchedEntityIndex {
       namespaces: this.byNamespace.size,
       labels: this.byLabel.size,
       unindexed: this.unindexed.size,
+      namedEntities: this.byNamedEntity.size,
     };
   }
 }

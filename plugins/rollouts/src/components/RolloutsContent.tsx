@@ -14,6 +14,7 @@ import { ClusterRollouts } from '@internal/plugin-rollouts-common';
 import { LiveUpdates, useRollouts } from '../hooks/useRollouts';
 import { BlueGreenPanel } from './BlueGreenPanel';
 import { errorMessage } from './common';
+import { EnvironmentsPanel } from './EnvironmentsPanel';
 import { ProbeTable } from './ProbeTable';
 import { ResourcesPanel } from './ResourcesPanel';
 import { RolloutTable } from './RolloutTable';
@@ -73,6 +74,12 @@ function ClusterSection(props: {
               title={`Loading cluster ${cluster.cluster}…`}
             />
           )}
+          <EnvironmentsPanel
+            gitops={cluster.gitops}
+            sourceLocation={
+              entity.metadata.annotations?.['backstage.io/source-location']
+            }
+          />
           {cluster.blueGreen.map(bg => (
             <BlueGreenPanel
               key={`${bg.namespace}/${bg.service}`}

@@ -5,6 +5,17 @@ import { AddressInfo } from 'node:net';
 import { InformerCluster } from './InformerCluster';
 import { ClusterChange } from './types';
 
+/** Answers as the API server fails a request: a `Status` with the code. */
+function failWith(
+  res: http.ServerResponse,
+  code: number,
+  reason: string,
+  message: string,
+) {
+  res.writeHead(code, { 'Content-Type': 'application/json' });
+  res.end(JSON.stringify({ kind: 'Status', code, reason, message }));
+}
+
 /**
  * A tiny stand-in for the API server: answers lists of every kind (pods from
  * `pods`, everything else empty) and keeps watch streams open. Like the real
@@ -32,6 +43,8 @@ class FakeApiServer {
   expireNextContinue = false;
   /** Paths answered with 403, as RBAC does for a kind the identity may not list. */
   readonly forbidden = new Set<string>();
+  /** Paths answered with 404, as for a CRD that is not installed. */
+  readonly notServed = new Set<string>();
   private server?: http.Server;
   port = 0;
 
@@ -63,29 +76,31 @@ class FakeApiServer {
       continue: url.searchParams.get('continue') ?? undefined,
     });
     if (this.forbidden.has(url.pathname)) {
-      res.writeHead(403, { 'Content-Type': 'application/json' });
-      res.end(
-        JSON.stringify({
-          kind: 'Status',
-          code: 403,
-          reason: 'Forbidden',
-          message: `events is forbidden: User "system:serviceaccount:golden-path-portal:portal" cannot list resource "${url.pathname}" at the cluster scope`,
-        }),
+      failWith(
+        res,
+        403,
+        'Forbidden',
+        `events is forbidden: User "system:serviceaccount:golden-path-portal:portal" cannot list resource "${url.pathname}" at the cluster scope`,
+      );
+      return;
+    }
+    if (this.notServed.has(url.pathname)) {
+      failWith(
+        res,
+        404,
+        'NotFound',
+        'the server could not find the requested resource',
       );
       return;
     }
     const token = url.searchParams.get('continue');
     if (!watch && token && this.expireNextContinue) {
       this.expireNextContinue = false;
-      res.writeHead(410, { 'Content-Type': 'application/json' });
-      res.end(
-        JSON.stringify({
-          kind: 'Status',
-          code: 410,
-          reason: 'Expired',
-          message:
-            'The provided continue parameter is too old to display a consistent list result.',
-        }),
+      failWith(
+        res,
+        410,
+        'Expired',
+        'The provided continue parameter is too old to display a consistent list result.',
       );
       return;
     }
@@ -235,6 +250,7 @@ describe('InformerCluster', () => {
       errorGraceMs: 200,
       minBackoffMs: 50,
       maxBackoffMs: 200,
+      notServedRetryMs: 600,
       requestTimeoutMs: 2000,
       listPageSize,
     });
@@ -299,6 +315,7 @@ describe('InformerCluster', () => {
         '/apis/apps/v1/replicasets',
         '/apis/autoscaling/v2/horizontalpodautoscalers',
         '/apis/discovery.k8s.io/v1/endpointslices',
+        '/apis/kustomize.toolkit.fluxcd.io/v1/kustomizations',
       ].sort(),
     );
 
@@ -472,6 +489,30 @@ describe('InformerCluster', () => {
       }),
     );
     expect(names()).toEqual(['demo-api-blue-1', 'demo-api-blue-2']);
+  });
+
+  it('keeps working where Flux is not installed, asks again rarely, and picks it up once installed', async () => {
+    const kustomizations =
+      '/apis/kustomize.toolkit.fluxcd.io/v1/kustomizations';
+    const lists = () =>
+      api.requests.filter(r => r.path === kustomizations && !r.watch).length;
+    api.notServed.add(kustomizations);
+    await cluster.start();
+    await eventually(() =>
+      expect(cluster.health()).toEqual({
+        state: 'ok',
+        unavailable: [{ kind: 'kustomizations', state: 'not-installed' }],
+      }),
+    );
+    // Other failures are retried after 50-200 ms; a kind not served is not.
+    await new Promise(r => setTimeout(r, 300));
+    expect(lists()).toBe(1);
+
+    api.notServed.delete(kustomizations);
+    await eventually(() =>
+      expect(cluster.health()).toEqual({ state: 'ok', unavailable: [] }),
+    );
+    expect(lists()).toBe(2);
   });
 
   it('is down when a required kind is forbidden, naming the kind but not the identity', async () => {

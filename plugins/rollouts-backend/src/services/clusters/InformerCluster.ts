@@ -40,6 +40,7 @@ const API_PREFIX: Record<ResourceKind, string> = {
   limitranges: '/api/v1',
   horizontalpodautoscalers: '/apis/autoscaling/v2',
   events: '/api/v1',
+  kustomizations: '/apis/kustomize.toolkit.fluxcd.io/v1',
 };
 
 /** Only Warning events are cached; Normal events are plentiful and not shown. */
@@ -90,6 +91,13 @@ export interface InformerClusterOptions {
   /** Backoff bounds for restarting a failed list/watch. Defaults 1000 / 30000. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /**
+   * How often a kind the API server does not serve (404: Flux's
+   * Kustomizations where Flux is not installed) is listed again, so that it
+   * shows up once installed, without a restart. Default 300000: no more
+   * often than a watch is re-opened.
+   */
+  notServedRetryMs?: number;
   /** Timeout of list and write requests. Default 30000. */
   requestTimeoutMs?: number;
   /** Objects per page of a list (`limit`). Default 500, as kubectl. */
@@ -180,6 +188,11 @@ function describeFailure(code: number | undefined, kinds: string): string {
   return `The API server answered HTTP ${code} listing ${kinds}.`;
 }
 
+function unavailableState(code: number | undefined): UnavailableKind['state'] {
+  if (code === 401 || code === 403) return 'forbidden';
+  return code === 404 ? 'not-installed' : 'unavailable';
+}
+
 /**
  * One cluster: list + watch informers (from `@kubernetes/client-node`) for
  * every kind the plugin shows, so page views are answered from memory.
@@ -204,6 +217,7 @@ export class InformerCluster implements RolloutsCluster {
   private readonly errorGraceMs: number;
   private readonly minBackoffMs: number;
   private readonly maxBackoffMs: number;
+  private readonly notServedRetryMs: number;
   private readonly requestTimeoutMs: number;
   private readonly listPageSize: number;
   private stopped = true;
@@ -216,6 +230,7 @@ export class InformerCluster implements RolloutsCluster {
     this.errorGraceMs = options.errorGraceMs ?? 5000;
     this.minBackoffMs = options.minBackoffMs ?? 1000;
     this.maxBackoffMs = options.maxBackoffMs ?? 30000;
+    this.notServedRetryMs = options.notServedRetryMs ?? 300000;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30000;
     this.listPageSize = options.listPageSize ?? 500;
     for (const kind of RESOURCE_KINDS)
@@ -334,10 +349,13 @@ export class InformerCluster implements RolloutsCluster {
     const code =
       (err as { code?: unknown })?.code ??
       (err as { statusCode?: unknown })?.statusCode;
+    const notServed = code === 404;
     if (entry.error === undefined) {
       entry.errorSince = Date.now();
+      // Not a warning: many clusters lack Flux.
+      const log = notServed ? this.logger.info : this.logger.warn;
       // The full error (it may name internal addresses) goes to the log only.
-      this.logger.warn('list/watch failed; retrying with backoff', {
+      log.call(this.logger, 'list/watch failed; retrying with backoff', {
         cluster: this.name,
         kind: entry.kind,
         namespace: entry.namespace ?? '*',
@@ -347,7 +365,9 @@ export class InformerCluster implements RolloutsCluster {
     }
     entry.error = message;
     entry.errorCode = typeof code === 'number' ? code : undefined;
-    const delay = entry.backoffMs;
+    // A kind that is not served will not be soon: asked again rarely, so a
+    // cluster without Flux costs no more requests than the watches' upkeep.
+    const delay = notServed ? this.notServedRetryMs : entry.backoffMs;
     entry.backoffMs = Math.min(entry.backoffMs * 2, this.maxBackoffMs);
     entry.restartTimer = setTimeout(() => {
       entry.restartTimer = undefined;
@@ -389,10 +409,7 @@ export class InformerCluster implements RolloutsCluster {
       if (!unavailable.some(u => u.kind === e.kind)) {
         unavailable.push({
           kind: e.kind,
-          state:
-            e.errorCode === 401 || e.errorCode === 403
-              ? 'forbidden'
-              : 'unavailable',
+          state: unavailableState(e.errorCode),
         });
       }
     }

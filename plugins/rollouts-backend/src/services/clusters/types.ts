@@ -6,6 +6,7 @@ import {
   KubeEndpointSlice,
   KubeEvent,
   KubeHorizontalPodAutoscaler,
+  KubeKustomization,
   KubeLimitRange,
   KubeObject,
   KubePod,
@@ -27,6 +28,8 @@ export interface ResourceTypes {
   limitranges: KubeLimitRange;
   horizontalpodautoscalers: KubeHorizontalPodAutoscaler;
   events: KubeEvent;
+  /** Flux's: absent where Flux is not installed. */
+  kustomizations: KubeKustomization;
 }
 
 /** @public */
@@ -48,7 +51,8 @@ export const REQUIRED_KINDS: ResourceKind[] = [
 
 /**
  * Kinds the page shows when it can: a cluster whose identity may not read
- * them still works, and the page says which are missing.
+ * them, or that does not serve them (Flux's Kustomizations without Flux),
+ * still works, and the page says which are missing.
  *
  * @public
  */
@@ -57,6 +61,7 @@ export const OPTIONAL_KINDS: ResourceKind[] = [
   'limitranges',
   'horizontalpodautoscalers',
   'events',
+  'kustomizations',
 ];
 
 /** @public */

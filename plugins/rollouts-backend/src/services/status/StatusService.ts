@@ -1,8 +1,10 @@
 import {
   analyzePodTemplateProbes,
   BlueGreenService,
+  ClusterEnvironments,
   ClusterRollouts,
   containerResources,
+  deriveEnvironments,
   deriveRolloutStatus,
   detectBlueGreen,
   DeploymentView,
@@ -20,10 +22,15 @@ import {
   WarningEvent,
 } from '@internal/plugin-rollouts-common';
 import { RolloutsSettings } from '../../settings';
-import { RolloutsCluster, RolloutsClusterRegistry } from '../clusters/types';
+import {
+  ClusterHealth,
+  RolloutsCluster,
+  RolloutsClusterRegistry,
+} from '../clusters/types';
 import { EntitySelection } from '../entitySelection';
 import {
   controllerUid,
+  entityKustomizations,
   entityObjects,
   EntityObjects,
   namespaceOf as ns,
@@ -45,6 +52,13 @@ function groupByController<T extends KubeObject>(objects: T[]) {
     else groups.set(uid, [o]);
   }
   return groups;
+}
+
+/** The pods of a Deployment's ReplicaSets, old and new. */
+function podsOf(d: KubeDeployment, byController: ByController): KubePod[] {
+  return (byController.replicaSets.get(d.metadata?.uid) ?? []).flatMap(
+    rs => byController.pods.get(rs.metadata?.uid) ?? [],
+  );
 }
 
 /**
@@ -82,8 +96,7 @@ export class StatusService {
     byController: ByController,
   ): DeploymentView {
     const replicaSets = byController.replicaSets.get(d.metadata?.uid) ?? [];
-    const pods = replicaSets
-      .flatMap(rs => byController.pods.get(rs.metadata?.uid) ?? [])
+    const pods = podsOf(d, byController)
       .map(podHealth)
       .sort((a, b) => a.pod.localeCompare(b.pod));
     const probes = analyzePodTemplateProbes(d.spec?.template, {
@@ -124,11 +137,43 @@ export class StatusService {
     };
   }
 
+  /**
+   * The entity's Flux environments. Whether Flux can be read is said here, not
+   * among the kinds `unavailable`: most entities have no environments, and a
+   * cluster without Flux is not missing anything they show.
+   */
+  private environments(
+    cluster: RolloutsCluster,
+    health: ClusterHealth,
+    entityRef: string,
+    selection: EntitySelection,
+    objects: EntityObjects,
+    byController: ByController,
+  ): ClusterEnvironments {
+    const flux =
+      health.unavailable.find(u => u.kind === 'kustomizations')?.state ??
+      'installed';
+    return {
+      flux,
+      environments: deriveEnvironments(
+        entityKustomizations(cluster, entityRef, selection),
+        objects.deployments.map(deployment => ({
+          deployment,
+          pods: podsOf(deployment, byController),
+        })),
+      ),
+    };
+  }
+
   private clusterRollouts(
     cluster: RolloutsCluster,
+    entityRef: string,
     selection: EntitySelection,
   ): ClusterRollouts {
     const health = cluster.health();
+    const unavailable = health.unavailable.filter(
+      u => u.kind !== 'kustomizations',
+    );
     const base: ClusterRollouts = {
       cluster: cluster.name,
       state: health.state,
@@ -136,7 +181,7 @@ export class StatusService {
       ...(health.staleSince !== undefined && {
         stale: { since: new Date(health.staleSince).toISOString() },
       }),
-      ...(health.unavailable.length > 0 && { unavailable: health.unavailable }),
+      ...(unavailable.length > 0 && { unavailable }),
       writes: cluster.writeAccess(),
       deployments: [],
       blueGreen: [],
@@ -183,6 +228,14 @@ export class StatusService {
       limitRanges: objects.limitRanges.map(summarizeLimitRange),
       hpas: objects.hpas.map(summarizeHpa),
       warningEvents,
+      gitops: this.environments(
+        cluster,
+        health,
+        entityRef,
+        selection,
+        objects,
+        byController,
+      ),
     };
   }
 
@@ -196,7 +249,7 @@ export class StatusService {
       slotLabel: this.settings.slotLabel,
       generatedAt: new Date().toISOString(),
       clusters: this.clustersFor(selection).map(c =>
-        this.clusterRollouts(c, selection),
+        this.clusterRollouts(c, entityRef, selection),
       ),
       skippedClusters: this.clusters.skipped(),
       liveUpdates: { keepaliveIntervalMs: this.settings.keepaliveIntervalMs },

@@ -1,4 +1,5 @@
 import {
+  KubeKustomization,
   KubeObject,
   SERVICE_NAME_LABEL,
 } from '@internal/plugin-rollouts-common';
@@ -105,4 +106,22 @@ export function entityObjects(
 /** Objects found through two lookups, each once (in first-seen order). */
 function uniqueObjects<T extends KubeObject>(objects: T[]): T[] {
   return [...new Set(objects)];
+}
+
+/**
+ * The Flux Kustomizations of an entity: those whose ownership annotation names
+ * it (as the portal's Flux registration writes them) and those carrying its
+ * labels (as a repository's own Flux manifests do), in any namespace (see
+ * `selectsKustomization`).
+ */
+export function entityKustomizations(
+  cluster: RolloutsCluster,
+  entityRef: string,
+  selection: EntitySelection,
+): KubeKustomization[] {
+  const cached = cluster.objects('kustomizations');
+  return uniqueObjects([
+    ...cached.naming(entityRef),
+    ...cached.matching(selection.labelSelector),
+  ]);
 }

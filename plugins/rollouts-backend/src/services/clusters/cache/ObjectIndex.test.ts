@@ -6,6 +6,7 @@ const EVERY_INDEX: IndexName[] = [
   'label',
   'controller',
   'involved',
+  'entityRef',
 ];
 
 function obj(
@@ -138,6 +139,7 @@ describe('ObjectIndex', () => {
       labels: 0,
       controllers: 0,
       involved: 0,
+      namedEntities: 0,
     });
   });
 
@@ -154,6 +156,38 @@ describe('ObjectIndex', () => {
     expect(names(index.about('pod-1'))).toEqual(['a/e1', 'a/e2']);
     index.upsert(event('e2', 'pod-2'));
     expect(names(index.about('pod-2'))).toEqual(['a/e2', 'a/e3']);
+  });
+
+  it('finds objects by the entity their ownership annotation names, case-insensitively', () => {
+    const index = new ObjectIndex<KubeObject>('kustomizations', ['entityRef']);
+    const named = (name: string, entityRef?: string): KubeObject => ({
+      metadata: {
+        namespace: 'flux-system',
+        name,
+        ...(entityRef && {
+          annotations: { 'rollouts.backstage.io/entity-ref': entityRef },
+        }),
+      },
+    });
+    index.upsert(named('shop-dev', 'component:default/shop'));
+    index.upsert(named('shop-prod', 'Component:default/Shop'));
+    index.upsert(named('other-dev', 'component:default/other'));
+    index.upsert(named('unnamed'));
+
+    expect(names(index.naming('component:default/shop'))).toEqual([
+      'flux-system/shop-dev',
+      'flux-system/shop-prod',
+    ]);
+    expect(index.naming('not a ref')).toEqual([]);
+    // Re-annotated for another entity: moved, not kept under both.
+    index.upsert(named('shop-prod', 'component:default/other'));
+    expect(names(index.naming('component:default/shop'))).toEqual([
+      'flux-system/shop-dev',
+    ]);
+    index.remove(named('shop-dev'));
+    index.remove(named('shop-prod'));
+    index.remove(named('other-dev'));
+    expect(index.indexSizes().namedEntities).toBe(0);
   });
 
   it('holds and returns more objects than one call can take as arguments (~130k)', () => {

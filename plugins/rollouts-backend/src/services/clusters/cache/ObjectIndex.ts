@@ -1,4 +1,6 @@
 import {
+  canonicalEntityRef,
+  ENTITY_REF_ANNOTATION,
   KubeLabelSelector,
   KubeObject,
   matchesLabelSelector,
@@ -13,6 +15,11 @@ const controllerUidOf = (o: KubeObject) =>
 /** Events name the object they are about; other kinds have no such field. */
 const involvedUidOf = (o: KubeObject) =>
   (o as { involvedObject?: { uid?: string } }).involvedObject?.uid;
+/** The entity the object's ownership annotation names, in canonical form. */
+const namedEntityOf = (o: KubeObject) => {
+  const value = o.metadata?.annotations?.[ENTITY_REF_ANNOTATION];
+  return value === undefined ? undefined : canonicalEntityRef(value);
+};
 
 const EMPTY: ReadonlySet<never> = new Set();
 
@@ -66,17 +73,24 @@ export interface CachedObjects<T extends KubeObject> {
   ownedBy(uid: string): T[];
   /** Events whose `involvedObject.uid` is this uid. */
   about(uid: string): T[];
+  /** Objects whose `rollouts.backstage.io/entity-ref` annotation names this entity. */
+  naming(entityRef: string): T[];
   /** Objects the label selector matches, in `namespace` when given. */
   matching(selector: KubeLabelSelector, namespace?: string): T[];
 }
 
 /** The secondary indexes an {@link ObjectIndex} can keep. */
-export type IndexName = 'namespace' | 'label' | 'controller' | 'involved';
+export type IndexName =
+  | 'namespace'
+  | 'label'
+  | 'controller'
+  | 'involved'
+  | 'entityRef';
 
 /**
  * One kind's objects by namespace/name, with the secondary indexes it is
- * asked to keep: by namespace, label (`key=value`), controller owner uid and
- * (events) involved object uid. Each costs memory per object, so each kind
+ * asked to keep: by namespace, label (`key=value`), controller owner uid,
+ * (events) involved object uid and the entity the ownership annotation names. Each costs memory per object, so each kind
  * keeps only those its lookups use (`CACHE_INDEXES`); a lookup through an
  * index the kind does not keep is a programming error and throws.
  * The entries of an object are computed from the stored object itself when it
@@ -95,6 +109,7 @@ export class ObjectIndex<T extends KubeObject> implements CachedObjects<T> {
   private readonly byLabel?: TermIndex<T>;
   private readonly byController?: TermIndex<T>;
   private readonly byInvolved?: TermIndex<T>;
+  private readonly byNamedEntity?: TermIndex<T>;
 
   constructor(private readonly kind: string, indexes: readonly IndexName[]) {
     const keep = (name: IndexName) =>
@@ -103,6 +118,7 @@ export class ObjectIndex<T extends KubeObject> implements CachedObjects<T> {
     this.byLabel = keep('label');
     this.byController = keep('controller');
     this.byInvolved = keep('involved');
+    this.byNamedEntity = keep('entityRef');
   }
 
   get size() {
@@ -128,6 +144,7 @@ export class ObjectIndex<T extends KubeObject> implements CachedObjects<T> {
     }
     this.byController?.add(controllerUidOf(obj), obj);
     this.byInvolved?.add(involvedUidOf(obj), obj);
+    this.byNamedEntity?.add(namedEntityOf(obj), obj);
     return previous;
   }
 
@@ -147,6 +164,7 @@ export class ObjectIndex<T extends KubeObject> implements CachedObjects<T> {
     }
     this.byController?.remove(controllerUidOf(stored), stored);
     this.byInvolved?.remove(involvedUidOf(stored), stored);
+    this.byNamedEntity?.remove(namedEntityOf(stored), stored);
     return stored;
   }
 
@@ -175,6 +193,12 @@ export class ObjectIndex<T extends KubeObject> implements CachedObjects<T> {
     return Array.from(this.kept(this.byInvolved, 'involved').get(uid));
   }
 
+  naming(entityRef: string): T[] {
+    const term = canonicalEntityRef(entityRef);
+    const index = this.kept(this.byNamedEntity, 'entityRef');
+    return term === undefined ? [] : Array.from(index.get(term));
+  }
+
   matching(selector: KubeLabelSelector, namespace?: string): T[] {
     const candidates = this.candidates(selector, namespace);
     const result: T[] = [];
@@ -197,6 +221,7 @@ export class ObjectIndex<T extends KubeObject> implements CachedObjects<T> {
       labels: this.byLabel?.termCount() ?? 0,
       controllers: this.byController?.termCount() ?? 0,
       involved: this.byInvolved?.termCount() ?? 0,
+      namedEntities: this.byNamedEntity?.termCount() ?? 0,
     };
   }
 
@@ -252,4 +277,5 @@ export const CACHE_INDEXES: Record<ResourceKind, readonly IndexName[]> = {
   limitranges: ['namespace'],
   horizontalpodautoscalers: ['namespace', 'label'],
   events: ['involved'],
+  kustomizations: ['label', 'entityRef'],
 };

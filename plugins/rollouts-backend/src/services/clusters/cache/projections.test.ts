@@ -12,6 +12,11 @@ import {
   ENTITY_REF,
 } from '../../../testUtils/demoCluster';
 import { FakeCluster } from '../../../testUtils/FakeCluster';
+import {
+  GITOPS_ENTITY_REF,
+  gitopsCluster,
+  gitopsEntity,
+} from '../../../testUtils/gitopsCluster';
 import { entitySelection } from '../../entitySelection';
 import { StatusService } from '../../status/StatusService';
 import { RESOURCE_KINDS } from '../types';
@@ -99,6 +104,26 @@ const apiPod = {
   },
 };
 
+/** The same cluster as the cache holds it: every object projected. */
+function projectedCopy(full: FakeCluster): FakeCluster {
+  return new FakeCluster(
+    'local',
+    Object.fromEntries(
+      RESOURCE_KINDS.map(kind => [
+        kind,
+        full.list(kind).map(o => projectObject(kind, o)),
+      ]),
+    ),
+  );
+}
+
+function statusService(cluster: FakeCluster) {
+  return new StatusService(
+    { list: () => [cluster], get: () => cluster, skipped: () => [] },
+    readRolloutsSettings(new ConfigReader({})),
+  );
+}
+
 describe('projectObject', () => {
   it('keeps of a pod only what the views read', () => {
     const slim = projectObject('pods', apiPod);
@@ -125,6 +150,7 @@ describe('projectObject', () => {
             ready: false,
             started: true,
             restartCount: 7,
+            imageID: 'ghcr.io/example/api@sha256:abc',
             state: {
               waiting: { reason: 'CrashLoopBackOff', message: 'back-off 5m0s' },
             },
@@ -186,6 +212,56 @@ describe('projectObject', () => {
     });
   });
 
+  it('keeps of a Kustomization the entity ref, its state and its Deployments', () => {
+    const [full] = gitopsCluster()
+      .list('kustomizations')
+      .filter(k => k.metadata?.name === 'shop-prod');
+    expect(projectObject('kustomizations', full)).toEqual({
+      apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
+      kind: 'Kustomization',
+      metadata: {
+        name: 'shop-prod',
+        namespace: 'flux-system',
+        uid: 'uid-ks-prod',
+        resourceVersion: expect.any(String),
+        generation: 1,
+        labels: full.metadata?.labels,
+        annotations: {
+          'rollouts.backstage.io/entity-ref': 'component:default/shop',
+        },
+      },
+      spec: { path: './overlays/prod', targetNamespace: 'shop-prod' },
+      status: {
+        observedGeneration: 1,
+        lastAppliedRevision: full.status?.lastAppliedRevision,
+        lastAttemptedRevision: full.status?.lastAttemptedRevision,
+        conditions: [
+          {
+            type: 'Ready',
+            status: 'True',
+            reason: 'ReconciliationSucceeded',
+            message: full.status?.conditions?.[0].message,
+          },
+        ],
+        inventory: { entries: [{ id: 'shop-prod_shop_apps_Deployment' }] },
+      },
+    });
+  });
+
+  it('GitOps environments from projected objects equal those from full objects', () => {
+    const full = gitopsCluster();
+    const selection = entitySelection(gitopsEntity)!;
+    const environmentsOf = (cluster: FakeCluster) =>
+      statusService(cluster).getStatus(GITOPS_ENTITY_REF, selection).clusters[0]
+        .gitops;
+    const fromFull = environmentsOf(full);
+    expect(fromFull?.environments).toHaveLength(3);
+    expect(
+      fromFull?.environments[0].workloads[0].containers[0].running,
+    ).toHaveLength(2);
+    expect(environmentsOf(projectedCopy(full))).toEqual(fromFull);
+  });
+
   it('status from projected objects equals status from full objects', () => {
     const full = demoCluster({ preview: true });
     full.put(
@@ -200,27 +276,14 @@ describe('projectObject', () => {
       } as KubePod,
       false,
     );
-    const slim = new FakeCluster(
-      'local',
-      Object.fromEntries(
-        RESOURCE_KINDS.map(kind => [
-          kind,
-          full.list(kind).map(o => projectObject(kind, o)),
-        ]),
-      ),
-    );
-    const settings = readRolloutsSettings(new ConfigReader({}));
     const selection = entitySelection(demoEntity)!;
     const statusOf = (cluster: FakeCluster) => {
-      const status = new StatusService(
-        { list: () => [cluster], get: () => cluster, skipped: () => [] },
-        settings,
-      ).getStatus(ENTITY_REF, selection);
+      const status = statusService(cluster).getStatus(ENTITY_REF, selection);
       return { ...status, generatedAt: undefined };
     };
     const fullStatus = statusOf(full);
     expect(fullStatus.clusters[0].deployments).toHaveLength(2);
     expect(fullStatus.clusters[0].blueGreen).toHaveLength(1);
-    expect(statusOf(slim)).toEqual(fullStatus);
+    expect(statusOf(projectedCopy(full))).toEqual(fullStatus);
   });
 });

@@ -18,13 +18,20 @@
  *   through their Deployment, and the views show only their history.
  * - Pod: name, namespace, uid, resourceVersion, labels, the controller
  *   reference; spec.nodeName; status phase, the Ready condition and per
- *   container name, ready, started, restartCount, the state (waiting reason
- *   and message, terminated reason and exit code) and the last termination.
+ *   container name, ready, started, restartCount, imageID (the digest it
+ *   runs, which the GitOps view compares with Git's), the state (waiting
+ *   reason and message, terminated reason and exit code) and the last
+ *   termination.
  * - Service: metadata with annotations (preview, entity ref, previous slot);
  *   type, selector, clusterIP, ports. EndpointSlice: addressType, endpoints
  *   (addresses, conditions, targetRef, nodeName), ports.
  * - ResourceQuota, LimitRange, HorizontalPodAutoscaler, Event: their spec and
  *   status (events: reason, message, counts, times, involved object).
+ * - Flux Kustomization: metadata with generation and only the entity-ref
+ *   annotation; spec path, suspend, targetNamespace; status observedGeneration,
+ *   the Ready, Reconciling and Stalled conditions, the last applied and
+ *   attempted revisions, and the inventory's Deployment entries only (the
+ *   inventory lists every applied object; the view reads Deployments).
  * Metadata of every kind: name, namespace, uid, resourceVersion, labels and
  * the controller owner reference (kind, uid; other references are never
  * read). Annotations only where a view reads them (Deployments, Services, the
@@ -40,6 +47,7 @@
  * most omissions).
  */
 import {
+  ENTITY_REF_ANNOTATION,
   KubeContainer,
   KubeContainerState,
   KubeContainerStatus,
@@ -47,6 +55,7 @@ import {
   KubeEndpointSlice,
   KubeEvent,
   KubeHorizontalPodAutoscaler,
+  KubeKustomization,
   KubeLimitRange,
   KubeObject,
   KubeObjectMeta,
@@ -97,17 +106,23 @@ function sharePart<T extends object>(value: T): T {
   return sharedParts.share(JSON.stringify(value), value) as T;
 }
 
-type AnnotationsKept = 'all' | 'revision' | 'none';
+type AnnotationsKept = 'all' | 'revision' | 'entity-ref' | 'none';
+
+const ONLY_ANNOTATION = {
+  revision: REVISION,
+  'entity-ref': ENTITY_REF_ANNOTATION,
+} as const;
 
 function annotationsOf(
   annotations: Record<string, string> | undefined,
   kept: AnnotationsKept,
 ): Record<string, string> | undefined {
   if (!annotations || kept === 'none') return undefined;
-  if (kept === 'revision') {
-    return annotations[REVISION] === undefined
+  if (kept !== 'all') {
+    const key = ONLY_ANNOTATION[kept];
+    return annotations[key] === undefined
       ? undefined
-      : sharePart({ [REVISION]: annotations[REVISION] });
+      : sharePart({ [key]: annotations[key] });
   }
   if (!(LAST_APPLIED in annotations)) return annotations;
   const { [LAST_APPLIED]: _dropped, ...rest } = annotations;
@@ -209,6 +224,7 @@ function containerStatus(s: KubeContainerStatus): KubeContainerStatus {
     'ready',
     'started',
     'restartCount',
+    'imageID',
   ])!;
   const state = containerState(s.state);
   if (state) slim.state = state;
@@ -218,6 +234,34 @@ function containerStatus(s: KubeContainerStatus): KubeContainerStatus {
     });
   }
   return slim;
+}
+
+const FLUX_CONDITIONS = new Set(['Ready', 'Reconciling', 'Stalled']);
+
+function kustomizationStatus(
+  status: NonNullable<KubeKustomization['status']>,
+): KubeKustomization['status'] {
+  const entries = status.inventory?.entries;
+  return {
+    ...pick(status, [
+      'observedGeneration',
+      'lastAppliedRevision',
+      'lastAttemptedRevision',
+    ]),
+    ...(status.conditions && {
+      conditions: status.conditions
+        .filter(c => FLUX_CONDITIONS.has(c.type))
+        .map(c => pick(c, ['type', 'status', 'reason', 'message'])!),
+    }),
+    // An empty inventory (Flux applied nothing) is kept: it differs from none.
+    ...(entries && {
+      inventory: {
+        entries: entries
+          .filter(e => e.id.endsWith('_apps_Deployment'))
+          .map(e => ({ id: e.id })),
+      },
+    }),
+  };
 }
 
 const PROJECTIONS: { [K in ResourceKind]: (o: any) => ResourceTypes[K] } = {
@@ -330,6 +374,13 @@ const PROJECTIONS: { [K in ResourceKind]: (o: any) => ResourceTypes[K] } = {
         'uid',
       ]),
     }),
+  }),
+  kustomizations: (k: KubeKustomization): KubeKustomization => ({
+    ...object(k, { labels: true, annotations: 'entity-ref', generation: true }),
+    ...(k.spec && {
+      spec: pick(k.spec, ['path', 'suspend', 'targetNamespace']),
+    }),
+    ...(k.status && { status: kustomizationStatus(k.status) }),
   }),
 };
 
