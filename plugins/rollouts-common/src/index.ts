@@ -22,4 +22,5 @@ export * from './scheduledScaleDown';
 export * from './rolloutUndo';
 export * from './rolloutRestart';
 export * from './ownership';
+export * from './summary';
 export * from './api';

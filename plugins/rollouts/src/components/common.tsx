@@ -1,6 +1,7 @@
 import {
   Badge,
   Button,
+  Cell,
   ColumnConfig,
   Dialog,
   DialogBody,
@@ -74,9 +75,9 @@ export function UsageBar({
   label: string;
 }) {
   const value = Math.max(0, Math.min(100, percent ?? 0));
-  let color = 'var(--bui-positive-bg, #2e7d32)';
-  if (value >= 90) color = 'var(--bui-negative-bg, #c62828)';
-  else if (value >= 75) color = 'var(--bui-warning-bg, #ef6c00)';
+  let color = 'var(--bui-fg-positive, #2e7d32)';
+  if (value >= 90) color = 'var(--bui-fg-negative, #c62828)';
+  else if (value >= 75) color = 'var(--bui-fg-warning, #ef6c00)';
   return (
     <div
       role="meter"
@@ -160,9 +161,36 @@ export function errorMessage(error: unknown): string {
 /** A heading above one of the tab's tables. */
 export function SectionTitle({ children }: { children: ReactNode }) {
   return (
-    <Text as="h4" variant="title-x-small" weight="bold">
+    <Text as="h3" variant="title-x-small" weight="bold">
       {children}
     </Text>
+  );
+}
+
+/**
+ * A table cell that shows its whole value, wrapped over lines: Backstage UI's
+ * `CellText` cuts long values (images, probe targets, messages) with an
+ * ellipsis, which hides what the tab is there to show.
+ */
+export function TextCell(props: { title: string; description?: string }) {
+  return (
+    <Cell>
+      <Flex direction="column" gap="1">
+        <Text as="p" style={{ overflowWrap: 'anywhere' }}>
+          {props.title}
+        </Text>
+        {props.description && (
+          <Text
+            as="p"
+            variant="body-small"
+            color="secondary"
+            style={{ overflowWrap: 'anywhere' }}
+          >
+            {props.description}
+          </Text>
+        )}
+      </Flex>
+    </Cell>
   );
 }
 
