@@ -156,7 +156,9 @@ describe('summarizeWorkload', () => {
         status: { ...settled(2), updatedReplicas: 1 },
       });
       d.spec!.paused = true;
-      expect(summarizeWorkload(view(d), noContext).signals).toEqual([
+      const summary = summarizeWorkload(view(d), noContext);
+      expect(summary.state).toBe('paused');
+      expect(summary.signals).toEqual([
         {
           state: 'paused',
           text: 'The Deployment is paused: template changes wait until it is resumed.',
@@ -277,6 +279,26 @@ describe('summarizeWorkload', () => {
         expect(summary.signals).toContainEqual({ state: 'failed', text });
       },
     );
+
+    it('only degrades a Deployment scaled to zero whose leftover pod is stuck: it need not serve', () => {
+      const summary = summarizeWorkload(
+        view(demoDeployment('blue', { replicas: 0, status: settled(0) }), [
+          pod('a', {
+            ready: false,
+            state: { waiting: { reason: 'CrashLoopBackOff' } },
+          }),
+        ]),
+        noContext,
+      );
+      expect(summary.state).toBe('degraded');
+      expect(summary.signals).toEqual([
+        {
+          state: 'degraded',
+          text: 'api keeps crashing (CrashLoopBackOff) in 1 pod.',
+        },
+        { state: 'scaled-to-zero', text: 'Scaled to 0 replicas.' },
+      ]);
+    });
 
     it('does not count a container waiting for another reason as stuck', () => {
       const summary = summarizeWorkload(
@@ -467,8 +489,16 @@ describe('summarizeWorkload', () => {
       ).toBeUndefined();
     });
 
-    it('ignores an HPA of another namespace or Deployment', () => {
+    it('ignores an HPA of another namespace, Deployment or kind', () => {
       const elsewhere = { ...hpa(5, 5), namespace: 'other' };
+      const statefulSet = hpa(5, 5);
+      statefulSet.target.kind = 'StatefulSet';
+      expect(
+        summarizeWorkload(view(demoDeployment('blue')), {
+          ...noContext,
+          hpas: [statefulSet],
+        }).hpa,
+      ).toBeUndefined();
       expect(
         summarizeWorkload(view(demoDeployment('blue')), {
           ...noContext,
@@ -524,24 +554,31 @@ describe('summarizeWorkload', () => {
       ]);
     });
 
-    it('degrades the live slot when it is not ready for traffic, not the idle one', () => {
+    it('degrades the live slot when it is not ready for traffic, before its own state, not the idle one', () => {
       const green = demoDeployment('green');
       green.spec!.paused = true;
       const live = summarizeWorkload(view(green), {
         ...noContext,
         blueGreen: pair('green', green),
       });
-      expect(live.signals).toContainEqual({
-        state: 'degraded',
-        text: 'Live slot green of Service demo-api is not ready for traffic: the Deployment is paused.',
-      });
+      const paused = {
+        state: 'paused',
+        text: 'The Deployment is paused: template changes wait until it is resumed.',
+      };
+      expect(live.state).toBe('degraded');
+      expect(live.signals).toEqual([
+        {
+          state: 'degraded',
+          text: 'Live slot green of Service demo-api is not ready for traffic: the Deployment is paused.',
+        },
+        paused,
+      ]);
       const idle = summarizeWorkload(view(green), {
         ...noContext,
         blueGreen: pair('blue', green),
       });
-      expect(idle.signals.map(s => s.text)).not.toContainEqual(
-        expect.stringMatching(/^Live slot/),
-      );
+      expect(idle.state).toBe('paused');
+      expect(idle.signals).toEqual([paused]);
     });
 
     it('ignores pairs of other namespaces', () => {
@@ -585,6 +622,20 @@ describe('summarizeCluster', () => {
         view(demoDeployment('alpha')),
         view(demoDeployment('blue', { status: settled(2, 1) })),
         { ...view(demoDeployment('alpha')), namespace: 'a-first' },
+        view(
+          demoDeployment('red', {
+            status: {
+              ...settled(2),
+              conditions: [
+                {
+                  type: 'Progressing',
+                  status: 'False',
+                  reason: 'ProgressDeadlineExceeded',
+                },
+              ],
+            },
+          }),
+        ),
       ],
       blueGreen: [],
       quotas: [],
@@ -593,6 +644,7 @@ describe('summarizeCluster', () => {
       warningEvents: [],
     });
     expect(rows.map(r => [r.state, r.namespace, r.name])).toEqual([
+      ['failed', 'fastapi-demo', 'demo-api-red'],
       ['degraded', 'fastapi-demo', 'demo-api-blue'],
       ['scaled-to-zero', 'fastapi-demo', 'demo-api-green'],
       ['healthy', 'a-first', 'demo-api-alpha'],
@@ -603,19 +655,22 @@ describe('summarizeCluster', () => {
 });
 
 describe('WORKLOAD_STATE_DISPLAY', () => {
-  it('colours failing states as danger, risks as warning and health as success', () => {
+  it('labels each state and colours failing states as danger, risks as warning and health as success', () => {
     expect(
       Object.fromEntries(
-        Object.entries(WORKLOAD_STATE_DISPLAY).map(([s, d]) => [s, d.tone]),
+        Object.entries(WORKLOAD_STATE_DISPLAY).map(([s, d]) => [
+          s,
+          `${d.label} (${d.tone})`,
+        ]),
       ),
     ).toEqual({
-      failed: 'danger',
-      degraded: 'danger',
-      progressing: 'info',
-      paused: 'warning',
-      'at-risk': 'warning',
-      'scaled-to-zero': 'neutral',
-      healthy: 'success',
+      failed: 'Failed (danger)',
+      degraded: 'Degraded (danger)',
+      progressing: 'Progressing (info)',
+      paused: 'Paused (warning)',
+      'at-risk': 'At risk (warning)',
+      'scaled-to-zero': 'Scaled to zero (neutral)',
+      healthy: 'Healthy (success)',
     });
   });
 });

@@ -352,19 +352,9 @@ function slotSignals(service: string, s: BlueGreenSlot): SummarySignal[] {
   return [
     {
       state: 'degraded',
-      text: `Live slot ${
-        s.slot
-      } of Service ${service} is not ready for traffic: ${
-        s.notReadyReason ?? 'no ready replica'
-      }.`,
+      text: `Live slot ${s.slot} of Service ${service} is not ready for traffic: ${s.notReadyReason}.`,
     },
   ];
-}
-
-/** The worst state among the signals (`healthy` when there are none). */
-function worstState(signals: SummarySignal[]): WorkloadState {
-  const states = new Set(signals.map(s => s.state));
-  return STATE_ORDER.find(s => states.has(s)) ?? 'healthy';
 }
 
 function bySeverity(a: SummarySignal, b: SummarySignal): number {
@@ -400,12 +390,13 @@ export function summarizeWorkload(
       text: `All ${plural(desired, 'replica')} ready.`,
     });
   }
+  // Worst first, so the first signal's state is the workload's.
   return {
     id: `${deployment.cluster}/${deployment.namespace}/${deployment.name}`,
     cluster: deployment.cluster,
     namespace: deployment.namespace,
     name: deployment.name,
-    state: worstState(signals),
+    state: signals[0].state,
     signals,
     ready,
     desired,

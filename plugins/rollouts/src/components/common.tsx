@@ -2,6 +2,7 @@ import {
   Badge,
   Button,
   Cell,
+  Column,
   ColumnConfig,
   Dialog,
   DialogBody,
@@ -194,6 +195,18 @@ export function TextCell(props: { title: string; description?: string }) {
   );
 }
 
+/**
+ * A column heading that wraps instead of ending in an ellipsis (Backstage UI
+ * cuts long labels such as "Desired / updated / ready / available").
+ */
+function wrappingHeader<T extends TableItem>(column: ColumnConfig<T>) {
+  return () => (
+    <Column id={column.id} isRowHeader={column.isRowHeader}>
+      <span style={{ whiteSpace: 'normal' }}>{column.label}</span>
+    </Column>
+  );
+}
+
 /** A table that shows all its rows (they are few) and says so when there are none. */
 export function FullTable<T extends TableItem>(props: {
   columns: readonly ColumnConfig<T>[];
@@ -202,7 +215,10 @@ export function FullTable<T extends TableItem>(props: {
 }) {
   return (
     <Table
-      columnConfig={props.columns}
+      columnConfig={props.columns.map(c => ({
+        ...c,
+        header: c.header ?? wrappingHeader(c),
+      }))}
       data={props.rows}
       pagination={{ type: 'none' }}
       emptyState={props.empty ? <Text>{props.empty}</Text> : undefined}
