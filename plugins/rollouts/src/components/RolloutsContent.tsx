@@ -33,7 +33,8 @@ function RolloutsBody(props: { pollMs?: number }) {
     <Flex direction="column" gap="4">
       <Text
         variant="body-small"
-        color={liveUpdates === 'lost' ? 'warning' : 'secondary'}
+        weight={liveUpdates === 'lost' ? 'bold' : 'regular'}
+        color={liveUpdates === 'lost' ? 'primary' : 'secondary'}
       >
         {liveUpdatesText(liveUpdates, pollMs)}
         {error && ` Last refresh failed: ${errorMessage(error)}`}

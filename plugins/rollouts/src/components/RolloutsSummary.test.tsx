@@ -102,8 +102,14 @@ describe('the Rollouts tab summary', () => {
     await screen.findByText('Cluster local');
     const degraded = within(summaryRow('demo-api-blue')).getByText('Degraded');
     const atRisk = within(summaryRow('demo-api-green')).getByText('At risk');
-    expect(degraded).toHaveAttribute('data-color', 'danger');
-    expect(atRisk).toHaveAttribute('data-color', 'warning');
+    expect(degraded).toHaveAttribute('data-tone', 'danger');
+    expect(degraded).toHaveStyle({
+      background: 'var(--bui-negative-bg-subdued)',
+    });
+    expect(atRisk).toHaveAttribute('data-tone', 'warning');
+    expect(atRisk).toHaveStyle({
+      background: 'var(--bui-warning-bg-subdued)',
+    });
   });
 
   it('shows long values whole, wrapped, never cut with an ellipsis', async () => {

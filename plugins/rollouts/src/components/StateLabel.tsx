@@ -1,49 +1,60 @@
-import { Flex, Text } from '@backstage/ui';
+import { Text } from '@backstage/ui';
 import {
   StateTone,
   WORKLOAD_STATE_DISPLAY,
   WorkloadState,
 } from '@internal/plugin-rollouts-common';
 
-/** The theme's text colour for each tone (neutral states stay grey). */
-export const TONE_TEXT_COLOR = {
-  danger: 'danger',
-  warning: 'warning',
-  info: 'info',
-  success: 'success',
-  neutral: 'secondary',
-} as const satisfies Record<StateTone, string>;
-
-const TONE_DOT_COLOR: Record<StateTone, string> = {
-  danger: 'var(--bui-fg-negative, #c62828)',
-  warning: 'var(--bui-fg-warning, #ef6c00)',
-  info: 'var(--bui-fg-announcement, #1565c0)',
-  success: 'var(--bui-fg-positive, #2e7d32)',
-  neutral: 'var(--bui-fg-secondary, #757575)',
+/**
+ * Each tone in the theme's subdued status colours: tinted background, dark
+ * text (light text in the dark theme). The plain status text colours
+ * (`Text color="danger"` and the like) are too light on white to read:
+ * under 4.5:1, the WCAG AA contrast that the browser test's axe check asks.
+ */
+const TONE_STYLE: Record<StateTone, { background: string; color: string }> = {
+  danger: {
+    background: 'var(--bui-negative-bg-subdued)',
+    color: 'var(--bui-negative-fg-subdued)',
+  },
+  warning: {
+    background: 'var(--bui-warning-bg-subdued)',
+    color: 'var(--bui-warning-fg-subdued)',
+  },
+  info: {
+    background: 'var(--bui-announcement-bg-subdued)',
+    color: 'var(--bui-announcement-fg-subdued)',
+  },
+  success: {
+    background: 'var(--bui-positive-bg-subdued)',
+    color: 'var(--bui-positive-fg-subdued)',
+  },
+  neutral: {
+    background: 'var(--bui-bg-neutral-2)',
+    color: 'var(--bui-fg-primary)',
+  },
 };
 
 /**
- * A coloured dot and a word. The word carries the meaning, so the state reads
- * the same without colour (colour-blind users, screen readers).
+ * A word on a tinted pill. The word carries the meaning, so it reads the same
+ * without colour (colour-blind users, screen readers).
  */
 export function ToneLabel(props: { tone: StateTone; children: string }) {
   return (
-    <Flex gap="1" align="center">
-      <span
-        aria-hidden
-        style={{
-          display: 'inline-block',
-          flexShrink: 0,
-          width: '0.6em',
-          height: '0.6em',
-          borderRadius: '50%',
-          background: TONE_DOT_COLOR[props.tone],
-        }}
-      />
-      <Text weight="bold" color={TONE_TEXT_COLOR[props.tone]}>
-        {props.children}
-      </Text>
-    </Flex>
+    <Text
+      as="span"
+      variant="body-small"
+      weight="bold"
+      data-tone={props.tone}
+      style={{
+        ...TONE_STYLE[props.tone],
+        display: 'inline-block',
+        padding: '0.1em 0.6em',
+        borderRadius: '1em',
+        whiteSpace: 'nowrap',
+      }}
+    >
+      {props.children}
+    </Text>
   );
 }
 

@@ -1,13 +1,12 @@
 import { Cell, Flex, Text } from '@backstage/ui';
 import {
   RESTARTS_AT_RISK,
-  WORKLOAD_STATE_DISPLAY,
   WorkloadSlot,
   WorkloadSummary,
 } from '@internal/plugin-rollouts-common';
 import { scaleDownText } from './blueGreenText';
 import { FullTable, TextCell, UsageBar } from './common';
-import { StateLabel, TONE_TEXT_COLOR } from './StateLabel';
+import { StateLabel } from './StateLabel';
 
 function slotText(slot: WorkloadSlot): string {
   if (slot.live) return `${slot.service}: ${slot.slot}, live`;
@@ -17,17 +16,13 @@ function slotText(slot: WorkloadSlot): string {
   }`;
 }
 
-/** Every reason, worst first: the state's colour marks the first. */
+/** Every reason, worst first: the first (the state's own) in bold. */
 function ReasonsCell({ row }: { row: WorkloadSummary }) {
   const [first, ...rest] = row.signals;
   return (
     <Cell>
       <Flex direction="column" gap="1">
-        <Text
-          as="p"
-          color={TONE_TEXT_COLOR[WORKLOAD_STATE_DISPLAY[first.state].tone]}
-          style={{ overflowWrap: 'anywhere' }}
-        >
+        <Text as="p" weight="bold" style={{ overflowWrap: 'anywhere' }}>
           {first.text}
         </Text>
         {rest.length > 0 && (
@@ -62,7 +57,8 @@ function QuotaCell({ row }: { row: WorkloadSummary }) {
         <Text
           as="p"
           variant="body-small"
-          color={q.pressure ? 'warning' : 'secondary'}
+          weight={q.pressure ? 'bold' : 'regular'}
+          color={q.pressure ? 'primary' : 'secondary'}
           style={{ overflowWrap: 'anywhere' }}
         >
           {q.resource} {q.percent}% ({q.used} of {q.hard}, {q.quota})
@@ -122,7 +118,7 @@ export function WorkloadSummaryTable({ rows }: { rows: WorkloadSummary[] }) {
           cell: r => (
             <Cell>
               <Text
-                color={r.restarts >= RESTARTS_AT_RISK ? 'warning' : 'primary'}
+                weight={r.restarts >= RESTARTS_AT_RISK ? 'bold' : 'regular'}
               >
                 {r.restarts}
               </Text>

@@ -15,6 +15,7 @@ import {
 } from '@backstage/ui';
 import { Finding, RolloutPhase } from '@internal/plugin-rollouts-common';
 import { ReactNode } from 'react';
+import { ToneLabel } from './StateLabel';
 
 const PHASE_LABEL: Record<RolloutPhase, string> = {
   complete: 'Rolled out',
@@ -37,10 +38,10 @@ export function PhaseBadge({
   return <Badge size="small">{paused ? `Paused · ${label}` : label}</Badge>;
 }
 
-const SEVERITY_COLOR = {
+const SEVERITY_TONE = {
   error: 'danger',
   warning: 'warning',
-  info: 'secondary',
+  info: 'neutral',
 } as const;
 
 /** Findings with their explanation, most severe first. */
@@ -56,8 +57,9 @@ export function FindingsList({ findings }: { findings: Finding[] }) {
     <ul aria-label="Findings" style={{ margin: 0, paddingLeft: '1.2em' }}>
       {sorted.map((f, i) => (
         <li key={`${f.code}-${f.container}-${f.pod ?? ''}-${i}`}>
-          <Text color={SEVERITY_COLOR[f.severity]} weight="bold">
-            {f.severity}: {f.container}
+          <ToneLabel tone={SEVERITY_TONE[f.severity]}>{f.severity}</ToneLabel>{' '}
+          <Text weight="bold">
+            {f.container}
             {f.pod ? ` (${f.pod})` : ''}
           </Text>{' '}
           <Text>{f.message}</Text>
