@@ -9,7 +9,7 @@ import { ResourcesPanel } from './ResourcesPanel';
 import { RolloutTable } from './RolloutTable';
 import { WarningEventsTable } from './WarningEventsTable';
 
-/** The details views, in tab order; `id` names them in tests and screenshots. */
+/** The details views, in tab order; the browser test (e2e-tests/rolloutsTab.ts) opens them by label. */
 export const DETAIL_VIEWS = [
   { id: 'deployments', label: 'Deployments' },
   { id: 'pods', label: 'Pods & probes' },
