@@ -121,6 +121,16 @@ function commitChange(
   git(dir, 'push', '-q', 'origin', 'HEAD:main');
 }
 
+/** The Rollouts tab's row of ENV in the Environments table (one per Kustomization). */
+function environmentRow(page: Page, env: Environment) {
+  return page
+    .getByRole('row')
+    .filter({ hasText: `Kustomization flux-system/${SERVICE}-${env}` });
+}
+
+/** As the tab shows a digest: sha256: and its first 12 hex digits. */
+const shortDigest = (digest: string) => digest.slice(0, 'sha256:'.length + 12);
+
 async function createFromTemplate(page: Page) {
   await chooseTemplate(page, /^FastAPI GitOps pipeline/);
   await fillComponentPage(
@@ -211,13 +221,10 @@ test('GitOps: Create runs dev, staging and prod; a release reaches dev and is pr
     git(clone, 'checkout', '-q', '--', 'overlays/prod');
 
     await page.goto(`/catalog/default/component/${SERVICE}/rollouts`);
-    const environments = page.getByRole('region', { name: 'Environments' });
     for (const env of ENVIRONMENTS) {
-      const row = environments.getByRole('row').filter({ hasText: env });
-      await expect(row).toContainText('Ready', { timeout: 60_000 });
-      await expect(row).toContainText(
-        digest.slice('sha256:'.length, 'sha256:'.length + 12),
-      );
+      const row = environmentRow(page, env);
+      await expect(row).toContainText('Ready ·', { timeout: 60_000 });
+      await expect(row).toContainText(shortDigest(digest));
     }
     await page.screenshot({
       path: `${SCREENSHOTS}/gitops-environments.png`,
@@ -242,7 +249,7 @@ test('GitOps: Create runs dev, staging and prod; a release reaches dev and is pr
       waitFor(clone, 'dev', 'unhealthy');
       time('broken release → Flux reports dev unhealthy', since(broken));
       expect(index('dev').version).toBe('0.2.0');
-      const devRow = environments.getByRole('row').filter({ hasText: 'dev' });
+      const devRow = environmentRow(page, 'dev');
       await expect(devRow).toContainText('HealthCheckFailed', {
         timeout: 60_000,
       });
@@ -265,7 +272,7 @@ test('GitOps: Create runs dev, staging and prod; a release reaches dev and is pr
       waitFor(clone, 'dev');
       time('revert → dev healthy', since(reverted));
       expect(imageOf('dev')).toBe(`localhost/${SERVICE}@${digest}`);
-      await expect(devRow).toContainText('Ready', { timeout: 60_000 });
+      await expect(devRow).toContainText('Ready ·', { timeout: 60_000 });
     }
   } finally {
     rmSync(work, { recursive: true, force: true });

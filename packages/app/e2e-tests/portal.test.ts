@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { expect, Page, test } from '@playwright/test';
 import yaml from 'yaml';
 import { SCREENSHOTS, signIn } from './helpers';
+import { openRolloutsDetails } from './rolloutsTab';
 
 /**
  * TechDocs keeps the page in the DOM but transparent until its stylesheets load (a
@@ -169,11 +170,17 @@ test('the Rollouts tab shows rollouts, probes and quota, and switches traffic @c
   page,
 }) => {
   await page.goto('/catalog/default/component/fastapi-demo/rollouts');
-  const liveSlot = pairSummary(page, 'Live slot');
-  await expect(liveSlot).toBeVisible({ timeout: 60_000 });
-  await expect(page.getByText('demo-api-blue').first()).toBeVisible();
+  // The summary first, the details in tabs.
+  await expect(page.getByText('demo-api-blue').first()).toBeVisible({
+    timeout: 60_000,
+  });
+  await openRolloutsDetails(page, 'Pods & probes');
   await expect(page.getByText(/liveness/i).first()).toBeVisible();
+  await openRolloutsDetails(page, 'Resources & quota');
   await expect(page.getByText(/quota/i).first()).toBeVisible();
+  await openRolloutsDetails(page, 'Blue-green');
+  const liveSlot = pairSummary(page, 'Live slot');
+  await expect(liveSlot).toBeVisible();
   // "Live" only once the backend's keepalive arrived over the signals WebSocket.
   await expect(
     page.getByText('Live: the page updates when the cluster changes.'),
@@ -225,6 +232,7 @@ test('real pods: the demo actions make the Rollouts tab show an OOMKilled and a 
   demo('restart', 'demo-api-green');
 
   await page.goto('/catalog/default/component/fastapi-demo/rollouts');
+  await openRolloutsDetails(page, 'Pods & probes');
   // Real termination reasons from the kubelet, as the Rollouts tab shows them.
   await expect(page.getByText('OOMKilled (exit 137)').first()).toBeVisible({
     timeout: 60_000,
@@ -239,6 +247,7 @@ test('real pods: the demo actions make the Rollouts tab show an OOMKilled and a 
     timeout: 120_000,
   });
   // The HPA scales on real CPU, measured by metrics-server from the running pods.
+  await openRolloutsDetails(page, 'Autoscaling');
   await expect(page.getByText(/Resource cpu: \d+% \/ 70%/).first()).toBeVisible(
     { timeout: 120_000 },
   );
@@ -254,6 +263,7 @@ test('the generated blue-green service: the Rollouts tab shows its preview Servi
   // The fastapi-blue-green template's typical example (component "shop"), running on
   // the real node (scripts/test-e2e.sh).
   await page.goto('/catalog/default/component/shop/rollouts');
+  await openRolloutsDetails(page, 'Blue-green');
   const live = pairSummary(page, 'Live slot');
   const preview = pairSummary(page, 'Preview Service');
   const checks = page

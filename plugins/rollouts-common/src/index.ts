@@ -24,4 +24,5 @@ export * from './rolloutUndo';
 export * from './rolloutRestart';
 export * from './ownership';
 export * from './environments';
+export * from './summary';
 export * from './api';

@@ -9,7 +9,6 @@ import {
   Card,
   CardBody,
   CardHeader,
-  CellText,
   Flex,
   Text,
 } from '@backstage/ui';
@@ -25,7 +24,7 @@ import {
   scaleDownText,
   switchResultDetails,
 } from './blueGreenText';
-import { FullTable } from './common';
+import { FullTable, TextCell } from './common';
 import { PendingSwitch, SwitchDialog } from './SwitchDialog';
 
 /** The pair at a glance: a description list, so each value has its name. */
@@ -124,7 +123,7 @@ export function BlueGreenPanel(props: {
                 label: 'Slot',
                 isRowHeader: true,
                 cell: s => (
-                  <CellText
+                  <TextCell
                     title={s.slot}
                     description={[
                       s.live ? 'live' : 'idle',
@@ -139,7 +138,7 @@ export function BlueGreenPanel(props: {
                 id: 'deployment',
                 label: 'Deployment',
                 cell: s => (
-                  <CellText
+                  <TextCell
                     title={s.deployment}
                     description={`revision ${s.revision ?? '?'}`}
                   />
@@ -149,7 +148,7 @@ export function BlueGreenPanel(props: {
                 id: 'images',
                 label: 'Images',
                 cell: s => (
-                  <CellText
+                  <TextCell
                     title={s.images.map(i => i.image).join(', ')}
                     description={s.version && `version ${s.version}`}
                   />
@@ -159,7 +158,7 @@ export function BlueGreenPanel(props: {
                 id: 'replicas',
                 label: 'Available',
                 cell: s => (
-                  <CellText
+                  <TextCell
                     title={`${s.rollout.available}/${s.rollout.desired}`}
                     description={`${s.readyEndpoints} ready endpoints`}
                   />
@@ -169,7 +168,7 @@ export function BlueGreenPanel(props: {
                 id: 'ready',
                 label: 'Ready for traffic',
                 cell: s => (
-                  <CellText
+                  <TextCell
                     title={s.readyForTraffic ? 'yes' : 'no'}
                     description={s.notReadyReason}
                   />

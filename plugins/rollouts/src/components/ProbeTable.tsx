@@ -1,6 +1,6 @@
-import { CellText, Flex } from '@backstage/ui';
+import { Flex } from '@backstage/ui';
 import { DeploymentView, ProbeInfo } from '@internal/plugin-rollouts-common';
-import { FindingsList, FullTable, SectionTitle } from './common';
+import { FindingsList, FullTable, SectionTitle, TextCell } from './common';
 
 function worstCase(p: ProbeInfo): string {
   switch (p.kind) {
@@ -34,18 +34,18 @@ export function ProbeTable({ deployment }: { deployment: DeploymentView }) {
             id: 'container',
             label: 'Container',
             isRowHeader: true,
-            cell: r => <CellText title={r.container} description={r.kind} />,
+            cell: r => <TextCell title={r.container} description={r.kind} />,
           },
           {
             id: 'target',
             label: 'Check',
-            cell: r => <CellText title={r.target} />,
+            cell: r => <TextCell title={r.target} />,
           },
           {
             id: 'timings',
             label: 'delay / period / timeout / success / failure',
             cell: r => (
-              <CellText
+              <TextCell
                 title={`${r.timings.initialDelaySeconds}s / ${r.timings.periodSeconds}s / ${r.timings.timeoutSeconds}s / ${r.timings.successThreshold} / ${r.timings.failureThreshold}`}
                 description={
                   r.defaulted.length
@@ -58,7 +58,7 @@ export function ProbeTable({ deployment }: { deployment: DeploymentView }) {
           {
             id: 'worst',
             label: 'Worst case',
-            cell: r => <CellText title={worstCase(r)} />,
+            cell: r => <TextCell title={worstCase(r)} />,
           },
         ]}
         rows={probeRows}
@@ -71,13 +71,13 @@ export function ProbeTable({ deployment }: { deployment: DeploymentView }) {
             id: 'pod',
             label: 'Pod',
             isRowHeader: true,
-            cell: r => <CellText title={r.pod} description={r.container} />,
+            cell: r => <TextCell title={r.pod} description={r.container} />,
           },
           {
             id: 'state',
             label: 'State',
             cell: r => (
-              <CellText
+              <TextCell
                 title={`${r.state}${
                   r.waitingReason ? ` (${r.waitingReason})` : ''
                 }`}
@@ -90,13 +90,13 @@ export function ProbeTable({ deployment }: { deployment: DeploymentView }) {
           {
             id: 'restarts',
             label: 'Restarts',
-            cell: r => <CellText title={String(r.restartCount)} />,
+            cell: r => <TextCell title={String(r.restartCount)} />,
           },
           {
             id: 'last',
             label: 'Last termination',
             cell: r => (
-              <CellText
+              <TextCell
                 title={
                   r.lastTerminationReason
                     ? `${r.lastTerminationReason} (exit ${r.lastExitCode})`

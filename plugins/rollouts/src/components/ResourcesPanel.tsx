@@ -1,8 +1,8 @@
-import { Cell, CellText, Flex, Text } from '@backstage/ui';
+import { Cell, Flex, Text } from '@backstage/ui';
 import { ClusterRollouts } from '@internal/plugin-rollouts-common';
-import { FullTable, SectionTitle, UsageBar } from './common';
+import { FullTable, SectionTitle, TextCell, UsageBar } from './common';
 
-/** Requests/limits, quotas, LimitRange defaults, HPAs and Warning events of one cluster. */
+/** Requests/limits of the cluster's containers, its quotas and LimitRange defaults. */
 export function ResourcesPanel({ cluster }: { cluster: ClusterRollouts }) {
   const containers = cluster.deployments.flatMap(d =>
     d.resources.map(r => ({
@@ -24,11 +24,6 @@ export function ResourcesPanel({ cluster }: { cluster: ClusterRollouts }) {
       ...e,
     })),
   );
-  const metrics = cluster.hpas.map(h => ({
-    id: `${h.namespace}/${h.name}`,
-    ...h,
-  }));
-  const events = cluster.warningEvents.map((e, i) => ({ id: `${i}`, ...e }));
   const fmt = (m: Record<string, string>) =>
     Object.entries(m)
       .map(([k, v]) => `${k} ${v}`)
@@ -43,14 +38,14 @@ export function ResourcesPanel({ cluster }: { cluster: ClusterRollouts }) {
             label: 'Container',
             isRowHeader: true,
             cell: r => (
-              <CellText title={r.container} description={r.deployment} />
+              <TextCell title={r.container} description={r.deployment} />
             ),
           },
           {
             id: 'requests',
             label: 'Requests',
             cell: r => (
-              <CellText
+              <TextCell
                 title={fmt(r.requests)}
                 description={
                   r.fromLimitRangeDefaults.requests.length
@@ -66,7 +61,7 @@ export function ResourcesPanel({ cluster }: { cluster: ClusterRollouts }) {
             id: 'limits',
             label: 'Limits',
             cell: r => (
-              <CellText
+              <TextCell
                 title={fmt(r.limits)}
                 description={
                   r.fromLimitRangeDefaults.limits.length
@@ -89,12 +84,12 @@ export function ResourcesPanel({ cluster }: { cluster: ClusterRollouts }) {
             id: 'resource',
             label: 'Resource',
             isRowHeader: true,
-            cell: u => <CellText title={u.resource} description={u.quota} />,
+            cell: u => <TextCell title={u.resource} description={u.quota} />,
           },
           {
             id: 'used',
             label: 'Used / hard',
-            cell: u => <CellText title={`${u.used} / ${u.hard}`} />,
+            cell: u => <TextCell title={`${u.used} / ${u.hard}`} />,
           },
           {
             id: 'bar',
@@ -122,99 +117,26 @@ export function ResourcesPanel({ cluster }: { cluster: ClusterRollouts }) {
             id: 'resource',
             label: 'Resource',
             isRowHeader: true,
-            cell: e => <CellText title={e.resource} description={e.type} />,
+            cell: e => <TextCell title={e.resource} description={e.type} />,
           },
           {
             id: 'defaultRequest',
             label: 'Default request',
-            cell: e => <CellText title={e.defaultRequest ?? '—'} />,
+            cell: e => <TextCell title={e.defaultRequest ?? '—'} />,
           },
           {
             id: 'defaultLimit',
             label: 'Default limit',
-            cell: e => <CellText title={e.defaultLimit ?? '—'} />,
+            cell: e => <TextCell title={e.defaultLimit ?? '—'} />,
           },
           {
             id: 'minmax',
             label: 'Min / max',
-            cell: e => <CellText title={`${e.min ?? '—'} / ${e.max ?? '—'}`} />,
+            cell: e => <TextCell title={`${e.min ?? '—'} / ${e.max ?? '—'}`} />,
           },
         ]}
         rows={limits}
         empty="No LimitRange in these namespaces."
-      />
-
-      <SectionTitle>Autoscaling</SectionTitle>
-      <FullTable
-        columns={[
-          {
-            id: 'name',
-            label: 'HPA',
-            isRowHeader: true,
-            cell: h => (
-              <CellText
-                title={h.name}
-                description={`${h.target.kind}/${h.target.name}`}
-              />
-            ),
-          },
-          {
-            id: 'replicas',
-            label: 'Current / desired (min–max)',
-            cell: h => (
-              <CellText
-                title={`${h.currentReplicas ?? '?'} / ${
-                  h.desiredReplicas ?? '?'
-                } (${h.minReplicas}–${h.maxReplicas})`}
-                description={h.atMax ? 'at maximum' : undefined}
-              />
-            ),
-          },
-          {
-            id: 'metrics',
-            label: 'Metrics (current / target)',
-            cell: h => (
-              <CellText
-                title={
-                  h.metrics
-                    .map(
-                      m =>
-                        `${m.type} ${m.name}${
-                          m.container ? ` (${m.container})` : ''
-                        }: ${m.current ?? '?'} / ${m.target}`,
-                    )
-                    .join('; ') || '—'
-                }
-              />
-            ),
-          },
-        ]}
-        rows={metrics}
-        empty="No HorizontalPodAutoscaler."
-      />
-
-      <SectionTitle>Warning events</SectionTitle>
-      <FullTable
-        columns={[
-          {
-            id: 'object',
-            label: 'Object',
-            isRowHeader: true,
-            cell: e => <CellText title={e.object} description={e.lastSeen} />,
-          },
-          {
-            id: 'reason',
-            label: 'Reason',
-            cell: e => <CellText title={`${e.reason ?? ''} ×${e.count}`} />,
-          },
-          {
-            id: 'message',
-            label: 'Message',
-            cell: e => <CellText title={e.message ?? ''} />,
-          },
-        ]}
-        rows={events}
-        empty="No Warning events."
       />
     </Flex>
   );

@@ -4,7 +4,7 @@ import {
 } from '@backstage/catalog-model';
 import { useApi } from '@backstage/frontend-plugin-api';
 import { usePermission } from '@backstage/plugin-permission-react';
-import { Alert, Button, Cell, CellText, Flex, Text } from '@backstage/ui';
+import { Alert, Button, Cell, Flex, Text } from '@backstage/ui';
 import {
   ClusterWriteAccess,
   DeploymentView,
@@ -14,7 +14,13 @@ import {
 import { useState } from 'react';
 import { rolloutsApiRef } from '../api';
 import { useWriteHeaders } from '../hooks/useWriteHeaders';
-import { ConfirmDialog, errorMessage, FullTable, PhaseBadge } from './common';
+import {
+  ConfirmDialog,
+  errorMessage,
+  FullTable,
+  PhaseBadge,
+  TextCell,
+} from './common';
 
 type Action = { kind: 'restart' | 'undo'; deployment: DeploymentView };
 
@@ -109,7 +115,7 @@ export function RolloutTable(props: {
             label: 'Deployment',
             isRowHeader: true,
             cell: d => (
-              <CellText
+              <TextCell
                 title={d.name}
                 description={`${d.namespace} · revision ${
                   d.status.revision ?? '?'
@@ -133,7 +139,7 @@ export function RolloutTable(props: {
             id: 'replicas',
             label: 'Desired / updated / ready / available',
             cell: d => (
-              <CellText
+              <TextCell
                 title={`${d.status.desired} / ${d.status.updated} / ${d.status.ready} / ${d.status.available}`}
                 description={d.hpa ? `scaled by HPA ${d.hpa}` : undefined}
               />
@@ -142,13 +148,13 @@ export function RolloutTable(props: {
           {
             id: 'strategy',
             label: 'Strategy',
-            cell: d => <CellText title={strategyText(d)} />,
+            cell: d => <TextCell title={strategyText(d)} />,
           },
           {
             id: 'images',
             label: 'Images',
             cell: d => (
-              <CellText
+              <TextCell
                 title={d.status.images
                   .map(i => `${i.container}: ${i.image}`)
                   .join(', ')}

@@ -7,8 +7,10 @@ import {
   Skeleton,
   Text,
 } from '@backstage/ui';
+import { summarizeWorkload } from '@internal/plugin-rollouts-common';
 import { useRollouts } from '../hooks/useRollouts';
 import { errorMessage, PhaseBadge } from './common';
+import { StateLabel } from './StateLabel';
 
 /** A compact overview for the entity's overview page. */
 export function RolloutsCard(props: { pollMs?: number }) {
@@ -42,6 +44,7 @@ export function RolloutsCard(props: { pollMs?: number }) {
                 {c.deployments.map(d => (
                   <Flex key={`${d.namespace}/${d.name}`} gap="2" align="center">
                     <Text weight="bold">{d.name}</Text>
+                    <StateLabel state={summarizeWorkload(d, c).state} />
                     <PhaseBadge phase={d.status.phase} />
                     <Text>
                       {d.status.available}/{d.status.desired} available

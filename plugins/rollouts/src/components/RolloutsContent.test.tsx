@@ -1,83 +1,34 @@
-import { mockApis, renderInTestApp } from '@backstage/frontend-test-utils';
-import { EntityProvider } from '@backstage/plugin-catalog-react';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { signalApiRef } from '@backstage/plugin-signals-react';
-import { act, screen, waitFor, within } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { rolloutsApiRef } from '../api';
-import { entity, statusResponse } from '../testing/fixtures';
+import { statusResponse } from '../testing/fixtures';
+import {
+  fakeSignals,
+  renderRollouts as render,
+} from '../testing/renderRollouts';
 import { RolloutsCard } from './RolloutsCard';
 import { RolloutsContent } from './RolloutsContent';
-
-function fakeSignals() {
-  const listeners = new Map<string, (m: any) => void>();
-  return {
-    api: {
-      subscribe: jest.fn((channel: string, onMessage: (m: any) => void) => {
-        listeners.set(channel, onMessage);
-        return { unsubscribe: () => listeners.delete(channel) };
-      }),
-    },
-    emit(channel: string, message: object) {
-      act(() => listeners.get(channel)?.(message));
-    },
-  };
-}
-
-function render(
-  element: JSX.Element,
-  options: {
-    signals?: ReturnType<typeof fakeSignals>;
-    allowed?: boolean;
-    entityName?: string;
-    status?: () => ReturnType<typeof statusResponse>;
-  } = {},
-) {
-  const api = {
-    getStatus: jest.fn(async () => (options.status ?? statusResponse)()),
-    restartDeployment: jest.fn(async () => ({
-      cluster: 'local',
-      namespace: 'fastapi-demo',
-      deployment: 'demo-api-blue',
-      restartedAt: '2026-11-28T10:01:00Z',
-    })),
-    undoDeployment: jest.fn(async () => ({
-      cluster: 'local',
-      namespace: 'fastapi-demo',
-      deployment: 'demo-api-blue',
-      fromRevision: '4',
-      toRevision: '3',
-      skipped: false,
-    })),
-  };
-  const authorize = jest.fn(async () => ({
-    result:
-      options.allowed === false ? AuthorizeResult.DENY : AuthorizeResult.ALLOW,
-  }));
-  const apis: any[] = [
-    [rolloutsApiRef, api],
-    mockApis.permission.mock({ authorize }),
-  ];
-  if (options.signals) apis.push([signalApiRef, options.signals.api]);
-  // usePermission caches decisions per resourceRef across tests (SWR), so a
-  // test that needs another decision uses another entity.
-  const shown = options.entityName
-    ? { ...entity, metadata: { ...entity.metadata, name: options.entityName } }
-    : entity;
-  renderInTestApp(<EntityProvider entity={shown}>{element}</EntityProvider>, {
-    apis: apis as any,
-  });
-  return Object.assign(api, { authorize });
-}
 
 // react-aria dialogs and userEvent are slow on a busy 2-core CI machine.
 jest.setTimeout(20_000);
 
+/** Waits for the first load: the clusters, and the details view they open with. */
+async function loaded() {
+  await screen.findByText('Cluster local');
+  await screen.findAllByRole('tabpanel');
+}
+
+/** Opens a details tab of the first cluster (by the start of its name: tabs may carry a count). */
+async function openDetails(view: string) {
+  const [tab] = screen.getAllByRole('tab', { name: new RegExp(`^${view}`) });
+  await userEvent.click(tab);
+  await waitFor(() => expect(tab).toHaveAttribute('aria-selected', 'true'));
+}
+
 describe('RolloutsContent', () => {
-  it('shows rollouts, probe findings, pod health, quotas, HPAs and events', async () => {
+  it('shows rollouts, probe findings, pod health, quotas, HPAs and events, each in its tab', async () => {
     render(<RolloutsContent />);
-    expect(await screen.findByText('Cluster local')).toBeInTheDocument();
-    // Rollout table, with kubectl's sentence
+    await loaded();
+    // Deployments (the first tab): rollout table, with kubectl's sentence
     expect(
       screen.getAllByText('deployment "demo-api-blue" successfully rolled out'),
     ).toHaveLength(1);
@@ -86,7 +37,8 @@ describe('RolloutsContent', () => {
         'RollingUpdate: surge 25% (1 pods), unavailable 25% (0 pods)',
       ),
     ).toHaveLength(2);
-    // Probes and their findings
+    // Probes and their findings, live pod health
+    await openDetails('Pods & probes');
     expect(screen.getAllByText('declared dead after 90s')).toHaveLength(2);
     expect(
       screen.getAllByText(
@@ -96,16 +48,20 @@ describe('RolloutsContent', () => {
     expect(
       screen.getAllByText(/Liveness waits 60s before its first check/),
     ).toHaveLength(2);
-    // Live pod health
     expect(screen.getByText('waiting (CrashLoopBackOff)')).toBeInTheDocument();
     expect(screen.getByText('OOMKilled (exit 137)')).toBeInTheDocument();
-    // Requests/limits with LimitRange defaults, quota, HPA, events
+    // Requests/limits with LimitRange defaults, quota
+    await openDetails('Resources & quota');
     expect(screen.getAllByText('from LimitRange: cpu')).toHaveLength(4);
     expect(
       screen.getByRole('meter', { name: 'requests.cpu used' }),
     ).toHaveAttribute('aria-valuenow', '95');
+    // HPA
+    await openDetails('Autoscaling');
     expect(screen.getByText('2 / 3 (2–5)')).toBeInTheDocument();
     expect(screen.getByText('Resource cpu: 95% / 70%')).toBeInTheDocument();
+    // Events
+    await openDetails('Events');
     expect(
       screen.getByText('Back-off restarting failed container api'),
     ).toBeInTheDocument();
@@ -143,6 +99,7 @@ describe('RolloutsContent', () => {
         /Cluster local is unreachable: showing its last known state, from/,
       ),
     ).toBeInTheDocument();
+    await screen.findAllByRole('tabpanel');
     // The last known Deployments are still there.
     expect(
       screen.getAllByText('deployment "demo-api-blue" successfully rolled out'),
@@ -190,7 +147,7 @@ describe('RolloutsContent', () => {
         liveUpdates: { keepaliveIntervalMs: 200 },
       }),
     });
-    await screen.findByText('Cluster local');
+    await loaded();
     signals.emit(channel, { type: 'keepalive' });
     expect(
       await screen.findByText(
@@ -224,7 +181,7 @@ describe('RolloutsContent', () => {
 
   it('restarts a Deployment after confirmation', async () => {
     const api = render(<RolloutsContent />);
-    await screen.findByText('Cluster local');
+    await loaded();
     const [restart] = screen.getAllByRole('button', { name: 'Restart' });
     await userEvent.click(restart);
     const dialog = await screen.findByRole('dialog');
@@ -251,7 +208,7 @@ describe('RolloutsContent', () => {
 
   it('undoes to the revision the dialog showed', async () => {
     const api = render(<RolloutsContent />);
-    await screen.findByText('Cluster local');
+    await loaded();
     const [undo] = screen.getAllByRole('button', { name: 'Undo' });
     await userEvent.click(undo);
     const dialog = await screen.findByRole('dialog');
@@ -280,7 +237,7 @@ describe('RolloutsContent', () => {
       entityName: 'paused-service',
       status: () => statusResponse({ bluePaused: true }),
     });
-    await screen.findByText('Cluster local');
+    await loaded();
     expect(screen.getByText(/^Paused · /)).toBeInTheDocument();
     // Only green (not paused) has the buttons.
     expect(screen.getAllByRole('button', { name: 'Restart' })).toHaveLength(1);
@@ -292,19 +249,21 @@ describe('RolloutsContent', () => {
       allowed: false,
       entityName: 'restricted-service',
     });
-    await screen.findByText('Cluster local');
-    await waitFor(() => expect(authorize).toHaveBeenCalledTimes(3));
-    expect(
-      await screen.findByText(
-        'Only the owners of this entity can switch or roll back traffic.',
-      ),
-    ).toBeInTheDocument();
+    await loaded();
+    await waitFor(() => expect(authorize).toHaveBeenCalledTimes(2));
     expect(
       screen.queryByRole('button', { name: 'Restart' }),
     ).not.toBeInTheDocument();
     expect(
       screen.queryByRole('button', { name: 'Undo' }),
     ).not.toBeInTheDocument();
+    await openDetails('Blue-green');
+    await waitFor(() => expect(authorize).toHaveBeenCalledTimes(3));
+    expect(
+      await screen.findByText(
+        'Only the owners of this entity can switch or roll back traffic.',
+      ),
+    ).toBeInTheDocument();
     expect(
       screen.queryByRole('button', { name: /Switch to/ }),
     ).not.toBeInTheDocument();
@@ -316,6 +275,9 @@ describe('RolloutsCard', () => {
     render(<RolloutsCard />);
     expect(await screen.findByText('demo-api-blue')).toBeInTheDocument();
     expect(screen.getAllByText('2/2 available')).toHaveLength(2);
+    // The same states as the tab's summary
+    expect(screen.getByText('Degraded')).toBeInTheDocument();
+    expect(screen.getByText('At risk')).toBeInTheDocument();
     // blue: probe findings + crash loop + OOM kill; green: probe findings
     expect(screen.getByText('4 findings')).toBeInTheDocument();
     expect(screen.getByText('2 findings')).toBeInTheDocument();

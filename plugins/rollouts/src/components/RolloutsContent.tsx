@@ -1,114 +1,8 @@
-import { getCompoundEntityRef } from '@backstage/catalog-model';
-import { useEntity } from '@backstage/plugin-catalog-react';
-import {
-  Alert,
-  Badge,
-  Card,
-  CardBody,
-  CardHeader,
-  Flex,
-  Skeleton,
-  Text,
-} from '@backstage/ui';
-import { ClusterRollouts } from '@internal/plugin-rollouts-common';
+import { Alert, Flex, Text } from '@backstage/ui';
 import { LiveUpdates, useRollouts } from '../hooks/useRollouts';
-import { BlueGreenPanel } from './BlueGreenPanel';
+import { ClusterSection } from './ClusterSection';
 import { errorMessage } from './common';
-import { EnvironmentsPanel } from './EnvironmentsPanel';
-import { ProbeTable } from './ProbeTable';
-import { ResourcesPanel } from './ResourcesPanel';
-import { RolloutTable } from './RolloutTable';
-
-function ClusterSection(props: {
-  cluster: ClusterRollouts;
-  onChanged: () => void;
-}) {
-  const { cluster, onChanged } = props;
-  const { entity } = useEntity();
-  const ref = getCompoundEntityRef(entity);
-  return (
-    <Card>
-      <CardHeader>
-        <Flex justify="between" align="center">
-          <Text as="h2" variant="title-small" weight="bold">
-            Cluster {cluster.cluster}
-          </Text>
-          <Badge>{cluster.state}</Badge>
-        </Flex>
-      </CardHeader>
-      <CardBody>
-        <Flex direction="column" gap="4">
-          {cluster.state === 'error' && (
-            <Alert
-              status="danger"
-              title={
-                cluster.stale
-                  ? `Cluster ${
-                      cluster.cluster
-                    } is unreachable: showing its last known state, from ${new Date(
-                      cluster.stale.since,
-                    ).toLocaleString()}`
-                  : `Cluster ${cluster.cluster} is unreachable`
-              }
-              description={cluster.error}
-            />
-          )}
-          {cluster.unavailable && cluster.unavailable.length > 0 && (
-            <Alert
-              status="info"
-              title={`Not shown: ${cluster.unavailable
-                .map(u => u.kind)
-                .join(', ')}`}
-              description={cluster.unavailable
-                .map(u =>
-                  u.state === 'forbidden'
-                    ? `${u.kind}: the rollouts plugin may not read them in this cluster (RBAC)`
-                    : `${u.kind}: unavailable in this cluster`,
-                )
-                .join('; ')}
-            />
-          )}
-          {cluster.state === 'syncing' && (
-            <Alert
-              status="info"
-              title={`Loading cluster ${cluster.cluster}…`}
-            />
-          )}
-          <EnvironmentsPanel
-            gitops={cluster.gitops}
-            sourceLocation={
-              entity.metadata.annotations?.['backstage.io/source-location']
-            }
-          />
-          {cluster.blueGreen.map(bg => (
-            <BlueGreenPanel
-              key={`${bg.namespace}/${bg.service}`}
-              entity={ref}
-              cluster={cluster.cluster}
-              writes={cluster.writes}
-              service={bg}
-              onChanged={onChanged}
-            />
-          ))}
-          {(cluster.state !== 'error' || cluster.stale) && (
-            <>
-              <RolloutTable
-                entity={ref}
-                writes={cluster.writes}
-                deployments={cluster.deployments}
-                onChanged={onChanged}
-              />
-              {cluster.deployments.map(d => (
-                <ProbeTable key={`${d.namespace}/${d.name}`} deployment={d} />
-              ))}
-              <ResourcesPanel cluster={cluster} />
-            </>
-          )}
-        </Flex>
-      </CardBody>
-    </Card>
-  );
-}
+import { LoadingRollouts, NoClusters, RolloutsLoadError } from './LoadStates';
 
 function liveUpdatesText(liveUpdates: LiveUpdates, pollMs: number): string {
   const seconds = pollMs / 1000;
@@ -125,39 +19,27 @@ function liveUpdatesText(liveUpdates: LiveUpdates, pollMs: number): string {
   }
 }
 
-/** The Rollouts tab of an entity page. */
-export function RolloutsContent(props: { pollMs?: number }) {
+function RolloutsBody(props: { pollMs?: number }) {
   const { value, loading, error, refresh, liveUpdates, pollMs } = useRollouts(
     props.pollMs,
   );
   if (!value && loading) {
-    return <Skeleton width="100%" height={200} />;
+    return <LoadingRollouts />;
   }
   if (!value) {
-    return (
-      <Alert
-        status="danger"
-        title="Could not load rollouts"
-        description={error ? errorMessage(error) : undefined}
-      />
-    );
+    return <RolloutsLoadError error={error} onRetry={refresh} />;
   }
   return (
     <Flex direction="column" gap="4">
       <Text
         variant="body-small"
-        color={liveUpdates === 'lost' ? 'warning' : 'secondary'}
+        weight={liveUpdates === 'lost' ? 'bold' : 'regular'}
+        color={liveUpdates === 'lost' ? 'primary' : 'secondary'}
       >
         {liveUpdatesText(liveUpdates, pollMs)}
         {error && ` Last refresh failed: ${errorMessage(error)}`}
       </Text>
-      {value.clusters.length === 0 && (
-        <Alert
-          status="info"
-          title="No cluster configured"
-          description="Add clusters under kubernetes.clusterLocatorMethods in app-config."
-        />
-      )}
+      {value.clusters.length === 0 && <NoClusters />}
       {value.skippedClusters?.map(c => (
         <Alert
           key={c.name}
@@ -167,8 +49,26 @@ export function RolloutsContent(props: { pollMs?: number }) {
         />
       ))}
       {value.clusters.map(c => (
-        <ClusterSection key={c.cluster} cluster={c} onChanged={refresh} />
+        <ClusterSection
+          key={c.cluster}
+          cluster={c}
+          slotLabel={value.slotLabel}
+          onChanged={refresh}
+        />
       ))}
     </Flex>
+  );
+}
+
+/**
+ * The Rollouts tab of an entity page: how fresh it is, then per cluster a
+ * summary row per workload and the details in tabs.
+ */
+export function RolloutsContent(props: { pollMs?: number }) {
+  // The browser test scopes its accessibility check to this element.
+  return (
+    <div data-testid="rollouts-tab">
+      <RolloutsBody pollMs={props.pollMs} />
+    </div>
   );
 }

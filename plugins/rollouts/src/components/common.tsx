@@ -1,6 +1,8 @@
 import {
   Badge,
   Button,
+  Cell,
+  Column,
   ColumnConfig,
   Dialog,
   DialogBody,
@@ -13,6 +15,7 @@ import {
 } from '@backstage/ui';
 import { Finding, RolloutPhase } from '@internal/plugin-rollouts-common';
 import { ReactNode } from 'react';
+import { ToneLabel } from './StateLabel';
 
 const PHASE_LABEL: Record<RolloutPhase, string> = {
   complete: 'Rolled out',
@@ -35,10 +38,10 @@ export function PhaseBadge({
   return <Badge size="small">{paused ? `Paused · ${label}` : label}</Badge>;
 }
 
-const SEVERITY_COLOR = {
+const SEVERITY_TONE = {
   error: 'danger',
   warning: 'warning',
-  info: 'secondary',
+  info: 'neutral',
 } as const;
 
 /** Findings with their explanation, most severe first. */
@@ -54,8 +57,9 @@ export function FindingsList({ findings }: { findings: Finding[] }) {
     <ul aria-label="Findings" style={{ margin: 0, paddingLeft: '1.2em' }}>
       {sorted.map((f, i) => (
         <li key={`${f.code}-${f.container}-${f.pod ?? ''}-${i}`}>
-          <Text color={SEVERITY_COLOR[f.severity]} weight="bold">
-            {f.severity}: {f.container}
+          <ToneLabel tone={SEVERITY_TONE[f.severity]}>{f.severity}</ToneLabel>{' '}
+          <Text weight="bold">
+            {f.container}
             {f.pod ? ` (${f.pod})` : ''}
           </Text>{' '}
           <Text>{f.message}</Text>
@@ -74,9 +78,9 @@ export function UsageBar({
   label: string;
 }) {
   const value = Math.max(0, Math.min(100, percent ?? 0));
-  let color = 'var(--bui-positive-bg, #2e7d32)';
-  if (value >= 90) color = 'var(--bui-negative-bg, #c62828)';
-  else if (value >= 75) color = 'var(--bui-warning-bg, #ef6c00)';
+  let color = 'var(--bui-fg-positive, #2e7d32)';
+  if (value >= 90) color = 'var(--bui-fg-negative, #c62828)';
+  else if (value >= 75) color = 'var(--bui-fg-warning, #ef6c00)';
   return (
     <div
       role="meter"
@@ -160,9 +164,48 @@ export function errorMessage(error: unknown): string {
 /** A heading above one of the tab's tables. */
 export function SectionTitle({ children }: { children: ReactNode }) {
   return (
-    <Text as="h4" variant="title-x-small" weight="bold">
+    <Text as="h3" variant="title-x-small" weight="bold">
       {children}
     </Text>
+  );
+}
+
+/**
+ * A table cell that shows its whole value, wrapped over lines: Backstage UI's
+ * `CellText` cuts long values (images, probe targets, messages) with an
+ * ellipsis, which hides what the tab is there to show.
+ */
+export function TextCell(props: { title: string; description?: string }) {
+  return (
+    <Cell>
+      <Flex direction="column" gap="1">
+        <Text as="p" style={{ overflowWrap: 'anywhere' }}>
+          {props.title}
+        </Text>
+        {props.description && (
+          <Text
+            as="p"
+            variant="body-small"
+            color="secondary"
+            style={{ overflowWrap: 'anywhere' }}
+          >
+            {props.description}
+          </Text>
+        )}
+      </Flex>
+    </Cell>
+  );
+}
+
+/**
+ * A column heading that wraps instead of ending in an ellipsis (Backstage UI
+ * cuts long labels such as "Desired / updated / ready / available").
+ */
+function wrappingHeader<T extends TableItem>(column: ColumnConfig<T>) {
+  return () => (
+    <Column id={column.id} isRowHeader={column.isRowHeader}>
+      <span style={{ whiteSpace: 'normal' }}>{column.label}</span>
+    </Column>
   );
 }
 
@@ -174,7 +217,10 @@ export function FullTable<T extends TableItem>(props: {
 }) {
   return (
     <Table
-      columnConfig={props.columns}
+      columnConfig={props.columns.map(c => ({
+        ...c,
+        header: c.header ?? wrappingHeader(c),
+      }))}
       data={props.rows}
       pagination={{ type: 'none' }}
       emptyState={props.empty ? <Text>{props.empty}</Text> : undefined}
