@@ -10,6 +10,7 @@ import {
   SCREENSHOTS,
   signIn,
 } from './helpers';
+import { expectNoAxeViolations } from './rolloutsTab';
 
 /*
  * The GitOps template's delivery loop (issue 16, item 4), as scripts/test-e2e.sh wires the
@@ -226,6 +227,7 @@ test('GitOps: Create runs dev, staging and prod; a release reaches dev and is pr
       await expect(row).toContainText('Ready ·', { timeout: 60_000 });
       await expect(row).toContainText(shortDigest(digest));
     }
+    await expectNoAxeViolations(page, 'GitOps environments');
     await page.screenshot({
       path: `${SCREENSHOTS}/gitops-environments.png`,
       fullPage: true,

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { expect, Page, test } from '@playwright/test';
 import yaml from 'yaml';
 import { SCREENSHOTS, signIn } from './helpers';
-import { openRolloutsDetails } from './rolloutsTab';
+import { checkRolloutsTab, openRolloutsDetails } from './rolloutsTab';
 
 /**
  * TechDocs keeps the page in the DOM but transparent until its stylesheets load (a
@@ -215,6 +215,12 @@ test('the Rollouts tab shows rollouts, probes and quota, and switches traffic @c
     .getByRole('button', { name: 'Roll back' })
     .click();
   await expect(liveSlot).toContainText('blue', { timeout: 30_000 });
+});
+
+test('the Rollouts tab passes axe (WCAG 2.1 AA) in its summary and every details view, each screenshotted @cluster', async ({
+  page,
+}) => {
+  await checkRolloutsTab(page);
 });
 
 test('real pods: the demo actions make the Rollouts tab show an OOMKilled and a liveness restart, and the HPA real CPU @cluster', async ({

@@ -257,6 +257,67 @@ describe('template specifics from the brief', () => {
     expect(ran).toEqual([]);
   });
 
+  it('gitops, "Run dev, staging and prod on the local cluster": the dry run builds nothing and shows one Flux registration per environment, each overlay into its own namespace', async () => {
+    const testCase = cases.find(
+      c => c.template === 'fastapi-gitops' && c.example === 'typical',
+    )!;
+    expect(testCase.values.deployWithFlux).toBe(true);
+    const result = await scaffolder.dryRun(
+      testCase.templateEntity,
+      testCase.values,
+    );
+    expect(result.status).toBe(200);
+    const log: string[] = result.body.log.map((e: any) =>
+      String(e.body.message),
+    );
+    expect(log).toContainEqual(
+      expect.stringContaining(
+        "Dry run: golden-path:local:build-images builds images for the portal's local cluster only",
+      ),
+    );
+    // The filter below finds these lines when the steps run.
+    expect(
+      log.filter(line => /Running golden-path:flux:register/.test(line)),
+    ).toHaveLength(3);
+    const plans = log.filter(line => line.includes('Dry run: would register '));
+    expect(
+      plans.map(plan => {
+        const objects = JSON.parse(plan.slice(plan.indexOf('\n[')));
+        return objects.map((o: any) => [
+          o.kind,
+          o.metadata.name,
+          o.spec.path ?? '',
+          o.spec.targetNamespace ?? '',
+          o.spec.timeout,
+        ]);
+      }),
+    ).toEqual(
+      ['dev', 'staging', 'prod'].map(env => [
+        ['GitRepository', `hello-gitops-${env}`, '', '', '60s'],
+        [
+          'Kustomization',
+          `hello-gitops-${env}`,
+          `./overlays/${env}`,
+          `hello-gitops-${env}`,
+          '90s',
+        ],
+      ]),
+    );
+    // On github.com the workflow and the user's cluster deploy: no local step runs.
+    const github = await scaffolder.dryRun(testCase.templateEntity, {
+      ...testCase.values,
+      repoUrl: 'github.com?owner=acme&repo=hello-gitops',
+    });
+    expect(github.status).toBe(200);
+    expect(
+      github.body.log
+        .map((e: any) => String(e.body.message))
+        .filter((line: string) =>
+          /Running golden-path:(local:build-images|flux:register)/.test(line),
+        ),
+    ).toEqual([]);
+  });
+
   it('static web: 3 replicas, a LoadBalancer and content from a ConfigMap', async () => {
     const { kinds } = await render('fastapi-static-web');
     const [deployment] = kinds('k8s/deployment.yaml');
