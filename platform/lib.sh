@@ -14,6 +14,11 @@ KUBERNETES_MODULE_DIR="${PLATFORM_DIR}/kubernetes"
 
 PLATFORM_CACHE="${PLATFORM_CACHE:-${HOME}/.cache/golden-path-portal}"
 PLATFORM_STATE="${PLATFORM_STATE:-/tmp/golden-path-platform}"
+# The builds `cluster.sh start` needs (each a cached Go build under its own lock), relative
+# to platform/: prebuild.sh runs them ahead, tests that time a start run them first.
+# shellcheck disable=SC2034  # used by the scripts that source this file
+CLUSTER_BUILDS=(kubernetes/build.sh network-policies/build.sh load-balancer/build.sh
+  coredns/build.sh metrics-server/build.sh local-path-provisioner/build.sh)
 
 STATE="${PLATFORM_STATE}"
 PKI="${STATE}/pki"

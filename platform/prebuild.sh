@@ -13,8 +13,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 BUILDS=(
   gitea/build.sh gitea/build-assets.sh jaeger/build.sh
-  kubernetes/build.sh network-policies/build.sh load-balancer/build.sh
-  coredns/build.sh metrics-server/build.sh local-path-provisioner/build.sh
+  "${CLUSTER_BUILDS[@]}"
   flux/build.sh
 )
 total_start=$(date +%s)
