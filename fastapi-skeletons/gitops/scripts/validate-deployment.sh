@@ -151,10 +151,18 @@ check_smoke() {
   note "GET / through service/$APP: $body"
 }
 
+# The pods of APP that are not being deleted, one "name value" line each (VALUE: the
+# jsonpath of the first container's field). The old ReplicaSet's pods terminate for up to
+# their grace period after a finished rollout; they serve nothing (no longer endpoints).
+live_pods() {
+  k get pods -l "app.kubernetes.io/name=$APP" \
+    -o jsonpath="{range .items[*]}{.metadata.name}{\"|\"}{$1}{\"|\"}{.metadata.deletionTimestamp}{\"\\n\"}{end}" \
+    | awk -F'|' '$1 != "" && $3 == "" { print $1, $2 }'
+}
+
 check_digest() {
   local pods pod image_id wrong=()
-  pods="$(k get pods -l "app.kubernetes.io/name=$APP" \
-    -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.status.containerStatuses[0].imageID}{"\n"}{end}')"
+  pods="$(live_pods '.status.containerStatuses[0].imageID')"
   [[ -n "$pods" ]] || fail "no pods of $APP in $NAMESPACE"
   while read -r pod image_id; do
     [[ -n "$pod" ]] || continue
@@ -171,8 +179,7 @@ check_local_image() {
   expected="$("$KUBECTL" kustomize "$ROOT/overlays/local" \
     | sed -nE 's/^[[:space:]-]*image:[[:space:]]*"?([^"[:space:]]+)"?[[:space:]]*$/\1/p' | head -n1)"
   [[ -n "$expected" ]] || fail "overlays/local names no image"
-  pods="$(k get pods -l "app.kubernetes.io/name=$APP" \
-    -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.spec.containers[0].image}{"\n"}{end}')"
+  pods="$(live_pods '.spec.containers[0].image')"
   [[ -n "$pods" ]] || fail "no pods of $APP in $NAMESPACE"
   while read -r pod image; do
     [[ -n "$pod" ]] || continue

@@ -65,7 +65,9 @@ if args[:2] == ["get", "deployment"]:
     field = args[-1]
     out(str(cluster["ready"]) if "readyReplicas" in field else str(cluster["replicas"]))
 if args[:2] == ["get", "pods"]:
-    out("".join(f"{name} {image_id}\n" for name, image_id in cluster["pods"]))
+    # name|value|deletionTimestamp per pod, as the scripts' jsonpath asks (value: the
+    # imageID the fake's pods run, or their image for overlays/local).
+    out("".join(f"{pod[0]}|{pod[1]}|{pod[2] if len(pod) > 2 else ''}\n" for pod in cluster["pods"]))
 if args[:2] == ["get", "--raw"]:
     smoke = cluster["smoke"]
     if smoke.get("error"):
@@ -239,6 +241,23 @@ def test_post_deploy_fails_with_the_reason(repo: Path, cluster: dict, change: di
     assert reason in result.stdout
     summary = (cluster["tmpdir"] / "results" / "results.tsv").read_text()
     assert f"{failed}\tFAIL" in summary
+
+
+def test_post_deploy_leaves_out_the_old_pods_still_terminating_after_the_rollout(repo: Path, cluster: dict) -> None:
+    # Seen on the local cluster: the previous ReplicaSet's pod, deleted, runs the old
+    # build for its grace period after the rollout finished; it serves nothing.
+    set_digest(repo, "dev", DIGEST)
+    cluster["state_doc"]["pods"] = [
+        [f"{APP}-new", f"{IMAGE}@{DIGEST}"],
+        [f"{APP}-old", f"{IMAGE}@{OTHER_DIGEST}", "2026-11-29T19:58:00Z"],
+    ]
+    result = run(repo, cluster, "post-deploy", "dev")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "PASS digest:" in result.stdout
+    # The same pod not being deleted still fails the check.
+    cluster["state_doc"]["pods"][1] = [f"{APP}-old", f"{IMAGE}@{OTHER_DIGEST}"]
+    result = run(repo, cluster, "post-deploy", "dev")
+    assert result.returncode == 1 and f"{APP}-old runs {IMAGE}@{OTHER_DIGEST}" in result.stdout
 
 
 def test_post_deploy_takes_the_digest_to_expect_from_the_command_line(repo: Path, cluster: dict) -> None:
