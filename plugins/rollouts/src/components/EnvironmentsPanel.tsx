@@ -1,4 +1,4 @@
-import { Badge, Cell, CellText, Flex, Link, Text } from '@backstage/ui';
+import { Badge, Cell, Flex, Link, Text } from '@backstage/ui';
 import {
   ClusterEnvironments,
   EnvironmentView,
@@ -13,7 +13,7 @@ import {
   shortDigest,
   shortRevision,
 } from './environmentsText';
-import { FullTable, SectionTitle } from './common';
+import { FullTable, SectionTitle, TextCell } from './common';
 
 /** Flux's state as a coloured chip; the full message on hover. */
 function FluxChip({ flux }: { flux: FluxReadiness }) {
@@ -82,7 +82,7 @@ function DigestCell({ env }: { env: EnvironmentView }) {
   const containers = env.workloads.flatMap(w => w.containers);
   if (containers.length === 0) {
     return (
-      <CellText
+      <TextCell
         title="—"
         description={
           env.workloadsFrom === 'none'
@@ -168,7 +168,7 @@ export function EnvironmentsPanel(props: {
             label: 'Environment',
             isRowHeader: true,
             cell: env => (
-              <CellText
+              <TextCell
                 title={env.name}
                 description={`Kustomization ${env.kustomization.namespace}/${env.kustomization.name}`}
               />
@@ -192,7 +192,7 @@ export function EnvironmentsPanel(props: {
           {
             id: 'ready',
             label: 'Ready',
-            cell: env => <CellText title={readyText(env)} />,
+            cell: env => <TextCell title={readyText(env)} />,
           },
         ]}
         rows={gitops.environments.map(env => ({
