@@ -1,4 +1,4 @@
-import { Badge, Cell, Flex, Link, Text } from '@backstage/ui';
+import { Cell, Flex, Link, Text } from '@backstage/ui';
 import {
   ClusterEnvironments,
   EnvironmentView,
@@ -14,27 +14,15 @@ import {
   shortRevision,
 } from './environmentsText';
 import { FullTable, SectionTitle, TextCell } from './common';
+import { ToneLabel } from './StateLabel';
 
-/** Flux's state as a coloured chip; the full message on hover. */
+/** Flux's state as a coloured pill; the full message on hover. */
 function FluxChip({ flux }: { flux: FluxReadiness }) {
-  const tone = FLUX_STATE_TONE[flux.state];
   const label = FLUX_STATE_LABEL[flux.state];
   return (
-    <Badge
-      size="small"
-      title={flux.message}
-      data-tone={tone}
-      style={
-        tone === 'neutral'
-          ? undefined
-          : {
-              background: `var(--bui-bg-${tone})`,
-              color: `var(--bui-fg-${tone}-on-bg)`,
-            }
-      }
-    >
+    <ToneLabel tone={FLUX_STATE_TONE[flux.state]} title={flux.message}>
       {flux.reason ? `${label} · ${flux.reason}` : label}
-    </Badge>
+    </ToneLabel>
   );
 }
 
@@ -45,7 +33,7 @@ function FluxCell({ env }: { env: EnvironmentView }) {
         <FluxChip flux={env.flux} />
         {/* A failure's message is what to act on: shown, not only on hover. */}
         {env.flux.state === 'not-ready' && env.flux.message && (
-          <Text variant="body-small" color="danger">
+          <Text variant="body-small" weight="bold">
             {env.flux.message}
           </Text>
         )}
@@ -63,7 +51,7 @@ function RevisionCell({ env }: { env: EnvironmentView }) {
         {newRevision && attempted && (
           <Text
             variant="body-small"
-            color={newRevision === 'failing' ? 'danger' : 'info'}
+            weight={newRevision === 'failing' ? 'bold' : 'regular'}
             title={attempted}
           >
             {newRevision === 'failing'
@@ -105,7 +93,7 @@ function DigestCell({ env }: { env: EnvironmentView }) {
               {warning && (
                 <Text
                   variant="body-small"
-                  color="warning"
+                  weight="bold"
                   title={c.running.join('\n')}
                 >
                   {warning}

@@ -38,10 +38,16 @@ const TONE_STYLE: Record<StateTone, { background: string; color: string }> = {
  * A word on a tinted pill. The word carries the meaning, so it reads the same
  * without colour (colour-blind users, screen readers).
  */
-export function ToneLabel(props: { tone: StateTone; children: string }) {
+export function ToneLabel(props: {
+  tone: StateTone;
+  children: string;
+  /** More on hover, e.g. the message behind the state. */
+  title?: string;
+}) {
   return (
     <Text
       as="span"
+      title={props.title}
       variant="body-small"
       weight="bold"
       data-tone={props.tone}
