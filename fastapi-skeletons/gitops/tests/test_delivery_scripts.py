@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -83,9 +84,16 @@ pytestmark = pytest.mark.skipif(REAL_KUBECTL is None, reason="kubectl is not ins
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    """A copy of this repository, free to break."""
+    """A copy of this repository, free to break, with every environment as a new repository
+    has it: at VERSION's tag. Releases commit digests into overlays/ (the first one would
+    otherwise change what these tests start from, and fail them on every later commit)."""
     copy = tmp_path / "repo"
     shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(".venv", ".git", "__pycache__", "verify-results", "site"))
+    version = (copy / "VERSION").read_text().strip()
+    for overlay in (copy / "overlays").glob("*/kustomization.yaml"):
+        overlay.write_text(
+            re.sub(r'^(\s+)digest:\s*"?sha256:[0-9a-f]{64}"?\s*$', rf'\1newTag: "{version}"', overlay.read_text(), flags=re.M)
+        )
     return copy
 
 
