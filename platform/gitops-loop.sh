@@ -107,7 +107,7 @@ promote() {
   (cd "${dir}" && PROMOTE_BY=commit scripts/promote.sh "${env}")
 }
 
-# condition KUSTOMIZATION FIELD: a field of its Ready condition.
+# kustomization_json NAME: the Kustomization as the API server has it.
 kustomization_json() { k -n "${FLUX_NAMESPACE}" get kustomizations.kustomize.toolkit.fluxcd.io "$1" -o json; }
 
 wait_env() {
