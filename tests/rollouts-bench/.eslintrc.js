@@ -4,7 +4,7 @@ module.exports = require('@backstage/cli/config/eslint-factory')(__dirname, {
     // server's audit log with its test utilities; nothing here ships.
     '@backstage/no-mixed-plugin-imports': [
       'warn',
-      { excludedTargetPackages: ['@internal/plugin-rollouts-backend'] },
+      { excludedTargetPackages: ['@golden-path/plugin-rollouts-backend'] },
     ],
   },
 });

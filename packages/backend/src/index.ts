@@ -33,7 +33,9 @@ backend.add(import('@backstage/plugin-scaffolder-backend-module-gitea'));
 backend.add(
   import('@backstage/plugin-scaffolder-backend-module-notifications'),
 );
-backend.add(import('@internal/plugin-scaffolder-backend-module-golden-path'));
+backend.add(
+  import('@golden-path/plugin-scaffolder-backend-module-golden-path'),
+);
 
 // TechDocs (local builder, local generator)
 backend.add(import('@backstage/plugin-techdocs-backend'));
@@ -60,7 +62,7 @@ backend.add(import('@backstage/plugin-search-backend-module-techdocs'));
 // Kubernetes: Backstage's tab, and the rollouts plugin (status, probes, quotas,
 // guarded blue-green switch) reading the same cluster config
 backend.add(import('@backstage/plugin-kubernetes-backend'));
-backend.add(import('@internal/plugin-rollouts-backend'));
+backend.add(import('@golden-path/plugin-rollouts-backend'));
 
 // Events bus (used by catalog and signals to fan out across backend instances)
 backend.add(import('@backstage/plugin-events-backend'));

@@ -3,7 +3,7 @@
  *
  *   eval "$(platform/cluster.sh env)"   # or any cluster
  *   K8S_CLUSTER_URL=... K8S_CLUSTER_TOKEN=... K8S_CLUSTER_CA_DATA=... \
- *     yarn workspace @internal/plugin-rollouts-backend start
+ *     yarn workspace @golden-path/plugin-rollouts-backend start
  *   curl localhost:7007/api/rollouts/entity/component/default/fastapi-demo/status
  *
  * Auth is mocked (every request is the mock user) and permissions allow all.

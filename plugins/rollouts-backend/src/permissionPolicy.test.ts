@@ -5,7 +5,7 @@ import {
   rolloutsDeploymentUndoPermission,
   rolloutsStatusReadPermission,
   rolloutsTrafficSwitchPermission,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 import { rolloutsPolicyDecision } from './permissionPolicy';
 
 const user = {

@@ -13,7 +13,7 @@ import {
 import {
   rolloutsStatusReadPermission,
   rolloutsWritePermissions,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 
 /**
  * The decision the rollouts plugin recommends for one of its permissions:

@@ -4,7 +4,7 @@ import {
 } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { signalsServiceRef } from '@backstage/plugin-signals-node';
-import { rolloutsPermissions } from '@internal/plugin-rollouts-common';
+import { rolloutsPermissions } from '@golden-path/plugin-rollouts-common';
 import { createRouter, WRITE_ROUTE_PREFIXES } from './router';
 import { ChangeNotifier } from './services/ChangeNotifier';
 import { rolloutsClusterRegistryServiceRef } from './services/clusters/serviceRef';

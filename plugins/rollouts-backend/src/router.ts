@@ -10,7 +10,7 @@ import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
   EntityRolloutsResponse,
   rolloutsStatusReadPermission,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 import express from 'express';
 import Router from 'express-promise-router';
 import { ChangeNotifier } from './services/ChangeNotifier';

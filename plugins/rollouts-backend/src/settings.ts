@@ -3,7 +3,7 @@ import {
   DEFAULT_SLOT_LABEL,
   DEFAULT_SMOKE_TEST,
   SmokeTestSettings,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 
 /** Settings of the rollouts backend (from `rollouts.*` config). */
 export interface RolloutsSettings {

@@ -12,7 +12,7 @@ import {
 import {
   KUBERNETES_ID_ANNOTATION,
   KUBERNETES_LABEL_SELECTOR_ANNOTATION,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 import { z } from 'zod/v4';
 import { rolloutsApiRef, RolloutsClient } from './api';
 

@@ -23,7 +23,7 @@ import permissionPlugin from '@backstage/plugin-permission-backend';
 import {
   ApiServerAuditLog,
   WRITE_VERBS,
-} from '@internal/plugin-rollouts-backend/testUtils';
+} from '@golden-path/plugin-rollouts-backend/testUtils';
 import {
   CoreV1Api,
   KubeConfig,

@@ -6,7 +6,7 @@
 import {
   countBy,
   RESOURCE_KINDS,
-} from '@internal/plugin-rollouts-backend/testUtils';
+} from '@golden-path/plugin-rollouts-backend/testUtils';
 import {
   AppsV1Api,
   PatchStrategy,

@@ -1,4 +1,4 @@
-import { ApiServerAuditLog } from '@internal/plugin-rollouts-backend/testUtils';
+import { ApiServerAuditLog } from '@golden-path/plugin-rollouts-backend/testUtils';
 import { KubeConfig } from '@kubernetes/client-node';
 
 /** What the benchmarks run against; scripts/bench-rollouts.sh sets all of it up. */

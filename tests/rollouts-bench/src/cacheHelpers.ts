@@ -1,4 +1,4 @@
-import type { RolloutsCluster } from '@internal/plugin-rollouts-backend';
+import type { RolloutsCluster } from '@golden-path/plugin-rollouts-backend';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 

@@ -3,7 +3,7 @@
  * the same pods as the API server lists them.
  */
 import { mockServices } from '@backstage/backend-test-utils';
-import { InformerClusterRegistry } from '@internal/plugin-rollouts-backend';
+import { InformerClusterRegistry } from '@golden-path/plugin-rollouts-backend';
 import { CoreV1Api, V1Pod } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { benchEnv } from './benchEnv';

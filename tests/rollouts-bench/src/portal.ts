@@ -1,6 +1,6 @@
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
-import type { EntityRolloutsResponse } from '@internal/plugin-rollouts-common';
-import { rolloutsSignalChannel } from '@internal/plugin-rollouts-common';
+import type { EntityRolloutsResponse } from '@golden-path/plugin-rollouts-common';
+import { rolloutsSignalChannel } from '@golden-path/plugin-rollouts-common';
 
 /**
  * The calls the portal's entity page makes, from Node: sign in as guest, load

@@ -18,14 +18,14 @@
  * deletes), BENCH_WINDOW_SECONDS (60, the request-counting window).
  */
 import { mockServices } from '@backstage/backend-test-utils';
-import { InformerClusterRegistry } from '@internal/plugin-rollouts-backend';
+import { InformerClusterRegistry } from '@golden-path/plugin-rollouts-backend';
 import {
   ChangeNotifier,
   EntitySelection,
   readRolloutsSettings,
   StatusService,
-} from '@internal/plugin-rollouts-backend/testUtils';
-import { matchesLabelSelector } from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-backend/testUtils';
+import { matchesLabelSelector } from '@golden-path/plugin-rollouts-common';
 import {
   AppsV1Api,
   CoreV1Api,

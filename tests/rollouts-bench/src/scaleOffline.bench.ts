@@ -11,14 +11,14 @@
  * (that version's testUtils did not export the status service yet).
  */
 import { mockServices } from '@backstage/backend-test-utils';
-import { InformerClusterRegistry } from '@internal/plugin-rollouts-backend';
+import { InformerClusterRegistry } from '@golden-path/plugin-rollouts-backend';
 import { KubeConfig } from '@kubernetes/client-node';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import {
   readRolloutsSettings,
   StatusService,
-} from '@internal/plugin-rollouts-backend/testUtils';
+} from '@golden-path/plugin-rollouts-backend/testUtils';
 import { positiveInt } from './benchEnv';
 import { heapUsed, mib, waitForSync } from './cacheHelpers';
 import { report } from './report';

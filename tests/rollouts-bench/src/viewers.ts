@@ -1,4 +1,4 @@
-import type { EntityRolloutsResponse } from '@internal/plugin-rollouts-common';
+import type { EntityRolloutsResponse } from '@golden-path/plugin-rollouts-common';
 import { KubernetesObjectsResponse, PortalClient } from './portal';
 
 /** Backstage's Kubernetes tab refreshes every 10 s (useKubernetesObjects). */

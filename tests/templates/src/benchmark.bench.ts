@@ -20,7 +20,7 @@ import { ScmIntegrations } from '@backstage/integration';
 import { createFetchTemplateAction } from '@backstage/plugin-scaffolder-backend';
 import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
 import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
-import { createFetchSkeletonAction } from '@internal/plugin-scaffolder-backend-module-golden-path';
+import { createFetchSkeletonAction } from '@golden-path/plugin-scaffolder-backend-module-golden-path';
 import {
   discoverTemplateCases,
   REPO_ROOT,

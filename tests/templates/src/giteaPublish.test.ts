@@ -32,7 +32,7 @@ import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-
 import scaffolderModuleGoldenPath, {
   createPublishPreflightAction,
   createPublishRollbackAction,
-} from '@internal/plugin-scaffolder-backend-module-golden-path';
+} from '@golden-path/plugin-scaffolder-backend-module-golden-path';
 import {
   discoverTemplateCases,
   LOCAL_GITEA_HOST,

@@ -5,12 +5,12 @@ import { startTestBackend } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import scaffolderPlugin from '@backstage/plugin-scaffolder-backend';
 import scaffolderModuleGithub from '@backstage/plugin-scaffolder-backend-module-github';
-import scaffolderModuleGoldenPath from '@internal/plugin-scaffolder-backend-module-golden-path';
+import scaffolderModuleGoldenPath from '@golden-path/plugin-scaffolder-backend-module-golden-path';
 import {
   FakeGithub,
   FakeGithubOptions,
   startFakeGithub,
-} from '@internal/plugin-scaffolder-backend-module-golden-path/testUtils';
+} from '@golden-path/plugin-scaffolder-backend-module-golden-path/testUtils';
 import { discoverTemplateCases, scaffolderConfig } from './scaffolderDryRun';
 import { runScaffolderTask, TaskRun } from './scaffolderTasks';
 

@@ -1,4 +1,4 @@
-import { KubeDeployment } from '@internal/plugin-rollouts-common';
+import { KubeDeployment } from '@golden-path/plugin-rollouts-common';
 import { quotaOverruns } from './quotaFit';
 
 const quota = {

@@ -5,7 +5,7 @@ import {
   KubeResourceQuota,
   parseQuantity,
   resolveStrategy,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 
 const COMPUTE_KEYS = [
   'requests.cpu',

@@ -6,7 +6,7 @@ import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import scaffolderPlugin from '@backstage/plugin-scaffolder-backend';
 import scaffolderModuleGitea from '@backstage/plugin-scaffolder-backend-module-gitea';
 import scaffolderModuleGithub from '@backstage/plugin-scaffolder-backend-module-github';
-import scaffolderModuleGoldenPath from '@internal/plugin-scaffolder-backend-module-golden-path';
+import scaffolderModuleGoldenPath from '@golden-path/plugin-scaffolder-backend-module-golden-path';
 import request from 'supertest';
 import yaml from 'yaml';
 

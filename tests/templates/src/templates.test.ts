@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import yaml from 'yaml';
-import { detectBlueGreen } from '@internal/plugin-rollouts-common';
+import { detectBlueGreen } from '@golden-path/plugin-rollouts-common';
 import { BRIEF_DELIVERABLES, COMMON_FILES } from './deliverables';
 import { quotaOverruns } from './quotaFit';
 import { dryRunInputs, imageTagProblems } from './releaseChecks';

@@ -22,14 +22,14 @@ import catalogPlugin from '@backstage/plugin-catalog-backend';
 import permissionPlugin from '@backstage/plugin-permission-backend';
 import rolloutsPlugin, {
   rolloutsClusterRegistryServiceRef,
-} from '@internal/plugin-rollouts-backend';
-import { ENTITY_REF_ANNOTATION } from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-backend';
+import { ENTITY_REF_ANNOTATION } from '@golden-path/plugin-rollouts-common';
 import {
   demoCluster,
   deployment,
   FakeRegistry,
   NAMESPACE,
-} from '@internal/plugin-rollouts-backend/testUtils';
+} from '@golden-path/plugin-rollouts-backend/testUtils';
 import { portalPermissionPolicyModule } from './portalPermissionPolicy';
 
 const OWNER = 'user:default/owner';

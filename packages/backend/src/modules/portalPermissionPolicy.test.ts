@@ -13,8 +13,8 @@ import {
   rolloutsPermissions,
   rolloutsStatusReadPermission,
   rolloutsWritePermissions,
-} from '@internal/plugin-rollouts-common';
-import { goldenPathKubernetesApplyPermission } from '@internal/plugin-scaffolder-backend-module-golden-path';
+} from '@golden-path/plugin-rollouts-common';
+import { goldenPathKubernetesApplyPermission } from '@golden-path/plugin-scaffolder-backend-module-golden-path';
 import { PortalPermissionPolicy } from './portalPermissionPolicy';
 
 function userOf(ref: string, groups: string[]) {

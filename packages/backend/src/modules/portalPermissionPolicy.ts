@@ -15,8 +15,8 @@ import {
   PolicyQueryUser,
 } from '@backstage/plugin-permission-node';
 import { policyExtensionPoint } from '@backstage/plugin-permission-node/alpha';
-import { rolloutsPolicyDecision } from '@internal/plugin-rollouts-backend';
-import { goldenPathKubernetesApplyPermission } from '@internal/plugin-scaffolder-backend-module-golden-path';
+import { rolloutsPolicyDecision } from '@golden-path/plugin-rollouts-backend';
+import { goldenPathKubernetesApplyPermission } from '@golden-path/plugin-scaffolder-backend-module-golden-path';
 
 /** @public */
 export interface PortalPermissionPolicyOptions {

@@ -31,7 +31,7 @@ import {
   RESTORE_REPLICAS_ANNOTATION,
   SCALE_DOWN_AT_ANNOTATION,
   smokeResponseFailure,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { InformerClusterRegistry } from '../services/clusters/ClusterRegistry';

@@ -12,7 +12,7 @@ import {
   KubeDeployment,
   pinnedPatch,
   planRestart,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 import {
   KubernetesObject,
   KubernetesObjectApi,

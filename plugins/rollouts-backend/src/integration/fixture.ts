@@ -7,7 +7,7 @@
 import {
   ENTITY_REF_ANNOTATION,
   KubeObject,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 import {
   AppsV1Api,
   CoreV1Api,

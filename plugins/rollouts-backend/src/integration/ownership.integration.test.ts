@@ -16,7 +16,7 @@ import {
   ENTITY_REF_ANNOTATION,
   KubeService,
   pinnedPatch,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';

@@ -14,7 +14,7 @@ import {
   ContainerHealth,
   ENTITY_REF_ANNOTATION,
   KubePod,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 import { randomBytes } from 'node:crypto';
 import { InformerClusterRegistry } from '../services/clusters/ClusterRegistry';
 import { entitySelection } from '../services/entitySelection';

@@ -4,7 +4,7 @@
  * They run only when KUBECONFIG is set:
  *
  *   eval "$(platform/cluster.sh env)"
- *   yarn workspace @internal/plugin-rollouts-backend test src/integration
+ *   yarn workspace @golden-path/plugin-rollouts-backend test src/integration
  */
 import {
   mockCredentials,
@@ -17,7 +17,7 @@ import {
   KubeObject,
   KubePod,
   PREVIOUS_SLOT_ANNOTATION,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 import {
   KubeConfig,
   PatchStrategy,

@@ -12,7 +12,7 @@ import {
 } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { KubeService } from '@internal/plugin-rollouts-common';
+import { KubeService } from '@golden-path/plugin-rollouts-common';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { InformerClusterRegistry } from '../services/clusters/ClusterRegistry';

@@ -3,7 +3,7 @@ import {
   ENTITY_REF_ANNOTATION,
   rolloutsSignalChannel,
   RolloutsSignal,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 import { SignalsService } from '@backstage/plugin-signals-node';
 import {
   DEFAULT_KEEPALIVE_SECONDS,

@@ -10,7 +10,7 @@ import {
   KubeObject,
   matchesLabelSelector,
   parseLabelSelector,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 
 /** Which Kubernetes objects belong to an entity. */
 export interface EntitySelection {

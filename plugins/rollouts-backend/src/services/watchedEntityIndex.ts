@@ -1,4 +1,4 @@
-import { canonicalEntityRef } from '@internal/plugin-rollouts-common';
+import { canonicalEntityRef } from '@golden-path/plugin-rollouts-common';
 import { labelTerms, selectorTermGroups } from './clusters/cache/labelTerms';
 import { EntitySelection } from './entitySelection';
 

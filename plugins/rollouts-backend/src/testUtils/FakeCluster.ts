@@ -17,7 +17,7 @@ import {
   matchesEqualitySelector,
   SERVICE_NAME_LABEL,
   slotVersion,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 import {
   CACHE_INDEXES,
   CachedObjects,

@@ -9,7 +9,7 @@ import {
   KubePod,
   KubeReplicaSet,
   PREVIEW_OF_ANNOTATION,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 import { FakeCluster } from './FakeCluster';
 
 export const NAMESPACE = 'fastapi-demo';

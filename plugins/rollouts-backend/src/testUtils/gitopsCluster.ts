@@ -12,7 +12,7 @@ import {
   KubeKustomization,
   KubePod,
   KubeReplicaSet,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 import { FakeCluster } from './FakeCluster';
 
 export const GITOPS_ENTITY_REF = 'component:default/shop';

@@ -11,7 +11,7 @@ import {
   TrafficPreflightResponse,
   UndoDeploymentRequest,
   UndoDeploymentResponse,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 
 /**
  * Options of a write. `headers` carries the user's own Kubernetes credentials

@@ -12,7 +12,7 @@ import {
   TrafficPreflightResponse,
   UndoDeploymentRequest,
   UndoDeploymentResponse,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 import { RolloutsApi, RolloutsWriteOptions } from './RolloutsApi';
 
 /**

@@ -1,4 +1,4 @@
-import { HpaSummary } from '@internal/plugin-rollouts-common';
+import { HpaSummary } from '@golden-path/plugin-rollouts-common';
 import { FullTable, TextCell } from './common';
 
 function metricsText(h: HpaSummary): string {

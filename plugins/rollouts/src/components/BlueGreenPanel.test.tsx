@@ -5,7 +5,7 @@ import {
   SwitchTrafficResponse,
   TrafficPreflightRequest,
   TrafficPreflightResponse,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';

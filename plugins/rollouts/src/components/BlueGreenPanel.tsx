@@ -17,7 +17,7 @@ import {
   ClusterWriteAccess,
   rolloutsTrafficSwitchPermission,
   SwitchTrafficResponse,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 import { ReactNode, useState } from 'react';
 import {
   previewText,

@@ -1,6 +1,6 @@
 import { CompoundEntityRef } from '@backstage/catalog-model';
 import { Flex, Tab, TabList, TabPanel, Tabs, Text } from '@backstage/ui';
-import { ClusterRollouts } from '@internal/plugin-rollouts-common';
+import { ClusterRollouts } from '@golden-path/plugin-rollouts-common';
 import { ReactNode } from 'react';
 import { AutoscalingTable } from './AutoscalingTable';
 import { BlueGreenPanel } from './BlueGreenPanel';

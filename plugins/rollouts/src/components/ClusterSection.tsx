@@ -8,7 +8,7 @@ import {
   summarizeCluster,
   WORKLOAD_STATE_DISPLAY,
   WorkloadSummary,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 import { ClusterDetails } from './ClusterDetails';
 import { EnvironmentsPanel } from './EnvironmentsPanel';
 import { ToneLabel } from './StateLabel';

@@ -5,7 +5,7 @@ import {
   EnvironmentView,
   EnvironmentWorkload,
   imageDigest,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 import { screen, within } from '@testing-library/react';
 import { EnvironmentsPanel } from './EnvironmentsPanel';
 

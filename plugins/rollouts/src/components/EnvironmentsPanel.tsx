@@ -3,7 +3,7 @@ import {
   ClusterEnvironments,
   EnvironmentView,
   FluxReadiness,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 import {
   digestWarning,
   FLUX_STATE_LABEL,

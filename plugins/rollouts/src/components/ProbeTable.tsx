@@ -1,5 +1,5 @@
 import { Flex } from '@backstage/ui';
-import { DeploymentView, ProbeInfo } from '@internal/plugin-rollouts-common';
+import { DeploymentView, ProbeInfo } from '@golden-path/plugin-rollouts-common';
 import { FindingsList, FullTable, SectionTitle, TextCell } from './common';
 
 function worstCase(p: ProbeInfo): string {

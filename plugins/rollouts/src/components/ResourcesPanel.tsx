@@ -1,5 +1,5 @@
 import { Cell, Flex, Text } from '@backstage/ui';
-import { ClusterRollouts } from '@internal/plugin-rollouts-common';
+import { ClusterRollouts } from '@golden-path/plugin-rollouts-common';
 import { FullTable, SectionTitle, TextCell, UsageBar } from './common';
 
 /** Requests/limits of the cluster's containers, its quotas and LimitRange defaults. */

@@ -10,7 +10,7 @@ import {
   DeploymentView,
   rolloutsDeploymentRestartPermission,
   rolloutsDeploymentUndoPermission,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 import { useState } from 'react';
 import { rolloutsApiRef } from '../api';
 import { useWriteHeaders } from '../hooks/useWriteHeaders';

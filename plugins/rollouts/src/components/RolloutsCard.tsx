@@ -7,7 +7,7 @@ import {
   Skeleton,
   Text,
 } from '@backstage/ui';
-import { summarizeWorkload } from '@internal/plugin-rollouts-common';
+import { summarizeWorkload } from '@golden-path/plugin-rollouts-common';
 import { useRollouts } from '../hooks/useRollouts';
 import { errorMessage, PhaseBadge } from './common';
 import { StateLabel } from './StateLabel';

@@ -3,7 +3,7 @@ import {
   StateTone,
   WORKLOAD_STATE_DISPLAY,
   WorkloadState,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 
 /**
  * Each tone in the theme's subdued status colours: tinted background, dark

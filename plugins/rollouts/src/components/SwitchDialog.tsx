@@ -8,7 +8,7 @@ import {
   SwitchCheck,
   SwitchTrafficResponse,
   TrafficPreflightResponse,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 import { useEffect, useState } from 'react';
 import { rolloutsApiRef } from '../api';
 import { useWriteHeaders } from '../hooks/useWriteHeaders';

@@ -1,4 +1,4 @@
-import { WarningEvent } from '@internal/plugin-rollouts-common';
+import { WarningEvent } from '@golden-path/plugin-rollouts-common';
 import { FullTable, TextCell } from './common';
 
 /** Warning events about the entity's objects, as `kubectl get events --field-selector type=Warning` lists them. */

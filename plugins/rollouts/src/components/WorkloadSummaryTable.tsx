@@ -3,7 +3,7 @@ import {
   RESTARTS_AT_RISK,
   WorkloadSlot,
   WorkloadSummary,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 import { scaleDownText } from './blueGreenText';
 import { FullTable, TextCell, UsageBar } from './common';
 import { StateLabel } from './StateLabel';

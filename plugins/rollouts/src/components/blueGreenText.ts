@@ -3,7 +3,7 @@ import {
   SlotScaleDown,
   SwitchCheck,
   SwitchTrafficResponse,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 
 /** A time as the page shows it (the viewer's locale and time zone). */
 export function shownTime(rfc3339: string): string {

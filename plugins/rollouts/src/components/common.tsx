@@ -13,7 +13,7 @@ import {
   TableItem,
   Text,
 } from '@backstage/ui';
-import { Finding, RolloutPhase } from '@internal/plugin-rollouts-common';
+import { Finding, RolloutPhase } from '@golden-path/plugin-rollouts-common';
 import { ReactNode } from 'react';
 import { ToneLabel } from './StateLabel';
 

@@ -3,7 +3,7 @@ import {
   EnvironmentContainer,
   FluxReadyState,
   revisionCommit,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 
 /**
  * The page listing the repository's promotion pull requests (branches

@@ -9,7 +9,7 @@ import {
   EntityRolloutsResponse,
   rolloutsSignalChannel,
   RolloutsSignal,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 import { useEffect, useState } from 'react';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import { rolloutsApiRef } from '../api';

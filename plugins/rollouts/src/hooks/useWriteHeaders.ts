@@ -3,7 +3,7 @@ import { kubernetesAuthProvidersApiRef } from '@backstage/plugin-kubernetes-reac
 import {
   ClusterWriteAccess,
   kubernetesAuthHeader,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 import { useCallback } from 'react';
 
 /**

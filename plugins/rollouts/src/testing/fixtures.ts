@@ -22,7 +22,7 @@ import {
   summarizeHpa,
   summarizeLimitRange,
   summarizeQuota,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 
 export const entity: Entity = {
   apiVersion: 'backstage.io/v1alpha1',

@@ -1,7 +1,7 @@
 import { mockCredentials, mockServices } from '@backstage/backend-test-utils';
 import type { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import type { KubeObject } from '@internal/plugin-rollouts-common';
+import type { KubeObject } from '@golden-path/plugin-rollouts-common';
 import { KubeApiError } from '../kubernetes/clusterClient';
 import type { FluxStatusObject } from '../flux/fluxProgress';
 import { goldenPathKubernetesApplyPermission } from '../permissions';

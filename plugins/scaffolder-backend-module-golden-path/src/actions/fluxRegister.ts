@@ -14,7 +14,7 @@ import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
   canonicalEntityRef,
   checkOwnership,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 import {
   apiServerMessage,
   ConnectCluster,

@@ -5,7 +5,7 @@ import {
 } from '@backstage/backend-test-utils';
 import type { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import type { KubeObject } from '@internal/plugin-rollouts-common';
+import type { KubeObject } from '@golden-path/plugin-rollouts-common';
 import { validate as validateJson } from 'jsonschema';
 import { KubeApiError } from '../kubernetes/clusterClient';
 import { goldenPathKubernetesApplyPermission } from '../permissions';

@@ -1,5 +1,5 @@
 import { InputError } from '@backstage/errors';
-import { canonicalEntityRef } from '@internal/plugin-rollouts-common';
+import { canonicalEntityRef } from '@golden-path/plugin-rollouts-common';
 import type { z as zod } from 'zod/v3';
 import { NAMESPACE_NAME } from '../kubernetes/namespaceScope';
 

@@ -1,5 +1,5 @@
 import { createMockDirectory } from '@backstage/backend-test-utils';
-import type { KubeObject } from '@internal/plugin-rollouts-common';
+import type { KubeObject } from '@golden-path/plugin-rollouts-common';
 import { validate as validateJson } from 'jsonschema';
 import { KubeApiError } from '../kubernetes/clusterClient';
 import { PolicyFinding, RunManifestChecks } from '../kubernetes/manifestChecks';

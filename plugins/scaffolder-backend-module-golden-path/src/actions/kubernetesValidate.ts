@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import { resolveSafeChildPath } from '@backstage/backend-plugin-api';
 import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import type { KubeObject } from '@internal/plugin-rollouts-common';
+import type { KubeObject } from '@golden-path/plugin-rollouts-common';
 import {
   apiServerMessage,
   ConnectCluster,

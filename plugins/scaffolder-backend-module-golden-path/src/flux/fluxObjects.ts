@@ -3,7 +3,7 @@ import { InputError } from '@backstage/errors';
 import {
   ENTITY_REF_ANNOTATION,
   type KubeObject,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 
 export const GIT_REPOSITORY_API_VERSION = 'source.toolkit.fluxcd.io/v1';
 export const KUSTOMIZATION_API_VERSION = 'kustomize.toolkit.fluxcd.io/v1';

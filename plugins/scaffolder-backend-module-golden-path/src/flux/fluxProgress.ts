@@ -1,4 +1,4 @@
-import type { KubeObject } from '@internal/plugin-rollouts-common';
+import type { KubeObject } from '@golden-path/plugin-rollouts-common';
 
 /** A condition of a Flux object's status (metav1.Condition). */
 export interface FluxCondition {

@@ -10,7 +10,7 @@ import yaml from 'yaml';
 import { ClusterConnection } from '../kubernetes/settings';
 
 const RBAC_FILE = resolvePackagePath(
-  '@internal/plugin-scaffolder-backend-module-golden-path',
+  '@golden-path/plugin-scaffolder-backend-module-golden-path',
   'rbac/golden-path-scaffolder.yaml',
 );
 

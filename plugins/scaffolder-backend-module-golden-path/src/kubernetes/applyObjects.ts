@@ -1,5 +1,5 @@
 import { ConflictError, InputError, NotAllowedError } from '@backstage/errors';
-import type { KubeObject } from '@internal/plugin-rollouts-common';
+import type { KubeObject } from '@golden-path/plugin-rollouts-common';
 import { apiServerMessage, KubeApiError, KubeCluster } from './clusterClient';
 import { objectName } from './renderManifests';
 

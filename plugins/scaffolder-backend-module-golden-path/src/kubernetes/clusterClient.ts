@@ -6,7 +6,7 @@ import type {
   KubeDeployment,
   KubeObject,
   KubePod,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 import type { KubeReplicaSetWithConditions } from './rolloutProgress';
 import {
   ClusterConnection,

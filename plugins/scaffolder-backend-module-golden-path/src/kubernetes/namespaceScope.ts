@@ -3,7 +3,7 @@ import {
   checkOwnership,
   ENTITY_REF_ANNOTATION,
   KubeObject,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 import { objectName } from './renderManifests';
 
 /** An RFC 1123 label: what the API server accepts as a namespace name. */

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { resolveSafeChildPath } from '@backstage/backend-plugin-api';
 import { InputError } from '@backstage/errors';
-import type { KubeObject } from '@internal/plugin-rollouts-common';
+import type { KubeObject } from '@golden-path/plugin-rollouts-common';
 import yaml from 'yaml';
 
 const execFileAsync = promisify(execFile);

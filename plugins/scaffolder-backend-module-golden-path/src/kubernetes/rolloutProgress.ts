@@ -8,7 +8,7 @@ import {
   podHealth,
   REVISION_ANNOTATION,
   RolloutStatus,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 
 /** A ReplicaSet with the conditions its controller reports (`ReplicaFailure`). */
 export type KubeReplicaSetWithConditions = KubeReplicaSet & {

@@ -2,7 +2,7 @@ import type {
   KubeDeployment,
   KubeObject,
   KubePod,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 import {
   ApplyResult,
   KindInfo,

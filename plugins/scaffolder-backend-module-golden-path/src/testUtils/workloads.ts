@@ -3,7 +3,7 @@ import type {
   KubeContainerStatus,
   KubeDeployment,
   KubePod,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 import type { KubeReplicaSetWithConditions } from '../kubernetes/rolloutProgress';
 
 /**

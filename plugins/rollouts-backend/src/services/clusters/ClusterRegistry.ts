@@ -1,7 +1,7 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { Config } from '@backstage/config';
 import { NotAllowedError } from '@backstage/errors';
-import { ClusterWriteAccess } from '@internal/plugin-rollouts-common';
+import { ClusterWriteAccess } from '@golden-path/plugin-rollouts-common';
 import { KubeConfig } from '@kubernetes/client-node';
 import {
   IN_CLUSTER_TOKEN_FILE,

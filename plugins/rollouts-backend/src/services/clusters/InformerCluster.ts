@@ -4,7 +4,7 @@ import {
   ClusterWriteAccess,
   KubeObject,
   UnavailableKind,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 import {
   KubeConfig,
   KubernetesListObject,

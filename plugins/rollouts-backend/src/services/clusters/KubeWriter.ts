@@ -3,7 +3,7 @@ import {
   KubeDeployment,
   KubeReplicaSet,
   KubeService,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 import { KubeConfig } from '@kubernetes/client-node';
 import { kubeRawRequest, kubeRequest } from './kubeHttp';
 import { ClusterWriter } from './types';

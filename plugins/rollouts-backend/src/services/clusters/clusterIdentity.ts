@@ -1,4 +1,4 @@
-import { ClusterWriteAccess } from '@internal/plugin-rollouts-common';
+import { ClusterWriteAccess } from '@golden-path/plugin-rollouts-common';
 import { KubeConfig } from '@kubernetes/client-node';
 import fs from 'node:fs';
 import {

@@ -14,7 +14,7 @@ import {
   KubeResourceQuota,
   KubeService,
   UnavailableKind,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 import type { CachedObjects } from './cache/ObjectIndex';
 
 /** The kinds each cluster cache keeps. @public */

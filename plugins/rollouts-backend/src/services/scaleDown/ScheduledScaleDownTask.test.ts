@@ -4,7 +4,7 @@ import {
   planScaleDown,
   RESTORE_REPLICAS_ANNOTATION,
   SCALE_DOWN_AT_ANNOTATION,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 import {
   demoCluster,
   ENTITY_REF,

@@ -9,7 +9,7 @@ import {
   planScaleDown,
   SCALE_DOWN_AT_ANNOTATION,
   ScheduledScaleDownDecision,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 import { toUserError } from '../clusters/kubeErrors';
 import {
   ClusterWriter,

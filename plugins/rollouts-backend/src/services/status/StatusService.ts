@@ -20,7 +20,7 @@ import {
   summarizeQuota,
   toIsoTime,
   WarningEvent,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 import { RolloutsSettings } from '../../settings';
 import {
   ClusterHealth,

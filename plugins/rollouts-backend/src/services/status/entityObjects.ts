@@ -2,7 +2,7 @@ import {
   KubeKustomization,
   KubeObject,
   SERVICE_NAME_LABEL,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 import {
   ResourceKind,
   ResourceTypes,

@@ -1,6 +1,6 @@
 import { Entity } from '@backstage/catalog-model';
 import { mockCredentials } from '@backstage/backend-test-utils';
-import { ENTITY_REF_ANNOTATION } from '@internal/plugin-rollouts-common';
+import { ENTITY_REF_ANNOTATION } from '@golden-path/plugin-rollouts-common';
 import {
   demoCluster,
   demoEntity,

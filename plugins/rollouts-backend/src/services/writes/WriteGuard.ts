@@ -22,7 +22,7 @@ import {
   OwnershipCheck,
   pinnedPatch,
   writeSelectorRefusal,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 import { toUserError, WriteIdentityKind } from '../clusters/kubeErrors';
 import {
   ClusterWriter,

@@ -21,7 +21,7 @@ import {
   smokeTestCheck,
   SwitchCheck,
   SwitchPlan,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 import { RolloutsSettings } from '../../settings';
 import { EntitySelection } from '../entitySelection';
 import { entityObjects, namespaceOf } from '../status/entityObjects';

@@ -4,7 +4,7 @@ import {
   planRestart,
   RestartDeploymentResponse,
   rolloutsDeploymentRestartPermission,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 import { z } from 'zod';
 import { WriteCommand } from './WriteRunner';
 

@@ -1,4 +1,4 @@
-import { ENTITY_REF_ANNOTATION } from '@internal/plugin-rollouts-common';
+import { ENTITY_REF_ANNOTATION } from '@golden-path/plugin-rollouts-common';
 import request from 'supertest';
 import {
   demoCluster,

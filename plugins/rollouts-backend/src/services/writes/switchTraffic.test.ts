@@ -1,7 +1,7 @@
 import {
   ENTITY_REF_ANNOTATION,
   PREVIOUS_SLOT_ANNOTATION,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 import {
   demoCluster,
   ENTITY_REF,

@@ -25,7 +25,7 @@ import {
   TrafficPreflightRequest,
   TrafficPreflightResponse,
   trafficConverged,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 import { z } from 'zod';
 import { RolloutsSettings } from '../../settings';
 import { RolloutsCluster } from '../clusters/types';

@@ -5,7 +5,7 @@ import {
   rolloutsDeploymentUndoPermission,
   UndoDeploymentRequest,
   UndoDeploymentResponse,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 import { z } from 'zod';
 import { deploymentSchema } from './restartDeployment';
 import { WriteCommand } from './WriteRunner';

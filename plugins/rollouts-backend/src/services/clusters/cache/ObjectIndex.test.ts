@@ -1,4 +1,4 @@
-import { KubeEvent, KubeObject } from '@internal/plugin-rollouts-common';
+import { KubeEvent, KubeObject } from '@golden-path/plugin-rollouts-common';
 import { IndexName, ObjectIndex } from './ObjectIndex';
 
 const EVERY_INDEX: IndexName[] = [

@@ -4,7 +4,7 @@ import {
   KubeLabelSelector,
   KubeObject,
   matchesLabelSelector,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 import type { ResourceKind } from '../types';
 import { labelTerms, selectorTermGroups } from './labelTerms';
 

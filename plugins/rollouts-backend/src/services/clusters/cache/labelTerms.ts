@@ -1,4 +1,4 @@
-import { KubeLabelSelector } from '@internal/plugin-rollouts-common';
+import { KubeLabelSelector } from '@golden-path/plugin-rollouts-common';
 
 /**
  * One label as an index term. Label keys cannot contain `=`, so `key=value`

@@ -4,7 +4,7 @@ import {
   KubeDeployment,
   KubePod,
   podHealth,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 import { readRolloutsSettings } from '../../../settings';
 import {
   demoCluster,

@@ -65,7 +65,7 @@ import {
   KubeReplicaSet,
   KubeResourceQuota,
   KubeService,
-} from '@internal/plugin-rollouts-common';
+} from '@golden-path/plugin-rollouts-common';
 import { ResourceKind, ResourceTypes } from '../types';
 import { SharedValues } from './SharedValues';
 
