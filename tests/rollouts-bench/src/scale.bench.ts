@@ -161,6 +161,7 @@ async function createWorkload(
     { total: namespaces.length, concurrency: 20 },
   );
   expect(created.failures.slice(0, 3)).toEqual([]);
+  await waitForDefaultServiceAccounts(kc, namespaces);
 
   let next = 0;
   const result = await runLoad(
@@ -205,6 +206,33 @@ async function createWorkload(
     { total: apps.length, concurrency: 24 },
   );
   expect(result.failures.slice(0, 3)).toEqual([]);
+}
+
+/**
+ * Pods are refused (403, "error looking up service account <ns>/default")
+ * until the controller manager has created each namespace's default
+ * ServiceAccount, which lags behind under the creation load.
+ */
+async function waitForDefaultServiceAccounts(
+  kc: KubeConfig,
+  namespaces: string[],
+) {
+  const core = kc.makeApiClient(CoreV1Api);
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    const listed = await core.listServiceAccountForAllNamespaces({
+      fieldSelector: 'metadata.name=default',
+    });
+    const have = new Set(listed.items.map(sa => sa.metadata!.namespace));
+    const missing = namespaces.filter(ns => !have.has(ns));
+    if (missing.length === 0) return;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `no default ServiceAccount after 300 s in ${missing.length} namespaces, e.g. ${missing[0]}: is kube-controller-manager running?`,
+      );
+    }
+    await sleep(1000);
+  }
 }
 
 async function readyPods(kc: KubeConfig, run: string): Promise<number> {
