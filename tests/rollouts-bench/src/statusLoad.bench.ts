@@ -145,7 +145,8 @@ describe('status endpoint under load', () => {
       // The promise: answered from the informer cache, the status is faster
       // under load than the Kubernetes plugin's endpoint, which asks the API
       // server each time (measured ratio of the p95s: 0.36 by today's path).
-      if (kubernetes) expect(cached.p95).toBeLessThan(kubernetes.p95);
+      // Without a cluster there is no such row to compare with.
+      expect(cached.p95).toBeLessThan(kubernetes?.p95 ?? Infinity);
     },
     20 * 60_000,
   );
