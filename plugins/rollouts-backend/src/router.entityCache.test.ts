@@ -62,6 +62,19 @@ describe('status route entity cache', () => {
     ]);
   });
 
+  it('does not read an entity for a user who may not see it', async () => {
+    const { server, getEntityByRef } = await start({ hiddenFrom: [STRANGER] });
+    const res = await request(server)
+      .get(`${BASE}/status`)
+      .set('Authorization', asStranger);
+    // The same answer as for an entity that does not exist.
+    expect(res.status).toBe(404);
+    expect(res.body.error.message).toBe(
+      'Entity component:default/fastapi-demo not found',
+    );
+    expect(getEntityByRef).not.toHaveBeenCalled();
+  });
+
   it('serves a changed entity until its entry expires, and fresh with Cache-Control: no-cache', async () => {
     const entity = changeableEntity();
     const { server } = await start({ entities: [entity] });

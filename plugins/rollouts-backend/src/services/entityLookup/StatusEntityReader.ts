@@ -7,7 +7,10 @@ import { Entity } from '@backstage/catalog-model';
 import { NotAllowedError, NotFoundError } from '@backstage/errors';
 import { catalogEntityReadPermission } from '@backstage/plugin-catalog-common/alpha';
 import { CatalogService } from '@backstage/plugin-catalog-node';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import {
+  AuthorizePermissionResponse,
+  AuthorizeResult,
+} from '@backstage/plugin-permission-common';
 import { rolloutsStatusReadPermission } from '@golden-path/plugin-rollouts-common';
 import { EntityCache } from './EntityCache';
 
@@ -23,17 +26,17 @@ export interface StatusEntityReaderOptions {
  * The catalog entity behind a status request, after checking on every request
  * that the caller may read rollouts status and may read that entity.
  *
- * Fresh (as the writes always do): the catalog is asked with the caller's
+ * Fresh (as the writes always read): the catalog is asked with the caller's
  * credentials and enforces `catalog.entity.read` itself, while the status
  * permission is authorized alongside (two round trips, and the catalog makes
  * a third to the permission backend).
  *
- * Cached: the entity comes from an {@link EntityCache} shared by all callers,
- * filled with the plugin's own credentials, and the caller's
- * `catalog.entity.read` on that entity is authorized in the same batch as the
- * status permission: one permission round trip per request, no decision kept
- * past it, and an entity the caller may not read answers 404 as the catalog
- * would.
+ * Cached: the caller's `catalog.entity.read` on the entity is authorized in
+ * the same batch as the status permission (one permission round trip, no
+ * decision kept past the request), and only then does the entity come from an
+ * {@link EntityCache} shared by all callers, filled with the plugin's own
+ * credentials. An entity the caller may not read answers 404, as the catalog
+ * would, without the plugin reading it on their behalf.
  */
 export class StatusEntityReader {
   private readonly cache?: EntityCache;
@@ -56,45 +59,58 @@ export class StatusEntityReader {
     credentials: BackstageCredentials,
     options: { fresh?: boolean } = {},
   ): Promise<Entity> {
-    const { permissions, catalog } = this.options;
-    const cache = options.fresh ? undefined : this.cache;
-    // The decisions and the entity are independent: fetch them at once. The
-    // status denial wins over anything the entity lookup says, so a denied
-    // caller cannot tell which entities exist.
-    const [decided, looked] = await Promise.allSettled([
-      permissions.authorize(
-        [
-          { permission: rolloutsStatusReadPermission },
-          ...(cache
-            ? [
-                {
-                  permission: catalogEntityReadPermission,
-                  resourceRef: entityRef,
-                },
-              ]
-            : []),
-        ],
-        { credentials },
-      ),
-      cache
-        ? cache.get(entityRef)
-        : catalog.getEntityByRef(entityRef, { credentials }),
-    ]);
-    if (decided.status === 'rejected') throw decided.reason;
-    const [statusRead, entityRead] = decided.value;
-    if (statusRead.result !== AuthorizeResult.ALLOW) {
-      throw new NotAllowedError(
-        `You are not allowed to ${rolloutsStatusReadPermission.name} on ${entityRef}`,
-      );
+    if (options.fresh || !this.cache) {
+      return this.readFresh(entityRef, credentials);
     }
-    if (looked.status === 'rejected') throw looked.reason;
-    const entity = looked.value;
-    if (
-      !entity ||
-      (entityRead && entityRead.result !== AuthorizeResult.ALLOW)
-    ) {
+    const [statusRead, entityRead] = await this.options.permissions.authorize(
+      [
+        { permission: rolloutsStatusReadPermission },
+        { permission: catalogEntityReadPermission, resourceRef: entityRef },
+      ],
+      { credentials },
+    );
+    requireStatusRead(statusRead, entityRef);
+    const entity =
+      entityRead.result === AuthorizeResult.ALLOW
+        ? await this.cache.get(entityRef)
+        : undefined;
+    if (!entity) {
       throw new NotFoundError(`Entity ${entityRef} not found`);
     }
     return entity;
+  }
+
+  private async readFresh(
+    entityRef: string,
+    credentials: BackstageCredentials,
+  ): Promise<Entity> {
+    // The decision and the entity are independent: fetch them at once. The
+    // denial wins over a missing entity, so a denied caller cannot tell which
+    // entities exist.
+    const [decided, looked] = await Promise.allSettled([
+      this.options.permissions.authorize(
+        [{ permission: rolloutsStatusReadPermission }],
+        { credentials },
+      ),
+      this.options.catalog.getEntityByRef(entityRef, { credentials }),
+    ]);
+    if (decided.status === 'rejected') throw decided.reason;
+    requireStatusRead(decided.value[0], entityRef);
+    if (looked.status === 'rejected') throw looked.reason;
+    if (!looked.value) {
+      throw new NotFoundError(`Entity ${entityRef} not found`);
+    }
+    return looked.value;
+  }
+}
+
+function requireStatusRead(
+  decision: AuthorizePermissionResponse,
+  entityRef: string,
+) {
+  if (decision.result !== AuthorizeResult.ALLOW) {
+    throw new NotAllowedError(
+      `You are not allowed to ${rolloutsStatusReadPermission.name} on ${entityRef}`,
+    );
   }
 }
