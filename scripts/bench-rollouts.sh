@@ -3,7 +3,9 @@
 # control plane (real API server with an audit log) and the running portal backend:
 #   - Kubernetes API requests per minute for one entity with 1 and 20 open pages
 #   - time from a pod turning Ready to an open page showing it
-#   - p95 latency of the status endpoint under 50 concurrent requests
+#   - p95 latency of the status endpoint under 50 concurrent requests, by today's path
+#     (entity read from the catalog as the user) and through the shared entity cache, in
+#     alternating rounds (without a cluster: scripts/bench-rollouts-status-offline.sh)
 #   - cache memory per 1,000 pods
 #   - at scale (scale.bench.ts): 20,000 pods in 4,000 Deployments with their revision
 #     history across 200 namespaces on fake nodes: cache memory per 1,000 pods, time to

@@ -26,6 +26,17 @@ export interface Config {
      */
     signalIntervalMs?: number;
     /**
+     * How long the status route may serve a catalog entity it read (shared by
+     * all users, read with the plugin's own credentials), so a change to the
+     * entity shows on the Rollouts tab within this many seconds. Every request
+     * still authorizes the user's `rollouts.status.read` and
+     * `catalog.entity.read` on that entity; writes always read it fresh. 0
+     * reads the entity from the catalog with the user's credentials on every
+     * request.
+     * @default 5
+     */
+    entityCacheSeconds?: number;
+    /**
      * Watch only these namespaces (one informer per kind and namespace), for
      * clusters where the plugin's identity may not list cluster-wide.
      * Default: all namespaces.

@@ -2,13 +2,15 @@
 # Runs the portal backend in the background for tests and waits until it is ready.
 #   start_backend LOGFILE [--config FILE ...]  -> sets BACKEND_PID
 #   stop_backend
+# BACKEND_PORT (7007): where it is awaited; a config given to start_backend must
+# listen there when it is not 7007.
 
 start_backend() {
   local logfile="$1"; shift
   (cd "$REPO_ROOT/packages/backend" && exec setsid yarn backstage-cli package start "$@") >"$logfile" 2>&1 &
   BACKEND_PID=$!
   local waited=0
-  until curl -sf http://127.0.0.1:7007/.backstage/health/v1/readiness >/dev/null; do
+  until curl -sf "http://127.0.0.1:${BACKEND_PORT:-7007}/.backstage/health/v1/readiness" >/dev/null; do
     if ! kill -0 "$BACKEND_PID" 2>/dev/null; then
       tail -n 40 "$logfile"; die "the backend exited during start-up (log: $logfile)"
     fi

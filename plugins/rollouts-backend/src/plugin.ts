@@ -7,6 +7,7 @@ import { signalsServiceRef } from '@backstage/plugin-signals-node';
 import { rolloutsPermissions } from '@golden-path/plugin-rollouts-common';
 import { createRouter, WRITE_ROUTE_PREFIXES } from './router';
 import { ChangeNotifier } from './services/ChangeNotifier';
+import { StatusEntityReader } from './services/entityLookup/StatusEntityReader';
 import { rolloutsClusterRegistryServiceRef } from './services/clusters/serviceRef';
 import {
   SCHEDULED_SCALE_DOWN_TASK_ID,
@@ -21,7 +22,11 @@ import {
 } from './services/writes/switchTraffic';
 import { undoDeploymentCommand } from './services/writes/undoDeployment';
 import { WriteRunner } from './services/writes/WriteRunner';
-import { readRolloutsSettings, readSignalIntervalMs } from './settings';
+import {
+  readEntityCacheMs,
+  readRolloutsSettings,
+  readSignalIntervalMs,
+} from './settings';
 
 /**
  * The rollouts backend plugin: rollout status, probes, quotas and blue-green
@@ -40,6 +45,7 @@ export const rolloutsPlugin = createBackendPlugin({
       deps: {
         httpRouter: coreServices.httpRouter,
         httpAuth: coreServices.httpAuth,
+        auth: coreServices.auth,
         logger: coreServices.logger,
         config: coreServices.rootConfig,
         permissions: coreServices.permissions,
@@ -54,6 +60,7 @@ export const rolloutsPlugin = createBackendPlugin({
       async init({
         httpRouter,
         httpAuth,
+        auth,
         logger,
         config,
         permissions,
@@ -100,8 +107,12 @@ export const rolloutsPlugin = createBackendPlugin({
         httpRouter.use(
           await createRouter({
             httpAuth,
-            permissions,
-            catalog,
+            entities: new StatusEntityReader({
+              auth,
+              permissions,
+              catalog,
+              entityCacheMs: readEntityCacheMs(config),
+            }),
             status: new StatusService(clusters, settings),
             writes: new WriteRunner({
               httpAuth,

@@ -1,5 +1,9 @@
 import { ConfigReader } from '@backstage/config';
-import { readRolloutsSettings, readSignalIntervalMs } from './settings';
+import {
+  readEntityCacheMs,
+  readRolloutsSettings,
+  readSignalIntervalMs,
+} from './settings';
 
 describe('readRolloutsSettings', () => {
   it('has defaults', () => {
@@ -89,6 +93,22 @@ describe('readSignalIntervalMs', () => {
           new ConfigReader({ rollouts: { signalIntervalMs: bad } }),
         ),
       ).toThrow(/signalIntervalMs must be a whole number .* from 0 to 60000/);
+    }
+  });
+});
+
+describe('readEntityCacheMs', () => {
+  it('defaults to 5 s, reads 0 to 60 s and rejects anything else', () => {
+    const read = (entityCacheSeconds?: number) =>
+      readEntityCacheMs(new ConfigReader({ rollouts: { entityCacheSeconds } }));
+    expect(read()).toBe(5000);
+    expect(read(0)).toBe(0);
+    expect(read(0.5)).toBe(500);
+    expect(read(60)).toBe(60_000);
+    for (const bad of [-1, 61]) {
+      expect(() => read(bad)).toThrow(
+        `rollouts.entityCacheSeconds must be a number of seconds from 0 to 60, got ${bad}`,
+      );
     }
   });
 });

@@ -105,3 +105,25 @@ export function readSignalIntervalMs(config: Config): number {
   }
   return value;
 }
+
+/** Default of `rollouts.entityCacheSeconds`. */
+export const DEFAULT_ENTITY_CACHE_SECONDS = 5;
+
+/**
+ * Reads `rollouts.entityCacheSeconds` (in ms): how long the status route may
+ * serve a catalog entity it has read, so a change to the entity (its
+ * Kubernetes annotations, say) shows on the Rollouts tab within this bound.
+ * 0 reads the entity from the catalog on every request. Permissions are
+ * decided on every request either way; writes always read the entity fresh.
+ */
+export function readEntityCacheMs(config: Config): number {
+  const value =
+    config.getOptionalNumber('rollouts.entityCacheSeconds') ??
+    DEFAULT_ENTITY_CACHE_SECONDS;
+  if (!(value >= 0 && value <= 60)) {
+    throw new Error(
+      `rollouts.entityCacheSeconds must be a number of seconds from 0 to 60, got ${value}`,
+    );
+  }
+  return value * 1000;
+}

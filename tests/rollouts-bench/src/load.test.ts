@@ -1,4 +1,4 @@
-import { runLoad } from './load';
+import { runInterleaved, runLoad } from './load';
 
 describe('runLoad', () => {
   it('sends exactly the requested number with the given concurrency', async () => {
@@ -38,5 +38,34 @@ describe('runLoad', () => {
     await expect(
       runLoad(async () => {}, { total: 0, concurrency: 50 }),
     ).rejects.toThrow(/total > 0/);
+  });
+});
+
+describe('runInterleaved', () => {
+  it('alternates the sides round by round and sends each its total', async () => {
+    const log: string[] = [];
+    const side = (name: string) => async () => {
+      log.push(name);
+    };
+    const [a, b] = await runInterleaved([side('a'), side('b')], {
+      total: 5,
+      concurrency: 1,
+      rounds: 3,
+    });
+    // Rounds of 2, 2 and 1 requests per side: a b, then b a, then a b.
+    expect(log.join('')).toBe('aabbbbaaab');
+    expect(a.latenciesMs).toHaveLength(5);
+    expect(b.latenciesMs).toHaveLength(5);
+    expect(a.elapsedMs).toBeGreaterThan(0);
+  });
+
+  it('rejects more rounds than requests', async () => {
+    await expect(
+      runInterleaved([async () => {}], {
+        total: 2,
+        concurrency: 1,
+        rounds: 3,
+      }),
+    ).rejects.toThrow(/whole number of rounds from 1 to total, got 3 for 2/);
   });
 });

@@ -40,3 +40,42 @@ export async function runLoad(
   );
   return { latenciesMs, elapsedMs: performance.now() - start, failures };
 }
+
+/**
+ * Runs several loads in alternating rounds (A B, then B A, ...), each round
+ * sending `total / rounds` of one side's requests, and merges each side's
+ * rounds. On a shared machine every side then meets the same background load,
+ * which runs one after the other would not.
+ */
+export async function runInterleaved(
+  requests: ReadonlyArray<() => Promise<unknown>>,
+  options: { total: number; concurrency: number; rounds: number },
+): Promise<LoadResult[]> {
+  const { total, concurrency, rounds } = options;
+  if (!(Number.isInteger(rounds) && rounds > 0 && total >= rounds)) {
+    throw new Error(
+      `runInterleaved needs a whole number of rounds from 1 to total, got ${rounds} for ${total}`,
+    );
+  }
+  const merged: LoadResult[] = requests.map(() => ({
+    latenciesMs: [],
+    elapsedMs: 0,
+    failures: [],
+  }));
+  for (let round = 0; round < rounds; round += 1) {
+    // Every round's share, the remainder going to the first rounds.
+    const share = Math.floor(total / rounds) + (round < total % rounds ? 1 : 0);
+    const order = requests.map((_, i) => i);
+    if (round % 2 === 1) order.reverse();
+    for (const side of order) {
+      const result = await runLoad(requests[side], {
+        total: share,
+        concurrency,
+      });
+      merged[side].latenciesMs.push(...result.latenciesMs);
+      merged[side].failures.push(...result.failures);
+      merged[side].elapsedMs += result.elapsedMs;
+    }
+  }
+  return merged;
+}

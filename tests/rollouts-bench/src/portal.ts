@@ -47,14 +47,25 @@ export class PortalClient {
     return stringifyEntityRef(this.entity);
   }
 
-  /** What the rollouts tab loads. */
-  async rolloutsStatus(): Promise<EntityRolloutsResponse> {
+  /**
+   * What the rollouts tab loads. `fresh` sends `Cache-Control: no-cache`: the
+   * backend then reads the entity from the catalog with the user's
+   * credentials instead of its shared entity cache.
+   */
+  async rolloutsStatus(
+    options: { fresh?: boolean } = {},
+  ): Promise<EntityRolloutsResponse> {
     const { namespace = 'default', name } = this.entity.metadata;
     const res = await fetch(
       `${
         this.baseUrl
       }/api/rollouts/entity/${this.entity.kind.toLowerCase()}/${namespace}/${name}/status`,
-      { headers: { authorization: `Bearer ${this.token}` } },
+      {
+        headers: {
+          authorization: `Bearer ${this.token}`,
+          ...(options.fresh && { 'cache-control': 'no-cache' }),
+        },
+      },
     );
     if (!res.ok) {
       throw new Error(

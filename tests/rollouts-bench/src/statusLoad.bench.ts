@@ -1,84 +1,112 @@
 /*
- * Latency of the rollouts status endpoint under 50 concurrent requests,
- * against the Kubernetes plugin's services endpoint under the same load.
+ * Latency of the rollouts status endpoint under 50 concurrent requests, by
+ * today's path (the entity read from the catalog with the user's credentials
+ * on every request) and by the shared entity cache, in alternating rounds of
+ * one run, against the Kubernetes plugin's services endpoint under the same
+ * load. BENCH_WITHOUT_CLUSTER=1 leaves out the Kubernetes plugin (it needs a
+ * cluster), for a portal started without one.
  */
-import { benchEnv } from './benchEnv';
-import { runLoad } from './load';
+import { portalEnv } from './benchEnv';
+import { runInterleaved, runLoad } from './load';
 import { PortalClient } from './portal';
 import { report } from './report';
 import { markdownTable, ratio, summarize } from './stats';
 
-const env = benchEnv();
+const env = portalEnv();
+const withKubernetesPlugin = process.env.BENCH_WITHOUT_CLUSTER !== '1';
 const CONCURRENCY = 50;
+/** Alternating rounds of the two rollouts paths. */
+const ROUNDS = 4;
+/** The issue's goal for the status p95 at this concurrency. */
+const GOAL_P95_MS = 200;
 
 describe('status endpoint under load', () => {
   it(
     `answers ${CONCURRENCY} concurrent requests`,
     async () => {
       const portal = await PortalClient.signIn(env.backendUrl, env.entity);
-      const sides = [
+      const rolloutsSides = [
         {
-          label: 'rollouts plugin: GET .../status (from the cache)',
-          request: () => portal.rolloutsStatus(),
-          total: env.loadRequests,
+          label:
+            "rollouts plugin, today's path: GET .../status with Cache-Control: no-cache (entity from the catalog as the user)",
+          request: () => portal.rolloutsStatus({ fresh: true }),
         },
         {
-          // The baseline asks the API server on every request; a quarter of the
-          // requests gives as many samples as needed for a p95 in less time.
-          label: 'Kubernetes plugin: POST /api/kubernetes/services/<entity>',
-          // Its backend answers 200 even when the API server refused some of
-          // the calls behind it (e.g. 429 from API priority and fairness);
-          // those answers count as failed here.
-          request: async () => {
-            const res = await portal.kubernetesObjects();
-            const errors = res.items.flatMap(i => i.errors);
-            if (errors.length > 0) {
-              throw new Error(
-                `${errors.length} cluster errors, e.g. ${JSON.stringify(
-                  errors[0],
-                ).slice(0, 200)}`,
-              );
-            }
-          },
-          total: Math.max(200, Math.round(env.loadRequests / 4)),
+          label:
+            'rollouts plugin: GET .../status (entity from the shared cache, permissions per request)',
+          request: () => portal.rolloutsStatus(),
         },
       ];
-      const rows: (string | number)[][] = [];
-      const failureNotes: string[] = [];
-      const failuresPerSide: string[][] = [];
-      const p95s: number[] = [];
-      for (const side of sides) {
-        // Warm-up: connections, JIT, caches.
+      // Warm-up: connections, JIT, caches.
+      for (const side of rolloutsSides) {
         await runLoad(side.request, {
           total: CONCURRENCY,
           concurrency: CONCURRENCY,
         });
-        const result = await runLoad(side.request, {
-          total: side.total,
+      }
+      const rolloutsResults = await runInterleaved(
+        rolloutsSides.map(s => s.request),
+        { total: env.loadRequests, concurrency: CONCURRENCY, rounds: ROUNDS },
+      );
+      const results = rolloutsSides.map((side, i) => ({
+        label: side.label,
+        total: env.loadRequests,
+        ...rolloutsResults[i],
+      }));
+      const failureNotes: string[] = [];
+      if (withKubernetesPlugin) {
+        // The baseline asks the API server on every request; a quarter of the
+        // requests gives as many samples as needed for a p95 in less time.
+        const total = Math.max(200, Math.round(env.loadRequests / 4));
+        // Its backend answers 200 even when the API server refused some of
+        // the calls behind it (e.g. 429 from API priority and fairness);
+        // those answers count as failed here.
+        const request = async () => {
+          const res = await portal.kubernetesObjects();
+          const errors = res.items.flatMap(i => i.errors);
+          if (errors.length > 0) {
+            throw new Error(
+              `${errors.length} cluster errors, e.g. ${JSON.stringify(
+                errors[0],
+              ).slice(0, 200)}`,
+            );
+          }
+        };
+        await runLoad(request, {
+          total: CONCURRENCY,
           concurrency: CONCURRENCY,
         });
-        failuresPerSide.push(result.failures);
-        if (side !== sides[0] && result.failures.length > 0) {
+        const result = await runLoad(request, {
+          total,
+          concurrency: CONCURRENCY,
+        });
+        if (result.failures.length > 0) {
           failureNotes.push(
-            `${result.failures.length} of ${side.total} Kubernetes plugin answers carried cluster errors (not in its latencies), e.g. ${result.failures[0]}`,
+            `${result.failures.length} of ${total} Kubernetes plugin answers carried cluster errors (not in its latencies), e.g. ${result.failures[0]}`,
           );
         }
-        const s = summarize(result.latenciesMs);
-        p95s.push(s.p95);
-        rows.push([
-          side.label,
-          s.n,
-          s.p50,
-          s.p95,
-          s.p99,
-          (s.n * 1000) / result.elapsedMs,
-          result.failures.length,
-        ]);
+        results.push({
+          label: 'Kubernetes plugin: POST /api/kubernetes/services/<entity>',
+          total,
+          ...result,
+        });
       }
-      // The plugin under test must answer every request.
-      expect(failuresPerSide[0].slice(0, 3)).toEqual([]);
-      rows[0].push(ratio(p95s[0], p95s[1]));
-      rows[1].push('1.00');
+      const summaries = results.map(r => ({
+        ...summarize(r.latenciesMs),
+        requestsPerSecond: (r.latenciesMs.length * 1000) / r.elapsedMs,
+      }));
+      const kubernetes = withKubernetesPlugin ? summaries[2] : undefined;
+      const rows = results.map((r, i) => [
+        r.label,
+        summaries[i].n,
+        summaries[i].p50,
+        summaries[i].p95,
+        summaries[i].p99,
+        summaries[i].requestsPerSecond,
+        r.failures.length,
+        ...(kubernetes ? [ratio(summaries[i].p95, kubernetes.p95)] : []),
+      ]);
+      const [today, cached] = summaries;
       report(
         `Entity status under ${CONCURRENCY} concurrent requests`,
         markdownTable(
@@ -90,17 +118,35 @@ describe('status endpoint under load', () => {
             'p99 ms',
             'requests/s',
             'failed',
-            'p95 ratio to Kubernetes plugin',
+            ...(kubernetes ? ['p95 ratio to Kubernetes plugin'] : []),
           ],
           rows,
         ),
-        'One Node client on the same 2-core machine as the backend (dev mode, `backstage-cli package start`) and the API server; the numbers include the client.',
+        `Shared entity cache against today's path: p50 ${ratio(
+          cached.p50,
+          today.p50,
+        )}, p95 ${ratio(cached.p95, today.p95)}, requests/s ${ratio(
+          cached.requestsPerSecond,
+          today.requestsPerSecond,
+        )} of today's. Goal p95 under ${GOAL_P95_MS} ms: ${
+          cached.p95 < GOAL_P95_MS ? 'met' : 'not met'
+        } (${cached.p95.toFixed(0)} ms).`,
+        `The two rollouts paths ran in ${ROUNDS} alternating rounds of one run, so both met the same background load. One Node client on the same 2-core machine as the backend (dev mode, \`backstage-cli package start\`)${
+          kubernetes ? ' and the API server' : ''
+        }; the numbers include the client.`,
         ...failureNotes,
       );
-      // The promise: answered from the cache, the status is faster under load than the
-      // Kubernetes plugin's endpoint, which asks the API server each time (measured
-      // ratio of the p95s: 0.36, so the comparison has room for a noisy machine).
-      expect(p95s[0]).toBeLessThan(p95s[1]);
+      // The plugin under test must answer every request, by either path.
+      expect(results[0].failures.slice(0, 3)).toEqual([]);
+      expect(results[1].failures.slice(0, 3)).toEqual([]);
+      // The cache removes two of the three internal round trips per request
+      // (measured p95 ratio about 0.3-0.5), so this holds on a noisy machine.
+      expect(cached.p95).toBeLessThan(today.p95);
+      // The promise: answered from the informer cache, the status is faster
+      // under load than the Kubernetes plugin's endpoint, which asks the API
+      // server each time (measured ratio of the p95s: 0.36 by today's path).
+      // Without a cluster there is no such row to compare with.
+      expect(cached.p95).toBeLessThan(kubernetes?.p95 ?? Infinity);
     },
     20 * 60_000,
   );

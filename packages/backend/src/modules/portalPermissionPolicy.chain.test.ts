@@ -1,16 +1,18 @@
 /*
- * The whole authorization chain of a rollouts write, nothing mocked in it: the
- * rollouts plugin asks the real permission backend with the user's credentials, the
- * portal's policy answers with the conditional "owners only" decision, and the real
- * catalog evaluates it (IS_ENTITY_OWNER) on entities it read from a catalog file.
- * Only the cluster is in memory.
+ * The whole authorization chain of a rollouts write and a status read, nothing mocked
+ * in it: the rollouts plugin asks the real permission backend with the user's
+ * credentials, the portal's policy answers with the conditional "owners only" decision,
+ * and the real catalog evaluates it (IS_ENTITY_OWNER) on entities it read from a
+ * catalog file. Only the cluster is in memory.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { httpAuthServiceFactory } from '@backstage/backend-defaults/httpAuth';
 import {
+  BackendFeature,
   coreServices,
+  createBackendModule,
   createServiceFactory,
 } from '@backstage/backend-plugin-api';
 import {
@@ -19,6 +21,13 @@ import {
   startTestBackend,
 } from '@backstage/backend-test-utils';
 import catalogPlugin from '@backstage/plugin-catalog-backend';
+import {
+  catalogConditions,
+  createCatalogConditionalDecision,
+} from '@backstage/plugin-catalog-backend/alpha';
+import { catalogEntityReadPermission } from '@backstage/plugin-catalog-common/alpha';
+import { isPermission } from '@backstage/plugin-permission-common';
+import { policyExtensionPoint } from '@backstage/plugin-permission-node/alpha';
 import permissionPlugin from '@backstage/plugin-permission-backend';
 import rolloutsPlugin, {
   rolloutsClusterRegistryServiceRef,
@@ -30,7 +39,10 @@ import {
   FakeRegistry,
   NAMESPACE,
 } from '@golden-path/plugin-rollouts-backend/testUtils';
-import { portalPermissionPolicyModule } from './portalPermissionPolicy';
+import {
+  PortalPermissionPolicy,
+  portalPermissionPolicyModule,
+} from './portalPermissionPolicy';
 
 const OWNER = 'user:default/owner';
 const MEMBER = 'user:default/member';
@@ -151,7 +163,46 @@ function cluster() {
   return fake;
 }
 
-describe('rollouts writes, authorized by the portal policy and the catalog', () => {
+/**
+ * The portal policy, except that a Component is visible in the catalog to its
+ * owners only (as some portals restrict it).
+ */
+const ownersReadComponentsPolicy = createBackendModule({
+  pluginId: 'permission',
+  moduleId: 'owners-read-components',
+  register(reg) {
+    reg.registerInit({
+      deps: { policy: policyExtensionPoint },
+      async init({ policy }) {
+        const portal = new PortalPermissionPolicy({
+          kubernetesProxyGroups: [],
+          kubernetesApplyGroups: [],
+        });
+        policy.setPolicy({
+          async handle(request, user) {
+            if (
+              !isPermission(request.permission, catalogEntityReadPermission)
+            ) {
+              return portal.handle(request, user);
+            }
+            return createCatalogConditionalDecision(request.permission, {
+              anyOf: [
+                catalogConditions.isEntityKind({
+                  kinds: ['User', 'Group', 'Location'],
+                }),
+                catalogConditions.isEntityOwner({
+                  claims: user?.info.ownershipEntityRefs ?? [],
+                }),
+              ],
+            });
+          },
+        });
+      },
+    });
+  },
+});
+
+describe('rollouts, authorized by the portal policy and the catalog', () => {
   jest.setTimeout(30_000);
   let dir: string;
   beforeEach(() => {
@@ -161,7 +212,11 @@ describe('rollouts writes, authorized by the portal policy and the catalog', () 
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('lets the owning user and the owning group’s member restart, and nobody else', async () => {
+  /**
+   * The plugin, the permission backend with `policy` and the catalog reading
+   * CATALOG, once the catalog has processed it.
+   */
+  async function startChain(policy: BackendFeature) {
     const catalogFile = path.join(dir, 'catalog.yaml');
     fs.writeFileSync(catalogFile, CATALOG);
     const fake = cluster();
@@ -169,7 +224,7 @@ describe('rollouts writes, authorized by the portal policy and the catalog', () 
       features: [
         catalogPlugin,
         permissionPlugin,
-        portalPermissionPolicyModule,
+        policy,
         rolloutsPlugin,
         userInfoFromCatalog,
         authWithActors,
@@ -191,10 +246,6 @@ describe('rollouts writes, authorized by the portal policy and the catalog', () 
       ],
     });
     const api = `http://localhost:${server.port()}/api`;
-    const as = (user: string) => ({
-      Authorization: mockCredentials.user.header(user),
-      'Content-Type': 'application/json',
-    });
 
     // The catalog processes its file in the background: wait for the last entity.
     for (let ready = false; !ready; ) {
@@ -206,6 +257,16 @@ describe('rollouts writes, authorized by the portal policy and the catalog', () 
       ready = Boolean(member?.relations?.length);
       if (!ready) await new Promise(r => setTimeout(r, 200));
     }
+    return { api, fake };
+  }
+
+  const as = (user: string) => ({
+    Authorization: mockCredentials.user.header(user),
+    'Content-Type': 'application/json',
+  });
+
+  it('lets the owning user and the owning group’s member restart, and nobody else', async () => {
+    const { api, fake } = await startChain(portalPermissionPolicyModule);
 
     const restart = async (user: string, entity: string, target: string) => {
       const res = await fetch(
@@ -252,6 +313,54 @@ describe('rollouts writes, authorized by the portal policy and the catalog', () 
     ).toEqual([
       [NAMESPACE, 'solo-api'],
       [NAMESPACE, 'demo-api-blue'],
+    ]);
+  });
+
+  it('shows the status only to those the catalog shows the entity to, with or without the entity cache', async () => {
+    const { api } = await startChain(ownersReadComponentsPolicy);
+    const status = async (user: string, entity: string, fresh: boolean) => {
+      const res = await fetch(
+        `${api}/rollouts/entity/component/default/${entity}/status`,
+        {
+          headers: {
+            ...as(user),
+            ...(fresh && { 'Cache-Control': 'no-cache' }),
+          },
+        },
+      );
+      return res.status;
+    };
+    const outcomes: string[] = [];
+    // The owner's read fills the entity cache first; the others must not get
+    // it from there.
+    for (const user of [OWNER, MEMBER, STRANGER]) {
+      for (const fresh of [false, true]) {
+        outcomes.push(
+          `${user} ${fresh ? 'fresh' : 'cached'}: ${await status(
+            user,
+            'solo-service',
+            fresh,
+          )}`,
+        );
+      }
+    }
+    outcomes.push(
+      `${MEMBER} on fastapi-demo: ${await status(
+        MEMBER,
+        'fastapi-demo',
+        false,
+      )}`,
+      `${OWNER} on an unknown entity: ${await status(OWNER, 'nope', false)}`,
+    );
+    expect(outcomes).toEqual([
+      `${OWNER} cached: 200`,
+      `${OWNER} fresh: 200`,
+      `${MEMBER} cached: 404`,
+      `${MEMBER} fresh: 404`,
+      `${STRANGER} cached: 404`,
+      `${STRANGER} fresh: 404`,
+      `${MEMBER} on fastapi-demo: 200`,
+      `${OWNER} on an unknown entity: 404`,
     ]);
   });
 });

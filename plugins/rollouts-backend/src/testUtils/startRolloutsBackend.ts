@@ -58,6 +58,8 @@ export interface RolloutsTestBackend {
   cluster: FakeCluster;
   audits: AuditRecord[];
   authorize: jest.Mock;
+  /** The catalog's `getEntityByRef`, with the entities as they are now. */
+  getEntityByRef: jest.Mock;
   signals: { publish: jest.Mock };
   /** The scheduler the plugin registered its tasks with. */
   scheduler: ServiceMock<SchedulerService>;
@@ -73,13 +75,16 @@ export interface RolloutsTestBackend {
 
 /**
  * Starts the plugin. Permissions behave like the portal policy: every
- * signed-in user may read (unless `canRead` is false); a write is allowed to
+ * signed-in user may read (unless `canRead` is false) and may read every
+ * catalog entity (except the users in `hiddenFrom`); a write is allowed to
  * the owner of the entity it names (`spec.owner`), whoever that is.
  */
 export async function startRolloutsBackend(
   options: {
     cluster?: FakeCluster;
     canRead?: boolean;
+    /** Users whom `catalog.entity.read` is denied for every entity. */
+    hiddenFrom?: string[];
     config?: object;
     /** Extra catalog entities (the demo entity and `no-kube` are always there). */
     entities?: Entity[];
@@ -92,6 +97,14 @@ export async function startRolloutsBackend(
     { ...demoEntity, metadata: { name: 'no-kube', namespace: 'default' } },
     ...(options.entities ?? []),
   ];
+  // Looked up on every call and copied, as the catalog answers over HTTP: a
+  // test may change an entity and the plugin sees it on its next read.
+  const getEntityByRef = jest.fn(async (ref: string) => {
+    const found = [...entities]
+      .reverse()
+      .find(e => stringifyEntityRef(e) === ref);
+    return found && structuredClone(found);
+  });
   const ownerOf = new Map(
     entities.map(e => [stringifyEntityRef(e), e.spec?.owner]),
   );
@@ -110,6 +123,7 @@ export async function startRolloutsBackend(
   });
   const authorize = jest.fn(async (requests: any[], { credentials }: any) =>
     requests.map(r => {
+      const user = credentials.principal.userEntityRef;
       if (r.permission.name === 'rollouts.status.read') {
         return {
           result:
@@ -118,7 +132,13 @@ export async function startRolloutsBackend(
               : AuthorizeResult.ALLOW,
         };
       }
-      const user = credentials.principal.userEntityRef;
+      if (r.permission.name === 'catalog.entity.read') {
+        return {
+          result: options.hiddenFrom?.includes(user)
+            ? AuthorizeResult.DENY
+            : AuthorizeResult.ALLOW,
+        };
+      }
       return {
         result:
           user !== undefined && ownerOf.get(r.resourceRef) === user
@@ -140,7 +160,7 @@ export async function startRolloutsBackend(
     features: [
       rolloutsPlugin,
       scheduler.factory,
-      catalogServiceMock.factory({ entities }),
+      catalogServiceMock.mock({ getEntityByRef }).factory,
       auditor,
       permissions.factory,
       mockServices.rootConfig.factory({
@@ -178,6 +198,7 @@ export async function startRolloutsBackend(
     cluster,
     audits,
     authorize,
+    getEntityByRef,
     signals,
     scheduler,
     runScheduledScaleDown: async () => {

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The status-under-load benchmark (tests/rollouts-bench/src/statusLoad.bench.ts) without a
+# cluster: the real backend in dev mode on a free port, with throw-away SQLite and no
+# cluster (the rollouts plugin still authenticates, authorizes and looks the entity up on
+# every request), 50 concurrent requests by today's path (entity read from the catalog
+# as the user) and through the shared entity cache, in alternating rounds of one run.
+# The Kubernetes plugin's row needs the cluster: scripts/bench-rollouts.sh prints all three.
+#
+# Usage: scripts/bench-rollouts-status-offline.sh
+# Env:   BENCH_LOAD_REQUESTS (2000 per path)
+#        BENCH_REPORT (artifacts/bench/rollouts-status-offline.md)
+set -euo pipefail
+source "$(dirname "$0")/lib/toolchain.sh"
+source "$(dirname "$0")/lib/backend.sh"
+ensure_toolchain
+
+DATA_DIR="$(mktemp -d /tmp/golden-path-status-bench.XXXXXX)"
+trap 'stop_backend; rm -rf "$DATA_DIR"' EXIT
+
+# A free port, so that a portal on 7007 (or another run) is not disturbed.
+BACKEND_PORT="$(node -e "const s = require('net').createServer().listen(0, '127.0.0.1', () => { console.log(s.address().port); s.close(); })")"
+export BACKEND_PORT
+cat >"$DATA_DIR/app-config.port.yaml" <<YAML
+backend:
+  baseUrl: http://127.0.0.1:$BACKEND_PORT
+  listen: { port: $BACKEND_PORT, host: 127.0.0.1 }
+YAML
+use_scratch_data "$DATA_DIR"
+mkdir -p "$REPO_ROOT/artifacts/bench"
+start_backend "$REPO_ROOT/artifacts/bench/backend-status-offline.log" \
+  --config "$REPO_ROOT/app-config.yaml" --config "$DATA_DIR/app-config.port.yaml"
+
+export BENCH_BACKEND_URL="http://127.0.0.1:$BACKEND_PORT" BENCH_WITHOUT_CLUSTER=1
+export BENCH_REPORT="${BENCH_REPORT:-$REPO_ROOT/artifacts/bench/rollouts-status-offline.md}"
+{
+  echo "# Rollouts status under load, without a cluster"
+  echo
+  echo "$(date -u +%Y-%m-%dT%H:%MZ), commit $(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)," \
+    "$(nproc) cores. Reproduce: scripts/bench-rollouts-status-offline.sh"
+} >"$BENCH_REPORT"
+log "status benchmark (report: $BENCH_REPORT)"
+# CI=true: one run, not Jest's watch mode.
+CI=true yarn --cwd "$REPO_ROOT/tests/rollouts-bench" bench --testPathPatterns statusLoad
