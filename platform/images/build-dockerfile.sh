@@ -7,16 +7,26 @@
 #
 # - buildah (`--isolation chroot`, storage under ${PLATFORM_CACHE}/images/buildah/),
 #   FROM images come only from that local storage (--pull=never).
+# - FROM names resolve as Docker resolves them (node:x = docker.io/library/node:x); each
+#   one a local base stands in for (`build.sh --stands-for`, e.g. node:24.11.1-bookworm-slim)
+#   is built or reused and tagged with that name in the build storage only. Any other
+#   literal FROM fails before the build: nothing could pull it.
 # - PYTHON_IMAGE defaults to the local python base (platform/images/build.sh python), so
 #   the generated FastAPI Dockerfiles (ARG PYTHON_IMAGE) build unchanged.
 # - RUN steps get the host's CA bundle (PIP_CERT / REQUESTS_CA_BUNDLE / SSL_CERT_FILE,
 #   else /etc/ssl/certs/ca-certificates.crt) bind-mounted over the image's
 #   /etc/ssl/certs/ca-certificates.crt, and the host's pip settings (pip config files
 #   and PIP_* variables, read from this environment) as /etc/pip.conf. Both are mounts:
-#   neither ends up in a layer.
+#   neither ends up in a layer. Node (yarn, node-gyp) trusts that bundle through
+#   NODE_EXTRA_CA_CERTS, and the host's own npm/yarn registry (npm_config_registry,
+#   YARN_NPM_REGISTRY_SERVER, when set here) is passed the same way: build-time
+#   environment that --unsetenv keeps out of the image's config.
+# - `RUN --mount=type=cache` folders persist between builds under
+#   ${PLATFORM_CACHE}/images/buildah/tmp/buildah-cache-<uid>/ (buildah keeps them in
+#   TMPDIR), e.g. the portal's yarn download cache.
 # - Cached in ${PLATFORM_CACHE}/images/dockerfile/<name>-<tag>-<key>/image.oci.tar, the key
 #   hashing the context's files that .dockerignore admits (context_files.py), the
-#   Dockerfile, the build args and the base image's digest.
+#   Dockerfile, the build args and the base images' digests.
 #   IMAGES_BUILD_FORCE=1 rebuilds.
 set -euo pipefail
 # shellcheck source=platform/lib.sh
@@ -52,25 +62,42 @@ while (($#)); do
 done
 [[ -f "${dockerfile}" ]] || die "no Dockerfile at ${dockerfile}"
 
-# The local python base, unless the caller names another PYTHON_IMAGE.
-python_ref="$("${IMAGES_DIR}/build.sh" --ref python)"
-python_archive="$("${IMAGES_DIR}/build.sh" python)"
-if ! printf '%s\n' "${build_args[@]+"${build_args[@]}"}" | grep -q '^PYTHON_IMAGE='; then
+# ---- base images: "<local ref> <archive> <name in the build storage>" per line -------
+bases=()
+# The local python base for ARG PYTHON_IMAGE, unless the caller names another one.
+if grep -Eq '^\s*ARG\s+PYTHON_IMAGE\b' "${dockerfile}" \
+  && ! printf '%s\n' "${build_args[@]+"${build_args[@]}"}" | grep -q '^PYTHON_IMAGE='; then
+  python_ref="$("${IMAGES_DIR}/build.sh" --ref python)"
+  bases+=("${python_ref} $("${IMAGES_DIR}/build.sh" python) ${python_ref}")
   build_args+=("PYTHON_IMAGE=${python_ref}")
 fi
-base_digest="$(tar -xOf "${python_archive}" index.json | jq -r '.manifests[0].digest')"
+# Literal FROM references (not a stage, not an ARG, not scratch), as Docker names them.
+while read -r from; do
+  base="$("${IMAGES_DIR}/build.sh" --stands-for "${from}")" \
+    || die "FROM ${from} (${dockerfile}): no registry is reachable and no local base stands in for it (platform/images/build.sh --list)"
+  [[ "${from}" == */* ]] || from="library/${from}"
+  [[ "${from%%/*}" == *[.:]* || "${from%%/*}" == localhost ]] || from="docker.io/${from}"
+  bases+=("$("${IMAGES_DIR}/build.sh" --ref "${base}") $("${IMAGES_DIR}/build.sh" "${base}") ${from}")
+done < <(awk '
+  toupper($1) == "FROM" {
+    i = 2; while ($i ~ /^--/) i++
+    img = $i; if (tolower($(i + 1)) == "as") stage[tolower($(i + 2))] = 1
+    if (img !~ /[$]/ && img != "scratch" && !(tolower(img) in stage) && !(img in seen)) { seen[img] = 1; print img }
+  }' "${dockerfile}")
+base_digest() { tar -xOf "$1" index.json | jq -r '.manifests[0].digest'; }
 
 name="${ref##*/}"; tag="${name##*:}"; name="${name%%:*}"
 key="$(
   {
     cat "${BASH_SOURCE[0]}" "${IMAGES_DIR}/lib-images.sh"
     buildah --version
-    printf 'ref=%s base=%s dockerfile=%s\n' "${ref}" "${base_digest}" "$(sha256sum < "${dockerfile}")"
-    printf 'arg=%s\n' "${build_args[@]}"
-    # Only what .dockerignore lets into the build: tests, docs and manifests cannot change
-    # the image, so a change there reuses it.
-    [[ ! -f "${ctx}/.dockerignore" ]] || sha256sum < "${ctx}/.dockerignore"
-    (cd "${ctx}" && python3 "${IMAGES_DIR}/context_files.py" . | xargs -0 -r sha256sum)
+    printf 'ref=%s\n' "${ref}"
+    for b in "${bases[@]+"${bases[@]}"}"; do
+      read -r _ b_archive b_name <<<"${b}"
+      printf 'base=%s %s\n' "${b_name}" "$(base_digest "${b_archive}")"
+    done
+    printf 'arg=%s\n' "${build_args[@]+"${build_args[@]}"}"
+    context_key "${ctx}" "${dockerfile}"
   } | sha256_of_stream
 )"
 IMAGES_CACHE="${IMAGES_CACHE}/dockerfile"
@@ -142,26 +169,44 @@ while read -r m; do
   [[ -n "${m}" ]] && volumes+=(--volume "${m}:${m}:ro")
 done < "${work}/pip-mounts"
 log "pip settings for RUN steps (from this environment): $(grep -v '^\s*$' "${work}/pip.conf" | tr '\n' ' ')"
+# Node keeps its own CA list: NODE_EXTRA_CA_CERTS adds the mounted bundle (yarn, node-gyp).
+# The host's registries only when this environment names them (else the tools' defaults).
+build_env=("NODE_EXTRA_CA_CERTS=${CA_IN_BUILD}")
+for v in npm_config_registry YARN_NPM_REGISTRY_SERVER; do
+  [[ -z "${!v:-}" ]] || build_env+=("${v}=${!v}")
+done
+env_opts=()
+for e in "${build_env[@]}"; do env_opts+=(--env "${e}" --unsetenv "${e%%=*}"); done
 
-bah() { buildah --root "${STORE}/root" --runroot "${STORE}/run" --storage-driver overlay "$@"; }
+# Short names resolve on docker.io as in Docker (only in local storage: --pull=never).
+printf 'unqualified-search-registries = ["docker.io"]\n' > "${work}/registries.conf"
+mkdir -p "${STORE}/tmp"
+bah() {
+  TMPDIR="${STORE}/tmp" CONTAINERS_REGISTRIES_CONF="${work}/registries.conf" \
+    buildah --root "${STORE}/root" --runroot "${STORE}/run" --storage-driver overlay "$@"
+}
 
-# ---- the base image into buildah's store, once per digest ------------------------------
-marker="${STORE}/base-${python_ref//[\/:]/_}"
-if [[ "$(cat "${marker}" 2>/dev/null)" != "${base_digest}" ]] || ! bah inspect --type image "${python_ref}" >/dev/null 2>&1; then
-  log "loading ${python_ref} into buildah's store"
-  bah rmi -f "${python_ref}" >/dev/null 2>&1 || true
-  id="$(bah pull --quiet "oci-archive:${python_archive}")"
-  bah tag "${id}" "${python_ref}"
-  printf '%s\n' "${base_digest}" > "${marker}"
-fi
+# ---- the base images into buildah's store, once per digest -----------------------------
+for b in "${bases[@]+"${bases[@]}"}"; do
+  read -r b_ref b_archive b_name <<<"${b}"
+  digest="$(base_digest "${b_archive}")"
+  marker="${STORE}/base-${b_name//[\/:]/_}"
+  if [[ "$(cat "${marker}" 2>/dev/null)" != "${digest}" ]] || ! bah inspect --type image "${b_name}" >/dev/null 2>&1; then
+    log "loading ${b_ref} into buildah's store as ${b_name}"
+    bah rmi -f "${b_name}" >/dev/null 2>&1 || true
+    id="$(bah pull --quiet "oci-archive:${b_archive}")"
+    bah tag "${id}" "${b_name}"
+    printf '%s\n' "${digest}" > "${marker}"
+  fi
+done
 
 # ---- build and export ------------------------------------------------------------------
-log "buildah build ${ref} from ${ctx} ($(basename "${dockerfile}"), ${build_args[*]})"
+log "buildah build ${ref} from ${ctx} ($(basename "${dockerfile}"), ${build_args[*]-no build args})"
 ba=()
-for a in "${build_args[@]}"; do ba+=(--build-arg "${a}"); done
+for a in "${build_args[@]+"${build_args[@]}"}"; do ba+=(--build-arg "${a}"); done
 # --layers=false: no intermediate images to prune; the archive cache is the build cache.
 bah build --isolation chroot --pull=never --format oci --layers=false --rm --force-rm \
-  "${ba[@]}" "${volumes[@]}" --file "${dockerfile}" --tag "${ref}" "${ctx}" >&2 \
+  "${ba[@]}" "${volumes[@]}" "${env_opts[@]}" --file "${dockerfile}" --tag "${ref}" "${ctx}" >&2 \
   || die "buildah build of ${ref} failed (see above)"
 bah push --quiet "${ref}" "oci:${work}/layout:${ref}" >&2
 bah rmi "${ref}" >/dev/null
