@@ -17,10 +17,11 @@
 #   else /etc/ssl/certs/ca-certificates.crt) bind-mounted over the image's
 #   /etc/ssl/certs/ca-certificates.crt, and the host's pip settings (pip config files
 #   and PIP_* variables, read from this environment) as /etc/pip.conf. Both are mounts:
-#   neither ends up in a layer. Node (yarn, node-gyp) trusts that bundle through
-#   NODE_EXTRA_CA_CERTS, and the host's own npm/yarn registry (npm_config_registry,
-#   YARN_NPM_REGISTRY_SERVER, when set here) is passed the same way: build-time
-#   environment that --unsetenv keeps out of the image's config.
+#   neither ends up in a layer. On the local node base, yarn (which, being Node, keeps its
+#   own CA list) gets a ~/.yarnrc.yml mounted for user node: httpsCaFilePath = that
+#   bundle, and the host's registry and proxy settings if this environment has any
+#   (YARN_NPM_REGISTRY_SERVER, YARN_HTTP(S)_PROXY, or the same keys in ~/.yarnrc.yml).
+#   buildah 1.28's `--env` would not help: it reaches the image's config, not RUN steps.
 # - `RUN --mount=type=cache` folders persist between builds under
 #   ${PLATFORM_CACHE}/images/buildah/tmp/buildah-cache-<uid>/ (buildah keeps them in
 #   TMPDIR), e.g. the portal's yarn download cache.
@@ -169,14 +170,23 @@ while read -r m; do
   [[ -n "${m}" ]] && volumes+=(--volume "${m}:${m}:ro")
 done < "${work}/pip-mounts"
 log "pip settings for RUN steps (from this environment): $(grep -v '^\s*$' "${work}/pip.conf" | tr '\n' ' ')"
-# Node keeps its own CA list: NODE_EXTRA_CA_CERTS adds the mounted bundle (yarn, node-gyp).
-# The host's registries only when this environment names them (else the tools' defaults).
-build_env=("NODE_EXTRA_CA_CERTS=${CA_IN_BUILD}")
-for v in npm_config_registry YARN_NPM_REGISTRY_SERVER; do
-  [[ -z "${!v:-}" ]] || build_env+=("${v}=${!v}")
-done
-env_opts=()
-for e in "${build_env[@]}"; do env_opts+=(--env "${e}" --unsetenv "${e%%=*}"); done
+# Yarn's settings for user node, only on the local node base (whose image has the file,
+# so the mount leaves nothing behind). Node keeps its own CA list: httpsCaFilePath.
+if printf '%s\n' "${bases[@]+"${bases[@]}"}" | grep -q ' docker\.io/library/node:'; then
+  {
+    printf 'httpsCaFilePath: %s\n' "${CA_IN_BUILD}"
+    for k in npmRegistryServer httpProxy httpsProxy; do
+      v="YARN_$(sed -E 's/([A-Z])/_\1/g' <<<"${k}" | tr '[:lower:]' '[:upper:]')"
+      if [[ -n "${!v:-}" ]]; then
+        printf '%s: "%s"\n' "${k}" "${!v}"
+      elif [[ -f "${HOME}/.yarnrc.yml" ]]; then
+        grep -E "^${k}:" "${HOME}/.yarnrc.yml" || true
+      fi
+    done
+  } > "${work}/yarnrc.yml"
+  volumes+=(--volume "${work}/yarnrc.yml:/home/node/.yarnrc.yml:ro")
+  log "yarn settings for RUN steps as node (from this environment): $(tr '\n' ' ' < "${work}/yarnrc.yml")"
+fi
 
 # Short names resolve on docker.io as in Docker (only in local storage: --pull=never).
 printf 'unqualified-search-registries = ["docker.io"]\n' > "${work}/registries.conf"
@@ -206,7 +216,7 @@ ba=()
 for a in "${build_args[@]+"${build_args[@]}"}"; do ba+=(--build-arg "${a}"); done
 # --layers=false: no intermediate images to prune; the archive cache is the build cache.
 bah build --isolation chroot --pull=never --format oci --layers=false --rm --force-rm \
-  "${ba[@]}" "${volumes[@]}" "${env_opts[@]}" --file "${dockerfile}" --tag "${ref}" "${ctx}" >&2 \
+  "${ba[@]}" "${volumes[@]}" --file "${dockerfile}" --tag "${ref}" "${ctx}" >&2 \
   || die "buildah build of ${ref} failed (see above)"
 bah push --quiet "${ref}" "oci:${work}/layout:${ref}" >&2
 bah rmi "${ref}" >/dev/null

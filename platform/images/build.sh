@@ -275,10 +275,12 @@ node_rootfs() {
   # but apt, pip and the RUN steps' CA mount (build-dockerfile.sh) use the system bundle.
   # User node (1000:1000, home /home/node) as in the official image: Dockerfiles say
   # `USER node`, the manifests run as 1000. /etc/pip.conf and /etc/hosts exist (empty) for
-  # the build mounts, as in the python image.
+  # the build mounts, as in the python image, and so does node's ~/.yarnrc.yml (a comment):
+  # build-dockerfile.sh mounts the registry and CA settings of yarn's RUN steps over it.
   debian_rootfs node "${NODE_SUITE}" "libstdc++6,ca-certificates" \
     --customize-hook='echo "node:x:1000:1000::/home/node:/bin/bash" >> "$1/etc/passwd" && echo "node:x:1000:" >> "$1/etc/group" && echo "node:*:0:0:99999:7:::" >> "$1/etc/shadow"' \
     --customize-hook='mkdir -p "$1/home/node" && chown 1000:1000 "$1/home/node" && chmod 0755 "$1/home/node"' \
+    --customize-hook='printf "# Yarn settings of user node: none in the image. Builds mount their own over this file.\n" > "$1/home/node/.yarnrc.yml" && chown 1000:1000 "$1/home/node/.yarnrc.yml"' \
     --customize-hook='printf "# Site-wide pip settings: none in the image. Builds mount their own over this file.\n" > "$1/etc/pip.conf"' \
     --customize-hook='touch "$1/etc/hosts"'
 }
