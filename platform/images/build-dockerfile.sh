@@ -3,7 +3,7 @@
 # archive path (importable with `ctr -n k8s.io images import`).
 #
 # usage: platform/images/build-dockerfile.sh <context dir> <image ref> [--file Dockerfile]
-#                                            [--build-arg K=V ...]
+#                                            [--build-arg K=V ...] [--layers]
 #
 # - buildah (`--isolation chroot`, storage under ${PLATFORM_CACHE}/images/buildah/),
 #   FROM images come only from that local storage (--pull=never).
@@ -23,12 +23,18 @@
 #   (YARN_NPM_REGISTRY_SERVER, YARN_HTTP(S)_PROXY, or the same keys in ~/.yarnrc.yml).
 #   buildah 1.28's `--env` would not help: it reaches the image's config, not RUN steps.
 # - `RUN --mount=type=cache` folders persist between builds under
-#   ${PLATFORM_CACHE}/images/buildah/tmp/buildah-cache-<uid>/ (buildah keeps them in
-#   TMPDIR), e.g. the portal's yarn download cache.
+#   <store>/tmp/buildah-cache/ (buildah keeps them in TMPDIR), e.g. the portal's yarn
+#   download cache.
 # - Cached in ${PLATFORM_CACHE}/images/dockerfile/<name>-<tag>-<key>/image.oci.tar, the key
 #   hashing the context's files that .dockerignore admits (context_files.py), the
 #   Dockerfile, the build args and the base images' digests.
 #   IMAGES_BUILD_FORCE=1 rebuilds.
+# - --layers: one layer per instruction, and buildah's layer cache kept between builds
+#   (a step whose instruction and inputs are unchanged is reused: the portal's
+#   `yarn install` when only sources change), in a store of its own
+#   (${PLATFORM_CACHE}/images/buildah-<name>/), dropped when it outgrows
+#   IMAGES_LAYER_CACHE_MAX_GIB (default 12). Without it, a build is one layer over the
+#   base and leaves no intermediate images.
 set -euo pipefail
 # shellcheck source=platform/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -54,10 +60,12 @@ ctx="$(cd "${ctx}" && pwd)"
 [[ "${ref}" =~ ^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+:[A-Za-z0-9_.-]+$ ]] || die "image ref '${ref}' must be host/path:tag, e.g. ${IMAGE_PREFIX}/hello-web:0.1.0"
 dockerfile="${ctx}/Dockerfile"
 build_args=()
+layers=false
 while (($#)); do
   case "$1" in
     --file|-f) dockerfile="$2"; shift 2 ;;
     --build-arg) build_args+=("$2"); shift 2 ;;
+    --layers) layers=true; shift ;;
     *) die "unknown argument '$1'" ;;
   esac
 done
@@ -92,7 +100,7 @@ key="$(
   {
     cat "${BASH_SOURCE[0]}" "${IMAGES_DIR}/lib-images.sh"
     buildah --version
-    printf 'ref=%s\n' "${ref}"
+    printf 'ref=%s layers=%s\n' "${ref}" "${layers}"
     for b in "${bases[@]+"${bases[@]}"}"; do
       read -r _ b_archive b_name <<<"${b}"
       printf 'base=%s %s\n' "${b_name}" "$(base_digest "${b_archive}")"
@@ -111,7 +119,10 @@ if archive="$(image_cached "${name}" "${tag}" "${key}")"; then
   exit 0
 fi
 
+# A layered build keeps its layer cache in a store of its own: the other builds' prune
+# (and theirs) never touch it.
 STORE="${PLATFORM_CACHE}/images/buildah"
+[[ "${layers}" == false ]] || STORE="${PLATFORM_CACHE}/images/buildah-${name}"
 mkdir -p "${STORE}/root" "${STORE}/run" "${IMAGES_CACHE}"
 work="$(mktemp -d "${IMAGES_CACHE}/.build-${name}.XXXXXX")"
 trap 'rm -rf "${work:?}"' EXIT
@@ -215,12 +226,16 @@ log "buildah build ${ref} from ${ctx} ($(basename "${dockerfile}"), ${build_args
 ba=()
 for a in "${build_args[@]+"${build_args[@]}"}"; do ba+=(--build-arg "${a}"); done
 # --layers=false: no intermediate images to prune; the archive cache is the build cache.
-bah build --isolation chroot --pull=never --format oci --layers=false --rm --force-rm \
+bah build --isolation chroot --pull=never --format oci --layers="${layers}" --rm --force-rm \
   "${ba[@]}" "${volumes[@]}" --file "${dockerfile}" --tag "${ref}" "${ctx}" >&2 \
   || die "buildah build of ${ref} failed (see above)"
 bah push --quiet "${ref}" "oci:${work}/layout:${ref}" >&2
 bah rmi "${ref}" >/dev/null
-bah rmi --prune >/dev/null 2>&1 || true
+store_gib="$(du -s --block-size=1G "${STORE}/root" | cut -f1)"
+if [[ "${layers}" == false || "${store_gib}" -gt "${IMAGES_LAYER_CACHE_MAX_GIB:-12}" ]]; then
+  [[ "${layers}" == false ]] || log "buildah's store holds ${store_gib} GiB: dropping its layer cache"
+  bah rmi --prune >/dev/null 2>&1 || true
+fi
 
 # containers/image names the image only with org.opencontainers.image.ref.name; add
 # containerd's own annotation so `ctr images import` names it without --base-name.

@@ -36,7 +36,7 @@ case "${1:-}" in
 esac
 
 ref="$(portal_ref)"
-archive="$("${IMAGES_DIR}/build-dockerfile.sh" "${REPO_ROOT}" "${ref}" --file "${DOCKERFILE}")"
+archive="$("${IMAGES_DIR}/build-dockerfile.sh" "${REPO_ROOT}" "${ref}" --file "${DOCKERFILE}" --layers)"
 # Each source change is a new tag (image_store keeps other tags): keep the newest few.
 find "${IMAGES_CACHE}/dockerfile" -mindepth 1 -maxdepth 1 -type d -name 'portal-*' -printf '%T@ %p\n' \
   | sort -rn | tail -n +"$((KEEP + 1))" | while read -r _ old; do

@@ -279,7 +279,8 @@ v_node() {
   want="$("${IMAGES_DIR}/build.sh" --ref node)"
   want="${want##*:}"
   # shellcheck disable=SC2016 # expanded by the container's shell
-  out="$(run_fg v-node "${REF}" --user 1000:1000 -- sh -c 'echo "$(node --version) yarn $(yarn --version) $(id -un) $(node -e "console.log(require(\"os\").homedir())")"' 2>&1)" || true
+  # As uid 1000 (setpriv: ctr 1.6 `run` has no --user), with passwd's home for node.
+  out="$(run_fg v-node "${REF}" -- setpriv --reuid=1000 --regid=1000 --clear-groups env HOME=/home/node sh -c 'echo "$(node --version) yarn $(yarn --version) $(id -un) $(getent passwd node | cut -d: -f6)"' 2>&1)" || true
   if [[ "${out}" == "v${want%%-*} yarn 1.22."*" node /home/node" ]]; then ok "node: ${out}"; res=PASS; else fail "node: ${out}"; fi
   record node "${BUILD_S}s" "${IMPORT_S}s" "${SIZE}" "${res} (node, yarn, user)"
 }
