@@ -230,6 +230,12 @@ bah build --isolation chroot --pull=never --format oci --layers="${layers}" --rm
   "${ba[@]}" "${volumes[@]}" --file "${dockerfile}" --tag "${ref}" "${ctx}" >&2 \
   || die "buildah build of ${ref} failed (see above)"
 bah push --quiet "${ref}" "oci:${work}/layout:${ref}" >&2
+if [[ "${layers}" == true ]]; then
+  # rmi of an image's only name would remove it and, like docker rmi, its untagged
+  # parents: the final stage's layer cache. A second name makes it a mere untag; the
+  # next build moves that name on.
+  bah tag "${ref}" "${IMAGE_PREFIX}/${name}:layer-cache"
+fi
 bah rmi "${ref}" >/dev/null
 store_gib="$(du -s --block-size=1G "${STORE}/root" | cut -f1)"
 if [[ "${layers}" == false || "${store_gib}" -gt "${IMAGES_LAYER_CACHE_MAX_GIB:-12}" ]]; then
