@@ -3,21 +3,38 @@
 # archive path (importable with `ctr -n k8s.io images import`).
 #
 # usage: platform/images/build-dockerfile.sh <context dir> <image ref> [--file Dockerfile]
-#                                            [--build-arg K=V ...]
+#                                            [--build-arg K=V ...] [--layers]
 #
 # - buildah (`--isolation chroot`, storage under ${PLATFORM_CACHE}/images/buildah/),
 #   FROM images come only from that local storage (--pull=never).
+# - FROM names resolve as Docker resolves them (node:x = docker.io/library/node:x); each
+#   one a local base stands in for (`build.sh --stands-for`, e.g. node:24.11.1-bookworm-slim)
+#   is built or reused and tagged with that name in the build storage only. Any other
+#   literal FROM fails before the build: nothing could pull it.
 # - PYTHON_IMAGE defaults to the local python base (platform/images/build.sh python), so
 #   the generated FastAPI Dockerfiles (ARG PYTHON_IMAGE) build unchanged.
 # - RUN steps get the host's CA bundle (PIP_CERT / REQUESTS_CA_BUNDLE / SSL_CERT_FILE,
 #   else /etc/ssl/certs/ca-certificates.crt) bind-mounted over the image's
 #   /etc/ssl/certs/ca-certificates.crt, and the host's pip settings (pip config files
 #   and PIP_* variables, read from this environment) as /etc/pip.conf. Both are mounts:
-#   neither ends up in a layer.
+#   neither ends up in a layer. On the local node base, yarn (which, being Node, keeps its
+#   own CA list) gets a ~/.yarnrc.yml mounted for user node: httpsCaFilePath = that
+#   bundle, and the host's registry and proxy settings if this environment has any
+#   (YARN_NPM_REGISTRY_SERVER, YARN_HTTP(S)_PROXY, or the same keys in ~/.yarnrc.yml).
+#   buildah 1.28's `--env` would not help: it reaches the image's config, not RUN steps.
+# - `RUN --mount=type=cache` folders persist between builds under
+#   <store>/tmp/buildah-cache/ (buildah keeps them in TMPDIR), e.g. the portal's yarn
+#   download cache.
 # - Cached in ${PLATFORM_CACHE}/images/dockerfile/<name>-<tag>-<key>/image.oci.tar, the key
 #   hashing the context's files that .dockerignore admits (context_files.py), the
-#   Dockerfile, the build args and the base image's digest.
+#   Dockerfile, the build args and the base images' digests.
 #   IMAGES_BUILD_FORCE=1 rebuilds.
+# - --layers: one layer per instruction, and buildah's layer cache kept between builds
+#   (a step whose instruction and inputs are unchanged is reused: the portal's
+#   `yarn install` when only sources change), in a store of its own
+#   (${PLATFORM_CACHE}/images/buildah-<name>/), dropped when it outgrows
+#   IMAGES_LAYER_CACHE_MAX_GIB (default 12). Without it, a build is one layer over the
+#   base and leaves no intermediate images.
 set -euo pipefail
 # shellcheck source=platform/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -43,34 +60,53 @@ ctx="$(cd "${ctx}" && pwd)"
 [[ "${ref}" =~ ^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+:[A-Za-z0-9_.-]+$ ]] || die "image ref '${ref}' must be host/path:tag, e.g. ${IMAGE_PREFIX}/hello-web:0.1.0"
 dockerfile="${ctx}/Dockerfile"
 build_args=()
+layers=false
 while (($#)); do
   case "$1" in
     --file|-f) dockerfile="$2"; shift 2 ;;
     --build-arg) build_args+=("$2"); shift 2 ;;
+    --layers) layers=true; shift ;;
     *) die "unknown argument '$1'" ;;
   esac
 done
 [[ -f "${dockerfile}" ]] || die "no Dockerfile at ${dockerfile}"
 
-# The local python base, unless the caller names another PYTHON_IMAGE.
-python_ref="$("${IMAGES_DIR}/build.sh" --ref python)"
-python_archive="$("${IMAGES_DIR}/build.sh" python)"
-if ! printf '%s\n' "${build_args[@]+"${build_args[@]}"}" | grep -q '^PYTHON_IMAGE='; then
+# ---- base images: "<local ref> <archive> <name in the build storage>" per line -------
+bases=()
+# The local python base for ARG PYTHON_IMAGE, unless the caller names another one.
+if grep -Eq '^\s*ARG\s+PYTHON_IMAGE\b' "${dockerfile}" \
+  && ! printf '%s\n' "${build_args[@]+"${build_args[@]}"}" | grep -q '^PYTHON_IMAGE='; then
+  python_ref="$("${IMAGES_DIR}/build.sh" --ref python)"
+  bases+=("${python_ref} $("${IMAGES_DIR}/build.sh" python) ${python_ref}")
   build_args+=("PYTHON_IMAGE=${python_ref}")
 fi
-base_digest="$(tar -xOf "${python_archive}" index.json | jq -r '.manifests[0].digest')"
+# Literal FROM references (not a stage, not an ARG, not scratch), as Docker names them.
+while read -r from; do
+  base="$("${IMAGES_DIR}/build.sh" --stands-for "${from}")" \
+    || die "FROM ${from} (${dockerfile}): no registry is reachable and no local base stands in for it (platform/images/build.sh --list)"
+  [[ "${from}" == */* ]] || from="library/${from}"
+  [[ "${from%%/*}" == *[.:]* || "${from%%/*}" == localhost ]] || from="docker.io/${from}"
+  bases+=("$("${IMAGES_DIR}/build.sh" --ref "${base}") $("${IMAGES_DIR}/build.sh" "${base}") ${from}")
+done < <(awk '
+  toupper($1) == "FROM" {
+    i = 2; while ($i ~ /^--/) i++
+    img = $i; if (tolower($(i + 1)) == "as") stage[tolower($(i + 2))] = 1
+    if (img !~ /[$]/ && img != "scratch" && !(tolower(img) in stage) && !(img in seen)) { seen[img] = 1; print img }
+  }' "${dockerfile}")
+base_digest() { tar -xOf "$1" index.json | jq -r '.manifests[0].digest'; }
 
 name="${ref##*/}"; tag="${name##*:}"; name="${name%%:*}"
 key="$(
   {
     cat "${BASH_SOURCE[0]}" "${IMAGES_DIR}/lib-images.sh"
     buildah --version
-    printf 'ref=%s base=%s dockerfile=%s\n' "${ref}" "${base_digest}" "$(sha256sum < "${dockerfile}")"
-    printf 'arg=%s\n' "${build_args[@]}"
-    # Only what .dockerignore lets into the build: tests, docs and manifests cannot change
-    # the image, so a change there reuses it.
-    [[ ! -f "${ctx}/.dockerignore" ]] || sha256sum < "${ctx}/.dockerignore"
-    (cd "${ctx}" && python3 "${IMAGES_DIR}/context_files.py" . | xargs -0 -r sha256sum)
+    printf 'ref=%s layers=%s\n' "${ref}" "${layers}"
+    for b in "${bases[@]+"${bases[@]}"}"; do
+      read -r _ b_archive b_name <<<"${b}"
+      printf 'base=%s %s\n' "${b_name}" "$(base_digest "${b_archive}")"
+    done
+    printf 'arg=%s\n' "${build_args[@]+"${build_args[@]}"}"
+    context_key "${ctx}" "${dockerfile}"
   } | sha256_of_stream
 )"
 IMAGES_CACHE="${IMAGES_CACHE}/dockerfile"
@@ -83,7 +119,10 @@ if archive="$(image_cached "${name}" "${tag}" "${key}")"; then
   exit 0
 fi
 
+# A layered build keeps its layer cache in a store of its own: the other builds' prune
+# (and theirs) never touch it.
 STORE="${PLATFORM_CACHE}/images/buildah"
+[[ "${layers}" == false ]] || STORE="${PLATFORM_CACHE}/images/buildah-${name}"
 mkdir -p "${STORE}/root" "${STORE}/run" "${IMAGES_CACHE}"
 work="$(mktemp -d "${IMAGES_CACHE}/.build-${name}.XXXXXX")"
 trap 'rm -rf "${work:?}"' EXIT
@@ -142,30 +181,67 @@ while read -r m; do
   [[ -n "${m}" ]] && volumes+=(--volume "${m}:${m}:ro")
 done < "${work}/pip-mounts"
 log "pip settings for RUN steps (from this environment): $(grep -v '^\s*$' "${work}/pip.conf" | tr '\n' ' ')"
-
-bah() { buildah --root "${STORE}/root" --runroot "${STORE}/run" --storage-driver overlay "$@"; }
-
-# ---- the base image into buildah's store, once per digest ------------------------------
-marker="${STORE}/base-${python_ref//[\/:]/_}"
-if [[ "$(cat "${marker}" 2>/dev/null)" != "${base_digest}" ]] || ! bah inspect --type image "${python_ref}" >/dev/null 2>&1; then
-  log "loading ${python_ref} into buildah's store"
-  bah rmi -f "${python_ref}" >/dev/null 2>&1 || true
-  id="$(bah pull --quiet "oci-archive:${python_archive}")"
-  bah tag "${id}" "${python_ref}"
-  printf '%s\n' "${base_digest}" > "${marker}"
+# Yarn's settings for user node, only on the local node base (whose image has the file,
+# so the mount leaves nothing behind). Node keeps its own CA list: httpsCaFilePath.
+if printf '%s\n' "${bases[@]+"${bases[@]}"}" | grep -q ' docker\.io/library/node:'; then
+  {
+    printf 'httpsCaFilePath: %s\n' "${CA_IN_BUILD}"
+    for k in npmRegistryServer httpProxy httpsProxy; do
+      v="YARN_$(sed -E 's/([A-Z])/_\1/g' <<<"${k}" | tr '[:lower:]' '[:upper:]')"
+      if [[ -n "${!v:-}" ]]; then
+        printf '%s: "%s"\n' "${k}" "${!v}"
+      elif [[ -f "${HOME}/.yarnrc.yml" ]]; then
+        grep -E "^${k}:" "${HOME}/.yarnrc.yml" || true
+      fi
+    done
+  } > "${work}/yarnrc.yml"
+  volumes+=(--volume "${work}/yarnrc.yml:/home/node/.yarnrc.yml:ro")
+  log "yarn settings for RUN steps as node (from this environment): $(tr '\n' ' ' < "${work}/yarnrc.yml")"
 fi
 
+# Short names resolve on docker.io as in Docker (only in local storage: --pull=never).
+printf 'unqualified-search-registries = ["docker.io"]\n' > "${work}/registries.conf"
+mkdir -p "${STORE}/tmp"
+bah() {
+  TMPDIR="${STORE}/tmp" CONTAINERS_REGISTRIES_CONF="${work}/registries.conf" \
+    buildah --root "${STORE}/root" --runroot "${STORE}/run" --storage-driver overlay "$@"
+}
+
+# ---- the base images into buildah's store, once per digest -----------------------------
+for b in "${bases[@]+"${bases[@]}"}"; do
+  read -r b_ref b_archive b_name <<<"${b}"
+  digest="$(base_digest "${b_archive}")"
+  marker="${STORE}/base-${b_name//[\/:]/_}"
+  if [[ "$(cat "${marker}" 2>/dev/null)" != "${digest}" ]] || ! bah inspect --type image "${b_name}" >/dev/null 2>&1; then
+    log "loading ${b_ref} into buildah's store as ${b_name}"
+    bah rmi -f "${b_name}" >/dev/null 2>&1 || true
+    id="$(bah pull --quiet "oci-archive:${b_archive}")"
+    bah tag "${id}" "${b_name}"
+    printf '%s\n' "${digest}" > "${marker}"
+  fi
+done
+
 # ---- build and export ------------------------------------------------------------------
-log "buildah build ${ref} from ${ctx} ($(basename "${dockerfile}"), ${build_args[*]})"
+log "buildah build ${ref} from ${ctx} ($(basename "${dockerfile}"), ${build_args[*]-no build args})"
 ba=()
-for a in "${build_args[@]}"; do ba+=(--build-arg "${a}"); done
+for a in "${build_args[@]+"${build_args[@]}"}"; do ba+=(--build-arg "${a}"); done
 # --layers=false: no intermediate images to prune; the archive cache is the build cache.
-bah build --isolation chroot --pull=never --format oci --layers=false --rm --force-rm \
+bah build --isolation chroot --pull=never --format oci --layers="${layers}" --rm --force-rm \
   "${ba[@]}" "${volumes[@]}" --file "${dockerfile}" --tag "${ref}" "${ctx}" >&2 \
   || die "buildah build of ${ref} failed (see above)"
 bah push --quiet "${ref}" "oci:${work}/layout:${ref}" >&2
+if [[ "${layers}" == true ]]; then
+  # rmi of an image's only name would remove it and, like docker rmi, its untagged
+  # parents: the final stage's layer cache. A second name makes it a mere untag; the
+  # next build moves that name on.
+  bah tag "${ref}" "${IMAGE_PREFIX}/${name}:layer-cache"
+fi
 bah rmi "${ref}" >/dev/null
-bah rmi --prune >/dev/null 2>&1 || true
+store_gib="$(du -s --block-size=1G "${STORE}/root" | cut -f1)"
+if [[ "${layers}" == false || "${store_gib}" -gt "${IMAGES_LAYER_CACHE_MAX_GIB:-12}" ]]; then
+  [[ "${layers}" == false ]] || log "buildah's store holds ${store_gib} GiB: dropping its layer cache"
+  bah rmi --prune >/dev/null 2>&1 || true
+fi
 
 # containers/image names the image only with org.opencontainers.image.ref.name; add
 # containerd's own annotation so `ctr images import` names it without --base-name.

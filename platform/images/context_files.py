@@ -11,7 +11,8 @@ The rules are BuildKit's (moby/patternmatcher): a pattern excludes a path when i
 matches the path or one of its parent folders; `!` re-includes; the last matching
 pattern wins; `*` and `?` stop at `/`, `**` spans folders. A pattern this file cannot
 read makes it print every file: a key over too many files costs a rebuild, a key over
-too few would reuse a stale image.
+too few would reuse a stale image. An excluded folder that no `!` pattern can reach
+into (node_modules, .git) is not walked at all: a repository root stays fast.
 """
 
 import os
@@ -58,7 +59,7 @@ def translate(pattern):
 
 
 def read_patterns(text):
-    """(negated, regex) per line; None when a line cannot be read."""
+    """(negated, regex, cleaned pattern) per line; None when a line cannot be read."""
     patterns = []
     for line in text.splitlines():
         line = line.strip()
@@ -71,7 +72,7 @@ def read_patterns(text):
         regex = translate(cleaned)
         if regex is None:
             return None
-        patterns.append((negated, regex))
+        patterns.append((negated, regex, cleaned))
     return patterns
 
 
@@ -80,13 +81,33 @@ def excluded(path, patterns):
     parts = path.split("/")
     candidates = ["/".join(parts[: n + 1]) for n in range(len(parts))]
     matched = False
-    for negated, regex in patterns:
+    for negated, regex, _ in patterns:
         # An inclusion only matters once excluded, an exclusion only while included.
         if negated != matched:
             continue
         if any(regex.match(c) for c in candidates):
             matched = not negated
     return matched
+
+
+def may_reinclude(folder, patterns):
+    """Whether a `!` pattern could match something inside the folder (conservative)."""
+    parts = folder.split("/")
+    for negated, _, cleaned in patterns:
+        if not negated:
+            continue
+        segments = cleaned.split("/")
+        reachable = True
+        for i, part in enumerate(parts):
+            if i >= len(segments) or "**" in segments[i]:
+                break
+            seg = translate(segments[i])
+            if seg is None or not seg.match(part):
+                reachable = False
+                break
+        if reachable:
+            return True
+    return False
 
 
 def context_files(ctx):
@@ -97,12 +118,24 @@ def context_files(ctx):
             patterns = read_patterns(f.read())
     files = []
     for root, dirs, names in os.walk(ctx):
+        rel_root = os.path.relpath(root, ctx).replace(os.sep, "/")
+        if patterns:
+            dirs[:] = [
+                d
+                for d in dirs
+                if not excluded(prefixed(rel_root, d), patterns)
+                or may_reinclude(prefixed(rel_root, d), patterns)
+            ]
         dirs.sort()
         for name in sorted(names):
             rel = os.path.relpath(os.path.join(root, name), ctx).replace(os.sep, "/")
             if patterns is None or not excluded(rel, patterns):
                 files.append(rel)
     return sorted(files)
+
+
+def prefixed(rel_root, name):
+    return name if rel_root == "." else rel_root + "/" + name
 
 
 def main(argv):

@@ -26,6 +26,17 @@ now_ms() { date +%s%3N; }
 # secs_since <start ms>: "12.3"
 secs_since() { awk -v s="$1" -v e="$(now_ms)" 'BEGIN { printf "%.1f", (e - s) / 1000 }'; }
 
+# context_key <context dir> <Dockerfile>: the sha256 of the Dockerfile and of what
+# .dockerignore lets into the build (context_files.py): a change to anything it keeps
+# out (tests, platform scripts, manifests) cannot change the image and reuses it.
+context_key() {
+  {
+    sha256sum < "$2"
+    [[ ! -f "$1/.dockerignore" ]] || sha256sum < "$1/.dockerignore"
+    (cd "$1" && python3 "${IMAGES_DIR}/context_files.py" . | xargs -0 -r sha256sum)
+  } | sha256_of_stream
+}
+
 # image_dir <name> <tag> <key>: cache folder of one image build.
 image_dir() { printf '%s/%s-%s-%s\n' "${IMAGES_CACHE}" "$1" "$2" "${3:0:12}"; }
 

@@ -8,7 +8,7 @@ import shutil
 import tempfile
 import unittest
 
-from context_files import context_files, excluded, read_patterns
+from context_files import context_files, excluded, may_reinclude, read_patterns
 
 
 def tree(test, files, dockerignore=None):
@@ -81,6 +81,42 @@ class ContextFiles(unittest.TestCase):
         # An unterminated class: reading it wrong could drop a file the build copies.
         root = tree(self, ["Dockerfile", "app/main.py"], "*\n!app/[\n")
         self.assertEqual(context_files(root), [".dockerignore", "Dockerfile", "app/main.py"])
+
+    def test_a_file_re_included_inside_an_excluded_folder_is_found(self):
+        # The repository root's shape: whole folders out, one file of them back in.
+        text = "tools\n!tools/techdocs/requirements.txt\ntests/*/*\n!tests/*/package.json\n**/node_modules\n"
+        root = tree(
+            self,
+            [
+                "tools/techdocs/requirements.txt",
+                "tools/techdocs/check.py",
+                "tools/other/x.py",
+                "tests/templates/package.json",
+                "tests/templates/src/a.test.ts",
+                "packages/app/node_modules/react/index.js",
+                "packages/app/src/App.tsx",
+            ],
+            text,
+        )
+        self.assertEqual(
+            context_files(root),
+            [".dockerignore", "packages/app/src/App.tsx", "tests/templates/package.json", "tools/techdocs/requirements.txt"],
+        )
+
+
+class Pruning(unittest.TestCase):
+    patterns = read_patterns("tools\n!tools/techdocs/requirements.txt\n**/node_modules\n.git\n!**/keep.txt\n")
+
+    def test_a_folder_no_negation_reaches_is_not_walked(self):
+        self.assertFalse(may_reinclude("tools/other", read_patterns("tools\n!tools/techdocs/requirements.txt\n")))
+        self.assertFalse(may_reinclude("node_modules", read_patterns("**/node_modules\n!app/keep.txt\n")))
+
+    def test_a_folder_a_negation_may_reach_is_walked(self):
+        self.assertTrue(may_reinclude("tools", read_patterns("tools\n!tools/techdocs/requirements.txt\n")))
+        self.assertTrue(may_reinclude("tools/techdocs", read_patterns("tools\n!tools/techdocs/requirements.txt\n")))
+        # `**` may reach anything, a short negation re-includes the whole folder.
+        self.assertTrue(may_reinclude("node_modules/x", self.patterns))
+        self.assertTrue(may_reinclude("a/b/c", read_patterns("a\n!a\n")))
 
 
 if __name__ == "__main__":

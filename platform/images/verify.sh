@@ -3,8 +3,8 @@
 # build (or reuse) each image, `ctr -n k8s.io images import` it, `ctr run` it and check
 # that it does its job. Prints a table: build time, import time, sizes, result.
 #
-# usage: platform/images/verify.sh [pause|busybox|python|fastapi|postgres|coredns|metrics-server|local-path-provisioner ...]
-#        (default: all of them)
+# usage: platform/images/verify.sh [pause|busybox|python|fastapi|postgres|node|coredns|metrics-server|local-path-provisioner|portal ...]
+#        (default: all of them but portal, whose cold build takes ~20 min: name it)
 #
 # The containerd (and every shim, mount and container it starts) lives in a private
 # mount namespace with root, state, socket, runc root and FIFOs under one temp folder;
@@ -26,7 +26,9 @@ require_cmd unshare util-linux
 require_cmd ip iproute2
 require_cmd nsenter util-linux
 
-ALL=(pause busybox python fastapi postgres coredns metrics-server local-path-provisioner)
+ALL=(pause busybox python fastapi postgres node coredns metrics-server local-path-provisioner)
+# Checked only when named: built by build-portal.sh (its cold build takes ~20 min).
+ON_REQUEST=(portal)
 CGROUP_PARENT="golden-path-images-verify"
 NS=k8s.io
 
@@ -270,6 +272,62 @@ v_fastapi() {
   record "fastapi (static-web)" "${BUILD_S}s" "${IMPORT_S}s" "${SIZE}" "${res} (/health, uid ${uid:-?}, ${mem} MiB)"
 }
 
+# Node as the official image has it: the pinned version, yarn 1 on PATH, user node 1000.
+v_node() {
+  build_and_import node "${IMAGES_DIR}/build.sh" node || return 0
+  local out res=FAIL want
+  want="$("${IMAGES_DIR}/build.sh" --ref node)"
+  want="${want##*:}"
+  # shellcheck disable=SC2016 # expanded by the container's shell
+  # As uid 1000 (setpriv: ctr 1.6 `run` has no --user), with passwd's home for node.
+  out="$(run_fg v-node "${REF}" -- setpriv --reuid=1000 --regid=1000 --clear-groups env HOME=/home/node sh -c 'echo "$(node --version) yarn $(yarn --version) $(id -un) $(getent passwd node | cut -d: -f6)"' 2>&1)" || true
+  if [[ "${out}" == "v${want%%-*} yarn 1.22."*" node /home/node" ]]; then ok "node: ${out}"; res=PASS; else fail "node: ${out}"; fi
+  record node "${BUILD_S}s" "${IMPORT_S}s" "${SIZE}" "${res} (node, yarn, user)"
+}
+
+# The portal as deploy/portal runs it (uid 1000 from the image, read-only root, /tmp
+# writable) with its production config, but SQLite in /tmp instead of PostgreSQL and a
+# free loopback port instead of 7007: readiness answers 200 and / serves the app.
+v_portal() {
+  build_and_import portal "${IMAGES_DIR}/build-portal.sh" || return 0
+  local port res=FAIL t code index="" mem="?" uid="?"
+  port="$(free_port)"
+  mkdir -p "${D}/portal"
+  cat > "${D}/portal/app-config.verify.yaml" <<YAML
+backend:
+  listen:
+    port: ${port}
+    host: 127.0.0.1
+  database:
+    client: better-sqlite3
+    connection:
+      directory: /tmp/portal-data
+YAML
+  t="$(now_ms)"
+  run_bg v-portal "${REF}" --net-host --read-only --mount "type=tmpfs,destination=/tmp,options=mode=1777" \
+    --mount "type=bind,src=${D}/portal,dst=/etc/portal-verify,options=rbind:ro" \
+    --env "PORTAL_BASE_URL=http://127.0.0.1:${port}" --env "BACKEND_SECRET=$(head -c 24 /dev/urandom | base64)" \
+    --env AUTH_GITHUB_CLIENT_ID=verify-only --env AUTH_GITHUB_CLIENT_SECRET=verify-only -- \
+    node packages/backend --config app-config.yaml --config app-config.production.yaml \
+    --config /etc/portal-verify/app-config.verify.yaml
+  if wait_http "http://127.0.0.1:${port}/.backstage/health/v1/readiness" 180; then
+    code="$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:${port}/.backstage/health/v1/readiness")"
+    index="$(curl -s "http://127.0.0.1:${port}/" | grep -o '<title>[^<]*</title>' | head -n1)"
+    mem="$(cgroup_mem_mib v-portal)"
+    uid="$(awk '/^Uid:/ { print $2 }' "/proc/$(ctr_ tasks list | awk '$1 == "v-portal" { print $2 }')/status" 2>/dev/null || echo '?')"
+    if [[ "${code}" == 200 && -n "${index}" ]]; then
+      ok "portal ready in $(secs_since "${t}") s on 127.0.0.1:${port}: readiness ${code}, / serves ${index} (uid ${uid}, ${mem} MiB)"
+      res="PASS"
+    else
+      fail "portal: readiness ${code}, index '${index}'"
+    fi
+  else
+    fail "portal did not become ready; log: $(tail -n 30 "${D}/logs/v-portal.log")"
+  fi
+  stop_task v-portal TERM
+  record portal "${BUILD_S}s" "${IMPORT_S}s" "${SIZE}" "${res} (readiness, index.html, uid ${uid}, ${mem} MiB)"
+}
+
 # PostgreSQL as the template runs it: uid 999 (setpriv from root, like runAsUser), no
 # capabilities, read-only root, tmpfs for /var/run/postgresql and /tmp, data on a
 # host folder. Its own network namespace with 198.18.0.10 on lo: a connection to that
@@ -476,7 +534,7 @@ main() {
   local targets=("$@") t
   [[ ${#targets[@]} -gt 0 ]] || targets=("${ALL[@]}")
   for t in "${targets[@]}"; do
-    [[ " ${ALL[*]} " == *" ${t} "* ]] || die "unknown image '${t}': one of ${ALL[*]}"
+    [[ " ${ALL[*]} ${ON_REQUEST[*]} " == *" ${t} "* ]] || die "unknown image '${t}': one of ${ALL[*]} ${ON_REQUEST[*]}"
   done
   start_containerd
   # The sandbox image first: every other check may need it.
