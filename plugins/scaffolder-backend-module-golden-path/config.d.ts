@@ -50,5 +50,32 @@ export interface Config {
        */
       manifestChecksScript?: string;
     };
+    /** `golden-path:flux:register`: where Flux's objects go and how it fetches. */
+    flux?: {
+      /**
+       * Where the GitRepository and Kustomization go (where Flux looks).
+       * @default flux-system
+       */
+      namespace?: string;
+      /** The ServiceAccount (in `namespace`) kustomize-controller applies as; unset: Flux's default. */
+      serviceAccountName?: string;
+      /** The basic-auth Secret (in `namespace`) Flux fetches each Git host with. */
+      gitCredentials?: Array<{
+        /** A Git host as in the repository URL, e.g. `github.com` or `127.0.0.1:3300`. */
+        host: string;
+        /** The Secret's name. */
+        secretName: string;
+      }>;
+    };
+    /** `golden-path:local:build-images`, for a local cluster only. */
+    localImages?: {
+      /** The local cluster's kubeconfig; unset, the action refuses. */
+      kubeconfig?: string;
+      /**
+       * The build script, relative to the backend's working directory.
+       * @default ../../platform/local-repo.sh
+       */
+      script?: string;
+    };
   };
 }

@@ -8,7 +8,11 @@ export { rolloutsPolicyDecision } from './permissionPolicy';
 export { rolloutsClusterRegistryServiceRef } from './services/clusters/serviceRef';
 export { InformerClusterRegistry } from './services/clusters/ClusterRegistry';
 export type { ClusterTuning } from './services/clusters/ClusterRegistry';
-export type { ClusterWriteConfig } from './services/clusters/InformerCluster';
+export type {
+  ClusterWriteConfig,
+  InformerClusterOptions,
+} from './services/clusters/InformerCluster';
+export type { ClusterConnectionConfig } from './services/clusters/readClusterConfigs';
 export type {
   ClusterChange,
   ClusterHealth,
@@ -18,3 +22,4 @@ export type {
   RolloutsCluster,
   RolloutsClusterRegistry,
 } from './services/clusters/types';
+export type { CachedObjects } from './services/clusters/cache/ObjectIndex';

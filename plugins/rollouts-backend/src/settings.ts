@@ -5,7 +5,7 @@ import {
   SmokeTestSettings,
 } from '@golden-path/plugin-rollouts-common';
 
-/** Settings of the rollouts backend (from `rollouts.*` config). */
+/** Settings of the rollouts backend (from `rollouts.*` config). @public */
 export interface RolloutsSettings {
   slotLabel: string;
   switchTimeoutMs: number;
@@ -35,7 +35,7 @@ function positiveNumber(config: Config, key: string, fallback: number) {
   return value;
 }
 
-/** Reads `rollouts.*` from app config. */
+/** Reads `rollouts.*` from app config. @public */
 export function readRolloutsSettings(config: Config): RolloutsSettings {
   const keepaliveSeconds = positiveNumber(
     config,

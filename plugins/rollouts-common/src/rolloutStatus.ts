@@ -57,6 +57,8 @@ const DEFAULT_SURGE_OR_UNAVAILABLE = '25%';
 /**
  * Resolves an int-or-percent value against a total, like the Deployment
  * controller's `intstr.GetScaledValueFromIntOrPercent`.
+ *
+ * @public
  */
 export function scaledValue(
   value: IntOrString,

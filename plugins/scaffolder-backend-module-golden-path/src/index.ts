@@ -9,6 +9,10 @@ export {
   listSkeletonParts,
 } from './actions/fetchSkeleton';
 export { createPublishPreflightAction } from './actions/publishPreflight';
+export type {
+  PublishPreflightInput,
+  PublishPreflightOutput,
+} from './actions/publishPreflight';
 export { createPublishRollbackAction } from './actions/publishRollback';
 export { createKubernetesValidateAction } from './actions/kubernetesValidate';
 export { createKubernetesApplyAction } from './actions/kubernetesApply';
@@ -17,6 +21,10 @@ export {
   RolloutNotConvergedError,
   WaitAbortedError,
 } from './actions/kubernetesWait';
+export type {
+  FluxRegisterInput,
+  FluxRegisterOutput,
+} from './actions/fluxRegister';
 export {
   createFluxRegisterAction,
   FluxNotReconciledError,
@@ -26,3 +34,24 @@ export {
   goldenPathKubernetesApplyPermission,
   goldenPathPermissions,
 } from './permissions';
+export type { FetchTemplateAction } from './actions/fetchSkeleton';
+export type {
+  ApplyResult,
+  ConnectCluster,
+  KindInfo,
+  KubeCluster,
+} from './kubernetes/clusterClient';
+export type {
+  ClusterConnection,
+  KubernetesActionSettings,
+} from './kubernetes/settings';
+export type {
+  PolicyFinding,
+  RunManifestChecks,
+} from './kubernetes/manifestChecks';
+export type { FluxSettings } from './flux/fluxSettings';
+export type {
+  BuildLocalImages,
+  LocalImagesSettings,
+} from './localImages/localImages';
+export type { KubeReplicaSetWithConditions } from './kubernetes/rolloutProgress';

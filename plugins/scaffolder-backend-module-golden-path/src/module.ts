@@ -38,6 +38,8 @@ import { goldenPathPermissions } from './permissions';
  * `golden-path.kubernetes.apply` permission, which `golden-path:flux:register`
  * (`goldenPath.flux`) and `golden-path:local:build-images` (`goldenPath.localImages`)
  * check too.
+ *
+ * @public
  */
 export const scaffolderModuleGoldenPath = createBackendModule({
   pluginId: 'scaffolder',

@@ -61,6 +61,8 @@ export interface ChangeNotifierOptions {
  * `keepaliveIntervalMs`; a page that misses them falls back to polling.
  * A change only looks at the entities filed under its namespace or labels
  * (`WatchedEntityIndex`), never at every watched entity.
+ *
+ * @public
  */
 export class ChangeNotifier {
   private readonly watched = new Map<string, Watched>();

@@ -12,7 +12,7 @@ import {
   parseLabelSelector,
 } from '@golden-path/plugin-rollouts-common';
 
-/** Which Kubernetes objects belong to an entity. */
+/** Which Kubernetes objects belong to an entity. @public */
 export interface EntitySelection {
   labelSelector: KubeLabelSelector;
   namespace?: string;
@@ -26,6 +26,8 @@ export interface EntitySelection {
  * `backstage.io/kubernetes-namespace` and `backstage.io/kubernetes-cluster`.
  *
  * @returns undefined when the entity has neither annotation.
+ *
+ * @public
  */
 export function entitySelection(entity: Entity): EntitySelection | undefined {
   const annotations = entity.metadata.annotations ?? {};

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 
-/** One API request as the API server's audit log records it (Metadata level). */
+/** One API request as the API server's audit log records it (Metadata level). @public */
 export interface AuditedRequest {
   auditID: string;
   verb: string;
@@ -15,7 +15,7 @@ export interface AuditedRequest {
   receivedAt: Date;
 }
 
-/** Verbs that change state in the API server. */
+/** Verbs that change state in the API server. @public */
 export const WRITE_VERBS: ReadonlySet<string> = new Set([
   'create',
   'update',
@@ -30,6 +30,8 @@ export const WRITE_VERBS: ReadonlySet<string> = new Set([
  * once, by auditID. Only complete lines are read: the server may be writing the
  * last one. A complete line that is not an audit event is an error naming it,
  * never skipped, so a wrong file cannot yield a count of zero.
+ *
+ * @public
  */
 export function parseAuditLines(text: string, firstLine = 1): AuditedRequest[] {
   const complete = text.slice(0, text.lastIndexOf('\n') + 1);
@@ -73,7 +75,7 @@ export function parseAuditLines(text: string, firstLine = 1): AuditedRequest[] {
   return [...byId.values()];
 }
 
-/** Counts requests per key, e.g. `countBy(requests, r => r.verb)`. */
+/** Counts requests per key, e.g. `countBy(requests, r => r.verb)`. @public */
 export function countBy(
   requests: readonly AuditedRequest[],
   key: (r: AuditedRequest) => string,
@@ -92,6 +94,8 @@ export function countBy(
  * plane (platform/cluster.sh) writes the log in blocking mode; a request's
  * final stage can still land a moment after its response, so callers that
  * expect nothing wait `settleMs` first.
+ *
+ * @public
  */
 export class ApiServerAuditLog {
   constructor(readonly path: string) {

@@ -103,6 +103,7 @@ export function applyJsonPatch<T>(doc: T, ops: JsonPatchOperation[]): T {
   return result;
 }
 
+/** @public */
 export class FakeCluster implements RolloutsCluster {
   /** Every call that would reach the Kubernetes API. */
   readonly apiCalls: { method: string; args: unknown[] }[] = [];
@@ -441,6 +442,7 @@ export class FakeCluster implements RolloutsCluster {
   }
 }
 
+/** @public */
 export class FakeRegistry implements RolloutsClusterRegistry {
   constructor(
     private readonly clusters: RolloutsCluster[],

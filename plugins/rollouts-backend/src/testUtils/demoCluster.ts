@@ -12,6 +12,7 @@ import {
 } from '@golden-path/plugin-rollouts-common';
 import { FakeCluster } from './FakeCluster';
 
+/** @public */
 export const NAMESPACE = 'fastapi-demo';
 export const ENTITY_REF = 'component:default/fastapi-demo';
 export const OWNER = 'user:default/owner';
@@ -33,6 +34,7 @@ const labels = (slot: string) => ({
   'backstage.io/kubernetes-id': 'fastapi-demo',
 });
 
+/** @public */
 export function deployment(
   slot: string,
   opts: { image?: string; revision?: string; available?: number } = {},
@@ -156,6 +158,8 @@ export function pod(rs: KubeReplicaSet, suffix: string, ready = true): KubePod {
  * The pair with blue live and green idle but ready (or not, with
  * `greenAvailable`); with `preview`, also the template's preview Service
  * `demo-api-preview` selecting green.
+ *
+ * @public
  */
 export function demoCluster(
   options: { name?: string; greenAvailable?: number; preview?: boolean } = {},

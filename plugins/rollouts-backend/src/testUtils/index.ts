@@ -22,3 +22,9 @@ export { ChangeNotifier } from '../services/ChangeNotifier';
 export { entitySelection } from '../services/entitySelection';
 export type { EntitySelection } from '../services/entitySelection';
 export { readRolloutsSettings } from '../settings';
+export type { RolloutsSettings } from '../settings';
+// The cluster types the fakes implement, as the main entry point exports them.
+export type * from '../services/clusters/types';
+export type { ChangeNotifierOptions } from '../services/ChangeNotifier';
+export type { CachedObjects } from '../services/clusters/cache/ObjectIndex';
+export type { EntityObjects } from '../services/status/entityObjects';

@@ -13,6 +13,8 @@ const PART_NAME = /^[a-z0-9_][a-z0-9_-]*(\/[a-z0-9_][a-z0-9_-]*)*$/;
  * The subset of the built-in `fetch:template` action this action delegates to.
  * Typed loosely on purpose: the built-in action's generic input type is not
  * exported, and we only ever pass it the inputs it documents.
+ *
+ * @public
  */
 export type FetchTemplateAction = Pick<
   TemplateAction<any, any, any>,
@@ -23,6 +25,8 @@ export type FetchTemplateAction = Pick<
  * Lists the skeleton parts available below `skeletonsDir`: the folders one and two
  * levels down (`static-web`, `_shared/service`, `multi-tier/backend`). Templates name
  * them in `parts`; anything else is refused.
+ *
+ * @public
  */
 export function listSkeletonParts(skeletonsDir: string): string[] {
   const subfolders = (relative: string) =>
@@ -46,6 +50,8 @@ export function listSkeletonParts(skeletonsDir: string): string[] {
  * `fastapi-skeletons/_shared`. This action points the built-in action at the skeletons
  * root instead, so rendering (Nunjucks, filters, `copyWithoutTemplating`) is exactly the
  * scaffolder's own.
+ *
+ * @public
  */
 export function createFetchSkeletonAction(options: {
   skeletonsDir: string;

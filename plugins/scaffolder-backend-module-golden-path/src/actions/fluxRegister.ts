@@ -10,7 +10,10 @@ import {
   InputError,
   NotAllowedError,
 } from '@backstage/errors';
-import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
+import {
+  createTemplateAction,
+  TemplateAction,
+} from '@backstage/plugin-scaffolder-node';
 import {
   canonicalEntityRef,
   checkOwnership,
@@ -49,7 +52,7 @@ import { examples } from './fluxRegister.examples';
 
 const ACTION_ID = 'golden-path:flux:register';
 
-/** Flux did not get the repository into the cluster; the message is the controllers'. */
+/** Flux did not get the repository into the cluster; the message is the controllers'. @public */
 export class FluxNotReconciledError extends CustomErrorBase {
   name = 'FluxNotReconciledError' as const;
 }
@@ -168,6 +171,34 @@ async function waitForFlux(options: {
 }
 
 /**
+ * The input of `golden-path:flux:register`, written out (not inferred from the schema)
+ * so that the published API reads the same after every build: an inferred union's order
+ * depends on which file TypeScript happened to check first.
+ *
+ * @public
+ */
+export type FluxRegisterInput = {
+  url: string;
+  branch: string;
+  path: string;
+  namespace: string;
+  entityRef: string;
+  intervalSeconds: number;
+  timeoutSeconds: number;
+  prune: boolean;
+  waitFor: 'none' | 'applied' | 'ready';
+  waitTimeoutSeconds: number;
+  name?: string | undefined;
+};
+
+/** The output of `golden-path:flux:register`. @public */
+export type FluxRegisterOutput = {
+  gitRepository: string;
+  kustomization: string;
+  revision?: string | undefined;
+};
+
+/**
  * `golden-path:flux:register` registers a published repository with Flux: a
  * GitRepository that source-controller fetches every `intervalSeconds`, and a
  * Kustomization that kustomize-controller applies from its `path` into the template's
@@ -183,6 +214,8 @@ async function waitForFlux(options: {
  * controllers' own conditions, until the revision is applied (`waitFor: applied`) or
  * applied and healthy (`ready`), failing with their message. A dry run checks and shows
  * the objects without writing.
+ *
+ * @public
  */
 export function createFluxRegisterAction(options: {
   connect: ConnectCluster;
@@ -197,7 +230,7 @@ export function createFluxRegisterAction(options: {
   /** How often the controllers' status is read (default 2 s). */
   pollIntervalMs?: number;
   now?: () => number;
-}) {
+}): TemplateAction<FluxRegisterInput, FluxRegisterOutput, 'v2'> {
   const { connect, auth, permissions, auditor, settings } = options;
   const pollIntervalMs = options.pollIntervalMs ?? 2000;
   const now = options.now ?? Date.now;

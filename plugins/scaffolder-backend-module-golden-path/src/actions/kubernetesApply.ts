@@ -34,6 +34,8 @@ type AppliedObjects = { objects: string[] };
  * resourceVersion that was checked). The write is audited and runs in a checkpoint, so a
  * retried task does not apply the same manifests twice. A dry run checks everything and
  * lists what it would apply, without writing.
+ *
+ * @public
  */
 export function createKubernetesApplyAction(options: {
   connect: ConnectCluster;

@@ -55,6 +55,8 @@ async function dryRun(
  * verdict). Every problem is reported at once, in the API server's own words.
  *
  * It writes nothing, so it runs in dry runs (the template editor) too.
+ *
+ * @public
  */
 export function createKubernetesValidateAction(options: {
   connect: ConnectCluster;

@@ -11,12 +11,12 @@ import {
 import { kubernetesInputs } from './kubernetesInputs';
 import { examples } from './kubernetesWait.examples';
 
-/** A rollout that did not converge; the message names every reason seen. */
+/** A rollout that did not converge; the message names every reason seen. @public */
 export class RolloutNotConvergedError extends CustomErrorBase {
   name = 'RolloutNotConvergedError' as const;
 }
 
-/** The task was cancelled while the action waited. */
+/** The task was cancelled while the action waited. @public */
 export class WaitAbortedError extends CustomErrorBase {
   name = 'WaitAbortedError' as const;
 }
@@ -52,6 +52,8 @@ function notConverged(
  * ImagePullBackOff / ErrImagePull, CrashLoopBackOff, an exceeded quota or other pod
  * creation failures once they have persisted for `failFastAfterSeconds`; and whatever is
  * still pending when `timeoutSeconds` ends. Cancelling the task stops the wait.
+ *
+ * @public
  */
 export function createKubernetesWaitAction(options: {
   connect: ConnectCluster;

@@ -27,6 +27,8 @@ const ACTION_ID = 'golden-path:local:build-images';
  * task simply builds again. For a user the permission policy allows
  * `golden-path.kubernetes.apply` (it writes to the cluster's nodes). A dry run checks and
  * says what it would build.
+ *
+ * @public
  */
 export function createLocalImagesAction(options: {
   build: BuildLocalImages;

@@ -4,7 +4,10 @@ import {
   GithubCredentialsProvider,
   ScmIntegrationRegistry,
 } from '@backstage/integration';
-import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
+import {
+  createTemplateAction,
+  TemplateAction,
+} from '@backstage/plugin-scaffolder-node';
 import { examples } from './publishPreflight.examples';
 import {
   createGithubClient,
@@ -27,6 +30,30 @@ import { checkGiteaPublishing } from '../gitea/preflightChecks';
 import { publishingProviderFor } from '../publishing/provider';
 
 /**
+ * The input of `golden-path:publish:preflight`, written out so that the published API
+ * reads the same after every build (see `FluxRegisterInput`).
+ *
+ * @public
+ */
+export type PublishPreflightInput = {
+  repoUrl: string;
+  repoVisibility?: 'private' | 'internal' | 'public' | undefined;
+  workflows?: boolean | undefined;
+  token?: string | undefined;
+};
+
+/** The output of `golden-path:publish:preflight`. @public */
+export type PublishPreflightOutput = {
+  provider: 'github' | 'gitea';
+  owner: string;
+  repo: string;
+  htmlUrl: string;
+  checkedAt: string;
+  ownerType?: 'Organization' | 'User' | undefined;
+  login?: string | undefined;
+};
+
+/**
  * `golden-path:publish:preflight` checks, before anything is rendered or created, that
  * the publish step will be able to create and push the repository named by `repoUrl`.
  * The host's integration decides which: `publish:github` (an integration for the host,
@@ -38,13 +65,15 @@ import { publishingProviderFor } from '../publishing/provider';
  *
  * Run it as the first step of a template, with the same `repoUrl` (and visibility) as
  * the publish step.
+ *
+ * @public
  */
 export function createPublishPreflightAction(options: {
   integrations: ScmIntegrationRegistry;
   githubCredentialsProvider?: GithubCredentialsProvider;
   /** Mirrors `scaffolder.requireScmUserCredentials`, which `publish:github` enforces. */
   requireScmUserCredentials?: boolean;
-}) {
+}): TemplateAction<PublishPreflightInput, PublishPreflightOutput, 'v2'> {
   const { integrations, requireScmUserCredentials = false } = options;
   const credentialsProvider =
     options.githubCredentialsProvider ??

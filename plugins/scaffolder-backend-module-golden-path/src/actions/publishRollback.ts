@@ -27,6 +27,8 @@ import { publishingProviderFor } from '../publishing/provider';
  * the preflight saw the name free (`createdAfter`, the server's clock), and still empty
  * (GitHub: no branch; Gitea: its `empty` flag). A repository with commits (publish
  * finished, a later step failed) is kept.
+ *
+ * @public
  */
 export function createPublishRollbackAction(options: {
   integrations: ScmIntegrationRegistry;

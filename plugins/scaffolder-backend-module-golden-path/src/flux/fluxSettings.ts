@@ -4,17 +4,17 @@ import { FLUX_NAME } from './fluxObjects';
 /** Where the config of golden-path:flux:register lives. */
 export const FLUX_CONFIG_KEY = 'goldenPath.flux';
 
-/** What golden-path:flux:register reads from app-config. */
+/** What golden-path:flux:register reads from app-config. @public */
 export interface FluxSettings {
   /** The namespace of Flux's objects (where its controllers look: flux-system). */
   namespace: string;
   /**
-   * The ServiceAccount (in {@link FluxSettings.namespace}) kustomize-controller applies
+   * The ServiceAccount (in `namespace`) kustomize-controller applies
    * a registered repository as; unset: Flux's own default.
    */
   serviceAccountName?: string;
   /**
-   * The Secret (in {@link FluxSettings.namespace}) with the Git credentials for each
+   * The Secret (in `namespace`) with the Git credentials for each
    * server, by host (`127.0.0.1:3300`). A repository on a host without one is fetched
    * without credentials (public repositories).
    */

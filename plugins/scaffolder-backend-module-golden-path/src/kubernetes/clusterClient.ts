@@ -14,13 +14,13 @@ import {
   KubernetesActionSettings,
 } from './settings';
 
-/** Which resource serves a kind, and whether its objects live in a namespace. */
+/** Which resource serves a kind, and whether its objects live in a namespace. @public */
 export interface KindInfo {
   resource: string;
   namespaced: boolean;
 }
 
-/** The answer to a server-side apply: the object, and the API server's warnings. */
+/** The answer to a server-side apply: the object, and the API server's warnings. @public */
 export interface ApplyResult {
   object: KubeObject;
   warnings: string[];
@@ -52,6 +52,8 @@ export class KubeApiError extends Error {
  * What the Kubernetes actions ask of a cluster. Raw API JSON throughout: objects are
  * applied exactly as rendered (a typed client would drop misspelt fields before the API
  * server could reject them).
+ *
+ * @public
  */
 export interface KubeCluster {
   /** API discovery; fails with the API server's words when the kind is not served. */
@@ -84,7 +86,7 @@ export interface KubeCluster {
   listPods(namespace: string, signal?: AbortSignal): Promise<KubePod[]>;
 }
 
-/** Opens the configured cluster; `missing` configuration fails here, naming the keys. */
+/** Opens the configured cluster; `missing` configuration fails here, naming the keys. @public */
 export type ConnectCluster = () => Promise<KubeCluster>;
 
 const REQUEST_TIMEOUT_MS = 30_000;

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import { CONFIG_KEY } from './settings';
 
-/** One finding of tools/manifest-checks (`check.sh --json`). */
+/** One finding of tools/manifest-checks (`check.sh --json`). @public */
 export interface PolicyFinding {
   kind: string;
   name: string;
@@ -11,7 +11,7 @@ export interface PolicyFinding {
   fix?: string;
 }
 
-/** Runs the project's schema and policy checks over a rendered YAML stream. */
+/** Runs the project's schema and policy checks over a rendered YAML stream. @public */
 export type RunManifestChecks = (options: {
   text: string;
   /** catalog-info.yaml: objects must carry its Component's kubernetes-id and namespace. */

@@ -10,7 +10,7 @@ import {
   RolloutStatus,
 } from '@golden-path/plugin-rollouts-common';
 
-/** A ReplicaSet with the conditions its controller reports (`ReplicaFailure`). */
+/** A ReplicaSet with the conditions its controller reports (`ReplicaFailure`). @public */
 export type KubeReplicaSetWithConditions = KubeReplicaSet & {
   status?: KubeReplicaSet['status'] & { conditions?: KubeCondition[] };
 };

@@ -4,7 +4,7 @@ import { Config } from '@backstage/config';
 /** Where the config of the Kubernetes actions lives. */
 export const CONFIG_KEY = 'goldenPath.kubernetes';
 
-/** How the actions reach the API server, as `goldenPath.kubernetes` configures it. */
+/** How the actions reach the API server, as `goldenPath.kubernetes` configures it. @public */
 export interface ClusterConnection {
   url: string;
   caData?: string;
@@ -15,7 +15,7 @@ export interface ClusterConnection {
   serviceAccountTokenFile?: string;
 }
 
-/** Everything the Kubernetes actions read from app-config. */
+/** Everything the Kubernetes actions read from app-config. @public */
 export interface KubernetesActionSettings {
   /**
    * The cluster, or why there is none. Missing configuration is not a startup error: the

@@ -5,7 +5,7 @@ import { Config } from '@backstage/config';
 /** Where the config of golden-path:local:build-images lives. */
 export const LOCAL_IMAGES_CONFIG_KEY = 'goldenPath.localImages';
 
-/** What golden-path:local:build-images reads from app-config. */
+/** What golden-path:local:build-images reads from app-config. @public */
 export interface LocalImagesSettings {
   /**
    * The local cluster's kubeconfig (platform/cluster.sh's), or why there is none: the
@@ -36,7 +36,7 @@ export function readLocalImagesSettings(config: Config): LocalImagesSettings {
   };
 }
 
-/** Builds a repository's images and imports them into the local cluster's nodes. */
+/** Builds a repository's images and imports them into the local cluster's nodes. @public */
 export type BuildLocalImages = (options: {
   repoDir: string;
   kubeconfig: string;

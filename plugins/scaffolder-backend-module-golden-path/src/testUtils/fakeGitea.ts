@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import { JsonAnswer, startJsonServer } from './jsonServer';
 
-/** An access token the fake Gitea accepts (as the password of basic auth, as the portal sends it). */
+/** An access token the fake Gitea accepts (as the password of basic auth, as the portal sends it). @public */
 export interface FakeGiteaToken {
   login: string;
   /** Gitea scopes such as write:organization; write:x includes read:x. */
@@ -10,6 +10,7 @@ export interface FakeGiteaToken {
   isAdmin?: boolean;
 }
 
+/** @public */
 export interface FakeGiteaRepo {
   /** RFC 3339 with whole seconds, as Gitea sends it. */
   created_at: string;
@@ -17,6 +18,7 @@ export interface FakeGiteaRepo {
   empty: boolean;
 }
 
+/** @public */
 export interface FakeGiteaOptions {
   tokens?: Record<string, FakeGiteaToken>;
   /** Organisations by name: each member's role (owner, or a team that may or may not create repositories). */
@@ -25,6 +27,7 @@ export interface FakeGiteaOptions {
   repos?: Record<string, FakeGiteaRepo>;
 }
 
+/** @public */
 export interface FakeGitea {
   /** The server's root: `integrations.gitea[].baseUrl`. */
   url: string;
@@ -34,7 +37,7 @@ export interface FakeGitea {
   close(): Promise<void>;
 }
 
-/** Gitea's `created_at` format: RFC 3339, whole seconds (in UTC: `Z`). */
+/** Gitea's `created_at` format: RFC 3339, whole seconds (in UTC: `Z`). @public */
 export function giteaTime(date = new Date()): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
@@ -44,6 +47,8 @@ export function giteaTime(date = new Date()): string {
  * with the status codes and messages of Gitea 1.26 (checked against a real one by
  * tests/templates/src/giteaPublish.test.ts): token scopes checked before the request
  * body, as Gitea does.
+ *
+ * @public
  */
 export async function startFakeGitea(
   options: FakeGiteaOptions = {},

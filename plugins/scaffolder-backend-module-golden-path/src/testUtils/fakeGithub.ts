@@ -1,19 +1,21 @@
 import type http from 'node:http';
 import { JsonAnswer, startJsonServer } from './jsonServer';
 
-/** A token the fake GitHub accepts, and what `GET /user` says about it. */
+/** A token the fake GitHub accepts, and what `GET /user` says about it. @public */
 export interface FakeToken {
   login: string;
   /** Classic token scopes, sent as `x-oauth-scopes`; leave out for a fine-grained token. */
   scopes?: string[];
 }
 
+/** @public */
 export interface FakeRepo {
   /** ISO 8601, second precision like GitHub's. */
   created_at: string;
   branches: string[];
 }
 
+/** @public */
 export interface FakeInstallation {
   id: number;
   account: { login: string; type: 'Organization' | 'User' };
@@ -23,6 +25,7 @@ export interface FakeInstallation {
   token: string;
 }
 
+/** @public */
 export interface FakeGithubOptions {
   tokens?: Record<string, FakeToken>;
   /** Users and organizations by login. */
@@ -39,11 +42,13 @@ export interface FakeGithubOptions {
   installations?: FakeInstallation[];
 }
 
+/** @public */
 export interface FakeRequest {
   method: string;
   path: string;
 }
 
+/** @public */
 export interface FakeGithub {
   /** Base URL for both the REST API (`apiBaseUrl`) and git (`clone_url`). */
   url: string;
@@ -54,7 +59,7 @@ export interface FakeGithub {
   close(): Promise<void>;
 }
 
-/** GitHub's `created_at` format: ISO 8601 without milliseconds. */
+/** GitHub's `created_at` format: ISO 8601 without milliseconds. @public */
 export function githubTime(date = new Date()): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
@@ -64,6 +69,8 @@ export function githubTime(date = new Date()): string {
  * machines): the few REST endpoints `publish:github` and the golden-path publishing
  * actions call, with GitHub's status codes and headers. Git pushes to its `clone_url`s
  * are refused with 403, as GitHub does for a token without push rights.
+ *
+ * @public
  */
 export async function startFakeGithub(
   options: FakeGithubOptions = {},

@@ -74,7 +74,7 @@ export type ClusterWriteConfig =
     }
   | { mode: 'disabled'; reason: string };
 
-/** @public */
+/** @public @public */
 export interface InformerClusterOptions {
   name: string;
   /** The identity of the cache (list + watch). */

@@ -1,6 +1,6 @@
 import { Config } from '@backstage/config';
 
-/** Connection settings of one cluster, as the Kubernetes plugin reads them. @public */
+/** Connection settings of one cluster, as the Kubernetes plugin reads them. @public @public */
 export interface ClusterConnectionConfig {
   name: string;
   url: string;

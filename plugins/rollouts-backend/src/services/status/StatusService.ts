@@ -64,6 +64,8 @@ function podsOf(d: KubeDeployment, byController: ByController): KubePod[] {
 /**
  * The read model: what an entity's rollouts look like in every cluster,
  * derived from the caches only (a page view costs no Kubernetes API call).
+ *
+ * @public
  */
 export class StatusService {
   constructor(

@@ -10,7 +10,7 @@ import {
 } from '../clusters/types';
 import { EntitySelection } from '../entitySelection';
 
-/** Everything one cluster's cache holds for one entity. */
+/** Everything one cluster's cache holds for one entity. @public */
 export interface EntityObjects {
   deployments: ResourceTypes['deployments'][];
   replicaSets: ResourceTypes['replicasets'][];
