@@ -21,7 +21,7 @@ stage_setup() {
 # Not incremental: an incremental build can print an inferred union's members in another
 # order (they follow the order TypeScript met them in), and the reports compare text.
 stage_typecheck() {
-  yarn tsc --incremental false
+  yarn tsc --incremental false || return 1
   local start=$SECONDS
   yarn check:api-reports || { log "FAIL: API reports are stale: run 'yarn build:api-reports' and commit the report*.api.md files"; return 1; }
   log "API reports up to date ($((SECONDS - start))s)"
