@@ -21,39 +21,64 @@ const namedEntityOf = (o: KubeObject) => {
   return value === undefined ? undefined : canonicalEntityRef(value);
 };
 
-const EMPTY: ReadonlySet<never> = new Set();
+const EMPTY: readonly never[] = [];
+
+/**
+ * Members a term keeps in an array before it moves them into a Set. Most
+ * terms have a few members (the pods of one ReplicaSet, the ReplicaSets of
+ * one Deployment, a Deployment's own labels): an array of five costs ~90
+ * bytes, a Set of five ~230. Arrays are copied on change, which costs
+ * little at this size.
+ */
+const ARRAY_LIMIT = 16;
 
 /** A secondary index: term → the objects that carry it. */
 class TermIndex<T> {
-  private readonly sets = new Map<string, Set<T>>();
+  private readonly members = new Map<string, readonly T[] | Set<T>>();
 
   add(term: string | undefined, obj: T) {
     if (term === undefined) return;
-    let set = this.sets.get(term);
-    if (!set) {
-      set = new Set();
-      this.sets.set(term, set);
+    const members = this.members.get(term);
+    if (members === undefined) {
+      this.members.set(term, [obj]);
+    } else if (members instanceof Set) {
+      members.add(obj);
+    } else if (!members.includes(obj)) {
+      this.members.set(
+        term,
+        members.length < ARRAY_LIMIT
+          ? [...members, obj]
+          : new Set([...members, obj]),
+      );
     }
-    set.add(obj);
   }
 
   remove(term: string | undefined, obj: T) {
     if (term === undefined) return;
-    const set = this.sets.get(term);
-    if (set?.delete(obj) && set.size === 0) this.sets.delete(term);
+    const members = this.members.get(term);
+    if (members === undefined) return;
+    if (members instanceof Set) {
+      if (members.delete(obj) && members.size === 0) this.members.delete(term);
+      return;
+    }
+    const rest = members.filter(m => m !== obj);
+    if (rest.length === 0) this.members.delete(term);
+    else if (rest.length < members.length) this.members.set(term, rest);
   }
 
   size(term: string): number {
-    return this.sets.get(term)?.size ?? 0;
+    const members = this.members.get(term);
+    if (members === undefined) return 0;
+    return members instanceof Set ? members.size : members.length;
   }
 
-  get(term: string): ReadonlySet<T> {
-    return this.sets.get(term) ?? EMPTY;
+  get(term: string): Iterable<T> {
+    return this.members.get(term) ?? EMPTY;
   }
 
   /** Distinct terms held (for tests: an emptied term leaves nothing behind). */
   termCount(): number {
-    return this.sets.size;
+    return this.members.size;
   }
 }
 

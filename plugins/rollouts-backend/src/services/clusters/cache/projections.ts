@@ -129,6 +129,34 @@ function annotationsOf(
   return rest;
 }
 
+const namespaceOf = (m: KubeObjectMeta) =>
+  m.namespace === undefined
+    ? undefined
+    : sharedStrings.share(m.namespace, m.namespace);
+
+/** The controller owner reference, the only one read. */
+function controllerOf(m: KubeObjectMeta) {
+  const controller = m.ownerReferences?.find(r => r.controller);
+  if (!controller) return undefined;
+  const reference = [
+    { kind: controller.kind, uid: controller.uid, controller: true },
+  ];
+  // Keyed by the uid alone (unique in the cluster): a key of its own, kind
+  // and uid, would cost a string per owner.
+  return controller.uid === undefined
+    ? reference
+    : sharedOwners.share(controller.uid, reference);
+}
+
+/*
+ * Objects the cache holds tens of thousands of are built as object literals
+ * with every field at once: V8 then keeps all fields inside the object. A
+ * copy built field by field (`pick`, spreads) keeps those past the fourth in
+ * a separate, partly empty array, ~40 bytes more per object. Absent fields
+ * stay `undefined` (8 bytes each, less than that array); pods and
+ * ReplicaSets, the most numerous, get metadata of their own shape without
+ * the fields they never have.
+ */
 function metadata(
   m: KubeObjectMeta,
   options: {
@@ -137,24 +165,16 @@ function metadata(
     generation?: boolean;
   },
 ): KubeObjectMeta {
-  const slim: KubeObjectMeta = pick(m, ['name', 'uid', 'resourceVersion'])!;
-  if (m.namespace !== undefined) {
-    slim.namespace = sharedStrings.share(m.namespace, m.namespace);
-  }
-  if (options.generation && m.generation !== undefined) {
-    slim.generation = m.generation;
-  }
-  if (options.labels && m.labels) slim.labels = shareLabels(m.labels);
-  const annotations = annotationsOf(m.annotations, options.annotations);
-  if (annotations) slim.annotations = annotations;
-  const controller = m.ownerReferences?.find(r => r.controller);
-  if (controller) {
-    slim.ownerReferences = sharedOwners.share(
-      `${controller.kind}/${controller.uid}`,
-      [{ kind: controller.kind, uid: controller.uid, controller: true }],
-    );
-  }
-  return slim;
+  return {
+    name: m.name,
+    namespace: namespaceOf(m),
+    uid: m.uid,
+    resourceVersion: m.resourceVersion,
+    generation: options.generation ? m.generation : undefined,
+    labels: options.labels && m.labels ? shareLabels(m.labels) : undefined,
+    annotations: annotationsOf(m.annotations, options.annotations),
+    ownerReferences: controllerOf(m),
+  };
 }
 
 function container(c: KubeContainer): KubeContainer {
@@ -194,8 +214,9 @@ function object<T extends KubeObject>(
   options: Parameters<typeof metadata>[1],
 ): KubeObject {
   return {
-    ...pick(o, ['apiVersion', 'kind']),
-    ...(o.metadata && { metadata: metadata(o.metadata, options) }),
+    apiVersion: o.apiVersion,
+    kind: o.kind,
+    metadata: o.metadata && metadata(o.metadata, options),
   };
 }
 
@@ -219,21 +240,35 @@ function containerState(
 }
 
 function containerStatus(s: KubeContainerStatus): KubeContainerStatus {
-  const slim: KubeContainerStatus = pick(s, [
-    'name',
-    'ready',
-    'started',
-    'restartCount',
-    'imageID',
-  ])!;
-  const state = containerState(s.state);
-  if (state) slim.state = state;
-  if (s.lastState?.terminated) {
-    slim.lastState = sharePart({
-      terminated: pick(s.lastState.terminated, ['reason', 'exitCode'])!,
-    });
-  }
-  return slim;
+  return {
+    name: s.name,
+    ready: s.ready,
+    started: s.started,
+    restartCount: s.restartCount,
+    imageID: s.imageID,
+    state: containerState(s.state),
+    lastState:
+      s.lastState?.terminated &&
+      sharePart({
+        terminated: pick(s.lastState.terminated, ['reason', 'exitCode'])!,
+      }),
+  };
+}
+
+/**
+ * Healthy pods of one node, or with one set of containers, look alike: spec
+ * and status are shared whole (a Running pod's status is the same for all of
+ * them once the start times are dropped).
+ */
+function podStatus(status: NonNullable<KubePod['status']>): KubePod['status'] {
+  const ready = status.conditions?.find(c => c.type === 'Ready');
+  return sharePart({
+    phase: status.phase,
+    conditions: ready && [
+      pick(ready, ['type', 'status', 'reason', 'message'])!,
+    ],
+    containerStatuses: status.containerStatuses?.map(containerStatus),
+  });
 }
 
 const FLUX_CONDITIONS = new Set(['Ready', 'Reconciling', 'Stalled']);
@@ -266,62 +301,60 @@ function kustomizationStatus(
 
 const PROJECTIONS: { [K in ResourceKind]: (o: any) => ResourceTypes[K] } = {
   deployments: (d: KubeDeployment): KubeDeployment => ({
-    ...object(d, { ...ALL, generation: true }),
-    ...(d.spec && {
-      spec: {
-        ...pick(d.spec, [
-          'replicas',
-          'selector',
-          'paused',
-          'progressDeadlineSeconds',
-          'minReadySeconds',
-          'revisionHistoryLimit',
-          'strategy',
-        ]),
-        ...(d.spec.template && { template: podTemplate(d.spec.template) }),
-      },
-    }),
-    ...(d.status && { status: d.status }),
+    apiVersion: d.apiVersion,
+    kind: d.kind,
+    metadata: d.metadata && metadata(d.metadata, { ...ALL, generation: true }),
+    spec: d.spec && {
+      replicas: d.spec.replicas,
+      selector: d.spec.selector,
+      paused: d.spec.paused,
+      progressDeadlineSeconds: d.spec.progressDeadlineSeconds,
+      minReadySeconds: d.spec.minReadySeconds,
+      revisionHistoryLimit: d.spec.revisionHistoryLimit,
+      strategy: d.spec.strategy,
+      template: podTemplate(d.spec.template),
+    },
+    status: d.status,
   }),
+  // No apiVersion and kind: list items have none (only watched objects do),
+  // and nothing reads them.
   replicasets: (rs: KubeReplicaSet): KubeReplicaSet => ({
-    ...object(rs, { labels: false, annotations: 'revision' }),
+    metadata: rs.metadata && {
+      name: rs.metadata.name,
+      namespace: namespaceOf(rs.metadata),
+      uid: rs.metadata.uid,
+      resourceVersion: rs.metadata.resourceVersion,
+      annotations: annotationsOf(rs.metadata.annotations, 'revision'),
+      ownerReferences: controllerOf(rs.metadata),
+    },
     // Not shared: nearly every revision has images of its own, and a shared
     // value costs its key in the table.
-    ...(rs.spec?.template?.spec && {
-      spec: {
-        template: {
-          spec: {
-            containers: (rs.spec.template.spec.containers ?? []).map(
-              c => pick(c, ['name', 'image'])!,
-            ),
-          },
+    spec: rs.spec?.template?.spec && {
+      template: {
+        spec: {
+          containers: (rs.spec.template.spec.containers ?? []).map(c => ({
+            name: c.name,
+            image: c.image,
+          })),
         },
       },
-    }),
+    },
   }),
-  pods: (p: KubePod): KubePod => {
-    const ready = p.status?.conditions?.find(c => c.type === 'Ready');
-    // Healthy pods of one node, or with one set of containers, look alike:
-    // spec and status are shared whole (a Running pod's status is the same
-    // for all of them once the start times are dropped).
-    return {
-      ...object(p, LABELS),
-      ...(p.spec?.nodeName !== undefined && {
-        spec: sharePart({ nodeName: p.spec.nodeName } as KubePod['spec'] & {}),
-      }),
-      ...(p.status && {
-        status: sharePart({
-          ...pick(p.status, ['phase']),
-          ...(ready && {
-            conditions: [pick(ready, ['type', 'status', 'reason', 'message'])!],
-          }),
-          ...(p.status.containerStatuses && {
-            containerStatuses: p.status.containerStatuses.map(containerStatus),
-          }),
-        }),
-      }),
-    };
-  },
+  pods: (p: KubePod): KubePod => ({
+    metadata: p.metadata && {
+      name: p.metadata.name,
+      namespace: namespaceOf(p.metadata),
+      uid: p.metadata.uid,
+      resourceVersion: p.metadata.resourceVersion,
+      labels: p.metadata.labels && shareLabels(p.metadata.labels),
+      ownerReferences: controllerOf(p.metadata),
+    },
+    spec:
+      p.spec?.nodeName === undefined
+        ? undefined
+        : sharePart({ nodeName: p.spec.nodeName } as KubePod['spec'] & {}),
+    status: p.status && podStatus(p.status),
+  }),
   services: (s: KubeService): KubeService => ({
     ...object(s, ALL),
     ...(s.spec && {
