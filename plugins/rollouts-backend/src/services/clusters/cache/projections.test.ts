@@ -211,6 +211,41 @@ describe('projectObject', () => {
     });
   });
 
+  it("shares equal ports, resources and probes of Deployments' containers", () => {
+    const deployment = (name: string, readyPath: string) =>
+      projectObject('deployments', {
+        metadata: { name },
+        spec: {
+          template: {
+            spec: {
+              containers: [
+                {
+                  name: 'api',
+                  image: `ghcr.io/example/${name}:1.0.0`,
+                  ports: [{ name: 'http', containerPort: 8000 }],
+                  resources: { requests: { cpu: '10m' } },
+                  readinessProbe: { httpGet: { path: readyPath, port: 8000 } },
+                },
+              ],
+            },
+          },
+        },
+      }).spec!.template!.spec!.containers[0];
+    const [a, b, c] = [
+      deployment('a', '/ready'),
+      deployment('b', '/ready'),
+      deployment('c', '/health'),
+    ];
+    expect(b.image).toBe('ghcr.io/example/b:1.0.0');
+    expect(b.ports).toBe(a.ports);
+    expect(b.resources).toBe(a.resources);
+    expect(b.readinessProbe).toBe(a.readinessProbe);
+    expect(c.readinessProbe).not.toBe(a.readinessProbe);
+    expect(c.readinessProbe).toEqual({
+      httpGet: { path: '/health', port: 8000 },
+    });
+  });
+
   it('keeps of a Kustomization the entity ref, its state and its Deployments', () => {
     const [full] = gitopsCluster()
       .list('kustomizations')

@@ -171,23 +171,31 @@ function metadata(
     uid: m.uid,
     resourceVersion: m.resourceVersion,
     generation: options.generation ? m.generation : undefined,
-    labels: options.labels && m.labels ? shareLabels(m.labels) : undefined,
+    // Not shared: labels of other kinds than pods are mostly their own, and a
+    // shared value costs its key in the table.
+    labels: options.labels ? m.labels : undefined,
     annotations: annotationsOf(m.annotations, options.annotations),
     ownerReferences: controllerOf(m),
   };
 }
 
+/**
+ * A template's container. Ports, resources and probes are shared: teams
+ * copy them between Deployments, and each is several objects.
+ */
 function container(c: KubeContainer): KubeContainer {
-  return pick(c, [
-    'name',
-    'image',
-    'ports',
-    'resources',
-    'livenessProbe',
-    'readinessProbe',
-    'startupProbe',
-    'restartPolicy',
-  ])!;
+  const shared = <T extends object>(part: T | undefined) =>
+    part && sharePart(part);
+  return {
+    name: c.name,
+    image: c.image,
+    ports: shared(c.ports),
+    resources: shared(c.resources),
+    livenessProbe: shared(c.livenessProbe),
+    readinessProbe: shared(c.readinessProbe),
+    startupProbe: shared(c.startupProbe),
+    restartPolicy: c.restartPolicy,
+  };
 }
 
 function podTemplate(
