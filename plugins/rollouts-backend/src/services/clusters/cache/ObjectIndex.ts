@@ -6,7 +6,7 @@ import {
   matchesLabelSelector,
 } from '@golden-path/plugin-rollouts-common';
 import type { ResourceKind } from '../types';
-import { labelTerms, selectorTermGroups } from './labelTerms';
+import { selectorLabelGroups } from './labelTerms';
 
 const namespaceOf = (o: KubeObject) => o.metadata?.namespace ?? '';
 const nameOf = (o: KubeObject) => o.metadata?.name ?? '';
@@ -83,6 +83,49 @@ class TermIndex<T> {
 }
 
 /**
+ * Objects by label: key → value → objects. Two levels rather than one
+ * `key=value` term per label: each term would be a string of its own (~50
+ * bytes for every pod template hash, app name and entity id).
+ */
+class LabelIndex<T> {
+  private readonly byKey = new Map<string, TermIndex<T>>();
+
+  add(labels: Record<string, string> | undefined, obj: T) {
+    for (const key of Object.keys(labels ?? {})) {
+      let values = this.byKey.get(key);
+      if (!values) {
+        values = new TermIndex<T>();
+        this.byKey.set(key, values);
+      }
+      values.add(labels![key], obj);
+    }
+  }
+
+  remove(labels: Record<string, string> | undefined, obj: T) {
+    for (const key of Object.keys(labels ?? {})) {
+      const values = this.byKey.get(key);
+      values?.remove(labels![key], obj);
+      if (values?.termCount() === 0) this.byKey.delete(key);
+    }
+  }
+
+  size([key, value]: [string, string]): number {
+    return this.byKey.get(key)?.size(value) ?? 0;
+  }
+
+  get([key, value]: [string, string]): Iterable<T> {
+    return this.byKey.get(key)?.get(value) ?? EMPTY;
+  }
+
+  /** Distinct key/value pairs held. */
+  termCount(): number {
+    let count = 0;
+    for (const values of this.byKey.values()) count += values.termCount();
+    return count;
+  }
+}
+
+/**
  * Read access to one kind's cached objects, each lookup costing work
  * proportional to what it returns rather than to the whole cache.
  *
@@ -131,7 +174,7 @@ export class ObjectIndex<T extends KubeObject> implements CachedObjects<T> {
   private readonly byName = new Map<string, Map<string, T>>();
   private count = 0;
   private readonly byNamespace?: TermIndex<T>;
-  private readonly byLabel?: TermIndex<T>;
+  private readonly byLabel?: LabelIndex<T>;
   private readonly byController?: TermIndex<T>;
   private readonly byInvolved?: TermIndex<T>;
   private readonly byNamedEntity?: TermIndex<T>;
@@ -140,7 +183,7 @@ export class ObjectIndex<T extends KubeObject> implements CachedObjects<T> {
     const keep = (name: IndexName) =>
       indexes.includes(name) ? new TermIndex<T>() : undefined;
     this.byNamespace = keep('namespace');
-    this.byLabel = keep('label');
+    this.byLabel = indexes.includes('label') ? new LabelIndex<T>() : undefined;
     this.byController = keep('controller');
     this.byInvolved = keep('involved');
     this.byNamedEntity = keep('entityRef');
@@ -162,11 +205,7 @@ export class ObjectIndex<T extends KubeObject> implements CachedObjects<T> {
     names.set(nameOf(obj), obj);
     this.count += 1;
     this.byNamespace?.add(namespaceOf(obj), obj);
-    if (this.byLabel) {
-      for (const term of labelTerms(obj.metadata?.labels)) {
-        this.byLabel.add(term, obj);
-      }
-    }
+    this.byLabel?.add(obj.metadata?.labels, obj);
     this.byController?.add(controllerUidOf(obj), obj);
     this.byInvolved?.add(involvedUidOf(obj), obj);
     this.byNamedEntity?.add(namedEntityOf(obj), obj);
@@ -182,11 +221,7 @@ export class ObjectIndex<T extends KubeObject> implements CachedObjects<T> {
     if (names.size === 0) this.byName.delete(namespaceOf(obj));
     this.count -= 1;
     this.byNamespace?.remove(namespaceOf(stored), stored);
-    if (this.byLabel) {
-      for (const term of labelTerms(stored.metadata?.labels)) {
-        this.byLabel.remove(term, stored);
-      }
-    }
+    this.byLabel?.remove(stored.metadata?.labels, stored);
     this.byController?.remove(controllerUidOf(stored), stored);
     this.byInvolved?.remove(involvedUidOf(stored), stored);
     this.byNamedEntity?.remove(namedEntityOf(stored), stored);
@@ -276,7 +311,7 @@ export class ObjectIndex<T extends KubeObject> implements CachedObjects<T> {
     }
     const byLabel = this.byLabel;
     if (byLabel) {
-      for (const group of selectorTermGroups(selector)) {
+      for (const group of selectorLabelGroups(selector)) {
         const size = group.reduce((n, t) => n + byLabel.size(t), 0);
         if (size < bestSize) {
           bestSize = size;

@@ -211,6 +211,25 @@ describe('projectObject', () => {
     });
   });
 
+  it('shares the Ready condition between pods whose statuses differ', () => {
+    const pod = (name: string, imageID: string) =>
+      projectObject('pods', {
+        ...apiPod,
+        metadata: { ...apiPod.metadata, name },
+        status: {
+          ...apiPod.status,
+          containerStatuses: [
+            { ...apiPod.status.containerStatuses[0], imageID },
+          ],
+        },
+      }).status!;
+    const [a, b] = [pod('a', 'api@sha256:aaa'), pod('b', 'api@sha256:bbb')];
+    expect(b).not.toBe(a);
+    expect(b.containerStatuses![0].imageID).toBe('api@sha256:bbb');
+    expect(b.conditions).toBe(a.conditions);
+    expect(b.conditions).toEqual([{ type: 'Ready', status: 'False' }]);
+  });
+
   it("shares equal ports, resources and probes of Deployments' containers", () => {
     const deployment = (name: string, readyPath: string) =>
       projectObject('deployments', {

@@ -272,9 +272,11 @@ function podStatus(status: NonNullable<KubePod['status']>): KubePod['status'] {
   const ready = status.conditions?.find(c => c.type === 'Ready');
   return sharePart({
     phase: status.phase,
-    conditions: ready && [
-      pick(ready, ['type', 'status', 'reason', 'message'])!,
-    ],
+    // Shared on its own too: a status of its own (a pod's own imageID)
+    // still has the Ready condition of many others.
+    conditions:
+      ready &&
+      sharePart([pick(ready, ['type', 'status', 'reason', 'message'])!]),
     containerStatuses: status.containerStatuses?.map(containerStatus),
   });
 }
