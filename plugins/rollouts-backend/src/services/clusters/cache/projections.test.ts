@@ -211,6 +211,36 @@ describe('projectObject', () => {
     });
   });
 
+  it("keeps of a Deployment's conditions all but their timestamps", () => {
+    const slim = projectObject('deployments', {
+      metadata: { name: 'api' },
+      status: {
+        replicas: 2,
+        conditions: [
+          {
+            type: 'Progressing',
+            status: 'False',
+            reason: 'ProgressDeadlineExceeded',
+            message: 'ReplicaSet "api-7d9c" has timed out progressing.',
+            lastUpdateTime: '2026-11-20T09:13:02Z',
+            lastTransitionTime: '2026-11-20T09:12:44Z',
+          },
+        ],
+      },
+    });
+    expect(slim.status).toEqual({
+      replicas: 2,
+      conditions: [
+        {
+          type: 'Progressing',
+          status: 'False',
+          reason: 'ProgressDeadlineExceeded',
+          message: 'ReplicaSet "api-7d9c" has timed out progressing.',
+        },
+      ],
+    });
+  });
+
   it('shares the Ready condition between pods whose statuses differ', () => {
     const pod = (name: string, imageID: string) =>
       projectObject('pods', {

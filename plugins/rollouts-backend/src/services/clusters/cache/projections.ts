@@ -263,6 +263,26 @@ function containerStatus(s: KubeContainerStatus): KubeContainerStatus {
   };
 }
 
+/** The replica counts and conditions, without the conditions' timestamps (never read). */
+function deploymentStatus(
+  status: NonNullable<KubeDeployment['status']>,
+): KubeDeployment['status'] {
+  return {
+    observedGeneration: status.observedGeneration,
+    replicas: status.replicas,
+    updatedReplicas: status.updatedReplicas,
+    readyReplicas: status.readyReplicas,
+    availableReplicas: status.availableReplicas,
+    unavailableReplicas: status.unavailableReplicas,
+    conditions: status.conditions?.map(c => ({
+      type: c.type,
+      status: c.status,
+      reason: c.reason,
+      message: c.message,
+    })),
+  };
+}
+
 /**
  * Healthy pods of one node, or with one set of containers, look alike: spec
  * and status are shared whole (a Running pod's status is the same for all of
@@ -324,7 +344,7 @@ const PROJECTIONS: { [K in ResourceKind]: (o: any) => ResourceTypes[K] } = {
       strategy: d.spec.strategy,
       template: podTemplate(d.spec.template),
     },
-    status: d.status,
+    status: d.status && deploymentStatus(d.status),
   }),
   // No apiVersion and kind: list items have none (only watched objects do),
   // and nothing reads them.
