@@ -260,11 +260,15 @@ describe('projectObject', () => {
     expect(b.conditions).toEqual([{ type: 'Ready', status: 'False' }]);
   });
 
-  it("shares equal ports, resources and probes of Deployments' containers", () => {
+  it("shares equal strategies and containers' ports, resources and probes of Deployments", () => {
     const deployment = (name: string, readyPath: string) =>
       projectObject('deployments', {
         metadata: { name },
         spec: {
+          strategy: {
+            type: 'RollingUpdate',
+            rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' },
+          },
           template: {
             spec: {
               containers: [
@@ -279,18 +283,20 @@ describe('projectObject', () => {
             },
           },
         },
-      }).spec!.template!.spec!.containers[0];
+      }).spec!;
     const [a, b, c] = [
       deployment('a', '/ready'),
       deployment('b', '/ready'),
       deployment('c', '/health'),
     ];
-    expect(b.image).toBe('ghcr.io/example/b:1.0.0');
-    expect(b.ports).toBe(a.ports);
-    expect(b.resources).toBe(a.resources);
-    expect(b.readinessProbe).toBe(a.readinessProbe);
-    expect(c.readinessProbe).not.toBe(a.readinessProbe);
-    expect(c.readinessProbe).toEqual({
+    expect(b.strategy).toBe(a.strategy);
+    const [ac, bc, cc] = [a, b, c].map(d => d.template!.spec!.containers[0]);
+    expect(bc.image).toBe('ghcr.io/example/b:1.0.0');
+    expect(bc.ports).toBe(ac.ports);
+    expect(bc.resources).toBe(ac.resources);
+    expect(bc.readinessProbe).toBe(ac.readinessProbe);
+    expect(cc.readinessProbe).not.toBe(ac.readinessProbe);
+    expect(cc.readinessProbe).toEqual({
       httpGet: { path: '/health', port: 8000 },
     });
   });

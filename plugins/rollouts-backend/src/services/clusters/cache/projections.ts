@@ -341,7 +341,8 @@ const PROJECTIONS: { [K in ResourceKind]: (o: any) => ResourceTypes[K] } = {
       progressDeadlineSeconds: d.spec.progressDeadlineSeconds,
       minReadySeconds: d.spec.minReadySeconds,
       revisionHistoryLimit: d.spec.revisionHistoryLimit,
-      strategy: d.spec.strategy,
+      // The same for most Deployments (the default rolling update of 25%).
+      strategy: d.spec.strategy && sharePart(d.spec.strategy),
       template: podTemplate(d.spec.template),
     },
     status: d.status && deploymentStatus(d.status),
