@@ -46,6 +46,27 @@ describe('ObjectIndex', () => {
     expect(index.ownedBy('rs-1')).toHaveLength(40);
     expect(index.matching({ matchLabels: { app: 'api' } })).toHaveLength(40);
 
+    // A few members: one, an array, one again, none.
+    const [web1, web2] = [
+      obj('b', 'web-1', { app: 'web' }, 'rs-2'),
+      obj('b', 'web-2', { app: 'web' }, 'rs-2'),
+    ];
+    index.upsert(web1);
+    expect(names(index.ownedBy('rs-2'))).toEqual(['b/web-1']);
+    index.upsert(web2);
+    index.upsert(web2);
+    expect(names(index.matching({ matchLabels: { app: 'web' } }))).toEqual([
+      'b/web-1',
+      'b/web-2',
+    ]);
+    index.remove(web1);
+    expect(names(index.ownedBy('rs-2'))).toEqual(['b/web-2']);
+    index.upsert(web1);
+    expect(names(index.ownedBy('rs-2'))).toEqual(['b/web-1', 'b/web-2']);
+    index.remove(web1);
+    index.remove(web2);
+    expect(index.matching({ matchLabels: { app: 'web' } })).toEqual([]);
+
     for (const pod of pods.slice(1)) index.remove(pod);
     expect(names(index.ownedBy('rs-1'))).toEqual(['a/api-00']);
     expect(names(index.inNamespace('a'))).toEqual(['a/api-00']);

@@ -26,21 +26,21 @@ const EMPTY: readonly never[] = [];
 /**
  * Members a term keeps in an array before it moves them into a Set. Most
  * terms have a few members (the pods of one ReplicaSet, the ReplicaSets of
- * one Deployment, a Deployment's own labels): an array of five costs ~90
- * bytes, a Set of five ~230. Arrays are copied on change, which costs
- * little at this size.
+ * one Deployment) or one (a Deployment's own labels, kept without an array):
+ * an array of five costs ~90 bytes, a Set of five ~230. Arrays are copied on
+ * change, which costs little at this size.
  */
 const ARRAY_LIMIT = 16;
 
-/** A secondary index: term → the objects that carry it. */
-class TermIndex<T> {
-  private readonly members = new Map<string, readonly T[] | Set<T>>();
+/** A secondary index: term → the objects (cached objects, never arrays) that carry it. */
+class TermIndex<T extends object> {
+  private readonly members = new Map<string, T | readonly T[] | Set<T>>();
 
   add(term: string | undefined, obj: T) {
     if (term === undefined) return;
-    const members = this.members.get(term);
+    const members = this.list(term);
     if (members === undefined) {
-      this.members.set(term, [obj]);
+      this.members.set(term, obj);
     } else if (members instanceof Set) {
       members.add(obj);
     } else if (!members.includes(obj)) {
@@ -55,7 +55,7 @@ class TermIndex<T> {
 
   remove(term: string | undefined, obj: T) {
     if (term === undefined) return;
-    const members = this.members.get(term);
+    const members = this.list(term);
     if (members === undefined) return;
     if (members instanceof Set) {
       if (members.delete(obj) && members.size === 0) this.members.delete(term);
@@ -63,17 +63,28 @@ class TermIndex<T> {
     }
     const rest = members.filter(m => m !== obj);
     if (rest.length === 0) this.members.delete(term);
-    else if (rest.length < members.length) this.members.set(term, rest);
+    else if (rest.length < members.length) {
+      this.members.set(term, rest.length === 1 ? rest[0] : rest);
+    }
   }
 
   size(term: string): number {
-    const members = this.members.get(term);
+    const members = this.list(term);
     if (members === undefined) return 0;
     return members instanceof Set ? members.size : members.length;
   }
 
   get(term: string): Iterable<T> {
-    return this.members.get(term) ?? EMPTY;
+    return this.list(term) ?? EMPTY;
+  }
+
+  private list(term: string): readonly T[] | Set<T> | undefined {
+    const members = this.members.get(term);
+    return members === undefined ||
+      members instanceof Set ||
+      Array.isArray(members)
+      ? (members as readonly T[] | Set<T> | undefined)
+      : [members as T];
   }
 
   /** Distinct terms held (for tests: an emptied term leaves nothing behind). */
@@ -87,7 +98,7 @@ class TermIndex<T> {
  * `key=value` term per label: each term would be a string of its own (~50
  * bytes for every pod template hash, app name and entity id).
  */
-class LabelIndex<T> {
+class LabelIndex<T extends object> {
   private readonly byKey = new Map<string, TermIndex<T>>();
 
   add(labels: Record<string, string> | undefined, obj: T) {
