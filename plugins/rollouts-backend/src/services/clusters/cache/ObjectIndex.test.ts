@@ -35,6 +35,53 @@ const names = (objects: KubeObject[]) =>
   objects.map(o => `${o.metadata?.namespace}/${o.metadata?.name}`).sort();
 
 describe('ObjectIndex', () => {
+  it('keeps terms of many members (arrays, then a Set) and forgets them once emptied', () => {
+    const index = new ObjectIndex<KubeObject>('test', EVERY_INDEX);
+    const pods = Array.from({ length: 40 }, (_, i) =>
+      obj('a', `api-${String(i).padStart(2, '0')}`, { app: 'api' }, 'rs-1'),
+    );
+    for (const pod of pods) index.upsert(pod);
+    // Stored again: replaced, never listed twice.
+    index.upsert(pods[3]);
+    expect(index.ownedBy('rs-1')).toHaveLength(40);
+    expect(index.matching({ matchLabels: { app: 'api' } })).toHaveLength(40);
+
+    // A few members: one, an array, one again, none.
+    const [web1, web2] = [
+      obj('b', 'web-1', { app: 'web' }, 'rs-2'),
+      obj('b', 'web-2', { app: 'web' }, 'rs-2'),
+    ];
+    index.upsert(web1);
+    expect(names(index.ownedBy('rs-2'))).toEqual(['b/web-1']);
+    index.upsert(web2);
+    index.upsert(web2);
+    expect(names(index.matching({ matchLabels: { app: 'web' } }))).toEqual([
+      'b/web-1',
+      'b/web-2',
+    ]);
+    index.remove(web1);
+    expect(names(index.ownedBy('rs-2'))).toEqual(['b/web-2']);
+    index.upsert(web1);
+    expect(names(index.ownedBy('rs-2'))).toEqual(['b/web-1', 'b/web-2']);
+    index.remove(web1);
+    index.remove(web2);
+    expect(index.matching({ matchLabels: { app: 'web' } })).toEqual([]);
+
+    for (const pod of pods.slice(1)) index.remove(pod);
+    expect(names(index.ownedBy('rs-1'))).toEqual(['a/api-00']);
+    expect(names(index.inNamespace('a'))).toEqual(['a/api-00']);
+    index.remove(pods[0]);
+    expect(index.ownedBy('rs-1')).toEqual([]);
+    expect(index.indexSizes()).toEqual({
+      objects: 0,
+      namespaces: 0,
+      labels: 0,
+      controllers: 0,
+      involved: 0,
+      namedEntities: 0,
+    });
+  });
+
   it('finds objects by namespace, label, controller and name', () => {
     const index = new ObjectIndex<KubeObject>('test', EVERY_INDEX);
     index.upsert(obj('a', 'api-1', { app: 'api' }, 'rs-1'));

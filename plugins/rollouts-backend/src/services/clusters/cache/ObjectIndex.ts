@@ -6,7 +6,7 @@ import {
   matchesLabelSelector,
 } from '@golden-path/plugin-rollouts-common';
 import type { ResourceKind } from '../types';
-import { labelTerms, selectorTermGroups } from './labelTerms';
+import { selectorLabelGroups } from './labelTerms';
 
 const namespaceOf = (o: KubeObject) => o.metadata?.namespace ?? '';
 const nameOf = (o: KubeObject) => o.metadata?.name ?? '';
@@ -21,39 +21,118 @@ const namedEntityOf = (o: KubeObject) => {
   return value === undefined ? undefined : canonicalEntityRef(value);
 };
 
-const EMPTY: ReadonlySet<never> = new Set();
+const EMPTY: readonly never[] = [];
 
-/** A secondary index: term → the objects that carry it. */
-class TermIndex<T> {
-  private readonly sets = new Map<string, Set<T>>();
+/**
+ * Members a term keeps in an array before it moves them into a Set. Most
+ * terms have a few members (the pods of one ReplicaSet, the ReplicaSets of
+ * one Deployment) or one (a Deployment's own labels, kept without an array):
+ * an array of five costs ~90 bytes, a Set of five ~230. Arrays are copied on
+ * change, which costs little at this size.
+ */
+const ARRAY_LIMIT = 16;
+
+/** A secondary index: term → the objects (cached objects, never arrays) that carry it. */
+class TermIndex<T extends object> {
+  private readonly members = new Map<string, T | readonly T[] | Set<T>>();
 
   add(term: string | undefined, obj: T) {
     if (term === undefined) return;
-    let set = this.sets.get(term);
-    if (!set) {
-      set = new Set();
-      this.sets.set(term, set);
+    const members = this.list(term);
+    if (members === undefined) {
+      this.members.set(term, obj);
+    } else if (members instanceof Set) {
+      members.add(obj);
+    } else if (!members.includes(obj)) {
+      this.members.set(
+        term,
+        members.length < ARRAY_LIMIT
+          ? [...members, obj]
+          : new Set([...members, obj]),
+      );
     }
-    set.add(obj);
   }
 
   remove(term: string | undefined, obj: T) {
     if (term === undefined) return;
-    const set = this.sets.get(term);
-    if (set?.delete(obj) && set.size === 0) this.sets.delete(term);
+    const members = this.list(term);
+    if (members === undefined) return;
+    if (members instanceof Set) {
+      if (members.delete(obj) && members.size === 0) this.members.delete(term);
+      return;
+    }
+    const rest = members.filter(m => m !== obj);
+    if (rest.length === 0) this.members.delete(term);
+    else if (rest.length < members.length) {
+      this.members.set(term, rest.length === 1 ? rest[0] : rest);
+    }
   }
 
   size(term: string): number {
-    return this.sets.get(term)?.size ?? 0;
+    const members = this.list(term);
+    if (members === undefined) return 0;
+    return members instanceof Set ? members.size : members.length;
   }
 
-  get(term: string): ReadonlySet<T> {
-    return this.sets.get(term) ?? EMPTY;
+  get(term: string): Iterable<T> {
+    return this.list(term) ?? EMPTY;
+  }
+
+  private list(term: string): readonly T[] | Set<T> | undefined {
+    const members = this.members.get(term);
+    return members === undefined ||
+      members instanceof Set ||
+      Array.isArray(members)
+      ? (members as readonly T[] | Set<T> | undefined)
+      : [members as T];
   }
 
   /** Distinct terms held (for tests: an emptied term leaves nothing behind). */
   termCount(): number {
-    return this.sets.size;
+    return this.members.size;
+  }
+}
+
+/**
+ * Objects by label: key → value → objects. Two levels rather than one
+ * `key=value` term per label: each term would be a string of its own (~50
+ * bytes for every pod template hash, app name and entity id).
+ */
+class LabelIndex<T extends object> {
+  private readonly byKey = new Map<string, TermIndex<T>>();
+
+  add(labels: Record<string, string> | undefined, obj: T) {
+    for (const key of Object.keys(labels ?? {})) {
+      let values = this.byKey.get(key);
+      if (!values) {
+        values = new TermIndex<T>();
+        this.byKey.set(key, values);
+      }
+      values.add(labels![key], obj);
+    }
+  }
+
+  remove(labels: Record<string, string> | undefined, obj: T) {
+    for (const key of Object.keys(labels ?? {})) {
+      const values = this.byKey.get(key);
+      values?.remove(labels![key], obj);
+      if (values?.termCount() === 0) this.byKey.delete(key);
+    }
+  }
+
+  size([key, value]: [string, string]): number {
+    return this.byKey.get(key)?.size(value) ?? 0;
+  }
+
+  get([key, value]: [string, string]): Iterable<T> {
+    return this.byKey.get(key)?.get(value) ?? EMPTY;
+  }
+
+  /** Distinct key/value pairs held. */
+  termCount(): number {
+    let count = 0;
+    for (const values of this.byKey.values()) count += values.termCount();
+    return count;
   }
 }
 
@@ -106,7 +185,7 @@ export class ObjectIndex<T extends KubeObject> implements CachedObjects<T> {
   private readonly byName = new Map<string, Map<string, T>>();
   private count = 0;
   private readonly byNamespace?: TermIndex<T>;
-  private readonly byLabel?: TermIndex<T>;
+  private readonly byLabel?: LabelIndex<T>;
   private readonly byController?: TermIndex<T>;
   private readonly byInvolved?: TermIndex<T>;
   private readonly byNamedEntity?: TermIndex<T>;
@@ -115,7 +194,7 @@ export class ObjectIndex<T extends KubeObject> implements CachedObjects<T> {
     const keep = (name: IndexName) =>
       indexes.includes(name) ? new TermIndex<T>() : undefined;
     this.byNamespace = keep('namespace');
-    this.byLabel = keep('label');
+    this.byLabel = indexes.includes('label') ? new LabelIndex<T>() : undefined;
     this.byController = keep('controller');
     this.byInvolved = keep('involved');
     this.byNamedEntity = keep('entityRef');
@@ -137,11 +216,7 @@ export class ObjectIndex<T extends KubeObject> implements CachedObjects<T> {
     names.set(nameOf(obj), obj);
     this.count += 1;
     this.byNamespace?.add(namespaceOf(obj), obj);
-    if (this.byLabel) {
-      for (const term of labelTerms(obj.metadata?.labels)) {
-        this.byLabel.add(term, obj);
-      }
-    }
+    this.byLabel?.add(obj.metadata?.labels, obj);
     this.byController?.add(controllerUidOf(obj), obj);
     this.byInvolved?.add(involvedUidOf(obj), obj);
     this.byNamedEntity?.add(namedEntityOf(obj), obj);
@@ -157,11 +232,7 @@ export class ObjectIndex<T extends KubeObject> implements CachedObjects<T> {
     if (names.size === 0) this.byName.delete(namespaceOf(obj));
     this.count -= 1;
     this.byNamespace?.remove(namespaceOf(stored), stored);
-    if (this.byLabel) {
-      for (const term of labelTerms(stored.metadata?.labels)) {
-        this.byLabel.remove(term, stored);
-      }
-    }
+    this.byLabel?.remove(stored.metadata?.labels, stored);
     this.byController?.remove(controllerUidOf(stored), stored);
     this.byInvolved?.remove(involvedUidOf(stored), stored);
     this.byNamedEntity?.remove(namedEntityOf(stored), stored);
@@ -251,7 +322,7 @@ export class ObjectIndex<T extends KubeObject> implements CachedObjects<T> {
     }
     const byLabel = this.byLabel;
     if (byLabel) {
-      for (const group of selectorTermGroups(selector)) {
+      for (const group of selectorLabelGroups(selector)) {
         const size = group.reduce((n, t) => n + byLabel.size(t), 0);
         if (size < bestSize) {
           bestSize = size;

@@ -20,12 +20,21 @@ export function labelTerms(labels: Record<string, string> | undefined) {
  * `NotIn`, `Exists` or `DoesNotExist` requirements, which no term can narrow.
  */
 export function selectorTermGroups(selector: KubeLabelSelector): string[][] {
-  const groups: string[][] = Object.entries(selector.matchLabels ?? {}).map(
-    ([k, v]) => [labelTerm(k, v)],
+  return selectorLabelGroups(selector).map(group =>
+    group.map(([k, v]) => labelTerm(k, v)),
   );
+}
+
+/** {@link selectorTermGroups} as `[key, value]` pairs. */
+export function selectorLabelGroups(
+  selector: KubeLabelSelector,
+): Array<Array<[string, string]>> {
+  const groups: Array<Array<[string, string]>> = Object.entries(
+    selector.matchLabels ?? {},
+  ).map(pair => [pair]);
   for (const expr of selector.matchExpressions ?? []) {
     if (expr.operator === 'In') {
-      groups.push((expr.values ?? []).map(v => labelTerm(expr.key, v)));
+      groups.push((expr.values ?? []).map(v => [expr.key, v]));
     }
   }
   return groups;

@@ -127,9 +127,8 @@ function statusService(cluster: FakeCluster) {
 describe('projectObject', () => {
   it('keeps of a pod only what the views read', () => {
     const slim = projectObject('pods', apiPod);
+    // No apiVersion and kind: list items have none, and nothing reads them.
     expect(slim).toEqual({
-      apiVersion: 'v1',
-      kind: 'Pod',
       metadata: {
         name: 'api-7d9c-abcde',
         namespace: 'team-a',
@@ -209,6 +208,96 @@ describe('projectObject', () => {
           },
         },
       },
+    });
+  });
+
+  it("keeps of a Deployment's conditions all but their timestamps", () => {
+    const slim = projectObject('deployments', {
+      metadata: { name: 'api' },
+      status: {
+        replicas: 2,
+        conditions: [
+          {
+            type: 'Progressing',
+            status: 'False',
+            reason: 'ProgressDeadlineExceeded',
+            message: 'ReplicaSet "api-7d9c" has timed out progressing.',
+            lastUpdateTime: '2026-11-20T09:13:02Z',
+            lastTransitionTime: '2026-11-20T09:12:44Z',
+          },
+        ],
+      },
+    });
+    expect(slim.status).toEqual({
+      replicas: 2,
+      conditions: [
+        {
+          type: 'Progressing',
+          status: 'False',
+          reason: 'ProgressDeadlineExceeded',
+          message: 'ReplicaSet "api-7d9c" has timed out progressing.',
+        },
+      ],
+    });
+  });
+
+  it('shares the Ready condition between pods whose statuses differ', () => {
+    const pod = (name: string, imageID: string) =>
+      projectObject('pods', {
+        ...apiPod,
+        metadata: { ...apiPod.metadata, name },
+        status: {
+          ...apiPod.status,
+          containerStatuses: [
+            { ...apiPod.status.containerStatuses[0], imageID },
+          ],
+        },
+      }).status!;
+    const [a, b] = [pod('a', 'api@sha256:aaa'), pod('b', 'api@sha256:bbb')];
+    expect(b).not.toBe(a);
+    expect(b.containerStatuses![0].imageID).toBe('api@sha256:bbb');
+    expect(b.conditions).toBe(a.conditions);
+    expect(b.conditions).toEqual([{ type: 'Ready', status: 'False' }]);
+  });
+
+  it("shares equal strategies and containers' ports, resources and probes of Deployments", () => {
+    const deployment = (name: string, readyPath: string) =>
+      projectObject('deployments', {
+        metadata: { name },
+        spec: {
+          strategy: {
+            type: 'RollingUpdate',
+            rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' },
+          },
+          template: {
+            spec: {
+              containers: [
+                {
+                  name: 'api',
+                  image: `ghcr.io/example/${name}:1.0.0`,
+                  ports: [{ name: 'http', containerPort: 8000 }],
+                  resources: { requests: { cpu: '10m' } },
+                  readinessProbe: { httpGet: { path: readyPath, port: 8000 } },
+                },
+              ],
+            },
+          },
+        },
+      }).spec!;
+    const [a, b, c] = [
+      deployment('a', '/ready'),
+      deployment('b', '/ready'),
+      deployment('c', '/health'),
+    ];
+    expect(b.strategy).toBe(a.strategy);
+    const [ac, bc, cc] = [a, b, c].map(d => d.template!.spec!.containers[0]);
+    expect(bc.image).toBe('ghcr.io/example/b:1.0.0');
+    expect(bc.ports).toBe(ac.ports);
+    expect(bc.resources).toBe(ac.resources);
+    expect(bc.readinessProbe).toBe(ac.readinessProbe);
+    expect(cc.readinessProbe).not.toBe(ac.readinessProbe);
+    expect(cc.readinessProbe).toEqual({
+      httpGet: { path: '/health', port: 8000 },
     });
   });
 

@@ -5,10 +5,12 @@
  * timestamps...); at 20,000 pods and 44,000 ReplicaSets that is most of the
  * cache's memory.
  *
- * Per kind, besides apiVersion and kind:
+ * Per kind, besides apiVersion and kind (not for pods and ReplicaSets: list
+ * items have none, only watched objects do, and nothing reads them):
  * - Deployment: metadata (with generation and annotations), spec (replicas,
  *   selector, template, paused, progress deadline, minReadySeconds,
- *   revisionHistoryLimit, strategy) and status. Pod templates keep labels,
+ *   revisionHistoryLimit, strategy) and status (replica counts, conditions
+ *   without their timestamps). Pod templates keep labels,
  *   annotations and per container name, image, ports, resources, the three
  *   probes and restartPolicy.
  * - ReplicaSet (the most numerous kind: ten old ones per Deployment): name,
@@ -39,8 +41,14 @@
  * copy of the object); an empty annotations object stays an object, because a
  * JSON Patch planned from the cache adds to `/metadata/annotations` only when
  * it exists. Repeated values (namespace and node names, a ReplicaSet's pod
- * labels, owner references, conditions, container states) are shared between
- * objects and frozen (SharedValues.ts): treat cached objects as read-only.
+ * labels, owner references, pods' Ready condition and statuses, container
+ * states, Deployments' strategies and their containers' ports, resources and
+ * probes) are shared between objects and frozen (SharedValues.ts): treat
+ * cached objects as read-only.
+ *
+ * Memory (issue 17: at most 2 MiB per 1,000 pods at 20,000 pods with ten
+ * old ReplicaSets per Deployment): see the comment above `metadata` on the
+ * objects' layout; ReplicaSets, 2.2 per pod, are about half of the cache.
  *
  * A view that starts reading another field must add it here (the test
  * "status from projected objects equals status from full objects" catches
@@ -129,6 +137,34 @@ function annotationsOf(
   return rest;
 }
 
+const namespaceOf = (m: KubeObjectMeta) =>
+  m.namespace === undefined
+    ? undefined
+    : sharedStrings.share(m.namespace, m.namespace);
+
+/** The controller owner reference, the only one read. */
+function controllerOf(m: KubeObjectMeta) {
+  const controller = m.ownerReferences?.find(r => r.controller);
+  if (!controller) return undefined;
+  const reference = [
+    { kind: controller.kind, uid: controller.uid, controller: true },
+  ];
+  // Keyed by the uid alone (unique in the cluster): a key of its own, kind
+  // and uid, would cost a string per owner.
+  return controller.uid === undefined
+    ? reference
+    : sharedOwners.share(controller.uid, reference);
+}
+
+/*
+ * Objects the cache holds tens of thousands of are built as object literals
+ * with every field at once: V8 then keeps all fields inside the object. A
+ * copy built field by field (`pick`, spreads) keeps those past the fourth in
+ * a separate, partly empty array, ~40 bytes more per object. Absent fields
+ * stay `undefined` (8 bytes each, less than that array); pods and
+ * ReplicaSets, the most numerous, get metadata of their own shape without
+ * the fields they never have.
+ */
 function metadata(
   m: KubeObjectMeta,
   options: {
@@ -137,37 +173,37 @@ function metadata(
     generation?: boolean;
   },
 ): KubeObjectMeta {
-  const slim: KubeObjectMeta = pick(m, ['name', 'uid', 'resourceVersion'])!;
-  if (m.namespace !== undefined) {
-    slim.namespace = sharedStrings.share(m.namespace, m.namespace);
-  }
-  if (options.generation && m.generation !== undefined) {
-    slim.generation = m.generation;
-  }
-  if (options.labels && m.labels) slim.labels = shareLabels(m.labels);
-  const annotations = annotationsOf(m.annotations, options.annotations);
-  if (annotations) slim.annotations = annotations;
-  const controller = m.ownerReferences?.find(r => r.controller);
-  if (controller) {
-    slim.ownerReferences = sharedOwners.share(
-      `${controller.kind}/${controller.uid}`,
-      [{ kind: controller.kind, uid: controller.uid, controller: true }],
-    );
-  }
-  return slim;
+  return {
+    name: m.name,
+    namespace: namespaceOf(m),
+    uid: m.uid,
+    resourceVersion: m.resourceVersion,
+    generation: options.generation ? m.generation : undefined,
+    // Not shared: labels of other kinds than pods are mostly their own, and a
+    // shared value costs its key in the table.
+    labels: options.labels ? m.labels : undefined,
+    annotations: annotationsOf(m.annotations, options.annotations),
+    ownerReferences: controllerOf(m),
+  };
 }
 
+/**
+ * A template's container. Ports, resources and probes are shared: teams
+ * copy them between Deployments, and each is several objects.
+ */
 function container(c: KubeContainer): KubeContainer {
-  return pick(c, [
-    'name',
-    'image',
-    'ports',
-    'resources',
-    'livenessProbe',
-    'readinessProbe',
-    'startupProbe',
-    'restartPolicy',
-  ])!;
+  const shared = <T extends object>(part: T | undefined) =>
+    part && sharePart(part);
+  return {
+    name: c.name,
+    image: c.image,
+    ports: shared(c.ports),
+    resources: shared(c.resources),
+    livenessProbe: shared(c.livenessProbe),
+    readinessProbe: shared(c.readinessProbe),
+    startupProbe: shared(c.startupProbe),
+    restartPolicy: c.restartPolicy,
+  };
 }
 
 function podTemplate(
@@ -194,8 +230,9 @@ function object<T extends KubeObject>(
   options: Parameters<typeof metadata>[1],
 ): KubeObject {
   return {
-    ...pick(o, ['apiVersion', 'kind']),
-    ...(o.metadata && { metadata: metadata(o.metadata, options) }),
+    apiVersion: o.apiVersion,
+    kind: o.kind,
+    metadata: o.metadata && metadata(o.metadata, options),
   };
 }
 
@@ -219,21 +256,57 @@ function containerState(
 }
 
 function containerStatus(s: KubeContainerStatus): KubeContainerStatus {
-  const slim: KubeContainerStatus = pick(s, [
-    'name',
-    'ready',
-    'started',
-    'restartCount',
-    'imageID',
-  ])!;
-  const state = containerState(s.state);
-  if (state) slim.state = state;
-  if (s.lastState?.terminated) {
-    slim.lastState = sharePart({
-      terminated: pick(s.lastState.terminated, ['reason', 'exitCode'])!,
-    });
-  }
-  return slim;
+  return {
+    name: s.name,
+    ready: s.ready,
+    started: s.started,
+    restartCount: s.restartCount,
+    imageID: s.imageID,
+    state: containerState(s.state),
+    lastState:
+      s.lastState?.terminated &&
+      sharePart({
+        terminated: pick(s.lastState.terminated, ['reason', 'exitCode'])!,
+      }),
+  };
+}
+
+/** The replica counts and conditions, without the conditions' timestamps (never read). */
+function deploymentStatus(
+  status: NonNullable<KubeDeployment['status']>,
+): KubeDeployment['status'] {
+  return {
+    observedGeneration: status.observedGeneration,
+    replicas: status.replicas,
+    updatedReplicas: status.updatedReplicas,
+    readyReplicas: status.readyReplicas,
+    availableReplicas: status.availableReplicas,
+    unavailableReplicas: status.unavailableReplicas,
+    conditions: status.conditions?.map(c => ({
+      type: c.type,
+      status: c.status,
+      reason: c.reason,
+      message: c.message,
+    })),
+  };
+}
+
+/**
+ * Healthy pods of one node, or with one set of containers, look alike: spec
+ * and status are shared whole (a Running pod's status is the same for all of
+ * them once the start times are dropped).
+ */
+function podStatus(status: NonNullable<KubePod['status']>): KubePod['status'] {
+  const ready = status.conditions?.find(c => c.type === 'Ready');
+  return sharePart({
+    phase: status.phase,
+    // Shared on its own too: a status of its own (a pod's own imageID)
+    // still has the Ready condition of many others.
+    conditions:
+      ready &&
+      sharePart([pick(ready, ['type', 'status', 'reason', 'message'])!]),
+    containerStatuses: status.containerStatuses?.map(containerStatus),
+  });
 }
 
 const FLUX_CONDITIONS = new Set(['Ready', 'Reconciling', 'Stalled']);
@@ -266,62 +339,61 @@ function kustomizationStatus(
 
 const PROJECTIONS: { [K in ResourceKind]: (o: any) => ResourceTypes[K] } = {
   deployments: (d: KubeDeployment): KubeDeployment => ({
-    ...object(d, { ...ALL, generation: true }),
-    ...(d.spec && {
-      spec: {
-        ...pick(d.spec, [
-          'replicas',
-          'selector',
-          'paused',
-          'progressDeadlineSeconds',
-          'minReadySeconds',
-          'revisionHistoryLimit',
-          'strategy',
-        ]),
-        ...(d.spec.template && { template: podTemplate(d.spec.template) }),
-      },
-    }),
-    ...(d.status && { status: d.status }),
+    apiVersion: d.apiVersion,
+    kind: d.kind,
+    metadata: d.metadata && metadata(d.metadata, { ...ALL, generation: true }),
+    spec: d.spec && {
+      replicas: d.spec.replicas,
+      selector: d.spec.selector,
+      paused: d.spec.paused,
+      progressDeadlineSeconds: d.spec.progressDeadlineSeconds,
+      minReadySeconds: d.spec.minReadySeconds,
+      revisionHistoryLimit: d.spec.revisionHistoryLimit,
+      // The same for most Deployments (the default rolling update of 25%).
+      strategy: d.spec.strategy && sharePart(d.spec.strategy),
+      template: podTemplate(d.spec.template),
+    },
+    status: d.status && deploymentStatus(d.status),
   }),
+  // No apiVersion and kind: list items have none (only watched objects do),
+  // and nothing reads them.
   replicasets: (rs: KubeReplicaSet): KubeReplicaSet => ({
-    ...object(rs, { labels: false, annotations: 'revision' }),
+    metadata: rs.metadata && {
+      name: rs.metadata.name,
+      namespace: namespaceOf(rs.metadata),
+      uid: rs.metadata.uid,
+      resourceVersion: rs.metadata.resourceVersion,
+      annotations: annotationsOf(rs.metadata.annotations, 'revision'),
+      ownerReferences: controllerOf(rs.metadata),
+    },
     // Not shared: nearly every revision has images of its own, and a shared
     // value costs its key in the table.
-    ...(rs.spec?.template?.spec && {
-      spec: {
-        template: {
-          spec: {
-            containers: (rs.spec.template.spec.containers ?? []).map(
-              c => pick(c, ['name', 'image'])!,
-            ),
-          },
+    spec: rs.spec?.template?.spec && {
+      template: {
+        spec: {
+          containers: (rs.spec.template.spec.containers ?? []).map(c => ({
+            name: c.name,
+            image: c.image,
+          })),
         },
       },
-    }),
+    },
   }),
-  pods: (p: KubePod): KubePod => {
-    const ready = p.status?.conditions?.find(c => c.type === 'Ready');
-    // Healthy pods of one node, or with one set of containers, look alike:
-    // spec and status are shared whole (a Running pod's status is the same
-    // for all of them once the start times are dropped).
-    return {
-      ...object(p, LABELS),
-      ...(p.spec?.nodeName !== undefined && {
-        spec: sharePart({ nodeName: p.spec.nodeName } as KubePod['spec'] & {}),
-      }),
-      ...(p.status && {
-        status: sharePart({
-          ...pick(p.status, ['phase']),
-          ...(ready && {
-            conditions: [pick(ready, ['type', 'status', 'reason', 'message'])!],
-          }),
-          ...(p.status.containerStatuses && {
-            containerStatuses: p.status.containerStatuses.map(containerStatus),
-          }),
-        }),
-      }),
-    };
-  },
+  pods: (p: KubePod): KubePod => ({
+    metadata: p.metadata && {
+      name: p.metadata.name,
+      namespace: namespaceOf(p.metadata),
+      uid: p.metadata.uid,
+      resourceVersion: p.metadata.resourceVersion,
+      labels: p.metadata.labels && shareLabels(p.metadata.labels),
+      ownerReferences: controllerOf(p.metadata),
+    },
+    spec:
+      p.spec?.nodeName === undefined
+        ? undefined
+        : sharePart({ nodeName: p.spec.nodeName } as KubePod['spec'] & {}),
+    status: p.status && podStatus(p.status),
+  }),
   services: (s: KubeService): KubeService => ({
     ...object(s, ALL),
     ...(s.spec && {
