@@ -4,10 +4,10 @@
 set -uo pipefail
 source "$(dirname "$0")/lib/toolchain.sh"
 
-ALL_STAGES=(setup typecheck lint prettier unit mutation manifest-checks techdocs templates backend-postgres kube-multinode kube-integration e2e rollouts-bench)
+ALL_STAGES=(setup typecheck lint prettier unit mutation manifest-checks techdocs templates backend-postgres kube-multinode kube-integration e2e fresh-app rollouts-bench)
 # These run on one local cluster (1 real node) when more than one of them is selected:
 # started before the first, stopped after the last (see shared_cluster_* below).
-SHARED_CLUSTER_STAGES=(kube-integration e2e rollouts-bench)
+SHARED_CLUSTER_STAGES=(kube-integration e2e fresh-app rollouts-bench)
 read -r -a STAGES <<<"${STAGES:-${ALL_STAGES[*]}}"
 
 stage_setup() {
@@ -51,6 +51,18 @@ stage_kube-multinode() {
     src/real-node src/pdb-drain
 }
 stage_e2e() { bash "$REPO_ROOT/scripts/lib/app-bundle.test.sh" && "$REPO_ROOT/scripts/test-e2e.sh"; }
+# The published packages installed into an app made by @backstage/create-app, following
+# their READMEs, reading the shared cluster's demo (alone: without a cluster, the tab's
+# "No cluster configured" state).
+stage_fresh-app() {
+  if [ -z "${KUBECONFIG:-}" ] && bash "$REPO_ROOT/platform/cluster.sh" status >/dev/null 2>&1; then
+    FLUX_DISABLED=1 bash "$REPO_ROOT/platform/demo.sh" up >"$TEST_TMPDIR/fresh-app-demo.log" 2>&1 \
+      || { tail -n 40 "$TEST_TMPDIR/fresh-app-demo.log"; return 1; }
+    (eval "$(bash "$REPO_ROOT/platform/cluster.sh" env)" && FRESH_APP_KUBERNETES_ID=fastapi-demo "$REPO_ROOT/scripts/test-fresh-app.sh")
+  else
+    "$REPO_ROOT/scripts/test-fresh-app.sh"
+  fi
+}
 # A short run of the rollouts benchmarks: proves they still work on a clean clone and
 # prints their numbers; `make bench` runs them at full length.
 stage_rollouts-bench() {
@@ -65,7 +77,7 @@ stage_rollouts-bench() {
 # background from the end of setup on (platform/prebuild.sh): a cold run's first stages
 # leave a core and the network idle, and the stages that need them wait for a build in
 # progress instead of starting it. PREBUILD=0 turns it off.
-PLATFORM_STAGES=(templates kube-multinode kube-integration e2e rollouts-bench)
+PLATFORM_STAGES=(templates kube-multinode kube-integration e2e fresh-app rollouts-bench)
 PREBUILD_PID=""
 prebuild_start() {
   local s wanted=0
