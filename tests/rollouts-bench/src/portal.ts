@@ -1,5 +1,10 @@
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
-import type { EntityRolloutsResponse } from '@golden-path/plugin-rollouts-common';
+import type {
+  EntityRolloutsResponse,
+  RolloutsSignal,
+  SwitchTrafficRequest,
+  SwitchTrafficResponse,
+} from '@golden-path/plugin-rollouts-common';
 import { rolloutsSignalChannel } from '@golden-path/plugin-rollouts-common';
 
 /**
@@ -47,18 +52,41 @@ export class PortalClient {
     return stringifyEntityRef(this.entity);
   }
 
+  private get rolloutsEntityUrl(): string {
+    const { namespace = 'default', name } = this.entity.metadata;
+    return `${
+      this.baseUrl
+    }/api/rollouts/entity/${this.entity.kind.toLowerCase()}/${namespace}/${name}`;
+  }
+
   /** What the rollouts tab loads. */
   async rolloutsStatus(): Promise<EntityRolloutsResponse> {
-    const { namespace = 'default', name } = this.entity.metadata;
-    const res = await fetch(
-      `${
-        this.baseUrl
-      }/api/rollouts/entity/${this.entity.kind.toLowerCase()}/${namespace}/${name}/status`,
-      { headers: { authorization: `Bearer ${this.token}` } },
-    );
+    const res = await fetch(`${this.rolloutsEntityUrl}/status`, {
+      headers: { authorization: `Bearer ${this.token}` },
+    });
     if (!res.ok) {
       throw new Error(
         `rollouts status: HTTP ${res.status} ${await res.text()}`,
+      );
+    }
+    return res.json();
+  }
+
+  /** The tab's blue-green switch button. */
+  async switchTraffic(
+    body: SwitchTrafficRequest,
+  ): Promise<SwitchTrafficResponse> {
+    const res = await fetch(`${this.rolloutsEntityUrl}/traffic/switch`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${this.token}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify(body),
+    });
+    if (!res.ok) {
+      throw new Error(
+        `rollouts switch: HTTP ${res.status} ${await res.text()}`,
       );
     }
     return res.json();
@@ -89,7 +117,9 @@ export class PortalClient {
    * Subscribes to the entity's rollouts signals over the signals WebSocket, as
    * the frontend's SignalClient does (the token travels as the subprotocol).
    */
-  async subscribeRollouts(onSignal: () => void): Promise<() => void> {
+  async subscribeRollouts(
+    onSignal: (signal: RolloutsSignal) => void,
+  ): Promise<() => void> {
     const url = new URL(`${this.baseUrl}/api/signals`);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     const ws = new WebSocket(url.toString(), this.token);
@@ -109,11 +139,13 @@ export class PortalClient {
       };
     });
     ws.onmessage = event => {
+      let data: { channel?: string; message?: RolloutsSignal };
       try {
-        if (JSON.parse(String(event.data)).channel === channel) onSignal();
+        data = JSON.parse(String(event.data));
       } catch {
-        // not a signal
+        return; // not a signal
       }
+      if (data.channel === channel && data.message) onSignal(data.message);
     };
     ws.send(JSON.stringify({ action: 'subscribe', channel }));
     return () => ws.close(1000);

@@ -1,0 +1,262 @@
+import {
+  AppsV1Api,
+  CoreV1Api,
+  KubeConfig,
+  RbacAuthorizationV1Api,
+} from '@kubernetes/client-node';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import { sleep } from '../report';
+import { fakeNodePodSpec } from '../scaleWorkload';
+
+/**
+ * ClusterRoles of deploy/demo/50-portal-rbac.yaml: what the rollouts plugin's
+ * own identity reads cluster-wide and writes where a RoleBinding allows it.
+ * The test binds its own ServiceAccount to them; it never creates or changes
+ * them (scripts/test-replicas.sh applies deploy/demo when they are missing).
+ */
+export const ROLLOUTS_READ_ROLE = 'backstage-rollouts-read';
+export const ROLLOUTS_WRITE_ROLE = 'backstage-rollouts-write';
+
+const SLOT = 'app.kubernetes.io/slot';
+const ENTITY_REF = 'rollouts.backstage.io/entity-ref';
+
+/** How the replicas reach the cluster: app-config.cluster.yaml's variables. */
+export interface ClusterConnection {
+  url: string;
+  caData: string;
+  token: string;
+  /** The identity's name in the API server's audit log. */
+  username: string;
+}
+
+/**
+ * A namespace of the test's own (`<prefix>-<random>`) holding the blue-green
+ * pair of entity `component:default/<namespace>` on the fake (KWOK) nodes,
+ * and the ServiceAccount the replicas use, bound to deploy/demo's rollouts
+ * ClusterRoles (reads cluster-wide, writes in this namespace only).
+ */
+export class ReplicasCluster {
+  readonly core: CoreV1Api;
+  readonly apps: AppsV1Api;
+  private readonly rbac: RbacAuthorizationV1Api;
+  readonly entityName: string;
+  readonly entityRef: string;
+
+  constructor(readonly kubeConfig: KubeConfig, readonly namespace: string) {
+    this.core = kubeConfig.makeApiClient(CoreV1Api);
+    this.apps = kubeConfig.makeApiClient(AppsV1Api);
+    this.rbac = kubeConfig.makeApiClient(RbacAuthorizationV1Api);
+    this.entityName = namespace;
+    this.entityRef = `component:default/${namespace}`;
+  }
+
+  static forPrefix(kubeConfig: KubeConfig, prefix: string) {
+    return new ReplicasCluster(
+      kubeConfig,
+      `${prefix}-${randomBytes(3).toString('hex')}`,
+    );
+  }
+
+  private get readBindingName() {
+    return `${this.namespace}-rollouts-read`;
+  }
+
+  /** Fails, naming what to do, when deploy/demo's ClusterRoles are missing. */
+  async checkRolesExist() {
+    for (const name of [ROLLOUTS_READ_ROLE, ROLLOUTS_WRITE_ROLE]) {
+      await this.rbac.readClusterRole({ name }).catch(() => {
+        throw new Error(
+          `ClusterRole ${name} (deploy/demo/50-portal-rbac.yaml) is not in the cluster; scripts/test-replicas.sh applies deploy/demo first`,
+        );
+      });
+    }
+  }
+
+  /** Creates the namespace, the identity and the pair; returns the connection. */
+  async create(): Promise<ClusterConnection> {
+    await this.checkRolesExist();
+    const namespace = this.namespace;
+    await this.core.createNamespace({
+      body: {
+        metadata: {
+          name: namespace,
+          labels: {
+            'pod-security.kubernetes.io/enforce': 'restricted',
+            'pod-security.kubernetes.io/enforce-version': 'latest',
+          },
+        },
+      },
+    });
+    const serviceAccount = 'portal-rollouts';
+    const subjects = [
+      { kind: 'ServiceAccount', name: serviceAccount, namespace },
+    ];
+    await this.core.createNamespacedServiceAccount({
+      namespace,
+      body: { metadata: { name: serviceAccount } },
+    });
+    await this.rbac.createClusterRoleBinding({
+      body: {
+        metadata: { name: this.readBindingName },
+        roleRef: {
+          apiGroup: 'rbac.authorization.k8s.io',
+          kind: 'ClusterRole',
+          name: ROLLOUTS_READ_ROLE,
+        },
+        subjects,
+      },
+    });
+    await this.rbac.createNamespacedRoleBinding({
+      namespace,
+      body: {
+        metadata: { name: 'rollouts-write' },
+        roleRef: {
+          apiGroup: 'rbac.authorization.k8s.io',
+          kind: 'ClusterRole',
+          name: ROLLOUTS_WRITE_ROLE,
+        },
+        subjects,
+      },
+    });
+    for (const slot of ['blue', 'green']) {
+      await this.apps.createNamespacedDeployment({
+        namespace,
+        body: this.slotDeployment(slot),
+      });
+    }
+    await this.core.createNamespacedService({
+      namespace,
+      body: {
+        metadata: {
+          name: 'demo-api',
+          labels: { 'backstage.io/kubernetes-id': this.entityName },
+          annotations: { [ENTITY_REF]: this.entityRef },
+        },
+        spec: {
+          selector: { 'app.kubernetes.io/name': 'demo-api', [SLOT]: 'blue' },
+          ports: [{ name: 'http', port: 80, targetPort: 'http' as any }],
+        },
+      },
+    });
+    const token = await this.core.createNamespacedServiceAccountToken({
+      name: serviceAccount,
+      namespace,
+      body: { spec: { audiences: [], expirationSeconds: 7200 } },
+    });
+    const cluster = this.kubeConfig.getCurrentCluster()!;
+    return {
+      url: cluster.server,
+      caData:
+        cluster.caData ?? fs.readFileSync(cluster.caFile!).toString('base64'),
+      token: token.status!.token,
+      username: `system:serviceaccount:${namespace}:${serviceAccount}`,
+    };
+  }
+
+  /** One slot of the pair: 2 pods on fake nodes (Running and Ready at once). */
+  private slotDeployment(slot: string) {
+    const labels = {
+      'app.kubernetes.io/name': 'demo-api',
+      [SLOT]: slot,
+      'backstage.io/kubernetes-id': this.entityName,
+    };
+    return {
+      metadata: {
+        name: `demo-api-${slot}`,
+        labels,
+        annotations: { [ENTITY_REF]: this.entityRef },
+      },
+      spec: {
+        replicas: 2,
+        selector: {
+          matchLabels: { 'app.kubernetes.io/name': 'demo-api', [SLOT]: slot },
+        },
+        template: {
+          metadata: { labels },
+          spec: {
+            ...fakeNodePodSpec({
+              name: 'api',
+              image: `ghcr.io/example/fastapi-demo:${
+                slot === 'blue' ? '1.0.0' : '2.0.0'
+              }`,
+              ports: [{ name: 'http', containerPort: 8000 }],
+              resources: {
+                requests: { cpu: '50m', memory: '64Mi' },
+                limits: { cpu: '100m', memory: '128Mi' },
+              },
+              readinessProbe: {
+                httpGet: { path: '/ready', port: 'http' as any },
+              },
+            }),
+            nodeSelector: { type: 'kwok' },
+          },
+        },
+      },
+    };
+  }
+
+  /** Waits until both slots have all their pods available. */
+  async waitForPair(timeoutMs = 120_000) {
+    const deadline = Date.now() + timeoutMs;
+    for (const slot of ['blue', 'green']) {
+      for (;;) {
+        const d = await this.apps.readNamespacedDeployment({
+          name: `demo-api-${slot}`,
+          namespace: this.namespace,
+        });
+        if ((d.status?.availableReplicas ?? 0) === d.spec?.replicas) break;
+        if (Date.now() > deadline) {
+          throw new Error(
+            `demo-api-${slot} in ${
+              this.namespace
+            } not available: ${JSON.stringify(d.status)}`,
+          );
+        }
+        await sleep(500);
+      }
+    }
+  }
+
+  /** The catalog entity of the pair, owned by the guest user who signs in. */
+  catalogEntity() {
+    return {
+      apiVersion: 'backstage.io/v1alpha1',
+      kind: 'Component',
+      metadata: {
+        name: this.entityName,
+        annotations: {
+          'backstage.io/kubernetes-id': this.entityName,
+          'backstage.io/kubernetes-namespace': this.namespace,
+        },
+      },
+      spec: {
+        type: 'service',
+        owner: 'user:default/guest',
+        lifecycle: 'production',
+      },
+    };
+  }
+
+  /** Deletes what create() made and waits for the namespace to be gone. */
+  async delete(timeoutMs = 120_000) {
+    await this.rbac
+      .deleteClusterRoleBinding({ name: this.readBindingName })
+      .catch(() => undefined);
+    await this.core
+      .deleteNamespace({ name: this.namespace })
+      .catch(() => undefined);
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const gone = await this.core
+        .readNamespace({ name: this.namespace })
+        .then(() => false)
+        .catch(() => true);
+      if (gone) return;
+      await sleep(1000);
+    }
+    throw new Error(
+      `namespace ${this.namespace} still exists after ${timeoutMs} ms`,
+    );
+  }
+}
