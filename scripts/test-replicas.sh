@@ -81,7 +81,8 @@ step "PostgreSQL ready"
 export POSTGRES_HOST=127.0.0.1 POSTGRES_PORT="$PGPORT" POSTGRES_USER="$PGUSER" POSTGRES_PASSWORD="$PGPASSWORD"
 export BACKEND_SECRET="test-secret-$RANDOM$RANDOM" AUTH_GITHUB_CLIENT_ID=unused AUTH_GITHUB_CLIENT_SECRET=unused
 export PORTAL_SKELETONS_DIR="$REPO_ROOT/fastapi-skeletons"
-export REPLICAS_WORK_DIR="$WORK_DIR" REPLICAS_REPORT="$ARTIFACTS/replicas.md"
+export REPLICAS_WORK_DIR="$WORK_DIR" BENCH_REPORT="$ARTIFACTS/replicas.md"
+: >"$BENCH_REPORT"
 
 step "two-replica test (replica logs: artifacts/replicas/)"
 # CI=true: one run, not Jest's watch mode.

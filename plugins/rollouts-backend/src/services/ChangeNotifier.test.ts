@@ -81,6 +81,7 @@ describe('ChangeNotifier', () => {
 
   it('names the newest change it covers, so a page drops the copy another replica sends', async () => {
     // Two replicas: each watches the same cluster and sees the same changes.
+    const local = new FakeCluster('local');
     const replica = () => {
       const signals = { publish: jest.fn(async () => {}) };
       const notifier = new ChangeNotifier({
@@ -97,7 +98,6 @@ describe('ChangeNotifier', () => {
       );
       return { signals, notifier };
     };
-    const local = new FakeCluster('local');
     const a = replica();
     const b = replica();
     const first = local.put('pods', pod('fastapi-demo'));
