@@ -189,7 +189,9 @@ export class ReplicasCluster {
                 httpGet: { path: '/ready', port: 'http' as any },
               },
             }),
-            nodeSelector: { type: 'kwok' },
+            // The local cluster's own fake nodes (kwok's role label), not
+            // the ones a running scale benchmark adds and deletes again.
+            nodeSelector: { type: 'kwok', 'kubernetes.io/role': 'agent' },
           },
         },
       },
