@@ -199,7 +199,7 @@ export class ReplicasCluster {
   }
 
   /** Waits until both slots have all their pods available. */
-  async waitForPair(timeoutMs = 120_000) {
+  async waitForPair(timeoutMs: number) {
     const deadline = Date.now() + timeoutMs;
     for (const slot of ['blue', 'green']) {
       for (;;) {

@@ -90,7 +90,8 @@ describe('the portal as two replicas on one PostgreSQL', () => {
 
   /** Signs in on the replica once its catalog has the entity and its cache the pair. */
   async function openPortal(url: string): Promise<PortalClient> {
-    const deadline = Date.now() + 180_000;
+    // A cluster-wide first sync lists every pod and ReplicaSet of the cluster.
+    const deadline = Date.now() + 600_000;
     let last: unknown;
     while (Date.now() < deadline) {
       try {
@@ -155,7 +156,10 @@ describe('the portal as two replicas on one PostgreSQL', () => {
     connection = await step(`create namespace ${cluster.namespace}`, () =>
       cluster.create(),
     );
-    await step('pair available on fake nodes', () => cluster.waitForPair());
+    // The controllers may be busy (a scale benchmark on the same cluster).
+    await step('pair available on fake nodes', () =>
+      cluster.waitForPair(10 * 60_000),
+    );
     fs.writeFileSync(
       path.join(WORK_DIR, 'catalog.yaml'),
       JSON.stringify(cluster.catalogEntity()),
@@ -186,7 +190,7 @@ describe('the portal as two replicas on one PostgreSQL', () => {
       testConfig,
     ];
     await startReplica('a');
-  }, 15 * 60_000);
+  }, 30 * 60_000);
 
   afterAll(async () => {
     for (const replica of replicas.values()) await replica.stop();
