@@ -2,7 +2,10 @@ import {
   AppsV1Api,
   CoreV1Api,
   KubeConfig,
+  PatchStrategy,
   RbacAuthorizationV1Api,
+  setHeaderOptions,
+  V1ReplicaSet,
 } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -19,6 +22,14 @@ export const ROLLOUTS_READ_ROLE = 'backstage-rollouts-read';
 export const ROLLOUTS_WRITE_ROLE = 'backstage-rollouts-write';
 
 const SLOT = 'app.kubernetes.io/slot';
+/**
+ * The local cluster's own fake nodes (KWOK's role label), not the ones a
+ * running scale benchmark adds and deletes again.
+ */
+const FAKE_NODE_LABELS = { type: 'kwok', 'kubernetes.io/role': 'agent' };
+const FAKE_NODE_SELECTOR = Object.entries(FAKE_NODE_LABELS)
+  .map(([k, v]) => `${k}=${v}`)
+  .join(',');
 const ENTITY_REF = 'rollouts.backstage.io/entity-ref';
 
 /** How the replicas reach the cluster: app-config.cluster.yaml's variables. */
@@ -189,30 +200,128 @@ export class ReplicasCluster {
                 httpGet: { path: '/ready', port: 'http' as any },
               },
             }),
-            // The local cluster's own fake nodes (kwok's role label), not
-            // the ones a running scale benchmark adds and deletes again.
-            nodeSelector: { type: 'kwok', 'kubernetes.io/role': 'agent' },
+            nodeSelector: FAKE_NODE_LABELS,
           },
         },
       },
     };
   }
 
-  /** Waits until both slots have all their pods available. */
-  async waitForPair(timeoutMs: number) {
+  /**
+   * Brings each slot to its 2 Ready pods. The Deployment controller makes the
+   * ReplicaSet; the test then creates the pods on the cluster's own fake nodes
+   * and writes the statuses the controllers would, as the scale benchmark does
+   * (scaleWorkload.ts): next to such a benchmark the ReplicaSet controller can
+   * be many minutes behind. When the controllers catch up, they find the pods
+   * their ReplicaSets own and agree.
+   */
+  async runPair(timeoutMs: number) {
     const deadline = Date.now() + timeoutMs;
+    const namespace = this.namespace;
+    const nodes = (
+      await this.core.listNode({ labelSelector: FAKE_NODE_SELECTOR })
+    ).items.map(n => n.metadata!.name!);
+    if (nodes.length === 0) {
+      throw new Error(`no fake node (${FAKE_NODE_SELECTOR}) in the cluster`);
+    }
+    const pods: string[] = [];
     for (const slot of ['blue', 'green']) {
-      for (;;) {
-        const d = await this.apps.readNamespacedDeployment({
-          name: `demo-api-${slot}`,
-          namespace: this.namespace,
+      const selector = `app.kubernetes.io/name=demo-api,${SLOT}=${slot}`;
+      let rs: V1ReplicaSet | undefined;
+      while (!rs) {
+        rs = (
+          await this.apps.listNamespacedReplicaSet({
+            namespace,
+            labelSelector: selector,
+          })
+        ).items[0];
+        if (rs) break;
+        if (Date.now() > deadline) {
+          throw new Error(`no ReplicaSet of demo-api-${slot} in ${namespace}`);
+        }
+        await sleep(1000);
+      }
+      const owned = (
+        await this.core.listNamespacedPod({
+          namespace,
+          labelSelector: selector,
+        })
+      ).items.map(p => p.metadata!.name!);
+      pods.push(...owned);
+      for (let i = owned.length; i < (rs.spec?.replicas ?? 0); i++) {
+        const pod = await this.core.createNamespacedPod({
+          namespace,
+          body: {
+            metadata: {
+              name: `${rs.metadata!.name}-${i}`,
+              labels: rs.spec!.template!.metadata!.labels,
+              ownerReferences: [
+                {
+                  apiVersion: 'apps/v1',
+                  kind: 'ReplicaSet',
+                  name: rs.metadata!.name!,
+                  uid: rs.metadata!.uid!,
+                  controller: true,
+                  blockOwnerDeletion: true,
+                },
+              ],
+            },
+            spec: {
+              ...rs.spec!.template!.spec!,
+              nodeName: nodes[i % nodes.length],
+            },
+          },
         });
-        if ((d.status?.availableReplicas ?? 0) === d.spec?.replicas) break;
+        pods.push(pod.metadata!.name!);
+      }
+      const ready = { replicas: 2, readyReplicas: 2, availableReplicas: 2 };
+      await this.apps.patchNamespacedReplicaSetStatus(
+        {
+          namespace,
+          name: rs.metadata!.name!,
+          body: {
+            status: {
+              ...ready,
+              fullyLabeledReplicas: 2,
+              observedGeneration: rs.metadata!.generation,
+            },
+          },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      const deployment = await this.apps.readNamespacedDeployment({
+        namespace,
+        name: `demo-api-${slot}`,
+      });
+      await this.apps.patchNamespacedDeploymentStatus(
+        {
+          namespace,
+          name: `demo-api-${slot}`,
+          body: {
+            status: {
+              ...ready,
+              updatedReplicas: 2,
+              observedGeneration: deployment.metadata!.generation,
+            },
+          },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    }
+    // The fake kubelet (KWOK) marks them Running and Ready.
+    for (const name of pods) {
+      for (;;) {
+        const pod = await this.core.readNamespacedPod({ namespace, name });
+        if (
+          pod.status?.conditions?.some(
+            c => c.type === 'Ready' && c.status === 'True',
+          )
+        ) {
+          break;
+        }
         if (Date.now() > deadline) {
           throw new Error(
-            `demo-api-${slot} in ${
-              this.namespace
-            } not available: ${JSON.stringify(d.status)}`,
+            `pod ${namespace}/${name} not Ready: ${JSON.stringify(pod.status)}`,
           );
         }
         await sleep(500);

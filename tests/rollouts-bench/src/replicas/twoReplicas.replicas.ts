@@ -156,10 +156,7 @@ describe('the portal as two replicas on one PostgreSQL', () => {
     connection = await step(`create namespace ${cluster.namespace}`, () =>
       cluster.create(),
     );
-    // The controllers may be busy (a scale benchmark on the same cluster).
-    await step('pair available on fake nodes', () =>
-      cluster.waitForPair(10 * 60_000),
-    );
+    await step('pair Ready on fake nodes', () => cluster.runPair(10 * 60_000));
     fs.writeFileSync(
       path.join(WORK_DIR, 'catalog.yaml'),
       JSON.stringify(cluster.catalogEntity()),
@@ -178,6 +175,9 @@ describe('the portal as two replicas on one PostgreSQL', () => {
           },
         },
         rollouts: {
+          // The EndpointSlice controller may lag on a busy cluster: a switch
+          // answers after this long even if the slices have not followed yet.
+          switchTimeoutSeconds: 10,
           scaleDownCheckSeconds: SCALE_DOWN_CHECK_SECONDS,
           keepaliveSeconds: KEEPALIVE_SECONDS,
         },
