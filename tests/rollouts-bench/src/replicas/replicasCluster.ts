@@ -53,6 +53,8 @@ export class ReplicasCluster {
   private readonly rbac: RbacAuthorizationV1Api;
   readonly entityName: string;
   readonly entityRef: string;
+  /** The pods of the pair, once runPair() made them. */
+  readonly podNames: string[] = [];
 
   constructor(readonly kubeConfig: KubeConfig, readonly namespace: string) {
     this.core = kubeConfig.makeApiClient(CoreV1Api);
@@ -224,7 +226,7 @@ export class ReplicasCluster {
     if (nodes.length === 0) {
       throw new Error(`no fake node (${FAKE_NODE_SELECTOR}) in the cluster`);
     }
-    const pods: string[] = [];
+    const pods = this.podNames;
     for (const slot of ['blue', 'green']) {
       const selector = `app.kubernetes.io/name=demo-api,${SLOT}=${slot}`;
       let rs: V1ReplicaSet | undefined;

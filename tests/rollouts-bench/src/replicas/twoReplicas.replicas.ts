@@ -204,15 +204,20 @@ describe('the portal as two replicas on one PostgreSQL', () => {
     );
   }, 5 * 60_000);
 
-  /** Something changes in the pair's namespace every 2 s: pages reload. */
+  /**
+   * Something changes in the pair's namespace every 2 s: pages reload. An
+   * annotation of a pod: a Deployment's would bump its generation, and a
+   * switch refuses a slot whose new generation the controller has not
+   * observed yet.
+   */
   function churn(): () => void {
     let tick = 0;
     const timer = setInterval(() => {
       tick += 1;
-      void cluster.apps
-        .patchNamespacedDeployment(
+      void cluster.core
+        .patchNamespacedPod(
           {
-            name: 'demo-api-green',
+            name: cluster.podNames[0],
             namespace: cluster.namespace,
             body: {
               metadata: { annotations: { 'replicas.test/tick': String(tick) } },
