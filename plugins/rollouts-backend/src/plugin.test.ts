@@ -156,12 +156,22 @@ describe('GET /entity/:kind/:namespace/:name/status', () => {
     const pod = cluster.list('pods')[0];
     cluster.put('pods', { ...pod, status: { ...pod.status, phase: 'Failed' } });
     await new Promise(r => setTimeout(r, 1300));
+    const changed = cluster
+      .list('pods')
+      .find(p => p.metadata?.name === pod.metadata?.name);
     expect(signals.publish).toHaveBeenCalledTimes(1);
     expect(signals.publish).toHaveBeenCalledWith({
       recipients: { type: 'broadcast' },
       channel: `rollouts:${ENTITY_REF}`,
-      message: { type: 'changed', cluster: 'local' },
+      message: {
+        type: 'changed',
+        cluster: 'local',
+        resourceVersion: changed?.metadata?.resourceVersion,
+      },
     });
+    expect(changed?.metadata?.resourceVersion).not.toBe(
+      pod.metadata?.resourceVersion,
+    );
   });
 });
 

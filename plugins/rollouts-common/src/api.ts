@@ -32,10 +32,15 @@ export function rolloutsSignalChannel(entityRef: string): string {
  * while the page is open, so the page can tell a live connection from a
  * dropped one.
  *
+ * A `changed` signal names the newest change it covers by the changed
+ * object's `resourceVersion`, which every portal replica sees alike: with
+ * several replicas, each one watching the entity sends the same change, and
+ * the page reloads once ({@link ChangeSignalFilter}).
+ *
  * @public
  */
 export type RolloutsSignal =
-  | { type: 'changed'; cluster: string }
+  | { type: 'changed'; cluster: string; resourceVersion?: string }
   | { type: 'keepalive' };
 
 /** One Deployment of an entity as the page shows it. @public */

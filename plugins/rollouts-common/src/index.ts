@@ -26,3 +26,4 @@ export * from './ownership';
 export * from './environments';
 export * from './summary';
 export * from './api';
+export * from './changeSignals';

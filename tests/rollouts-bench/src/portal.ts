@@ -1,5 +1,10 @@
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
-import type { EntityRolloutsResponse } from '@golden-path/plugin-rollouts-common';
+import type {
+  EntityRolloutsResponse,
+  RolloutsSignal,
+  SwitchTrafficRequest,
+  SwitchTrafficResponse,
+} from '@golden-path/plugin-rollouts-common';
 import { rolloutsSignalChannel } from '@golden-path/plugin-rollouts-common';
 
 /**
@@ -47,6 +52,13 @@ export class PortalClient {
     return stringifyEntityRef(this.entity);
   }
 
+  private get rolloutsEntityUrl(): string {
+    const { namespace = 'default', name } = this.entity.metadata;
+    return `${
+      this.baseUrl
+    }/api/rollouts/entity/${this.entity.kind.toLowerCase()}/${namespace}/${name}`;
+  }
+
   /**
    * What the rollouts tab loads. `fresh` sends `Cache-Control: no-cache`: the
    * backend then reads the entity from the catalog with the user's
@@ -55,21 +67,35 @@ export class PortalClient {
   async rolloutsStatus(
     options: { fresh?: boolean } = {},
   ): Promise<EntityRolloutsResponse> {
-    const { namespace = 'default', name } = this.entity.metadata;
-    const res = await fetch(
-      `${
-        this.baseUrl
-      }/api/rollouts/entity/${this.entity.kind.toLowerCase()}/${namespace}/${name}/status`,
-      {
-        headers: {
-          authorization: `Bearer ${this.token}`,
-          ...(options.fresh && { 'cache-control': 'no-cache' }),
-        },
+    const res = await fetch(`${this.rolloutsEntityUrl}/status`, {
+      headers: {
+        authorization: `Bearer ${this.token}`,
+        ...(options.fresh && { 'cache-control': 'no-cache' }),
       },
-    );
+    });
     if (!res.ok) {
       throw new Error(
         `rollouts status: HTTP ${res.status} ${await res.text()}`,
+      );
+    }
+    return res.json();
+  }
+
+  /** The tab's blue-green switch button. */
+  async switchTraffic(
+    body: SwitchTrafficRequest,
+  ): Promise<SwitchTrafficResponse> {
+    const res = await fetch(`${this.rolloutsEntityUrl}/traffic/switch`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${this.token}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify(body),
+    });
+    if (!res.ok) {
+      throw new Error(
+        `rollouts switch: HTTP ${res.status} ${await res.text()}`,
       );
     }
     return res.json();
@@ -100,7 +126,9 @@ export class PortalClient {
    * Subscribes to the entity's rollouts signals over the signals WebSocket, as
    * the frontend's SignalClient does (the token travels as the subprotocol).
    */
-  async subscribeRollouts(onSignal: () => void): Promise<() => void> {
+  async subscribeRollouts(
+    onSignal: (signal: RolloutsSignal) => void,
+  ): Promise<() => void> {
     const url = new URL(`${this.baseUrl}/api/signals`);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     const ws = new WebSocket(url.toString(), this.token);
@@ -120,11 +148,13 @@ export class PortalClient {
       };
     });
     ws.onmessage = event => {
+      let data: { channel?: string; message?: RolloutsSignal };
       try {
-        if (JSON.parse(String(event.data)).channel === channel) onSignal();
+        data = JSON.parse(String(event.data));
       } catch {
-        // not a signal
+        return; // not a signal
       }
+      if (data.channel === channel && data.message) onSignal(data.message);
     };
     ws.send(JSON.stringify({ action: 'subscribe', channel }));
     return () => ws.close(1000);

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 /** The monorepo root: the nearest directory up from here with backstage.json. */
-function repoRoot(from: string): string {
+export function repoRoot(from: string = process.cwd()): string {
   let dir = from;
   while (!fs.existsSync(path.join(dir, 'backstage.json'))) {
     const parent = path.dirname(dir);

@@ -14,9 +14,11 @@
  * ReplicaSet already has its replicas.
  */
 import type {
+  V1Container,
   V1Deployment,
   V1Node,
   V1Pod,
+  V1PodSpec,
   V1PodTemplateSpec,
   V1ReplicaSet,
 } from '@kubernetes/client-node';
@@ -95,37 +97,47 @@ function template(app: ScaleApp, revision: number): V1PodTemplateSpec {
         [RUN_LABEL]: app.run,
       },
     },
-    spec: {
-      tolerations: [{ ...KWOK_TAINT, operator: 'Equal', effect: 'NoSchedule' }],
-      automountServiceAccountToken: false,
-      securityContext: {
-        runAsNonRoot: true,
-        runAsUser: 10001,
-        seccompProfile: { type: 'RuntimeDefault' },
-      },
-      containers: [
-        {
-          name: 'api',
-          image: image(app, revision),
-          env: [
-            { name: 'LOG_LEVEL', value: 'info' },
-            { name: 'PORT', value: '8000' },
-          ],
-          ports: [{ name: 'http', containerPort: 8000 }],
-          resources: {
-            requests: { cpu: '10m', memory: '16Mi' },
-            limits: { cpu: '50m', memory: '64Mi' },
-          },
-          readinessProbe: { httpGet: { path: '/ready', port: 'http' as any } },
-          livenessProbe: { httpGet: { path: '/health', port: 'http' as any } },
-          securityContext: {
-            allowPrivilegeEscalation: false,
-            readOnlyRootFilesystem: true,
-            capabilities: { drop: ['ALL'] },
-          },
-        },
+    spec: fakeNodePodSpec({
+      name: 'api',
+      image: image(app, revision),
+      env: [
+        { name: 'LOG_LEVEL', value: 'info' },
+        { name: 'PORT', value: '8000' },
       ],
+      ports: [{ name: 'http', containerPort: 8000 }],
+      resources: {
+        requests: { cpu: '10m', memory: '16Mi' },
+        limits: { cpu: '50m', memory: '64Mi' },
+      },
+      readinessProbe: { httpGet: { path: '/ready', port: 'http' as any } },
+      livenessProbe: { httpGet: { path: '/health', port: 'http' as any } },
+    }),
+  };
+}
+
+/**
+ * A pod of one container that Pod Security "restricted" admits and the fake
+ * (KWOK) nodes' taint tolerates; nothing runs it, so the image is never pulled.
+ */
+export function fakeNodePodSpec(container: V1Container): V1PodSpec {
+  return {
+    tolerations: [{ ...KWOK_TAINT, operator: 'Equal', effect: 'NoSchedule' }],
+    automountServiceAccountToken: false,
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: 10001,
+      seccompProfile: { type: 'RuntimeDefault' },
     },
+    containers: [
+      {
+        ...container,
+        securityContext: {
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          capabilities: { drop: ['ALL'] },
+        },
+      },
+    ],
   };
 }
 

@@ -1,4 +1,8 @@
-import type { EntityRolloutsResponse } from '@golden-path/plugin-rollouts-common';
+import {
+  ChangeSignalFilter,
+  EntityRolloutsResponse,
+  RolloutsSignal,
+} from '@golden-path/plugin-rollouts-common';
 import { KubernetesObjectsResponse, PortalClient } from './portal';
 
 /** Backstage's Kubernetes tab refreshes every 10 s (useKubernetesObjects). */
@@ -87,9 +91,18 @@ export class KubernetesTabViewer implements Viewer {
 export class RolloutsTabViewer implements Viewer {
   readonly label = 'rollouts plugin tab';
   pods: PodReadiness = new Map();
+  /** The latest answer the page shows. */
+  status?: EntityRolloutsResponse;
   onUpdate?: (pods: PodReadiness) => void;
+  /** Called with each answer the page shows, with when it arrived. */
+  onStatus?: (status: EntityRolloutsResponse, at: number) => void;
   readonly errors: Error[] = [];
   signals = 0;
+  /** Signals received, in order, with when they arrived. */
+  readonly received: { signal: RolloutsSignal; at: number }[] = [];
+  /** Loads after the first, one per change signalled. */
+  reloads = 0;
+  private readonly changeFilter = new ChangeSignalFilter();
   private unsubscribe?: () => void;
   private generation = 0;
 
@@ -100,17 +113,25 @@ export class RolloutsTabViewer implements Viewer {
     try {
       const status = await this.portal.rolloutsStatus();
       if (generation !== this.generation) return;
+      this.status = status;
       this.pods = podsOfRollouts(status);
       this.onUpdate?.(this.pods);
+      this.onStatus?.(status, Date.now());
     } catch (e) {
       this.errors.push(e as Error);
     }
   }
 
   async open() {
-    this.unsubscribe = await this.portal.subscribeRollouts(() => {
+    this.unsubscribe = await this.portal.subscribeRollouts(signal => {
       this.signals += 1;
-      void this.load();
+      this.received.push({ signal, at: Date.now() });
+      // As useRollouts: a change reloads once, however many replicas send it;
+      // a keepalive only says the link is up.
+      if (this.changeFilter.isNewChange(signal)) {
+        this.reloads += 1;
+        void this.load();
+      }
     });
     await this.load();
   }

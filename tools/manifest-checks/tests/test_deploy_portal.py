@@ -293,6 +293,18 @@ def test_app_config_uses_keys_the_plugins_read(objects):
     assert config["portal"]["kubernetesProxy"]["allowedGroups"] == []
 
 
+def test_every_replica_stays_on_the_events_bus(objects):
+    """With events.useEventBus "auto" a plugin that subscribes before the events backend is up
+    keeps only its own replica's events (a page on one replica misses another's signals)."""
+    configs = {
+        "deploy/portal ConfigMap": yaml.safe_load(
+            objects[("ConfigMap", "portal-app-config")]["data"]["app-config.production.yaml"]),
+        "app-config.production.yaml": yaml.safe_load((REPO_ROOT / "app-config.production.yaml").read_text()),
+    }
+    for name, config in configs.items():
+        assert config.get("events", {}).get("useEventBus") == "always", name
+
+
 def test_namespace_enforces_restricted_pod_security(objects):
     ns = objects[("Namespace", NAMESPACE)]
     assert ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"

@@ -1,4 +1,5 @@
 import { mockServices } from '@backstage/backend-test-utils';
+import { ChangeSignalFilter } from '@golden-path/plugin-rollouts-common';
 import { FakeCluster, FakeRegistry } from '../testUtils/FakeCluster';
 import { ChangeNotifier } from './ChangeNotifier';
 import { selects } from './entitySelection';
@@ -57,7 +58,11 @@ describe('ChangeNotifier', () => {
     expect(signals.publish).toHaveBeenCalledWith({
       recipients: { type: 'broadcast' },
       channel: 'rollouts:component:default/fastapi-demo',
-      message: { type: 'changed', cluster: 'local' },
+      message: {
+        type: 'changed',
+        cluster: 'local',
+        resourceVersion: expect.any(String),
+      },
     });
     local.put('pods', pod('fastapi-demo'));
     local.put('endpointslices', pod('fastapi-demo'));
@@ -72,6 +77,54 @@ describe('ChangeNotifier', () => {
     local.put('pods', pod('fastapi-demo'));
     expect(signals.publish).toHaveBeenCalledTimes(3);
     notifier.stop();
+  });
+
+  it('names the newest change it covers, so a page drops the copy another replica sends', async () => {
+    // Two replicas: each watches the same cluster and sees the same changes.
+    const local = new FakeCluster('local');
+    const replica = () => {
+      const signals = { publish: jest.fn(async () => {}) };
+      const notifier = new ChangeNotifier({
+        clusters: new FakeRegistry([local]),
+        signals,
+        logger: mockServices.logger.mock(),
+        minIntervalMs: 20,
+      });
+      notifier.start();
+      notifier.track(
+        'component:default/fastapi-demo',
+        selection,
+        new Map([['local', new Set(['fastapi-demo'])]]),
+      );
+      return { signals, notifier };
+    };
+    const a = replica();
+    const b = replica();
+    const first = local.put('pods', pod('fastapi-demo'));
+    local.put('pods', pod('fastapi-demo'));
+    const last = local.put('pods', pod('fastapi-demo'));
+    await wait(20);
+    const sent = (r: typeof a) =>
+      r.signals.publish.mock.calls.map((call: any[]) => call[0].message);
+    expect(sent(a)).toEqual([
+      {
+        type: 'changed',
+        cluster: 'local',
+        resourceVersion: first.metadata!.resourceVersion,
+      },
+      {
+        type: 'changed',
+        cluster: 'local',
+        resourceVersion: last.metadata!.resourceVersion,
+      },
+    ]);
+    expect(sent(b)).toEqual(sent(a));
+    const filter = new ChangeSignalFilter();
+    expect(
+      [...sent(a), ...sent(b)].filter(m => filter.isNewChange(m)),
+    ).toHaveLength(2);
+    a.notifier.stop();
+    b.notifier.stop();
   });
 
   it('ignores other namespaces unless the object carries the entity’s labels', async () => {
@@ -92,7 +145,7 @@ describe('ChangeNotifier', () => {
     await wait(60);
     expect(signals.publish).toHaveBeenCalledWith(
       expect.objectContaining({
-        message: { type: 'changed', cluster: 'other' },
+        message: expect.objectContaining({ type: 'changed', cluster: 'other' }),
       }),
     );
     notifier.stop();

@@ -24,6 +24,8 @@ interface Watched {
   lastViewed: number;
   /** When the last signal for this entity was sent. */
   lastSentAt: number;
+  /** The newest relevant change, which the next signal names. */
+  latest?: { cluster: string; resourceVersion?: string };
   /** The trailing signal of a burst, when one is due. */
   pending?: NodeJS.Timeout;
 }
@@ -56,8 +58,9 @@ export interface ChangeNotifierOptions {
  * namespaces (or carrying their labels; a Flux Kustomization: carrying their
  * labels or naming them in its ownership annotation) sends a signal on
  * `rollouts:<entityRef>` at once, then at most one per `minIntervalMs`. The
- * signal carries no data: the page fetches the status again, through the
- * permission checks. Open pages also get a `keepalive` signal every
+ * signal carries no data but the newest change's cluster and resourceVersion
+ * (so a page can drop the copy another portal replica sends): the page
+ * fetches the status again, through the permission checks. Open pages also get a `keepalive` signal every
  * `keepaliveIntervalMs`; a page that misses them falls back to polling.
  * A change only looks at the entities filed under its namespace or labels
  * (`WatchedEntityIndex`), never at every watched entity.
@@ -158,17 +161,24 @@ export class ChangeNotifier {
           ? selectsKustomization(w.selection, entityRef, change.object)
           : w.namespaces.get(change.cluster)?.has(namespace) ||
             selects(w.selection, change.object);
-      if (!relevant || w.pending) {
+      if (!relevant) {
+        continue;
+      }
+      w.latest = {
+        cluster: change.cluster,
+        resourceVersion: change.object.metadata?.resourceVersion,
+      };
+      if (w.pending) {
         continue;
       }
       const wait = w.lastSentAt + this.minIntervalMs - now;
       if (wait <= 0) {
-        this.send(entityRef, w, change.cluster);
+        this.send(entityRef, w);
         continue;
       }
       w.pending = setTimeout(() => {
         w.pending = undefined;
-        this.send(entityRef, w, change.cluster);
+        this.send(entityRef, w);
       }, wait);
       w.pending.unref?.();
     }
@@ -191,9 +201,18 @@ export class ChangeNotifier {
     this.index.delete(entityRef);
   }
 
-  private send(entityRef: string, w: Watched, cluster: string) {
+  /**
+   * Names the newest change: every replica watching the entity sends the same
+   * change, and the page reloads once for it (ChangeSignalFilter).
+   */
+  private send(entityRef: string, w: Watched) {
     w.lastSentAt = Date.now();
-    this.publish(entityRef, { type: 'changed', cluster });
+    const { cluster, resourceVersion } = w.latest!;
+    this.publish(entityRef, {
+      type: 'changed',
+      cluster,
+      ...(resourceVersion && { resourceVersion }),
+    });
   }
 
   private publish(entityRef: string, message: RolloutsSignal) {

@@ -137,6 +137,23 @@ describe('RolloutsContent', () => {
     await waitFor(() => expect(api.getStatus).toHaveBeenCalledTimes(2));
   });
 
+  it('reloads once for a change that several portal replicas each signal', async () => {
+    const signals = fakeSignals();
+    const channel = 'rollouts:component:default/fastapi-demo';
+    const api = render(<RolloutsContent />, { signals });
+    await loaded();
+    expect(api.getStatus).toHaveBeenCalledTimes(1);
+    const change = { type: 'changed', cluster: 'local', resourceVersion: '42' };
+    signals.emit(channel, change);
+    await waitFor(() => expect(api.getStatus).toHaveBeenCalledTimes(2));
+    // The same change from the second replica, then a new one.
+    signals.emit(channel, { ...change });
+    signals.emit(channel, { ...change, resourceVersion: '43' });
+    await waitFor(() => expect(api.getStatus).toHaveBeenCalledTimes(3));
+    await new Promise(r => setTimeout(r, 100));
+    expect(api.getStatus).toHaveBeenCalledTimes(3);
+  });
+
   it('falls back to polling when keepalives stop arriving', async () => {
     const signals = fakeSignals();
     const channel = 'rollouts:component:default/fastapi-demo';

@@ -6,6 +6,7 @@ import { useApi, useApiHolder } from '@backstage/frontend-plugin-api';
 import { useEntity } from '@backstage/plugin-catalog-react';
 import { signalApiRef } from '@backstage/plugin-signals-react';
 import {
+  ChangeSignalFilter,
   EntityRolloutsResponse,
   rolloutsSignalChannel,
   RolloutsSignal,
@@ -74,11 +75,13 @@ export function useRollouts(
 
   useEffect(() => {
     if (!signalApi) return undefined;
+    // Each portal replica watching the entity sends every change: load once.
+    const changeFilter = new ChangeSignalFilter();
     const subscription = signalApi.subscribe<RolloutsSignal>(
       rolloutsSignalChannel(entityRef),
       message => {
         setLastSignalAt(Date.now());
-        if (message.type === 'changed') setChanges(c => c + 1);
+        if (changeFilter.isNewChange(message)) setChanges(c => c + 1);
       },
     );
     return () => subscription.unsubscribe();
