@@ -33,9 +33,10 @@ export function rolloutsSignalChannel(entityRef: string): string {
  * dropped one.
  *
  * A `changed` signal names the newest change it covers by the changed
- * object's `resourceVersion`, which every portal replica sees alike: with
- * several replicas, each one watching the entity sends the same change, and
- * the page reloads once ({@link ChangeSignalFilter}).
+ * object's `resourceVersion` (for logs and tests). With several portal
+ * replicas each one watching the entity sends the change once its own cache
+ * has it, so the page reloads for every copy: a later copy can come from the
+ * replica whose cache got the change after the page's last read.
  *
  * @public
  */

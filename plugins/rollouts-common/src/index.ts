@@ -26,4 +26,3 @@ export * from './ownership';
 export * from './environments';
 export * from './summary';
 export * from './api';
-export * from './changeSignals';

@@ -1,5 +1,4 @@
 import {
-  ChangeSignalFilter,
   EntityRolloutsResponse,
   RolloutsSignal,
 } from '@golden-path/plugin-rollouts-common';
@@ -102,7 +101,6 @@ export class RolloutsTabViewer implements Viewer {
   readonly received: { signal: RolloutsSignal; at: number }[] = [];
   /** Loads after the first, one per change signalled. */
   reloads = 0;
-  private readonly changeFilter = new ChangeSignalFilter();
   private unsubscribe?: () => void;
   private generation = 0;
 
@@ -126,9 +124,9 @@ export class RolloutsTabViewer implements Viewer {
     this.unsubscribe = await this.portal.subscribeRollouts(signal => {
       this.signals += 1;
       this.received.push({ signal, at: Date.now() });
-      // As useRollouts: a change reloads once, however many replicas send it;
-      // a keepalive only says the link is up.
-      if (this.changeFilter.isNewChange(signal)) {
+      // As useRollouts: every copy of a change reloads (one per replica that
+      // watches the entity); a keepalive only says the link is up.
+      if (signal.type === 'changed') {
         this.reloads += 1;
         void this.load();
       }

@@ -203,7 +203,7 @@ export class ChangeNotifier {
 
   /**
    * Names the newest change: every replica watching the entity sends the same
-   * change, and the page reloads once for it (ChangeSignalFilter).
+   * change (and the page reloads for each copy: see RolloutsSignal).
    */
   private send(entityRef: string, w: Watched) {
     w.lastSentAt = Date.now();

@@ -6,7 +6,6 @@ import { useApi, useApiHolder } from '@backstage/frontend-plugin-api';
 import { useEntity } from '@backstage/plugin-catalog-react';
 import { signalApiRef } from '@backstage/plugin-signals-react';
 import {
-  ChangeSignalFilter,
   EntityRolloutsResponse,
   rolloutsSignalChannel,
   RolloutsSignal,
@@ -75,13 +74,14 @@ export function useRollouts(
 
   useEffect(() => {
     if (!signalApi) return undefined;
-    // Each portal replica watching the entity sends every change: load once.
-    const changeFilter = new ChangeSignalFilter();
     const subscription = signalApi.subscribe<RolloutsSignal>(
       rolloutsSignalChannel(entityRef),
       message => {
         setLastSignalAt(Date.now());
-        if (changeFilter.isNewChange(message)) setChanges(c => c + 1);
+        // Every copy reloads, also a second replica's copy of one change: it
+        // may come from the replica whose cache got the change after the
+        // page's last read (a read is from memory, a missed change is not).
+        if (message.type === 'changed') setChanges(c => c + 1);
       },
     );
     return () => subscription.unsubscribe();

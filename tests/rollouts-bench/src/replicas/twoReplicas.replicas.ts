@@ -417,7 +417,7 @@ describe('the portal as two replicas on one PostgreSQL', () => {
       other.close();
       expect(shownAt).toBeGreaterThan(0);
       // Both replicas watch the entity, so each change reaches the page on A
-      // from both; it names its change, and the page reloads once per change.
+      // from both; it names its change, and the page reloads for each copy.
       const changes = page.received
         .filter(r => r.at >= requestedAt)
         .map(r => r.signal)
