@@ -4,10 +4,10 @@
 set -uo pipefail
 source "$(dirname "$0")/lib/toolchain.sh"
 
-ALL_STAGES=(setup typecheck lint prettier unit mutation manifest-checks techdocs templates backend-postgres kube-multinode kube-integration e2e fresh-app rollouts-bench)
+ALL_STAGES=(setup typecheck lint prettier unit mutation manifest-checks techdocs templates backend-postgres kube-multinode kube-integration e2e fresh-app replicas rollouts-bench)
 # These run on one local cluster (1 real node) when more than one of them is selected:
 # started before the first, stopped after the last (see shared_cluster_* below).
-SHARED_CLUSTER_STAGES=(kube-integration e2e fresh-app rollouts-bench)
+SHARED_CLUSTER_STAGES=(kube-integration e2e fresh-app replicas rollouts-bench)
 read -r -a STAGES <<<"${STAGES:-${ALL_STAGES[*]}}"
 
 stage_setup() {
@@ -63,6 +63,10 @@ stage_fresh-app() {
     "$REPO_ROOT/scripts/test-fresh-app.sh"
   fi
 }
+# Two portal backends on one PostgreSQL and the shared cluster: a switch through one shows
+# on a page of the other within 1 s, is patched and audited once, API requests grow with
+# replicas, not pages (10 s request windows here; 30 s by default).
+stage_replicas() { REPLICAS_WINDOW_SECONDS="${REPLICAS_WINDOW_SECONDS:-10}" "$REPO_ROOT/scripts/test-replicas.sh"; }
 # A short run of the rollouts benchmarks: proves they still work on a clean clone and
 # prints their numbers; `make bench` runs them at full length.
 stage_rollouts-bench() {
@@ -77,7 +81,7 @@ stage_rollouts-bench() {
 # background from the end of setup on (platform/prebuild.sh): a cold run's first stages
 # leave a core and the network idle, and the stages that need them wait for a build in
 # progress instead of starting it. PREBUILD=0 turns it off.
-PLATFORM_STAGES=(templates kube-multinode kube-integration e2e fresh-app rollouts-bench)
+PLATFORM_STAGES=(templates kube-multinode kube-integration e2e fresh-app replicas rollouts-bench)
 PREBUILD_PID=""
 prebuild_start() {
   local s wanted=0
