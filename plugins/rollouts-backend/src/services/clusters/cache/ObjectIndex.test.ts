@@ -1,6 +1,16 @@
 import { KubeEvent, KubeObject } from '@golden-path/plugin-rollouts-common';
 import { IndexName, ObjectIndex } from './ObjectIndex';
 
+/** What an index holds once every object is removed: nothing left behind. */
+const EMPTY = {
+  objects: 0,
+  namespaces: 0,
+  labels: 0,
+  controllers: 0,
+  involved: 0,
+  namedEntities: 0,
+};
+
 const EVERY_INDEX: IndexName[] = [
   'namespace',
   'label',
@@ -72,14 +82,7 @@ describe('ObjectIndex', () => {
     expect(names(index.inNamespace('a'))).toEqual(['a/api-00']);
     index.remove(pods[0]);
     expect(index.ownedBy('rs-1')).toEqual([]);
-    expect(index.indexSizes()).toEqual({
-      objects: 0,
-      namespaces: 0,
-      labels: 0,
-      controllers: 0,
-      involved: 0,
-      namedEntities: 0,
-    });
+    expect(index.indexSizes()).toEqual(EMPTY);
   });
 
   it('finds objects by namespace, label, controller and name', () => {
@@ -180,14 +183,7 @@ describe('ObjectIndex', () => {
     ]);
     expect(index.remove(obj('a', 'p'))).toBeUndefined();
     index.remove(obj('a', 'q'));
-    expect(index.indexSizes()).toEqual({
-      objects: 0,
-      namespaces: 0,
-      labels: 0,
-      controllers: 0,
-      involved: 0,
-      namedEntities: 0,
-    });
+    expect(index.indexSizes()).toEqual(EMPTY);
   });
 
   it('finds events by the uid of the object they are about', () => {
