@@ -20,6 +20,7 @@
 #        BENCH_MEMORY_PODS (1000)  BENCH_SCALE_DEPLOYMENTS (4000)
 #        BENCH_SCALE_NAMESPACES (200)  BENCH_SCALE_PODS_PER_DEPLOYMENT (5)
 #        BENCH_SCALE_TRIALS (10)  BENCH_SCALE_PREFIX (bench-scale)
+#        BENCH_SCALE_CLEANUP (wait; discard: send the deletions, do not wait: the cluster goes next)
 set -euo pipefail
 source "$(dirname "$0")/lib/toolchain.sh"
 source "$(dirname "$0")/lib/backend.sh"

@@ -69,11 +69,15 @@ stage_fresh-app() {
 stage_replicas() { REPLICAS_WINDOW_SECONDS="${REPLICAS_WINDOW_SECONDS:-10}" "$REPO_ROOT/scripts/test-replicas.sh"; }
 # A short run of the rollouts benchmarks: proves they still work on a clean clone and
 # prints their numbers; `make bench` runs them at full length.
+# Its scale sample (100 Deployments, 500 pods, 1,100 ReplicaSets) is left for the cluster's
+# stop when this run started the cluster and this is its last stage.
 stage_rollouts-bench() {
+  local cleanup=wait
+  [ -n "$SHARED_CLUSTER_DIR" ] && [ "$(last_shared_stage)" = rollouts-bench ] && cleanup=discard
   BENCH_WINDOW_SECONDS="${BENCH_WINDOW_SECONDS:-10}" BENCH_TRIALS="${BENCH_TRIALS:-4}" \
     BENCH_LOAD_REQUESTS="${BENCH_LOAD_REQUESTS:-400}" BENCH_MEMORY_PODS="${BENCH_MEMORY_PODS:-300}" \
-    BENCH_SCALE_DEPLOYMENTS="${BENCH_SCALE_DEPLOYMENTS:-200}" BENCH_SCALE_NAMESPACES="${BENCH_SCALE_NAMESPACES:-20}" \
-    BENCH_SCALE_TRIALS="${BENCH_SCALE_TRIALS:-3}" \
+    BENCH_SCALE_DEPLOYMENTS="${BENCH_SCALE_DEPLOYMENTS:-100}" BENCH_SCALE_NAMESPACES="${BENCH_SCALE_NAMESPACES:-10}" \
+    BENCH_SCALE_TRIALS="${BENCH_SCALE_TRIALS:-3}" BENCH_SCALE_CLEANUP="${BENCH_SCALE_CLEANUP:-$cleanup}" \
     "$REPO_ROOT/scripts/bench-rollouts.sh"
 }
 

@@ -15,7 +15,9 @@
  * Settings: BENCH_SCALE_DEPLOYMENTS (4000), BENCH_SCALE_NAMESPACES (200),
  * BENCH_SCALE_PODS_PER_DEPLOYMENT (5), BENCH_SCALE_TRIALS (10 changes),
  * BENCH_SCALE_PREFIX (bench-scale, for the namespaces and nodes it creates and
- * deletes), BENCH_WINDOW_SECONDS (60, the request-counting window).
+ * deletes), BENCH_WINDOW_SECONDS (60, the request-counting window),
+ * BENCH_SCALE_CLEANUP (wait; "discard" when the cluster is thrown away right
+ * after the run: the deletions are sent, not waited for).
  */
 import { mockServices } from '@backstage/backend-test-utils';
 import { InformerClusterRegistry } from '@golden-path/plugin-rollouts-backend';
@@ -285,6 +287,18 @@ describe('at scale', () => {
   const workload = plannedWorkload(apps);
 
   afterAll(async () => {
+    if (process.env.BENCH_SCALE_CLEANUP === 'discard') {
+      // make test stops the cluster (and wipes its state) right after this
+      // stage: waiting for the garbage collector to empty the namespaces
+      // would only add minutes.
+      const core = kc.makeApiClient(CoreV1Api);
+      await Promise.all(
+        workload.namespaces.map(name =>
+          core.deleteNamespace({ name }).catch(() => {}),
+        ),
+      );
+      return;
+    }
     await deleteWorkload(kc, workload.nodes, workload.namespaces);
   }, 900_000);
 
