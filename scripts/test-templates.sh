@@ -158,6 +158,8 @@ check "platform/local-repo.sh, gitops-loop.sh: bad input refused with a clear me
   bash "$REPO_ROOT/platform/local-repo.test.sh" "$OUT"
 check "platform/images/context_files.py: the image cache key reads .dockerignore as BuildKit does" \
   python3 -m unittest discover -s "$REPO_ROOT/platform/images" -p 'test_*.py'
+check "platform/images/example-context.sh: the skeleton's build contexts without template syntax" \
+  bash "$REPO_ROOT/platform/images/example-context.test.sh"
 check "platform/lib/oci.sh: the image name of compact and indented OCI indexes" \
   bash "$REPO_ROOT/platform/lib/oci.test.sh"
 check "platform/gitea/gitea.sh: bad input refused, reuse, restart keeps data and token, taken port" \

@@ -4,7 +4,7 @@
 # service part first, then the template's own part replacing files of it. Only what the
 # Dockerfile reads is copied (Dockerfile, .dockerignore, requirements.txt, app/); the
 # template expressions in those files are ${{ <value> | dump }}, rendered as the JSON
-# string "example-<part>".
+# string "example-<part>", and {%- if values.X %} blocks, rendered as false.
 #
 # usage: platform/images/example-context.sh static-web|postgres <empty target dir>
 set -euo pipefail
@@ -21,6 +21,12 @@ cp -R "${skel}/_shared/service/app" "${out}/app"
 cp -R "${skel}/${part}/app/." "${out}/app/"
 [[ -f "${skel}/${part}/requirements.txt" ]] && cp "${skel}/${part}/requirements.txt" "${out}/requirements.txt"
 find "${out}/app" -name '__pycache__' -prune -exec rm -rf {} +
+# Conditional blocks ({%- if values.X %} ... {%- endif %}, not nested) are for values
+# this example leaves unset (e.g. slotVersions, the blue-green template's): rendered as
+# false, i.e. dropped.
+grep -rlF '{%- if values.' "${out}" | while read -r f; do
+  sed -i -E '/^\{%-? if values\.[A-Za-z]+ -?%\}$/,/^\{%-? endif -?%\}$/d' "${f}"
+done
 # shellcheck disable=SC2016 # literal template syntax
 grep -rlF '${{' "${out}" | while read -r f; do
   sed -i -E 's/\$\{\{[^}]*\| *dump *\}\}/"example-'"${part}"'"/g' "${f}"
