@@ -10,6 +10,8 @@ export interface LoadResult {
  */
 export type Meters = () => Record<string, number>;
 
+const noMeters: Meters = () => ({});
+
 export interface MeteredLoadResult extends LoadResult {
   /** Each meter's growth during this side's rounds, summed. */
   metered: Record<string, number>;
@@ -67,7 +69,7 @@ export async function runInterleaved(
     meters?: Meters;
   },
 ): Promise<MeteredLoadResult[]> {
-  const { total, concurrency, rounds, meters = () => ({}) } = options;
+  const { total, concurrency, rounds, meters = noMeters } = options;
   if (!(Number.isInteger(rounds) && rounds > 0 && total >= rounds)) {
     throw new Error(
       `runInterleaved needs a whole number of rounds from 1 to total, got ${rounds} for ${total}`,

@@ -111,7 +111,9 @@ describe('status endpoint under load', () => {
       const results = rolloutsSides.map((side, i) => ({
         label: side.label,
         total: env.loadRequests,
-        ...rolloutsResults[i],
+        latenciesMs: rolloutsResults[i].latenciesMs,
+        elapsedMs: rolloutsResults[i].elapsedMs,
+        failures: rolloutsResults[i].failures,
       }));
       const failureNotes: string[] = [];
       if (withKubernetesPlugin) {
