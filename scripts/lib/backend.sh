@@ -1,6 +1,11 @@
 # shellcheck shell=bash
 # Runs the portal backend in the background for tests and waits until it is ready.
-#   start_backend LOGFILE [--config FILE ...]  -> sets BACKEND_PID
+#   start_backend LOGFILE [--config FILE ...]  -> sets BACKEND_PID (dev mode, from source)
+#   build_backend_bundle DIR                   -> the production bundle, unpacked in DIR
+#                                                 (BACKEND_SKIP_BUILD=1: the last build's)
+#   start_bundled_backend LOGFILE DIR [--config FILE ...]  -> sets BACKEND_PID
+#   start_backend_in_mode MODE LOGFILE WORKDIR [--config FILE ...]
+#                          MODE production (the bundle, built in WORKDIR) or dev
 #   stop_backend
 # BACKEND_PORT (7007): where it is awaited; a config given to start_backend must
 # listen there when it is not 7007.
@@ -9,6 +14,79 @@ start_backend() {
   local logfile="$1"; shift
   (cd "$REPO_ROOT/packages/backend" && exec setsid yarn backstage-cli package start "$@") >"$logfile" 2>&1 &
   BACKEND_PID=$!
+  await_backend "$logfile"
+}
+
+# The backend as the image runs it (packages/backend/Dockerfile): `yarn build`'s bundle,
+# unpacked, run by node with NODE_ENV=production (JSON logs, no transpiling loaders).
+# Third-party packages come from the repo's node_modules (the image installs the same
+# lockfile); the workspace packages are the bundle's built ones.
+# BACKEND_SKIP_BUILD=1 reuses packages/backend/dist/bundle.tar.gz as it is.
+build_backend_bundle() {
+  local dir="$1" entry
+  if [ "${BACKEND_SKIP_BUILD:-}" != 1 ]; then
+    yarn --cwd "$REPO_ROOT/packages/backend" build >"$dir.build.log" 2>&1 \
+      || { tail -n 40 "$dir.build.log"; die "the backend bundle did not build (log: $dir.build.log)"; }
+  fi
+  rm -rf "$dir"
+  mkdir -p "$dir/node_modules"
+  tar -xzf "$REPO_ROOT/packages/backend/dist/bundle.tar.gz" -C "$dir"
+  for entry in "$REPO_ROOT"/node_modules/* "$REPO_ROOT"/node_modules/.bin; do
+    ln -s "$entry" "$dir/node_modules/$(basename "$entry")"
+  done
+  # Workspace packages: the bundle's copies (dist/, publishConfig applied), not the
+  # sources. Their scopes become real folders first, so that no link into the repo's
+  # node_modules is replaced.
+  local pkg name scope
+  for pkg in "$dir"/packages/*/package.json "$dir"/plugins/*/package.json; do
+    name="$(node -p "require('$pkg').name")"
+    scope="$(dirname "$name")"
+    if [ "$scope" != . ] && [ -L "$dir/node_modules/$scope" ]; then
+      rm "$dir/node_modules/$scope"
+      mkdir "$dir/node_modules/$scope"
+      for entry in "$REPO_ROOT/node_modules/$scope"/*; do
+        ln -s "$entry" "$dir/node_modules/$scope/$(basename "$entry")"
+      done
+    fi
+    ln -sfn "$(dirname "$pkg")" "$dir/node_modules/$name"
+  done
+}
+
+start_bundled_backend() {
+  local logfile="$1" dir="$2"; shift 2
+  # The working directory of `start_backend`, so relative paths in app-config.yaml hold;
+  # the image's NODE_OPTIONS, plus BACKEND_NODE_OPTIONS (e.g. --cpu-prof).
+  (cd "$REPO_ROOT/packages/backend" &&
+    NODE_ENV=production NODE_OPTIONS="--no-node-snapshot ${BACKEND_NODE_OPTIONS:-}" \
+      exec setsid node "$dir/packages/backend" "$@") >"$logfile" 2>&1 &
+  BACKEND_PID=$!
+  await_backend "$logfile"
+}
+
+# Either way of running the backend, for benchmarks: "production" (what users run) or
+# "dev". Production mode allows the guest sign-in the benchmarks use, which Backstage
+# refuses under NODE_ENV=production unless told.
+start_backend_in_mode() {
+  local mode="$1" logfile="$2" workdir="$3"; shift 3
+  case "$mode" in
+    dev) start_backend "$logfile" "$@" ;;
+    production)
+      log "building the backend bundle (yarn --cwd packages/backend build)"
+      build_backend_bundle "$workdir/bundle"
+      cat >"$workdir/app-config.guest.yaml" <<'YAML'
+auth:
+  providers:
+    guest:
+      dangerouslyAllowOutsideDevelopment: true
+YAML
+      start_bundled_backend "$logfile" "$workdir/bundle" "$@" --config "$workdir/app-config.guest.yaml"
+      ;;
+    *) die "unknown backend mode '$mode' (production, dev)" ;;
+  esac
+}
+
+await_backend() {
+  local logfile="$1"
   local waited=0
   until curl -sf "http://127.0.0.1:${BACKEND_PORT:-7007}/.backstage/health/v1/readiness" >/dev/null; do
     if ! kill -0 "$BACKEND_PID" 2>/dev/null; then

@@ -59,6 +59,29 @@ describe('runInterleaved', () => {
     expect(a.elapsedMs).toBeGreaterThan(0);
   });
 
+  it("adds up each meter's growth over the side's own rounds", async () => {
+    // A counter every request of side a adds 10 to and of side b adds 1 to.
+    let counter = 0;
+    const [a, b] = await runInterleaved(
+      [
+        async () => {
+          counter += 10;
+        },
+        async () => {
+          counter += 1;
+        },
+      ],
+      {
+        total: 4,
+        concurrency: 2,
+        rounds: 2,
+        meters: () => ({ counter }),
+      },
+    );
+    expect(a.metered).toEqual({ counter: 40 });
+    expect(b.metered).toEqual({ counter: 4 });
+  });
+
   it('rejects more rounds than requests', async () => {
     await expect(
       runInterleaved([async () => {}], {

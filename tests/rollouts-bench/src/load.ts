@@ -5,6 +5,19 @@ export interface LoadResult {
 }
 
 /**
+ * Counters that only grow (e.g. CPU ms of the backend and of this process),
+ * read before and after each side's round of {@link runInterleaved}.
+ */
+export type Meters = () => Record<string, number>;
+
+const noMeters: Meters = () => ({});
+
+export interface MeteredLoadResult extends LoadResult {
+  /** Each meter's growth during this side's rounds, summed. */
+  metered: Record<string, number>;
+}
+
+/**
  * Sends `total` requests with `concurrency` in flight at any time (each worker
  * starts its next request when the previous one answered) and records each
  * request's latency. Failures are collected, not retried.
@@ -49,18 +62,24 @@ export async function runLoad(
  */
 export async function runInterleaved(
   requests: ReadonlyArray<() => Promise<unknown>>,
-  options: { total: number; concurrency: number; rounds: number },
-): Promise<LoadResult[]> {
-  const { total, concurrency, rounds } = options;
+  options: {
+    total: number;
+    concurrency: number;
+    rounds: number;
+    meters?: Meters;
+  },
+): Promise<MeteredLoadResult[]> {
+  const { total, concurrency, rounds, meters = noMeters } = options;
   if (!(Number.isInteger(rounds) && rounds > 0 && total >= rounds)) {
     throw new Error(
       `runInterleaved needs a whole number of rounds from 1 to total, got ${rounds} for ${total}`,
     );
   }
-  const merged: LoadResult[] = requests.map(() => ({
+  const merged: MeteredLoadResult[] = requests.map(() => ({
     latenciesMs: [],
     elapsedMs: 0,
     failures: [],
+    metered: {},
   }));
   for (let round = 0; round < rounds; round += 1) {
     // Every round's share, the remainder going to the first rounds.
@@ -68,10 +87,16 @@ export async function runInterleaved(
     const order = requests.map((_, i) => i);
     if (round % 2 === 1) order.reverse();
     for (const side of order) {
+      const before = meters();
       const result = await runLoad(requests[side], {
         total: share,
         concurrency,
       });
+      const after = meters();
+      for (const [name, value] of Object.entries(after)) {
+        merged[side].metered[name] =
+          (merged[side].metered[name] ?? 0) + value - (before[name] ?? 0);
+      }
       merged[side].latenciesMs.push(...result.latenciesMs);
       merged[side].failures.push(...result.failures);
       merged[side].elapsedMs += result.elapsedMs;

@@ -6,8 +6,10 @@
  * load. BENCH_WITHOUT_CLUSTER=1 leaves out the Kubernetes plugin (it needs a
  * cluster), for a portal started without one.
  */
-import { portalEnv } from './benchEnv';
-import { runInterleaved, runLoad } from './load';
+import os from 'node:os';
+import { positiveInt, portalEnv } from './benchEnv';
+import { ownCpuMs, sessionCpuMs } from './cpuTime';
+import { Meters, runInterleaved, runLoad } from './load';
 import { PortalClient } from './portal';
 import { report } from './report';
 import { markdownTable, ratio, summarize } from './stats';
@@ -19,6 +21,57 @@ const CONCURRENCY = 50;
 const ROUNDS = 4;
 /** The issue's goal for the status p95 at this concurrency. */
 const GOAL_P95_MS = 200;
+/** How the backend runs (scripts/bench-rollouts-status-offline.sh sets it). */
+const BACKEND_MODE = process.env.BENCH_BACKEND_MODE ?? 'dev';
+const BACKEND_DESCRIPTIONS: Record<string, string> = {
+  dev: 'dev mode, `backstage-cli package start`',
+  production:
+    'production mode, the built bundle under node with NODE_ENV=production',
+};
+/**
+ * The backend's session (scripts/lib/backend.sh starts it under setsid), for
+ * its CPU time; without it only the client's CPU time is measured.
+ */
+const backendSession = process.env.BENCH_BACKEND_SESSION
+  ? positiveInt('BENCH_BACKEND_SESSION', 0)
+  : undefined;
+const meters: Meters = () => ({
+  client: ownCpuMs(),
+  ...(backendSession !== undefined && {
+    backend: sessionCpuMs(backendSession),
+  }),
+});
+
+/** CPU ms per request, and what it bounds the latency to. */
+function cpuNotes(
+  label: string,
+  metered: Record<string, number>,
+  answered: number,
+  elapsedMs: number,
+): string {
+  const perRequest = (ms: number) => (ms / answered).toFixed(2);
+  const share = (ms: number) => `${((100 * ms) / elapsedMs).toFixed(0)}%`;
+  const client = metered.client ?? 0;
+  const parts = [
+    `client ${perRequest(client)} ms (${share(client)} of one core)`,
+  ];
+  if (metered.backend !== undefined) {
+    const backend = metered.backend / answered;
+    parts.unshift(
+      `backend ${backend.toFixed(2)} ms (${share(
+        metered.backend,
+      )} of one core)`,
+    );
+    // One JavaScript thread serves the requests: with all of them in flight
+    // the mean latency is at least concurrency x its CPU per request.
+    parts.push(
+      `floor of the mean latency at ${CONCURRENCY} in flight on one thread: ${(
+        backend * CONCURRENCY
+      ).toFixed(0)} ms`,
+    );
+  }
+  return `- ${label}: CPU per request ${parts.join(', ')}`;
+}
 
 describe('status endpoint under load', () => {
   it(
@@ -27,11 +80,13 @@ describe('status endpoint under load', () => {
       const portal = await PortalClient.signIn(env.backendUrl, env.entity);
       const rolloutsSides = [
         {
+          name: "today's path",
           label:
             "rollouts plugin, today's path: GET .../status with Cache-Control: no-cache (entity from the catalog as the user)",
           request: () => portal.rolloutsStatus({ fresh: true }),
         },
         {
+          name: 'shared entity cache',
           label:
             'rollouts plugin: GET .../status (entity from the shared cache, permissions per request)',
           request: () => portal.rolloutsStatus(),
@@ -46,12 +101,19 @@ describe('status endpoint under load', () => {
       }
       const rolloutsResults = await runInterleaved(
         rolloutsSides.map(s => s.request),
-        { total: env.loadRequests, concurrency: CONCURRENCY, rounds: ROUNDS },
+        {
+          total: env.loadRequests,
+          concurrency: CONCURRENCY,
+          rounds: ROUNDS,
+          meters,
+        },
       );
       const results = rolloutsSides.map((side, i) => ({
         label: side.label,
         total: env.loadRequests,
-        ...rolloutsResults[i],
+        latenciesMs: rolloutsResults[i].latenciesMs,
+        elapsedMs: rolloutsResults[i].elapsedMs,
+        failures: rolloutsResults[i].failures,
       }));
       const failureNotes: string[] = [];
       if (withKubernetesPlugin) {
@@ -108,7 +170,7 @@ describe('status endpoint under load', () => {
       ]);
       const [today, cached] = summaries;
       report(
-        `Entity status under ${CONCURRENCY} concurrent requests`,
+        `Entity status under ${CONCURRENCY} concurrent requests (${BACKEND_MODE} mode)`,
         markdownTable(
           [
             'endpoint',
@@ -131,9 +193,22 @@ describe('status endpoint under load', () => {
         )} of today's. Goal p95 under ${GOAL_P95_MS} ms: ${
           cached.p95 < GOAL_P95_MS ? 'met' : 'not met'
         } (${cached.p95.toFixed(0)} ms).`,
-        `The two rollouts paths ran in ${ROUNDS} alternating rounds of one run, so both met the same background load. One Node client on the same 2-core machine as the backend (dev mode, \`backstage-cli package start\`)${
+        `The two rollouts paths ran in ${ROUNDS} alternating rounds of one run, so both met the same background load. One Node client (fetch, keep-alive connections) on the same 2-core machine as the backend (${
+          BACKEND_DESCRIPTIONS[BACKEND_MODE] ?? BACKEND_MODE
+        })${
           kubernetes ? ' and the API server' : ''
         }; the numbers include the client.`,
+        [
+          `CPU time during each rollouts path's rounds (load average at the end ${loadAverage()}):`,
+          ...rolloutsSides.map((side, i) =>
+            cpuNotes(
+              side.name,
+              rolloutsResults[i].metered,
+              rolloutsResults[i].latenciesMs.length,
+              rolloutsResults[i].elapsedMs,
+            ),
+          ),
+        ].join('\n'),
         ...failureNotes,
       );
       // The plugin under test must answer every request, by either path.
@@ -151,3 +226,10 @@ describe('status endpoint under load', () => {
     20 * 60_000,
   );
 });
+
+function loadAverage(): string {
+  return os
+    .loadavg()
+    .map(l => l.toFixed(2))
+    .join(' ');
+}
