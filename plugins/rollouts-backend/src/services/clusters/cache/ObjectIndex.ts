@@ -252,6 +252,12 @@ export class ObjectIndex<T extends KubeObject> implements CachedObjects<T> {
     return result;
   }
 
+  /** Every object in `namespace`, or every object when it is undefined (from the primary map: needs no index). */
+  allIn(namespace: string | undefined): T[] {
+    if (namespace === undefined) return this.all();
+    return Array.from(this.byName.get(namespace)?.values() ?? EMPTY);
+  }
+
   inNamespace(namespace: string): T[] {
     return Array.from(this.kept(this.byNamespace, 'namespace').get(namespace));
   }
