@@ -19,7 +19,7 @@ import {
 } from '@golden-path/plugin-rollouts-backend/testUtils';
 import { OFFLINE_RUN, serveScaleWorkload } from './apiStandIn';
 import { positiveInt } from './benchEnv';
-import { heapUsed, mib, waitForSync } from './cacheHelpers';
+import { heapUsed, mib, settledHeapUsed, waitForSync } from './cacheHelpers';
 import { report } from './report';
 import { FULL_SIZE, scaleApps, totals } from './scaleWorkload';
 import { markdownTable, summarize } from './stats';
@@ -37,7 +37,7 @@ describe('at scale, offline', () => {
     const apps = scaleApps(OFFLINE_RUN, size);
     const standIn = await serveScaleWorkload(apps, size);
     try {
-      const before = heapUsed();
+      const before = await settledHeapUsed();
       const start = performance.now();
       const registry = InformerClusterRegistry.fromKubeConfigs(
         [{ name: 'offline', kubeConfig: standIn.kubeConfig }],

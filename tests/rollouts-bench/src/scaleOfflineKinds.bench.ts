@@ -6,6 +6,7 @@
  * the whole and a value two kinds share (a namespace name) counts once, for
  * the first. Every cache has informers for all kinds (the others empty), so
  * the informers' fixed cost counts three times here, once in the whole.
+ *   CI=true yarn --cwd tests/rollouts-bench bench -t "cache heap by kind"
  */
 import { mockServices } from '@backstage/backend-test-utils';
 import { InformerClusterRegistry } from '@golden-path/plugin-rollouts-backend';
@@ -23,7 +24,9 @@ const size = {
 };
 const KINDS: ScaleKind[] = ['deployments', 'replicasets', 'pods'];
 
-describe('at scale, offline, per kind', () => {
+// Not under 'at scale, offline': a run of both in one process lets one's
+// garbage fall into the other's heap deltas.
+describe('cache heap by kind, offline', () => {
   it('measures the heap of each kind', async () => {
     const apps = scaleApps(OFFLINE_RUN, size);
     const pods = totals(size).pods;
