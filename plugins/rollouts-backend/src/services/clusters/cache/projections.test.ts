@@ -241,6 +241,37 @@ describe('projectObject', () => {
     });
   });
 
+  it("keeps of a Deployment's pod template its labels, annotations and containers, and no metadata where it has none", () => {
+    const template = (t: object) =>
+      projectObject('deployments', { spec: { template: t } }).spec!.template!;
+    const full = template({
+      metadata: {
+        labels: { app: 'api' },
+        annotations: { 'kubectl.kubernetes.io/restartedAt': 'T' },
+        creationTimestamp: null,
+      },
+      spec: {
+        initContainers: [{ name: 'migrate', image: 'm:1', env: [] }],
+        containers: [{ name: 'api', image: 'a:1', imagePullPolicy: 'Always' }],
+        dnsPolicy: 'ClusterFirst',
+      },
+    });
+    expect(full).toEqual({
+      metadata: {
+        labels: { app: 'api' },
+        annotations: { 'kubectl.kubernetes.io/restartedAt': 'T' },
+      },
+      spec: {
+        initContainers: [{ name: 'migrate', image: 'm:1' }],
+        containers: [{ name: 'api', image: 'a:1' }],
+      },
+    });
+    // planRestart adds /spec/template/metadata when there is none.
+    const bare = template({ spec: { containers: [] } });
+    expect(bare.metadata).toBeUndefined();
+    expect(bare.spec?.initContainers).toBeUndefined();
+  });
+
   it('shares the Ready condition between pods whose statuses differ', () => {
     const pod = (name: string, imageID: string) =>
       projectObject('pods', {

@@ -137,10 +137,10 @@ function annotationsOf(
   return rest;
 }
 
+const shareString = (value: string) => sharedStrings.share(value, value);
+
 const namespaceOf = (m: KubeObjectMeta) =>
-  m.namespace === undefined
-    ? undefined
-    : sharedStrings.share(m.namespace, m.namespace);
+  m.namespace === undefined ? undefined : shareString(m.namespace);
 
 /** The controller owner reference, the only one read. */
 function controllerOf(m: KubeObjectMeta) {
@@ -206,22 +206,20 @@ function container(c: KubeContainer): KubeContainer {
   };
 }
 
+/** Object literals, not spreads or `pick` (see the comment above `metadata`). */
 function podTemplate(
   t: KubePodTemplateSpec | undefined,
 ): KubePodTemplateSpec | undefined {
   if (!t) return undefined;
   return {
-    ...(t.metadata && {
-      metadata: pick(t.metadata, ['labels', 'annotations']),
-    }),
-    ...(t.spec && {
-      spec: {
-        containers: (t.spec.containers ?? []).map(container),
-        ...(t.spec.initContainers && {
-          initContainers: t.spec.initContainers.map(container),
-        }),
-      },
-    }),
+    metadata: t.metadata && {
+      labels: t.metadata.labels,
+      annotations: t.metadata.annotations,
+    },
+    spec: t.spec && {
+      containers: (t.spec.containers ?? []).map(container),
+      initContainers: t.spec.initContainers?.map(container),
+    },
   };
 }
 
@@ -282,10 +280,12 @@ function deploymentStatus(
     readyReplicas: status.readyReplicas,
     availableReplicas: status.availableReplicas,
     unavailableReplicas: status.unavailableReplicas,
+    // Types and reasons are a few words every Deployment repeats; messages
+    // mostly name the Deployment's own ReplicaSet.
     conditions: status.conditions?.map(c => ({
-      type: c.type,
+      type: shareString(c.type),
       status: c.status,
-      reason: c.reason,
+      reason: c.reason === undefined ? undefined : shareString(c.reason),
       message: c.message,
     })),
   };
