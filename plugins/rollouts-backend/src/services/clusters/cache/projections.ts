@@ -16,8 +16,9 @@
  * - ReplicaSet (the most numerous kind: ten old ones per Deployment): name,
  *   namespace, uid, resourceVersion, the revision annotation, the controller
  *   reference and the template's container names and images (the revision
- *   history). No labels, replica counts or status: ReplicaSets are found
- *   through their Deployment, and the views show only their history.
+ *   history), those in one object that reads as the API's spec
+ *   (ReplicaSetImages). No labels, replica counts or status: ReplicaSets are
+ *   found through their Deployment, and the views show only their history.
  * - Pod: name, namespace, uid, resourceVersion, labels, the controller
  *   reference; spec.nodeName; status phase, the Ready condition and per
  *   container name, ready, started, restartCount, imageID (the digest it
@@ -49,6 +50,7 @@
  * Memory (issue 17: at most 2 MiB per 1,000 pods at 20,000 pods with ten
  * old ReplicaSets per Deployment): see the comment above `metadata` on the
  * objects' layout; ReplicaSets, 2.2 per pod, are about half of the cache.
+ * tests/rollouts-bench/src/scaleOfflineKinds.bench.ts measures each kind.
  *
  * A view that starts reading another field must add it here (the test
  * "status from projected objects equals status from full objects" catches
