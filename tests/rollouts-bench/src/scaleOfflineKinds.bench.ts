@@ -6,7 +6,7 @@
  * the whole and a value two kinds share (a namespace name) counts once, for
  * the first. Every cache has informers for all kinds (the others empty), so
  * the informers' fixed cost counts three times here, once in the whole.
- *   CI=true yarn --cwd tests/rollouts-bench bench scaleOfflineKinds
+ *   CI=true yarn --cwd tests/rollouts-bench bench -t "cache heap by kind" scaleOfflineKinds
  */
 import { mockServices } from '@backstage/backend-test-utils';
 import { InformerClusterRegistry } from '@golden-path/plugin-rollouts-backend';

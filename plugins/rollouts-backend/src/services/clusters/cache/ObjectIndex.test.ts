@@ -119,6 +119,48 @@ describe('ObjectIndex', () => {
     expect(index.allIn(undefined)).toHaveLength(3);
   });
 
+  it('finds objects by label through their shared labels objects (labelSet)', () => {
+    const index = new ObjectIndex<KubeObject>('pods', ['labelSet']);
+    const shared = { app: 'api', 'pod-template-hash': 'h1' };
+    const pods = [1, 2, 3].map(i => obj('a', `api-h1-${i}`, shared));
+    // Equal labels in an object of their own: found all the same.
+    const own = obj('b', 'api-own', { app: 'api', 'pod-template-hash': 'h1' });
+    const other = obj('a', 'web-1', { app: 'web' });
+    for (const p of [...pods, own, other]) index.upsert(p);
+    expect(names(index.matching({ matchLabels: { app: 'api' } }))).toEqual([
+      'a/api-h1-1',
+      'a/api-h1-2',
+      'a/api-h1-3',
+      'b/api-own',
+    ]);
+    expect(
+      names(
+        index.matching(
+          {
+            matchLabels: { 'pod-template-hash': 'h1' },
+            matchExpressions: [
+              { key: 'app', operator: 'In', values: ['api', 'web'] },
+            ],
+          },
+          'a',
+        ),
+      ),
+    ).toEqual(['a/api-h1-1', 'a/api-h1-2', 'a/api-h1-3']);
+
+    // A pod relabelled moves to its new labels object.
+    index.upsert(obj('a', 'api-h1-2', { app: 'web' }));
+    expect(names(index.matching({ matchLabels: { app: 'web' } }))).toEqual([
+      'a/api-h1-2',
+      'a/web-1',
+    ]);
+    expect(
+      names(index.matching({ matchLabels: { 'pod-template-hash': 'h1' } })),
+    ).toEqual(['a/api-h1-1', 'a/api-h1-3', 'b/api-own']);
+
+    for (const o of index.all()) index.remove(o);
+    expect(index.indexSizes()).toMatchObject({ objects: 0, labels: 0 });
+  });
+
   it('finds objects by namespace, label, controller and name', () => {
     const index = new ObjectIndex<KubeObject>('test', EVERY_INDEX);
     index.upsert(obj('a', 'api-1', { app: 'api' }, 'rs-1'));
