@@ -1,8 +1,9 @@
 /*
  * The plugin's own part of the scale benchmark without a cluster: the same
- * workload (scaleWorkload.ts, with the fields the API server adds: uids,
- * resourceVersions, managedFields, a Running status) served page by page by
- * an in-process stand-in for the API server, read by the plugin's cache.
+ * workload (scaleWorkload.ts) as a real API server lists it once the
+ * controllers and KWOK acted on it (apiServerObjects.ts), served page by page
+ * by an in-process stand-in for the API server (apiStandIn.ts), read by the
+ * plugin's cache.
  * Prints the cache's heap per 1,000 pods, time to first sync and the status
  * p95 of one entity. Runs in seconds anywhere, also on the code before
  * issue 17 (the numbers of the change's report):
@@ -12,25 +13,15 @@
  */
 import { mockServices } from '@backstage/backend-test-utils';
 import { InformerClusterRegistry } from '@golden-path/plugin-rollouts-backend';
-import { KubeConfig } from '@kubernetes/client-node';
-import http from 'node:http';
-import { AddressInfo } from 'node:net';
 import {
   readRolloutsSettings,
   StatusService,
 } from '@golden-path/plugin-rollouts-backend/testUtils';
+import { OFFLINE_RUN, serveScaleWorkload } from './apiStandIn';
 import { positiveInt } from './benchEnv';
-import { heapUsed, mib, waitForSync } from './cacheHelpers';
+import { heapUsed, mib, settledHeapUsed, waitForSync } from './cacheHelpers';
 import { report } from './report';
-import {
-  FULL_SIZE,
-  ScaleApp,
-  scaleApps,
-  scaleDeployment,
-  scalePods,
-  scaleReplicaSets,
-  totals,
-} from './scaleWorkload';
+import { FULL_SIZE, scaleApps, totals } from './scaleWorkload';
 import { markdownTable, summarize } from './stats';
 
 const size = {
@@ -39,166 +30,17 @@ const size = {
   namespaces: positiveInt('BENCH_SCALE_NAMESPACES', FULL_SIZE.namespaces),
 };
 
-let resourceVersion = 1000;
-/** What the API server adds to every object it stores. */
-function stored<T extends { metadata?: any }>(o: T, uid: string): T {
-  o.metadata.uid = `00000000-0000-4000-8000-${uid.padStart(12, '0')}`;
-  o.metadata.resourceVersion = String(++resourceVersion);
-  o.metadata.creationTimestamp = '2026-11-29T12:00:00Z';
-  o.metadata.generation = 1;
-  o.metadata.managedFields = [
-    {
-      manager: 'kube-controller-manager',
-      operation: 'Update',
-      apiVersion: 'apps/v1',
-      time: '2026-11-29T12:00:00Z',
-      fieldsType: 'FieldsV1',
-      fieldsV1: {
-        'f:metadata': { 'f:labels': { '.': {}, 'f:app': {} } },
-        'f:spec': { 'f:containers': { 'k:{"name":"api"}': { '.': {} } } },
-      },
-    },
-  ];
-  return o;
-}
-
-function runningStatus(image: string, i: number, app: ScaleApp) {
-  const ip = `10.244.${i}.${app.index % 250}`;
-  return {
-    phase: 'Running',
-    hostIP: '10.0.0.1',
-    podIP: ip,
-    podIPs: [{ ip }],
-    qosClass: 'Burstable',
-    startTime: '2026-11-29T12:00:01Z',
-    conditions: [
-      'PodReadyToStartContainers',
-      'Initialized',
-      'Ready',
-      'ContainersReady',
-      'PodScheduled',
-    ].map(type => ({
-      type,
-      status: 'True',
-      lastProbeTime: null,
-      lastTransitionTime: '2026-11-29T12:00:02Z',
-    })),
-    containerStatuses: [
-      {
-        name: 'api',
-        ready: true,
-        started: true,
-        restartCount: 0,
-        image,
-        imageID: `${image}@sha256:0123456789abcdef0123456789abcdef`,
-        containerID: `containerd://${app.index}-${i}`,
-        state: { running: { startedAt: '2026-11-29T12:00:01Z' } },
-        lastState: {},
-      },
-    ],
-  };
-}
-
-/** The collections the stand-in serves, as the API server would. */
-function collections(apps: ScaleApp[]): Record<string, object[]> {
-  const deployments: object[] = [];
-  const replicaSets: object[] = [];
-  const pods: object[] = [];
-  for (const app of apps) {
-    const d = stored(scaleDeployment(app, size), `d${app.index}`);
-    d.spec!.paused = false;
-    d.status = {
-      observedGeneration: 1,
-      replicas: size.podsPerDeployment,
-      updatedReplicas: size.podsPerDeployment,
-      readyReplicas: size.podsPerDeployment,
-      availableReplicas: size.podsPerDeployment,
-      conditions: [
-        {
-          type: 'Available',
-          status: 'True',
-          reason: 'MinimumReplicasAvailable',
-          message: 'Deployment has minimum availability.',
-        },
-      ],
-    };
-    deployments.push(d);
-    const rss = scaleReplicaSets(app, size, d.metadata!.uid!).map((rs, i) =>
-      stored(rs, `r${app.index}x${i}`),
-    );
-    replicaSets.push(...rss);
-    const current = rss[rss.length - 1];
-    scalePods(
-      app,
-      size,
-      { name: current.metadata!.name!, uid: current.metadata!.uid! },
-      'kwok-node-0',
-    ).forEach((p, i) => {
-      stored(p, `p${app.index}x${i}`);
-      p.status = runningStatus(p.spec!.containers[0].image!, i, app) as any;
-      pods.push(p);
-    });
-  }
-  return {
-    '/apis/apps/v1/deployments': deployments,
-    '/apis/apps/v1/replicasets': replicaSets,
-    '/api/v1/pods': pods,
-  };
-}
-
-/** Lists page by page when asked (`limit`/`continue`); watches stay open and quiet. */
-async function serve(lists: Record<string, object[]>) {
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url!, 'http://x');
-    res.writeHead(200, { 'Content-Type': 'application/json' });
-    if (url.searchParams.get('watch') === 'true') {
-      res.flushHeaders();
-      return;
-    }
-    const all = lists[url.pathname] ?? [];
-    const limit = Number(url.searchParams.get('limit') || all.length);
-    const offset = Number(url.searchParams.get('continue') || 0);
-    const next = offset + limit;
-    res.end(
-      JSON.stringify({
-        kind: 'List',
-        metadata: {
-          resourceVersion: String(resourceVersion),
-          ...(next < all.length && { continue: String(next) }),
-        },
-        items: all.slice(offset, next),
-      }),
-    );
-  });
-  await new Promise<void>(r => server.listen(0, '127.0.0.1', r));
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromOptions({
-    clusters: [
-      {
-        name: 'offline',
-        server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        // client-node refuses plain HTTP otherwise.
-        skipTLSVerify: true,
-      },
-    ],
-    users: [{ name: 'bench', token: 'offline' }],
-    contexts: [{ name: 'offline', cluster: 'offline', user: 'bench' }],
-    currentContext: 'offline',
-  });
-  return { server, kubeConfig };
-}
-
 describe('at scale, offline', () => {
   it(`holds ${totals(size).pods} pods and ${
     totals(size).replicaSets
   } ReplicaSets`, async () => {
-    const apps = scaleApps('offline', size);
-    const { server, kubeConfig } = await serve(collections(apps));
+    const apps = scaleApps(OFFLINE_RUN, size);
+    const standIn = await serveScaleWorkload(apps, size);
     try {
-      const before = heapUsed();
+      const before = await settledHeapUsed();
       const start = performance.now();
       const registry = InformerClusterRegistry.fromKubeConfigs(
-        [{ name: 'offline', kubeConfig }],
+        [{ name: 'offline', kubeConfig: standIn.kubeConfig }],
         mockServices.logger.mock(),
       );
       await registry.start();
@@ -248,11 +90,10 @@ describe('at scale, offline', () => {
             ['status p95 of one entity, ms', statusTime.p95],
           ],
         ),
-        'The cache read from an in-process stand-in for the API server (serving the same objects as the KWOK benchmark, with managedFields and a Running status); its serialization shares the CPU with the cache, so the sync time is an upper bound.',
+        'The cache read from an in-process stand-in for the API server (serving the KWOK benchmark’s objects as the API server lists them: defaults, managedFields, the controllers’ status and annotations, KWOK’s pod status); its serialization shares the CPU with the cache, so the sync time is an upper bound.',
       );
     } finally {
-      server.closeAllConnections();
-      server.close();
+      standIn.close();
     }
   }, 600_000);
 });

@@ -9,9 +9,9 @@ import {
   KubeConfig,
   KubernetesListObject,
   KubernetesObject,
-  ListWatch,
   Watch,
 } from '@kubernetes/client-node';
+import { CacheVerb, KindInformer } from './cache/KindInformer';
 import { listPages } from './cache/listPages';
 import { CACHE_INDEXES, CachedObjects, ObjectIndex } from './cache/ObjectIndex';
 import { projectObject } from './cache/projections';
@@ -163,7 +163,7 @@ class ResilientWatch extends Watch {
 interface InformerEntry {
   kind: ResourceKind;
   namespace?: string;
-  informer: ListWatch<KubernetesObject>;
+  informer: KindInformer;
   synced: boolean;
   /** The last error, for the log; never shown to users as is. */
   error?: string;
@@ -194,14 +194,15 @@ function unavailableState(code: number | undefined): UnavailableKind['state'] {
 }
 
 /**
- * One cluster: list + watch informers (from `@kubernetes/client-node`) for
- * every kind the plugin shows, so page views are answered from memory.
+ * One cluster: list + watch informers (cache/KindInformer.ts, over
+ * `@kubernetes/client-node`'s Watch) for every kind the plugin shows, so page
+ * views are answered from memory.
  * Failed watches restart with backoff and resume from their resourceVersion;
  * a 410 Gone makes the informer list again. Lists are paginated
  * (`listPageSize`; an expired continue token restarts the list). Objects are
  * kept as slim projections (cache/projections.ts) in one index per kind
  * (cache/ObjectIndex.ts), so a page view costs work proportional to its
- * entity's objects. The informers' own maps share those objects.
+ * entity's objects; the index is the only place that holds them.
  *
  * @public
  */
@@ -269,10 +270,8 @@ export class InformerCluster implements RolloutsCluster {
     };
     const project = (obj: unknown) =>
       projectObject(kind, obj) as KubernetesObject;
-    const listFn = async (): Promise<
-      KubernetesListObject<KubernetesObject>
-    > => {
-      const list = await listPages({
+    const list = async () => {
+      const listed = await listPages({
         fetchPage: continueToken =>
           kubeRequest<KubernetesListObject<KubernetesObject>>(this.kc, path, {
             query: {
@@ -287,10 +286,8 @@ export class InformerCluster implements RolloutsCluster {
       entry.synced = true;
       markHealthy();
       return {
-        apiVersion: 'v1',
-        kind: 'List',
-        metadata: { resourceVersion: list.resourceVersion },
-        items: list.items,
+        resourceVersion: listed.resourceVersion,
+        items: listed.items as KubeObject[],
       };
     };
     const watch = new ResilientWatch(
@@ -299,28 +296,12 @@ export class InformerCluster implements RolloutsCluster {
       markHealthy,
       project,
     );
-    const informer = new ListWatch<KubernetesObject>(
-      path,
-      watch,
-      listFn,
-      false,
-      undefined,
-      fieldSelector,
-    );
-    entry.informer = informer;
-    const index = this.indexes.get(kind)!;
-    const emit = (verb: ClusterChange['verb']) => (obj: KubernetesObject) => {
-      // The index first: listeners read the cache as of this change.
-      if (verb === 'delete') {
-        index.remove(obj as KubeObject);
-      } else {
-        index.upsert(obj as KubeObject);
-      }
+    const notify = (verb: CacheVerb, obj: KubeObject) => {
       const change: ClusterChange = {
         cluster: this.name,
         kind,
         verb,
-        object: obj as KubeObject,
+        object: obj,
       };
       for (const listener of this.listeners) {
         try {
@@ -333,10 +314,18 @@ export class InformerCluster implements RolloutsCluster {
         }
       }
     };
-    informer.on('add', emit('add'));
-    informer.on('update', emit('update'));
-    informer.on('delete', emit('delete'));
-    informer.on('error', (err: unknown) => this.onInformerError(entry, err));
+    entry.informer = new KindInformer({
+      path,
+      fieldSelector,
+      namespace,
+      watch,
+      list,
+      // The index first (the informer updates it before `onChange`):
+      // listeners read the cache as of this change.
+      store: this.indexes.get(kind)!,
+      onChange: notify,
+      onError: err => this.onInformerError(entry, err),
+    });
     return entry;
   }
 

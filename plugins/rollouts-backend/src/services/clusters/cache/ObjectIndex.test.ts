@@ -85,6 +85,82 @@ describe('ObjectIndex', () => {
     expect(index.indexSizes()).toEqual(EMPTY);
   });
 
+  it('removes any member of a small term, first, middle or last, keeping the others', () => {
+    const index = new ObjectIndex<KubeObject>('test', ['controller']);
+    const pods = Array.from({ length: 5 }, (_, i) =>
+      obj('a', `api-${i}`, {}, 'rs-1'),
+    );
+    for (const pod of pods) index.upsert(pod);
+    index.remove(pods[2]);
+    expect(names(index.ownedBy('rs-1'))).toEqual([
+      'a/api-0',
+      'a/api-1',
+      'a/api-3',
+      'a/api-4',
+    ]);
+    index.remove(pods[0]);
+    index.remove(pods[4]);
+    // Not a member (any more): nothing changes.
+    index.remove(pods[2]);
+    expect(names(index.ownedBy('rs-1'))).toEqual(['a/api-1', 'a/api-3']);
+    index.remove(pods[3]);
+    expect(names(index.ownedBy('rs-1'))).toEqual(['a/api-1']);
+    index.upsert(pods[0]);
+    expect(names(index.ownedBy('rs-1'))).toEqual(['a/api-0', 'a/api-1']);
+  });
+
+  it('lists one namespace or all from the primary map, without a namespace index', () => {
+    const index = new ObjectIndex<KubeObject>('test', []);
+    index.upsert(obj('a', 'one'));
+    index.upsert(obj('a', 'two'));
+    index.upsert(obj('b', 'three'));
+    expect(names(index.allIn('a'))).toEqual(['a/one', 'a/two']);
+    expect(index.allIn('c')).toEqual([]);
+    expect(index.allIn(undefined)).toHaveLength(3);
+  });
+
+  it('finds objects by label through their shared labels objects (labelSet)', () => {
+    const index = new ObjectIndex<KubeObject>('pods', ['labelSet']);
+    const shared = { app: 'api', 'pod-template-hash': 'h1' };
+    const pods = [1, 2, 3].map(i => obj('a', `api-h1-${i}`, shared));
+    // Equal labels in an object of their own: found all the same.
+    const own = obj('b', 'api-own', { app: 'api', 'pod-template-hash': 'h1' });
+    const other = obj('a', 'web-1', { app: 'web' });
+    for (const p of [...pods, own, other]) index.upsert(p);
+    expect(names(index.matching({ matchLabels: { app: 'api' } }))).toEqual([
+      'a/api-h1-1',
+      'a/api-h1-2',
+      'a/api-h1-3',
+      'b/api-own',
+    ]);
+    expect(
+      names(
+        index.matching(
+          {
+            matchLabels: { 'pod-template-hash': 'h1' },
+            matchExpressions: [
+              { key: 'app', operator: 'In', values: ['api', 'web'] },
+            ],
+          },
+          'a',
+        ),
+      ),
+    ).toEqual(['a/api-h1-1', 'a/api-h1-2', 'a/api-h1-3']);
+
+    // A pod relabelled moves to its new labels object.
+    index.upsert(obj('a', 'api-h1-2', { app: 'web' }));
+    expect(names(index.matching({ matchLabels: { app: 'web' } }))).toEqual([
+      'a/api-h1-2',
+      'a/web-1',
+    ]);
+    expect(
+      names(index.matching({ matchLabels: { 'pod-template-hash': 'h1' } })),
+    ).toEqual(['a/api-h1-1', 'a/api-h1-3', 'b/api-own']);
+
+    for (const o of index.all()) index.remove(o);
+    expect(index.indexSizes()).toMatchObject({ objects: 0, labels: 0 });
+  });
+
   it('finds objects by namespace, label, controller and name', () => {
     const index = new ObjectIndex<KubeObject>('test', EVERY_INDEX);
     index.upsert(obj('a', 'api-1', { app: 'api' }, 'rs-1'));

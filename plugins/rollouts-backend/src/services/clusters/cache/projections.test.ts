@@ -196,7 +196,7 @@ describe('projectObject', () => {
       },
       status: { replicas: 2, readyReplicas: 2, fullyLabeledReplicas: 2 },
     });
-    expect(slim).toEqual({
+    const apiShape = {
       metadata: {
         name: 'api-7d9c',
         annotations: { 'deployment.kubernetes.io/revision': '3' },
@@ -208,7 +208,38 @@ describe('projectObject', () => {
           },
         },
       },
+    };
+    // The spec is kept compact; it reads, and serializes, as the API's.
+    expect(slim.spec?.template).toEqual(apiShape.spec.template);
+    expect(JSON.parse(JSON.stringify(slim))).toEqual(apiShape);
+  });
+
+  it("reads a ReplicaSet's containers, however many, as the API lists them", () => {
+    const containers = (list: object[] | undefined) =>
+      projectObject('replicasets', {
+        metadata: { name: 'rs' },
+        spec: { template: { spec: { containers: list } } },
+      }).spec?.template?.spec?.containers;
+    expect(containers([])).toEqual([]);
+    expect(containers(undefined)).toEqual([]);
+    const two = [
+      { name: 'api', image: 'api:2', env: [{ name: 'A', value: '1' }] },
+      { name: 'proxy', image: 'envoy:1' },
+    ];
+    expect(containers(two)).toEqual([
+      { name: 'api', image: 'api:2' },
+      { name: 'proxy', image: 'envoy:1' },
+    ]);
+    // Each read is a copy of its own: a reader cannot change the cache.
+    const rs = projectObject('replicasets', {
+      metadata: { name: 'rs' },
+      spec: { template: { spec: { containers: two } } },
     });
+    rs.spec!.template!.spec!.containers[0].image = 'changed';
+    expect(rs.spec?.template?.spec?.containers[0].image).toBe('api:2');
+    expect(
+      projectObject('replicasets', { metadata: { name: 'no-spec' } }).spec,
+    ).toBeUndefined();
   });
 
   it("keeps of a Deployment's conditions all but their timestamps", () => {
@@ -239,6 +270,37 @@ describe('projectObject', () => {
         },
       ],
     });
+  });
+
+  it("keeps of a Deployment's pod template its labels, annotations and containers, and no metadata where it has none", () => {
+    const template = (t: object) =>
+      projectObject('deployments', { spec: { template: t } }).spec!.template!;
+    const full = template({
+      metadata: {
+        labels: { app: 'api' },
+        annotations: { 'kubectl.kubernetes.io/restartedAt': 'T' },
+        creationTimestamp: null,
+      },
+      spec: {
+        initContainers: [{ name: 'migrate', image: 'm:1', env: [] }],
+        containers: [{ name: 'api', image: 'a:1', imagePullPolicy: 'Always' }],
+        dnsPolicy: 'ClusterFirst',
+      },
+    });
+    expect(full).toEqual({
+      metadata: {
+        labels: { app: 'api' },
+        annotations: { 'kubectl.kubernetes.io/restartedAt': 'T' },
+      },
+      spec: {
+        initContainers: [{ name: 'migrate', image: 'm:1' }],
+        containers: [{ name: 'api', image: 'a:1' }],
+      },
+    });
+    // planRestart adds /spec/template/metadata when there is none.
+    const bare = template({ spec: { containers: [] } });
+    expect(bare.metadata).toBeUndefined();
+    expect(bare.spec?.initContainers).toBeUndefined();
   });
 
   it('shares the Ready condition between pods whose statuses differ', () => {

@@ -16,8 +16,9 @@
  * - ReplicaSet (the most numerous kind: ten old ones per Deployment): name,
  *   namespace, uid, resourceVersion, the revision annotation, the controller
  *   reference and the template's container names and images (the revision
- *   history). No labels, replica counts or status: ReplicaSets are found
- *   through their Deployment, and the views show only their history.
+ *   history), those in one object that reads as the API's spec
+ *   (ReplicaSetImages). No labels, replica counts or status: ReplicaSets are
+ *   found through their Deployment, and the views show only their history.
  * - Pod: name, namespace, uid, resourceVersion, labels, the controller
  *   reference; spec.nodeName; status phase, the Ready condition and per
  *   container name, ready, started, restartCount, imageID (the digest it
@@ -49,6 +50,7 @@
  * Memory (issue 17: at most 2 MiB per 1,000 pods at 20,000 pods with ten
  * old ReplicaSets per Deployment): see the comment above `metadata` on the
  * objects' layout; ReplicaSets, 2.2 per pod, are about half of the cache.
+ * tests/rollouts-bench/src/scaleOfflineKinds.bench.ts measures each kind.
  *
  * A view that starts reading another field must add it here (the test
  * "status from projected objects equals status from full objects" catches
@@ -137,10 +139,10 @@ function annotationsOf(
   return rest;
 }
 
+const shareString = (value: string) => sharedStrings.share(value, value);
+
 const namespaceOf = (m: KubeObjectMeta) =>
-  m.namespace === undefined
-    ? undefined
-    : sharedStrings.share(m.namespace, m.namespace);
+  m.namespace === undefined ? undefined : shareString(m.namespace);
 
 /** The controller owner reference, the only one read. */
 function controllerOf(m: KubeObjectMeta) {
@@ -206,22 +208,20 @@ function container(c: KubeContainer): KubeContainer {
   };
 }
 
+/** Object literals, not spreads or `pick` (see the comment above `metadata`). */
 function podTemplate(
   t: KubePodTemplateSpec | undefined,
 ): KubePodTemplateSpec | undefined {
   if (!t) return undefined;
   return {
-    ...(t.metadata && {
-      metadata: pick(t.metadata, ['labels', 'annotations']),
-    }),
-    ...(t.spec && {
-      spec: {
-        containers: (t.spec.containers ?? []).map(container),
-        ...(t.spec.initContainers && {
-          initContainers: t.spec.initContainers.map(container),
-        }),
-      },
-    }),
+    metadata: t.metadata && {
+      labels: t.metadata.labels,
+      annotations: t.metadata.annotations,
+    },
+    spec: t.spec && {
+      containers: (t.spec.containers ?? []).map(container),
+      initContainers: t.spec.initContainers?.map(container),
+    },
   };
 }
 
@@ -282,10 +282,12 @@ function deploymentStatus(
     readyReplicas: status.readyReplicas,
     availableReplicas: status.availableReplicas,
     unavailableReplicas: status.unavailableReplicas,
+    // Types and reasons are a few words every Deployment repeats; messages
+    // mostly name the Deployment's own ReplicaSet.
     conditions: status.conditions?.map(c => ({
-      type: c.type,
+      type: shareString(c.type),
       status: c.status,
-      reason: c.reason,
+      reason: c.reason === undefined ? undefined : shareString(c.reason),
       message: c.message,
     })),
   };
@@ -307,6 +309,46 @@ function podStatus(status: NonNullable<KubePod['status']>): KubePod['status'] {
       sharePart([pick(ready, ['type', 'status', 'reason', 'message'])!]),
     containerStatuses: status.containerStatuses?.map(containerStatus),
   });
+}
+
+/**
+ * A ReplicaSet's spec as the cache keeps it: its containers' names and images
+ * in one object, `template.spec.containers` built when read. The API's shape
+ * (spec, template, spec, containers array, one object per container) is five
+ * objects, ~190 bytes per ReplicaSet, this is one of ~50: 6.5 MB at 44,000
+ * ReplicaSets. Reads see the API's shape, `JSON.stringify` too (`toJSON`);
+ * only code that copies own properties (a spread, `structuredClone`) would
+ * not, and nothing copies cached objects.
+ */
+class ReplicaSetImages {
+  /** One container, nearly every ReplicaSet's: its name and image. */
+  private readonly name?: string;
+  private readonly image?: string;
+  /** Any other number of containers. */
+  private readonly containers?: readonly KubeContainer[];
+
+  constructor(containers: readonly KubeContainer[]) {
+    if (containers.length === 1) {
+      this.name = containers[0].name;
+      this.image = containers[0].image;
+    } else {
+      this.containers = containers.map(c => ({ name: c.name, image: c.image }));
+    }
+  }
+
+  get template(): KubePodTemplateSpec {
+    return {
+      spec: {
+        containers: this.containers
+          ? this.containers.map(c => ({ ...c }))
+          : [{ name: this.name!, image: this.image }],
+      },
+    };
+  }
+
+  toJSON() {
+    return { template: this.template };
+  }
 }
 
 const FLUX_CONDITIONS = new Set(['Ready', 'Reconciling', 'Stalled']);
@@ -368,16 +410,9 @@ const PROJECTIONS: { [K in ResourceKind]: (o: any) => ResourceTypes[K] } = {
     },
     // Not shared: nearly every revision has images of its own, and a shared
     // value costs its key in the table.
-    spec: rs.spec?.template?.spec && {
-      template: {
-        spec: {
-          containers: (rs.spec.template.spec.containers ?? []).map(c => ({
-            name: c.name,
-            image: c.image,
-          })),
-        },
-      },
-    },
+    spec:
+      rs.spec?.template?.spec &&
+      new ReplicaSetImages(rs.spec.template.spec.containers ?? []),
   }),
   pods: (p: KubePod): KubePod => ({
     metadata: p.metadata && {
