@@ -174,4 +174,53 @@ describe('KindInformer', () => {
     expect(t.errors).toHaveLength(2);
     expect(t.watch.opened).toHaveLength(1);
   });
+
+  it('stopped while listing: keeps nothing of the list and opens no watch', async () => {
+    const t = setUp([{ resourceVersion: '10', items: [pod('a', 'p1', '5')] }]);
+    let finishList: () => void = () => {};
+    const informer = new KindInformer({
+      path: '/api/v1/pods',
+      watch: t.watch,
+      list: () =>
+        new Promise(resolve => {
+          finishList = () =>
+            resolve({ resourceVersion: '10', items: [pod('a', 'p1', '5')] });
+        }),
+      store: t.store,
+      onChange: () => {},
+      onError: e => t.errors.push(e),
+    });
+    const started = informer.start();
+    await informer.stop();
+    finishList();
+    await started;
+    expect(names(t.store)).toEqual([]);
+    expect(t.watch.opened).toEqual([]);
+  });
+
+  it('stopped while the watch opens: that watch is aborted', async () => {
+    const controllers: AbortController[] = [];
+    const started: { informer?: KindInformer } = {};
+    const watch: WatchLike = {
+      async watch() {
+        await started.informer!.stop();
+        const controller = new AbortController();
+        controllers.push(controller);
+        return controller;
+      },
+    };
+    const t = setUp([{ resourceVersion: '10', items: [] }]);
+    const informer = new KindInformer({
+      path: '/api/v1/pods',
+      watch,
+      list: async () => ({ resourceVersion: '10', items: [] }),
+      store: t.store,
+      onChange: () => {},
+      onError: () => {},
+    });
+    started.informer = informer;
+    await informer.start();
+    expect(controllers).toHaveLength(1);
+    expect(controllers[0].signal.aborted).toBe(true);
+  });
 });

@@ -92,10 +92,12 @@ export class KindInformer {
         this.options.onError(e);
         return;
       }
+      // Stopped while listing (the cluster was removed): no store change, no watch.
+      if (this.stopped) return;
       this.replaceAll(list.items);
       this.resourceVersion = list.resourceVersion;
     }
-    this.request = await this.options.watch.watch(
+    const request = await this.options.watch.watch(
       this.options.path,
       {
         resourceVersion: this.resourceVersion,
@@ -104,6 +106,9 @@ export class KindInformer {
       (phase, obj) => this.onEvent(phase, obj),
       e => this.run(e),
     );
+    // Stopped while the watch was opening: it would otherwise stay open.
+    if (this.stopped) request.abort();
+    else this.request = request;
   }
 
   private onEvent(phase: string, obj: KubeObject) {
