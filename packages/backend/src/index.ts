@@ -6,7 +6,9 @@ import {
   coreServices,
   createBackendFeatureLoader,
 } from '@backstage/backend-plugin-api';
+import { exitOnStartupFailure } from './exitOnStartupFailure';
 import { portalPermissionPolicyModule } from './modules/portalPermissionPolicy';
+import { postgresStartLock, startOneAtATime } from './startOneAtATime';
 
 const backend = createBackend();
 
@@ -72,4 +74,8 @@ backend.add(import('@backstage/plugin-user-settings-backend'));
 backend.add(import('@backstage/plugin-notifications-backend'));
 backend.add(import('@backstage/plugin-signals-backend'));
 
-backend.start();
+// Replicas start (and migrate) one at a time; a failed start ends the process so
+// that Kubernetes restarts it (see startOneAtATime and exitOnStartupFailure).
+exitOnStartupFailure(() =>
+  startOneAtATime(() => backend.start(), postgresStartLock()),
+);
