@@ -25,6 +25,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib/toolchain.sh
 source "$(dirname "$0")/lib/toolchain.sh"
 ensure_toolchain
+cd "$REPO_ROOT"
 
 NAMESPACE=golden-path-portal
 ARTIFACTS="$REPO_ROOT/artifacts/portal-on-cluster"
@@ -98,8 +99,9 @@ result "postgres image build or reuse (s)" "$(since_step)"
 step "importing the images into the real nodes"
 missing=()
 node_images="$(bash "$REPO_ROOT/platform/node/images.sh" list)"
-grep -qxF "$PORTAL_REF" <<<"$node_images" || missing+=("$PORTAL_ARCHIVE")
-grep -qxF "$POSTGRES_REF" <<<"$node_images" || missing+=("$POSTGRES_ARCHIVE")
+nodes="$(grep -c '^== ' <<<"$node_images")"
+[ "$(grep -cxF "$PORTAL_REF" <<<"$node_images")" = "$nodes" ] || missing+=("$PORTAL_ARCHIVE")
+[ "$(grep -cxF "$POSTGRES_REF" <<<"$node_images")" = "$nodes" ] || missing+=("$POSTGRES_ARCHIVE")
 [ ${#missing[@]} -eq 0 ] || bash "$REPO_ROOT/platform/node/images.sh" import "${missing[@]}"
 result "image import into the nodes (s; ${#missing[@]} of 2 imported)" "$(since_step)"
 

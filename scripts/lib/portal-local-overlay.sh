@@ -5,7 +5,8 @@
 #     registry: the images are imported into each node's containerd);
 #   - a ConfigMap portal-local-config with app-config.local.yaml, loaded after the base's
 #     production config: the Service's address as base URL, guest sign-in (the browser
-#     test has no GitHub OAuth app), the catalog file the image ships;
+#     test has no GitHub OAuth app), plain HTTP without the CSP's upgrade to HTTPS, the
+#     catalog file the image ships;
 #   - a NetworkPolicy that admits the test host (the node network and the nodes' pod
 #     gateways, which is what a Service connection from the host comes from after
 #     kube-proxy's masquerade) to the portal on 7007; the base admits only the namespace
@@ -89,6 +90,11 @@ data:
       baseUrl: $url
       cors:
         origin: $url
+      # Production is served over HTTPS (ingress.yaml); this test reaches the Service
+      # over plain HTTP, where the CSP's upgrade-insecure-requests would send the
+      # browser to port 443 for every script.
+      csp:
+        upgrade-insecure-requests: false
     # No GitHub OAuth app on a test machine: guest sign-in, for this local run only.
     auth:
       providers:

@@ -8,10 +8,28 @@ import { SCREENSHOTS, signIn } from './helpers';
  * own entity reads its own Deployment through the pod's in-cluster identity
  * (portal-rollouts, deploy/portal/rbac.yaml).
  */
+const PORTAL_URL = process.env.PORTAL_ON_CLUSTER_URL;
 test.skip(
-  !process.env.PORTAL_ON_CLUSTER_URL,
+  !PORTAL_URL,
   'only against the deployed portal: scripts/test-portal-on-cluster.sh',
 );
+
+// Production is served over HTTPS (deploy/portal/ingress.yaml); this test reaches
+// the Service over plain HTTP, which the browser treats as insecure and then
+// withholds APIs the app uses (crypto.randomUUID). Treat it as the secure origin
+// it stands for.
+test.use({
+  launchOptions: {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      `--unsafely-treat-insecure-origin-as-secure=${PORTAL_URL}`,
+    ],
+  },
+});
 
 test('the deployed portal serves the catalog and its own Rollouts tab, live @portal-on-cluster', async ({
   page,

@@ -76,17 +76,22 @@ export function summarizeLoss(
 
 /**
  * Requests the generator should have sent at `ratePerSecond` over the window
- * but did not (it fell behind): a generator that stalls would otherwise hide
- * lost requests by not sending them. Tolerates one tick of timer jitter.
+ * but did not (it fell behind by more than `tolerance`, a fraction of the
+ * expected count): a generator that stalls would otherwise hide lost requests
+ * by not sending them. Timers drift on a loaded machine, hence the tolerance.
  */
 export function missingSends(
   sent: number,
   windowMs: number,
   ratePerSecond: number,
+  tolerance = 0.05,
 ): number {
-  if (!(ratePerSecond > 0) || !(windowMs >= 0)) {
-    throw new Error(`bad load shape: ${ratePerSecond}/s over ${windowMs} ms`);
+  if (!(ratePerSecond > 0) || !(windowMs >= 0) || !(tolerance >= 0)) {
+    throw new Error(
+      `bad load shape: ${ratePerSecond}/s over ${windowMs} ms, tolerance ${tolerance}`,
+    );
   }
   const expected = Math.floor((windowMs / 1000) * ratePerSecond);
-  return Math.max(0, expected - 1 - sent);
+  const allowed = Math.max(1, Math.ceil(expected * tolerance));
+  return Math.max(0, expected - allowed - sent);
 }
