@@ -119,7 +119,9 @@ kubectl -n "$NAMESPACE" create secret generic portal-secrets \
   --from-literal=BACKEND_SECRET="$(openssl rand -hex 32)" \
   --from-literal=GITHUB_TOKEN=unused-in-the-local-test >/dev/null
 
-step "generating the local overlay in $WORK_DIR"
+step "generating the local overlay in $WORK_DIR (its generator's test first)"
+bash "$REPO_ROOT/scripts/lib/portal-local-overlay.test.sh" >"$ARTIFACTS/overlay-test.log" 2>&1 ||
+  { cat "$ARTIFACTS/overlay-test.log"; die "scripts/lib/portal-local-overlay.test.sh failed"; }
 bash "$REPO_ROOT/scripts/lib/portal-local-overlay.sh" "$WORK_DIR/overlay" \
   "$REPO_ROOT/deploy/portal" "$PORTAL_REF" "$POSTGRES_REF" "$PORTAL_URL"
 kubectl kustomize "$WORK_DIR/overlay" >"$WORK_DIR/rendered.yaml"
@@ -143,19 +145,52 @@ kubectl -n "$NAMESPACE" get pods -o wide | tee "$ARTIFACTS/pods.txt"
 
 # --- 3. tests --------------------------------------------------------------------------
 export PORTAL_ON_CLUSTER_URL="$PORTAL_URL" PORTAL_ON_CLUSTER_NAMESPACE="$NAMESPACE"
-export PORTAL_ON_CLUSTER_REPORT="$RESULTS"
 
-step "browser smoke test through the Service ($PORTAL_URL)"
-PLAYWRIGHT_URL="$PORTAL_URL" yarn playwright test packages/app/e2e-tests/portalOnCluster.test.ts ||
-  die "the browser smoke test failed (artifacts/e2e-results)"
+# Each check runs even when one before it failed; the script fails at the end.
+FAILED=()
+check() { # check LABEL COMMAND...
+  local label="$1" t0
+  shift
+  step "$label"
+  t0=$(date +%s)
+  if "$@"; then
+    result "$label" "passed in $(($(date +%s) - t0)) s"
+  else
+    result "$label" "FAILED after $(($(date +%s) - t0)) s"
+    FAILED+=("$label")
+  fi
+}
 
-step "rolling restart under load through the Service"
-CI=true yarn --cwd "$REPO_ROOT/tests/rollouts-bench" backstage-cli package test \
+check "browser smoke test through the Service ($PORTAL_URL)" \
+  env PLAYWRIGHT_URL="$PORTAL_URL" yarn playwright test packages/app/e2e-tests/portalOnCluster.test.ts
+
+# Requests lost and restart duration: tests/rollouts-bench appends them to the report.
+check "rolling restart under load through the Service" \
+  env CI=true BENCH_REPORT="$RESULTS" yarn --cwd "$REPO_ROOT/tests/rollouts-bench" backstage-cli package test \
   --runInBand --testMatch '**/*.oncluster.ts'
 
-step "memory per pod"
-kubectl -n "$NAMESPACE" top pods --containers 2>&1 | tee "$ARTIFACTS/top.txt" || true
+# kube-network-policies enforces NetworkPolicy on the real nodes: what the base denies
+# the host must not reach. PostgreSQL admits only the portal's pods; the portal only
+# the ingress controller's namespace, plus the test host through the overlay's policy:
+# without that policy the Service is closed to the host.
+step "NetworkPolicies enforced"
+tcp_open() { timeout 4 bash -c "</dev/tcp/$1/$2" 2>/dev/null; }
+POSTGRES_IP="$(kubectl -n "$NAMESPACE" get pod portal-postgres-0 -o jsonpath='{.status.podIP}')"
+tcp_open "$POSTGRES_IP" 5432 && die "PostgreSQL ($POSTGRES_IP:5432) is reachable from the host: postgres-from-portal-only is not enforced"
+tcp_open "$SERVICE_IP" 80 || die "the portal Service is not reachable from the host with portal-from-test-host"
+kubectl -n "$NAMESPACE" delete networkpolicy portal-from-test-host >/dev/null
+sleep 2
+tcp_open "$SERVICE_IP" 80 && die "the portal Service is reachable from the host without portal-from-test-host: the base policies are not enforced"
+result "NetworkPolicies: host → PostgreSQL, host → portal without the test policy" "both blocked (enforced)"
+
+step "memory per pod (metrics-server; the pods restarted above need a scrape first)"
+for _ in $(seq 1 24); do
+  kubectl -n "$NAMESPACE" top pods --no-headers >"$ARTIFACTS/top.txt" 2>/dev/null &&
+    [ "$(wc -l <"$ARTIFACTS/top.txt")" -ge 4 ] && break
+  sleep 5
+done
 while read -r pod _ mem; do
   [ -n "$mem" ] && result "memory of $pod (kubectl top, working set)" "$mem"
-done < <(kubectl -n "$NAMESPACE" top pods --no-headers 2>/dev/null | awk '{print $1, $2, $3}')
+done < <(awk '{print $1, $2, $3}' "$ARTIFACTS/top.txt")
 result "whole run (s)" "$(($(date +%s) - T0))"
+[ ${#FAILED[@]} -eq 0 ] || die "failed: ${FAILED[*]} (results: ${RESULTS#"$REPO_ROOT"/})"

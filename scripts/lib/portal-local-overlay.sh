@@ -5,8 +5,7 @@
 #     registry: the images are imported into each node's containerd);
 #   - a ConfigMap portal-local-config with app-config.local.yaml, loaded after the base's
 #     production config: the Service's address as base URL, guest sign-in (the browser
-#     test has no GitHub OAuth app), plain HTTP without the CSP's upgrade to HTTPS, the
-#     catalog file the image ships;
+#     test has no GitHub OAuth app), plain HTTP without the CSP's upgrade to HTTPS;
 #   - a NetworkPolicy that admits the test host (the node network and the nodes' pod
 #     gateways, which is what a Service connection from the host comes from after
 #     kube-proxy's masquerade) to the portal on 7007; the base admits only the namespace
@@ -101,14 +100,6 @@ data:
         guest:
           userEntityRef: user:default/guest
           dangerouslyAllowOutsideDevelopment: true
-    # The catalog file the image ships (/app/catalog-info.yaml): the portal itself, its
-    # team and the guest user, so its Rollouts tab has an entity to show.
-    catalog:
-      locations:
-        - type: file
-          target: ./catalog-info.yaml
-          rules:
-            - allow: [Component, System, API, Resource, Location, Group, User]
 YAML
 
 cat >"$out/networkpolicy-test-host.yaml" <<YAML

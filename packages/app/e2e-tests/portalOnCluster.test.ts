@@ -48,11 +48,17 @@ test('the deployed portal serves the catalog and its own Rollouts tab, live @por
   });
 
   await page.goto('/catalog/default/component/golden-path-portal/rollouts');
-  // The portal's own Deployment, as the in-cluster identity reads it.
+  // The portal's own Deployment, as the in-cluster identity (portal-rollouts) reads it.
   await expect(
     page.getByRole('tablist', { name: /^Details of cluster / }).first(),
   ).toBeVisible({ timeout: 60_000 });
-  await expect(page.getByText('portal-postgres').first()).toBeVisible();
+  await expect(page.getByText('Connected', { exact: true })).toBeVisible();
+  const portalRow = page.getByRole('row', {
+    name: 'portal golden-path-portal',
+    exact: true,
+  });
+  await expect(portalRow).toContainText('Healthy');
+  await expect(portalRow).toContainText('3 / 3');
   // "Live" only once the backend's keepalive arrived over the signals WebSocket.
   await expect(
     page.getByText('Live: the page updates when the cluster changes.'),

@@ -66,15 +66,62 @@ describe('startOneAtATime', () => {
 });
 
 describe('postgresStartLock', () => {
+  const env = { POSTGRES_HOST: 'db', POSTGRES_USER: 'backstage' };
+
+  /** Clients that refuse to connect `failures` times, then work. */
+  function clients(failures: number) {
+    const queries: string[] = [];
+    let made = 0;
+    const newClient = () => {
+      made += 1;
+      const refuse = made <= failures;
+      return {
+        connect: async () => {
+          if (refuse) throw new Error('getaddrinfo ENOTFOUND db');
+        },
+        query: async (text: string) => {
+          queries.push(text);
+        },
+        end: async () => undefined,
+      };
+    };
+    return { newClient, queries, made: () => made };
+  }
+
   it('has no lock without PostgreSQL (SQLite, make start)', () => {
     expect(postgresStartLock({})).toBeUndefined();
   });
 
-  it('makes a lock when the production config has a PostgreSQL host', () => {
-    const lock = postgresStartLock({
-      POSTGRES_HOST: '127.0.0.1',
-      POSTGRES_USER: 'backstage',
-    });
-    expect(lock).toBeDefined();
+  it('waits for PostgreSQL to accept connections, then locks and unlocks', async () => {
+    const fake = clients(2);
+    const log = jest.fn();
+    const lock = postgresStartLock(env, {
+      newClient: fake.newClient,
+      retryDelayMs: 1,
+      log,
+    })!;
+    await lock.acquire();
+    await lock.release();
+    expect(fake.made()).toBe(3);
+    expect(fake.queries).toEqual([
+      'select pg_advisory_lock($1)',
+      'select pg_advisory_unlock($1)',
+    ]);
+    expect(log).toHaveBeenCalledWith(
+      expect.stringContaining('waiting for PostgreSQL at db'),
+    );
+  });
+
+  it('gives up when PostgreSQL stays unreachable', async () => {
+    const fake = clients(Infinity);
+    const lock = postgresStartLock(env, {
+      newClient: fake.newClient,
+      retryDelayMs: 5,
+      connectTimeoutMs: 30,
+      log: () => {},
+    })!;
+    await expect(lock.acquire()).rejects.toThrow('ENOTFOUND');
+    expect(fake.made()).toBeGreaterThan(1);
+    expect(fake.queries).toEqual([]);
   });
 });
