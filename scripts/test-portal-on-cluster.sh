@@ -183,10 +183,13 @@ sleep 2
 tcp_open "$SERVICE_IP" 80 && die "the portal Service is reachable from the host without portal-from-test-host: the base policies are not enforced"
 result "NetworkPolicies: host → PostgreSQL, host → portal without the test policy" "both blocked (enforced)"
 
+# The pods that serve now (the restart's old pods may still be draining or listed).
 step "memory per pod (metrics-server; the pods restarted above need a scrape first)"
+serving="$(kubectl -n "$NAMESPACE" get pods \
+  -o go-template='{{range .items}}{{if not .metadata.deletionTimestamp}}{{.metadata.name}}{{"\n"}}{{end}}{{end}}')"
 for _ in $(seq 1 24); do
-  kubectl -n "$NAMESPACE" top pods --no-headers >"$ARTIFACTS/top.txt" 2>/dev/null &&
-    [ "$(wc -l <"$ARTIFACTS/top.txt")" -ge 4 ] && break
+  kubectl -n "$NAMESPACE" top pods --no-headers 2>/dev/null | grep -wFf <(printf '%s\n' "$serving") >"$ARTIFACTS/top.txt" || true
+  [ "$(wc -l <"$ARTIFACTS/top.txt")" -ge "$(wc -l <<<"$serving")" ] && break
   sleep 5
 done
 while read -r pod _ mem; do

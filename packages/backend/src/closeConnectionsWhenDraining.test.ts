@@ -4,12 +4,16 @@ import {
   onBeforeShutdown,
 } from './closeConnectionsWhenDraining';
 
-function respond(middleware: ReturnType<typeof closeConnectionsWhenDraining>['middleware']) {
+function respond(
+  middleware: ReturnType<typeof closeConnectionsWhenDraining>['middleware'],
+) {
   const headers: Record<string, string> = {};
   const next = jest.fn();
   middleware(
     {} as any,
-    { setHeader: (name: string, value: string) => (headers[name] = value) } as any,
+    {
+      setHeader: (name: string, value: string) => (headers[name] = value),
+    } as any,
     next,
   );
   expect(next).toHaveBeenCalledWith();

@@ -1,4 +1,8 @@
-import { postgresStartLock, startOneAtATime, StartLock } from './startOneAtATime';
+import {
+  postgresStartLock,
+  startOneAtATime,
+  StartLock,
+} from './startOneAtATime';
 
 /** An in-memory lock: one holder, others queue. */
 function memoryLock(events: string[]) {

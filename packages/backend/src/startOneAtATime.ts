@@ -101,7 +101,9 @@ export function postgresStartLock(
       }
       await client.query('select pg_advisory_lock($1)', [START_LOCK_KEY]);
       log(
-        `start lock acquired after ${Date.now() - waitingSince} ms (one replica starts at a time)`,
+        `start lock acquired after ${
+          Date.now() - waitingSince
+        } ms (one replica starts at a time)`,
       );
     },
     async release() {

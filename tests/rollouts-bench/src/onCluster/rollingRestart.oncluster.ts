@@ -33,7 +33,9 @@ function servingPods(): string[] {
   const pods = JSON.parse(
     kubectl('get', 'pods', '-l', 'app.kubernetes.io/name=portal', '-o', 'json'),
   ).items as { metadata: { name: string; deletionTimestamp?: string } }[];
-  return pods.filter(p => !p.metadata.deletionTimestamp).map(p => p.metadata.name);
+  return pods
+    .filter(p => !p.metadata.deletionTimestamp)
+    .map(p => p.metadata.name);
 }
 
 /**
@@ -56,7 +58,12 @@ function steadyLoad(
     const request = requests[kind]()
       .then(async res => {
         await res.arrayBuffer();
-        outcomes.push({ kind, startedAt: sent, endedAt: Date.now(), status: res.status });
+        outcomes.push({
+          kind,
+          startedAt: sent,
+          endedAt: Date.now(),
+          status: res.status,
+        });
       })
       .catch((e: any) => {
         outcomes.push({
@@ -95,12 +102,18 @@ describe('the deployed portal', () => {
         'catalog entity': () =>
           fetch(
             `${URL}/api/catalog/entities/by-name/component/default/golden-path-portal`,
-            { headers: { authorization: portal.authorization }, signal: timeout() },
+            {
+              headers: { authorization: portal.authorization },
+              signal: timeout(),
+            },
           ),
         'rollouts status': () =>
           fetch(
             `${URL}/api/rollouts/entity/component/default/golden-path-portal/status`,
-            { headers: { authorization: portal.authorization }, signal: timeout() },
+            {
+              headers: { authorization: portal.authorization },
+              signal: timeout(),
+            },
           ),
       });
       await sleep(MARGIN_MS);
@@ -110,11 +123,20 @@ describe('the deployed portal', () => {
       await new Promise<void>((resolve, reject) => {
         const status = spawn(
           'kubectl',
-          ['-n', NAMESPACE, 'rollout', 'status', 'deployment/portal', '--timeout=600s'],
+          [
+            '-n',
+            NAMESPACE,
+            'rollout',
+            'status',
+            'deployment/portal',
+            '--timeout=600s',
+          ],
           { stdio: 'inherit' },
         );
         status.on('exit', code =>
-          code === 0 ? resolve() : reject(new Error(`rollout status exited ${code}`)),
+          code === 0
+            ? resolve()
+            : reject(new Error(`rollout status exited ${code}`)),
         );
       });
       const rolledAt = Date.now();
@@ -133,9 +155,9 @@ describe('the deployed portal', () => {
           ['request', 'sent', 'lost', 'slowest answer ms'],
           [...byKind, ['all', summary.sent, summary.lost, summary.slowestMs]],
         ),
-        `${RATE} requests/s through the Service ${URL} for ${(windowMs / 1000).toFixed(
-          1,
-        )} s; \`kubectl rollout restart\` → rollout complete: ${(
+        `${RATE} requests/s through the Service ${URL} for ${(
+          windowMs / 1000
+        ).toFixed(1)} s; \`kubectl rollout restart\` → rollout complete: ${(
           (rolledAt - restartAt) /
           1000
         ).toFixed(1)} s; pods before: ${podsBefore.length}, after: ${
@@ -144,7 +166,9 @@ describe('the deployed portal', () => {
         summary.lost
           ? `Lost: ${JSON.stringify(summary.lostBy)}, from ${
               summary.firstLostAt! - restartAt
-            } ms to ${summary.lastLostAt! - restartAt} ms after the restart began.`
+            } ms to ${
+              summary.lastLostAt! - restartAt
+            } ms after the restart began.`
           : 'Lost: none.',
       );
       expect(ticks).toBe(summary.sent);
