@@ -2,13 +2,35 @@
  * The Golden Path Portal backend (new backend system).
  */
 import { createBackend } from '@backstage/backend-defaults';
+import { rootHttpRouterServiceFactory } from '@backstage/backend-defaults/rootHttpRouter';
 import {
   coreServices,
   createBackendFeatureLoader,
 } from '@backstage/backend-plugin-api';
+import {
+  closeConnectionsWhenDraining,
+  onBeforeShutdown,
+} from './closeConnectionsWhenDraining';
+import { exitOnStartupFailure } from './exitOnStartupFailure';
 import { portalPermissionPolicyModule } from './modules/portalPermissionPolicy';
+import { postgresStartLock, startOneAtATime } from './startOneAtATime';
 
 const backend = createBackend();
+
+// Clients reconnect (to a ready pod) while a stopping replica drains: see
+// closeConnectionsWhenDraining and backend.lifecycle.serverShutdownDelay.
+backend.add(
+  rootHttpRouterServiceFactory({
+    configure: ({ app, lifecycle, logger, applyDefaults }) => {
+      const drain = closeConnectionsWhenDraining();
+      if (!onBeforeShutdown(lifecycle, drain.startDraining)) {
+        logger.warn('no before-shutdown hook: connections are not drained');
+      }
+      app.use(drain.middleware);
+      applyDefaults();
+    },
+  }),
+);
 
 backend.add(import('@backstage/plugin-app-backend'));
 backend.add(import('@backstage/plugin-proxy-backend'));
@@ -72,4 +94,8 @@ backend.add(import('@backstage/plugin-user-settings-backend'));
 backend.add(import('@backstage/plugin-notifications-backend'));
 backend.add(import('@backstage/plugin-signals-backend'));
 
-backend.start();
+// Replicas start (and migrate) one at a time; a failed start ends the process so
+// that Kubernetes restarts it (see startOneAtATime and exitOnStartupFailure).
+exitOnStartupFailure(() =>
+  startOneAtATime(() => backend.start(), postgresStartLock()),
+);

@@ -48,6 +48,11 @@ export class PortalClient {
     return new PortalClient(baseUrl, token, await entityRes.json());
   }
 
+  /** The signed-in user's Authorization header, for requests of a test's own. */
+  get authorization(): string {
+    return `Bearer ${this.token}`;
+  }
+
   get entityRef(): string {
     return stringifyEntityRef(this.entity);
   }
