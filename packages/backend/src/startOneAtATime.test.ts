@@ -1,4 +1,5 @@
 import {
+  isNotUpYet,
   postgresStartLock,
   startOneAtATime,
   StartLock,
@@ -127,5 +128,55 @@ describe('postgresStartLock', () => {
     await expect(lock.acquire()).rejects.toThrow('ENOTFOUND');
     expect(fake.made()).toBeGreaterThan(1);
     expect(fake.queries).toEqual([]);
+  });
+
+  it('locks in the maintenance database, which every server has', async () => {
+    const configs: { database?: string }[] = [];
+    const fake = clients(0);
+    const lock = postgresStartLock(env, {
+      newClient: config => {
+        configs.push(config);
+        return fake.newClient();
+      },
+      log: () => {},
+    })!;
+    await lock.acquire();
+    await lock.release();
+    expect(configs.map(c => c.database)).toEqual(['postgres']);
+  });
+
+  it('fails at once when the server refuses for good (no waiting)', async () => {
+    let made = 0;
+    const lock = postgresStartLock(env, {
+      newClient: () => {
+        made += 1;
+        return {
+          connect: async () => {
+            throw Object.assign(new Error('database "x" does not exist'), {
+              code: '3D000',
+            });
+          },
+          query: async () => undefined,
+          end: async () => undefined,
+        };
+      },
+      retryDelayMs: 1,
+      log: () => {},
+    })!;
+    await expect(lock.acquire()).rejects.toThrow('does not exist');
+    expect(made).toBe(1);
+  });
+});
+
+describe('isNotUpYet', () => {
+  it.each([
+    [new Error('connect ECONNREFUSED 10.0.0.1:5432'), true],
+    [Object.assign(new Error('getaddrinfo'), { code: 'ENOTFOUND' }), true],
+    [Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }), true],
+    [Object.assign(new Error('starting up'), { code: '57P03' }), true],
+    [Object.assign(new Error('no database'), { code: '3D000' }), false],
+    [Object.assign(new Error('bad password'), { code: '28P01' }), false],
+  ])('%s -> %s', (error, expected) => {
+    expect(isNotUpYet(error)).toBe(expected);
   });
 });

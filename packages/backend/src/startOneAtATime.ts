@@ -48,6 +48,21 @@ export interface StartLockOptions {
 }
 
 /**
+ * Whether a failed connect may succeed later: a network error (no SQLSTATE),
+ * or the server still starting (57P03, cannot_connect_now). A server that
+ * answers with another error (a wrong password, a missing database) will not
+ * change its mind: waiting would only delay the failure.
+ */
+export function isNotUpYet(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  // SQLSTATEs are 5 characters; no class starts with E, which Node's own
+  // error codes (EPIPE, ECONNREFUSED) all do.
+  const sqlState =
+    typeof code === 'string' && /^[0-9A-DF-Z][0-9A-Z]{4}$/.test(code);
+  return !sqlState || code === '57P03';
+}
+
+/**
  * A PostgreSQL session advisory lock on its own connection: PostgreSQL frees
  * it if the process dies while holding it. The connection comes from the
  * variables the production config reads (app-config.production.yaml,
@@ -74,8 +89,12 @@ export function postgresStartLock(
     port: Number(env.POSTGRES_PORT || 5432),
     user: env.POSTGRES_USER,
     password: env.POSTGRES_PASSWORD,
-    // The database named after the user, which the PostgreSQL image creates.
-    database: env.POSTGRES_USER,
+    // The maintenance database, which every server has and which Backstage
+    // itself connects to when it creates the plugins' databases
+    // (pluginDivisionMode: database). A database named after the user exists
+    // only where the server's image made one (backend-postgres's server has
+    // none: "database does not exist" failed every start).
+    database: 'postgres',
   };
   let client: LockClient | undefined;
   return {
@@ -90,7 +109,10 @@ export function postgresStartLock(
           break;
         } catch (error) {
           await candidate.end().catch(() => undefined);
-          if (Date.now() - waitingSince + retryDelayMs > connectTimeoutMs) {
+          if (
+            !isNotUpYet(error) ||
+            Date.now() - waitingSince + retryDelayMs > connectTimeoutMs
+          ) {
             throw error;
           }
           if (attempt === 1) {
