@@ -43,17 +43,25 @@ describe('servingPods', () => {
 });
 
 describe('parseCgroupMemory', () => {
-  it('reads memory.current and the anon line of memory.stat', () => {
+  it('reads cgroup v2: memory.current and anon', () => {
     expect(
       parseCgroupMemory('314572800\nanon 209715200\nfile 94371840\n'),
     ).toEqual({ currentBytes: 314572800, anonBytes: 209715200 });
   });
 
-  it('refuses input that is not cgroup v2 memory files', () => {
-    // cgroup v1 has no memory.current: cat fails and prints nothing of it.
-    expect(() => parseCgroupMemory('')).toThrow(/cgroup v2/);
-    expect(() => parseCgroupMemory('max\nanon 1\n')).toThrow(/cgroup v2/);
-    expect(() => parseCgroupMemory('100\nfile 5\n')).toThrow(/cgroup v2/);
-    expect(() => parseCgroupMemory('100\nanon lots\n')).toThrow(/cgroup v2/);
+  it('reads cgroup v1: memory.usage_in_bytes and total_rss, not rss', () => {
+    expect(
+      parseCgroupMemory(
+        '300000000\ncache 90000000\nrss 1000\ntotal_cache 90000000\ntotal_rss 200000000\n',
+      ),
+    ).toEqual({ currentBytes: 300000000, anonBytes: 200000000 });
+  });
+
+  it('refuses input that is not a cgroup memory total and memory.stat', () => {
+    // Neither v2 nor v1 files: cat fails and prints nothing.
+    expect(() => parseCgroupMemory('')).toThrow(/memory.stat/);
+    expect(() => parseCgroupMemory('max\nanon 1\n')).toThrow(/memory.stat/);
+    expect(() => parseCgroupMemory('100\nfile 5\n')).toThrow(/memory.stat/);
+    expect(() => parseCgroupMemory('100\nanon lots\n')).toThrow(/memory.stat/);
   });
 });

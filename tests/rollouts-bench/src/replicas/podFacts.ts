@@ -34,37 +34,45 @@ export function servingPods(items: readonly PodJson[]): ServingPod[] {
     .sort((x, y) => x.name.localeCompare(y.name));
 }
 
-/** A container's memory as its cgroup (v2) counts it. */
+/** A container's memory as its cgroup counts it. */
 export interface CgroupMemory {
-  /** memory.current: everything charged, page cache included. */
+  /** Everything charged, page cache included (v2 memory.current, v1 memory.usage_in_bytes). */
   currentBytes: number;
-  /** memory.stat anon: the process's own memory (heap, stacks), no cache. */
+  /** The processes' own memory: heap, stacks, no cache (v2 anon, v1 total_rss). */
   anonBytes: number;
 }
 
 /**
- * Parses `cat memory.current memory.stat` of a cgroup v2: one number, then
- * "key value" lines. Anything else is an error naming the input: a cgroup v1
- * node or a changed file must not read as 0 bytes.
+ * What `CGROUP_MEMORY_COMMAND` prints in a container: the charged total (one
+ * number), then memory.stat's "key value" lines, of cgroup v2 or v1 (the
+ * local nodes' kubelet runs on a v1 hybrid). Anything else is an error naming
+ * the input: a changed file must not read as 0 bytes.
  */
 export function parseCgroupMemory(text: string): CgroupMemory {
   const [current, ...stat] = text.trim().split('\n');
-  const currentBytes = Number(current);
-  const anon = stat
-    .map(line => line.trim().split(/\s+/))
-    .find(([key]) => key === 'anon');
-  const anonBytes = Number(anon?.[1]);
-  if (
-    !/^\d+$/.test(current?.trim() ?? '') ||
-    !anon ||
-    !Number.isSafeInteger(anonBytes)
-  ) {
+  const values = new Map(
+    stat.map(line => {
+      const [key, value] = line.trim().split(/\s+/);
+      return [key, value];
+    }),
+  );
+  // v2 names the anonymous memory "anon"; v1 "total_rss" (with children).
+  const anon = values.get('anon') ?? values.get('total_rss');
+  if (!/^\d+$/.test(current?.trim() ?? '') || !/^\d+$/.test(anon ?? '')) {
     throw new Error(
-      `not the output of cat memory.current memory.stat (cgroup v2): ${text.slice(
+      `not a cgroup's memory total and memory.stat (v2 anon or v1 total_rss): ${text.slice(
         0,
         120,
       )}`,
     );
   }
-  return { currentBytes, anonBytes };
+  return { currentBytes: Number(current), anonBytes: Number(anon) };
 }
+
+/** Prints a container's own cgroup memory: v2 files, else v1's. */
+export const CGROUP_MEMORY_COMMAND = [
+  'sh',
+  '-c',
+  'cat /sys/fs/cgroup/memory.current /sys/fs/cgroup/memory.stat 2>/dev/null ||' +
+    ' cat /sys/fs/cgroup/memory/memory.usage_in_bytes /sys/fs/cgroup/memory/memory.stat',
+];

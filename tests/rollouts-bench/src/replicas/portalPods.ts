@@ -1,6 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { AuditorEvent, parseAuditorEvents } from './auditorEvents';
-import { parseCgroupMemory, PodJson, servingPods } from './podFacts';
+import {
+  CGROUP_MEMORY_COMMAND,
+  parseCgroupMemory,
+  PodJson,
+  servingPods,
+} from './podFacts';
 import type { MemoryTable, Replica, ReplicaPool } from './replicaPool';
 import { memoryRow, TASKS_QUERY } from './replicaPool';
 import { ReplicasCluster } from './replicasCluster';
@@ -137,9 +142,7 @@ export class PortalPodPool implements ReplicaPool {
           '-c',
           'backend',
           '--',
-          'cat',
-          '/sys/fs/cgroup/memory.current',
-          '/sys/fs/cgroup/memory.stat',
+          ...CGROUP_MEMORY_COMMAND,
         ),
       );
       const replica = names.get(pod);
@@ -150,9 +153,9 @@ export class PortalPodPool implements ReplicaPool {
       );
     });
     return {
-      columns: ['pod', 'caches', 'cgroup memory.current MiB', 'anon MiB'],
+      columns: ['pod', 'caches', 'cgroup total MiB', 'anonymous MiB'],
       rows,
-      note: "Memory per pod (the container's cgroup: current includes page cache; anon is the process's own)",
+      note: "Memory per pod (the container's cgroup: the total includes page cache; anonymous is the process's own: heap, stacks)",
     };
   }
 
