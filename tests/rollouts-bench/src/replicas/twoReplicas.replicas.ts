@@ -507,8 +507,14 @@ describe('the portal as two replicas on one PostgreSQL', () => {
         .filter(r => WRITE_VERBS.has(r.verb) && r.name === 'demo-api-blue')
         .map(r => `${r.verb} ${r.resource} ${r.name} ${r.code}`);
       // Every replica's task may run it: the ones the test did not take too.
-      const ranOn = [...replicas.values(), ...pool.bystanders()].map(r => ({
-        name: r.name,
+      const ranOn = [
+        ...[...replicas.values()].map(r => ({
+          label: `replica ${r.name.toUpperCase()}`,
+          r,
+        })),
+        ...pool.bystanders().map(r => ({ label: `pod ${r.name}`, r })),
+      ].map(({ label, r }) => ({
+        label,
         runs: eventsOf(
           r.auditorEvents(),
           'rollouts',
@@ -523,7 +529,7 @@ describe('the portal as two replicas on one PostgreSQL', () => {
           '; ',
         )}`,
         `Auditor records \`rollouts.traffic-scale-down\` succeeded: ${ranOn
-          .map(r => `replica ${r.name.toUpperCase()} ${r.runs}`)
+          .map(r => `${r.label} ${r.runs}`)
           .join(', ')}`,
         `Tasks in PostgreSQL (backstage_plugin_rollouts): ${task}`,
       );
