@@ -8,7 +8,7 @@ help:
 	@echo "make mutation      mutation testing (StrykerJS, mutmut): score per package and the mutants no test kills (about 25 min)"
 	@echo "make bench         benchmarks: rollouts plugin (about 10 min), templates, local cluster with the blue-green traffic test (about 10 min)"
 	@echo "make gitops-loop   the GitOps template's whole loop on the local cluster: Create, release, promotions, a broken release and its revert, with times (about 10 min)"
-	@echo "make portal-on-cluster  the portal's own image and deploy/portal on the local cluster's real nodes: browser smoke test, rolling restart under load, cleaned up after (about 5 min warm, 20 min cold)"
+	@echo "make portal-on-cluster  the portal's own image and deploy/portal on the local cluster's real nodes: browser smoke test, rolling restart under load, the two-replica test on two pods, cleaned up after (about 5 min warm, 20 min cold)"
 	@echo "make cluster       start the local Kubernetes control plane (no Docker) and print its KUBECONFIG"
 	@echo "make cluster-stop  stop it and remove its data"
 	@echo "make demo          start the cluster, deploy the example workload, print the portal's cluster settings"

@@ -7,7 +7,15 @@
 #      entity's Rollouts tab shows Connected (read through the pod's in-cluster identity)
 #   2. a rolling restart (kubectl rollout restart) while a load generator sends steady
 #      requests through the Service: every request is counted, none may fail
-#   3. memory per pod
+#   3. the two-replica test (tests/rollouts-bench/src/replicas/twoReplicas.replicas.ts)
+#      against two of the deployment's pods, reached by pod IP: a switch through one
+#      shows on a page of the other within 1 s, it is audited once (on that pod) and
+#      patched once (API server audit log), API requests grow with replicas not pages,
+#      the scheduled scale-down runs once (PostgreSQL's task table, audit log); the
+#      blue-green pair lives in namespace PORTAL_ON_CLUSTER_REPLICAS_NAMESPACE, which
+#      the overlay's catalog names and which opts in to the portal's writes
+#   4. NetworkPolicies enforced
+#   5. memory per pod
 # The overlay lives in a temporary folder: the local image names (imagePullPolicy Never),
 # a ConfigMap with local-only settings (the Service's address as base URL, guest sign-in,
 # the catalog file of the image), a NetworkPolicy that lets the test host in (the host
@@ -20,6 +28,7 @@
 # cache: the next run imports nothing).
 #
 # Env: PORTAL_ON_CLUSTER_LOAD_RPS (20, requests per second during the restart)
+#      PORTAL_ON_CLUSTER_REPLICAS_NAMESPACE (portal-replicas-test, the pair's namespace)
 #      PORTAL_ON_CLUSTER_KEEP=1 (leave the deployment running, for debugging)
 set -euo pipefail
 # shellcheck source=scripts/lib/toolchain.sh
@@ -28,6 +37,7 @@ ensure_toolchain
 cd "$REPO_ROOT"
 
 NAMESPACE=golden-path-portal
+REPLICAS_NAMESPACE="${PORTAL_ON_CLUSTER_REPLICAS_NAMESPACE:-portal-replicas-test}"
 ARTIFACTS="$REPO_ROOT/artifacts/portal-on-cluster"
 WORK_DIR="$(mktemp -d /tmp/golden-path-portal-on-cluster.XXXXXX)"
 mkdir -p "$ARTIFACTS"
@@ -54,8 +64,10 @@ eval "$(bash "$REPO_ROOT/platform/cluster.sh" env)"
 export KUBECONFIG KUBE_AUDIT_LOG
 kubectl get nodes -l golden-path.dev/node=real -o name | grep -q . ||
   die "no real node in the local cluster (start it with NODES=1 platform/cluster.sh start)"
-kubectl get namespace "$NAMESPACE" >/dev/null 2>&1 &&
-  die "namespace $NAMESPACE exists already: another run, or a deployment this script must not touch"
+for ns in "$NAMESPACE" "$REPLICAS_NAMESPACE"; do
+  kubectl get namespace "$ns" >/dev/null 2>&1 &&
+    die "namespace $ns exists already: another run, or a deployment this script must not touch"
+done
 
 # Cluster-scoped objects of deploy/portal, deleted on exit (the namespace takes the rest).
 CLUSTER_SCOPED=()
@@ -71,9 +83,10 @@ cleanup() {
   for pod in $(kubectl -n "$NAMESPACE" get pods -o name 2>/dev/null); do
     kubectl -n "$NAMESPACE" logs "$pod" --all-containers >"$ARTIFACTS/$(basename "$pod").log" 2>&1 || true
   done
-  step "removing namespace $NAMESPACE and ${#CLUSTER_SCOPED[@]} cluster-scoped objects"
-  kubectl delete namespace "$NAMESPACE" --ignore-not-found --wait=true --timeout=180s >/dev/null 2>&1 ||
-    warn "namespace $NAMESPACE was not deleted within 180 s"
+  step "removing namespaces $NAMESPACE, $REPLICAS_NAMESPACE and ${#CLUSTER_SCOPED[@]} cluster-scoped objects"
+  # The two-replica test deletes its namespace itself, unless it was interrupted.
+  kubectl delete namespace "$NAMESPACE" "$REPLICAS_NAMESPACE" --ignore-not-found --wait=true --timeout=180s >/dev/null 2>&1 ||
+    warn "namespace $NAMESPACE or $REPLICAS_NAMESPACE was not deleted within 180 s"
   [ ${#CLUSTER_SCOPED[@]} -eq 0 ] || kubectl delete --ignore-not-found "${CLUSTER_SCOPED[@]}" >/dev/null 2>&1 ||
     warn "could not delete ${CLUSTER_SCOPED[*]}"
   rm -rf "$WORK_DIR"
@@ -123,7 +136,7 @@ step "generating the local overlay in $WORK_DIR (its generator's test first)"
 bash "$REPO_ROOT/scripts/lib/portal-local-overlay.test.sh" >"$ARTIFACTS/overlay-test.log" 2>&1 ||
   { cat "$ARTIFACTS/overlay-test.log"; die "scripts/lib/portal-local-overlay.test.sh failed"; }
 bash "$REPO_ROOT/scripts/lib/portal-local-overlay.sh" "$WORK_DIR/overlay" \
-  "$REPO_ROOT/deploy/portal" "$PORTAL_REF" "$POSTGRES_REF" "$PORTAL_URL"
+  "$REPO_ROOT/deploy/portal" "$PORTAL_REF" "$POSTGRES_REF" "$PORTAL_URL" "$REPLICAS_NAMESPACE"
 kubectl kustomize "$WORK_DIR/overlay" >"$WORK_DIR/rendered.yaml"
 cp "$WORK_DIR/rendered.yaml" "$ARTIFACTS/rendered.yaml"
 # Every cluster-scoped object the overlay makes (ClusterRoles and their bindings), for
@@ -168,6 +181,14 @@ check "browser smoke test through the Service ($PORTAL_URL)" \
 check "rolling restart under load through the Service" \
   env CI=true BENCH_REPORT="$RESULTS" yarn --cwd "$REPO_ROOT/tests/rollouts-bench" backstage-cli package test \
   --runInBand --testMatch '**/*.oncluster.ts'
+
+# Its tables (request counts, switch timing, audit records, memory) go to a report
+# of their own; the check's line here says whether all assertions held.
+: >"$ARTIFACTS/replicas.md"
+check "two replicas: two pods of the deployment, by pod IP (report: artifacts/portal-on-cluster/replicas.md)" \
+  env CI=true BENCH_REPORT="$ARTIFACTS/replicas.md" REPLICAS_PORTAL_NAMESPACE="$NAMESPACE" \
+  REPLICAS_NAMESPACE="$REPLICAS_NAMESPACE" yarn --cwd "$REPO_ROOT/tests/rollouts-bench" \
+  backstage-cli package test --runInBand --testMatch '**/*.replicas.ts'
 
 # kube-network-policies enforces NetworkPolicy on the real nodes: what the base denies
 # the host must not reach. PostgreSQL admits only the portal's pods; the portal only

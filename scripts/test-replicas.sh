@@ -12,6 +12,8 @@
 # The test itself is tests/rollouts-bench/src/replicas/twoReplicas.replicas.ts; it works
 # in a namespace of its own (REPLICAS_NAMESPACE_PREFIX, default "replicas", plus a
 # random suffix) on the fake (KWOK) nodes and deletes it afterwards.
+# scripts/test-portal-on-cluster.sh runs the same test against two pods of deploy/portal
+# (tests/rollouts-bench/README.md, "Several portal replicas").
 #
 # Cluster: KUBECONFIG and KUBE_AUDIT_LOG (the API server's JSON audit log), or the running
 # local control plane (platform/cluster.sh env). Without either, demo_cluster_up starts

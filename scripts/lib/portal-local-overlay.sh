@@ -9,17 +9,22 @@
 #   - a NetworkPolicy that admits the test host (the node network and the nodes' pod
 #     gateways, which is what a Service connection from the host comes from after
 #     kube-proxy's masquerade) to the portal on 7007; the base admits only the namespace
-#     ingress-nginx, which the local cluster does not have.
+#     ingress-nginx, which the local cluster does not have;
+#   - with REPLICAS_NAMESPACE, what the two-replica test needs of the deployed portal
+#     (tests/rollouts-bench/src/replicas/portalPods.ts): the catalog entity of the
+#     blue-green pair the test creates in that namespace (owned by the guest user, so
+#     that the guest may switch it; the entity of ReplicasCluster.catalogEntity()), as
+#     one more catalog file, and the test's short rollouts periods.
 # The Secret is not part of the overlay (test-portal-on-cluster.sh creates it).
 #
-# usage: portal-local-overlay.sh OUT_DIR BASE_DIR PORTAL_IMAGE POSTGRES_IMAGE PORTAL_URL
+# usage: portal-local-overlay.sh OUT_DIR BASE_DIR PORTAL_IMAGE POSTGRES_IMAGE PORTAL_URL [REPLICAS_NAMESPACE]
 #   e.g. ... /tmp/x/overlay deploy/portal localhost/golden-path/portal:1.0.0-9ee3f5dc84d1 \
-#            localhost/golden-path/postgres:17-trixie http://198.19.12.34
+#            localhost/golden-path/postgres:17-trixie http://198.19.12.34 portal-replicas
 set -euo pipefail
 
-usage() { sed -n '15,17p' "$0" >&2; exit 2; }
-[ $# -eq 5 ] || usage
-out="$1" base="$2" portal_image="$3" postgres_image="$4" url="$5"
+usage() { sed -n '20,22p' "$0" >&2; exit 2; }
+[ $# -eq 5 ] || [ $# -eq 6 ] || usage
+out="$1" base="$2" portal_image="$3" postgres_image="$4" url="$5" replicas_namespace="${6:-}"
 
 # name:tag, the name without a digest: kustomize's images need both halves.
 image_re='^[a-z0-9][a-z0-9._/-]*(:[0-9]+)?/[a-z0-9._/-]+:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$'
@@ -28,6 +33,9 @@ for image in "$portal_image" "$postgres_image"; do
 done
 [[ "$url" =~ ^http://[0-9a-z.-]+(:[0-9]+)?$ ]] || { echo "not an http://host[:port] URL: $url" >&2; exit 2; }
 [ -f "$base/kustomization.yaml" ] || { echo "no kustomization.yaml in $base" >&2; exit 2; }
+# A DNS label: it names a namespace and a catalog entity.
+[ -z "$replicas_namespace" ] || [[ "$replicas_namespace" =~ ^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$ ]] ||
+  { echo "not a namespace name: $replicas_namespace" >&2; exit 2; }
 
 mkdir -p "$out"
 base_rel="$(realpath --relative-to="$out" "$base")"
@@ -101,6 +109,38 @@ data:
           userEntityRef: user:default/guest
           dangerouslyAllowOutsideDevelopment: true
 YAML
+
+if [ -n "$replicas_namespace" ]; then
+  # Appended to the same ConfigMap: the config (a later file replaces the base's
+  # catalog locations, so the image's own file is listed again) and the entity.
+  cat >>"$out/local-config.yaml" <<YAML
+    # The two-replica test (tests/rollouts-bench/src/replicas/twoReplicas.replicas.ts).
+    catalog:
+      locations:
+        - type: file
+          target: ./catalog-info.yaml
+        - type: file
+          target: /etc/backstage-local/replicas-entity.yaml
+    rollouts:
+      # Short periods, so that the test's scheduled scale-down runs within seconds;
+      # a switch answers after 10 s even if the EndpointSlices lag on a busy cluster.
+      switchTimeoutSeconds: 10
+      scaleDownCheckSeconds: 2
+      keepaliveSeconds: 2
+  replicas-entity.yaml: |
+    apiVersion: backstage.io/v1alpha1
+    kind: Component
+    metadata:
+      name: $replicas_namespace
+      annotations:
+        backstage.io/kubernetes-id: $replicas_namespace
+        backstage.io/kubernetes-namespace: $replicas_namespace
+    spec:
+      type: service
+      owner: user:default/guest
+      lifecycle: production
+YAML
+fi
 
 cat >"$out/networkpolicy-test-host.yaml" <<YAML
 apiVersion: networking.k8s.io/v1

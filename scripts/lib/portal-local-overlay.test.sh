@@ -46,6 +46,43 @@ assert not any("ghcr.io" in yaml.safe_dump(d) or "postgres:17.6" in yaml.safe_du
 PY
 echo "ok: the overlay renders as intended"
 
+# Without a replicas namespace the catalog and rollouts settings are the base's.
+python3 - "$work/rendered.yaml" <<'PY'
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+data = [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "portal-local-config"][0]["data"]
+assert list(data) == ["app-config.local.yaml"], list(data)
+local = yaml.safe_load(data["app-config.local.yaml"])
+assert "catalog" not in local and "rollouts" not in local, local
+PY
+echo "ok: no test entity without a replicas namespace"
+
+bash "$GEN" "$work/replicas" "$REPO_ROOT/deploy/portal" "$PORTAL" "$POSTGRES" http://198.19.1.2 h-test-pair
+kubectl kustomize "$work/replicas" >"$work/replicas.yaml"
+python3 - "$work/replicas.yaml" <<'PY'
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+data = [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "portal-local-config"][0]["data"]
+local = yaml.safe_load(data["app-config.local.yaml"])
+# The guest sign-in and base URL stay; the image's catalog file stays listed.
+assert local["auth"]["providers"]["guest"]["userEntityRef"] == "user:default/guest"
+assert local["app"]["baseUrl"] == "http://198.19.1.2"
+assert local["catalog"]["locations"] == [
+    {"type": "file", "target": "./catalog-info.yaml"},
+    {"type": "file", "target": "/etc/backstage-local/replicas-entity.yaml"},
+], local["catalog"]
+assert local["rollouts"] == {"switchTimeoutSeconds": 10, "scaleDownCheckSeconds": 2, "keepaliveSeconds": 2}
+entity = yaml.safe_load(data["replicas-entity.yaml"])
+assert entity["kind"] == "Component" and entity["metadata"]["name"] == "h-test-pair", entity
+assert entity["metadata"]["annotations"] == {
+    "backstage.io/kubernetes-id": "h-test-pair",
+    "backstage.io/kubernetes-namespace": "h-test-pair",
+}
+# The guest may switch only because it owns the entity (portalPermissionPolicy).
+assert entity["spec"]["owner"] == "user:default/guest", entity["spec"]
+PY
+echo "ok: the replicas namespace adds the pair's entity, owned by the guest, and short periods"
+
 refuses() { # refuses WHY ARGS...
   local why="$1"
   shift
@@ -58,3 +95,6 @@ refuses "an image by digest" "$work/x" "$REPO_ROOT/deploy/portal" "$PORTAL" "loc
 refuses "an https URL" "$work/x" "$REPO_ROOT/deploy/portal" "$PORTAL" "$POSTGRES" https://198.19.1.2
 refuses "a URL with a path" "$work/x" "$REPO_ROOT/deploy/portal" "$PORTAL" "$POSTGRES" http://198.19.1.2/x
 refuses "a base without kustomization.yaml" "$work/x" "$work" "$PORTAL" "$POSTGRES" http://198.19.1.2
+refuses "a replicas namespace that is not a DNS label" "$work/x" "$REPO_ROOT/deploy/portal" "$PORTAL" "$POSTGRES" http://198.19.1.2 'Pair_1'
+refuses "a replicas namespace with YAML in it" "$work/x" "$REPO_ROOT/deploy/portal" "$PORTAL" "$POSTGRES" http://198.19.1.2 $'a\n  b: c'
+refuses "seven arguments" "$work/x" "$REPO_ROOT/deploy/portal" "$PORTAL" "$POSTGRES" http://198.19.1.2 pair extra

@@ -32,6 +32,10 @@ const FAKE_NODE_SELECTOR = Object.entries(FAKE_NODE_LABELS)
   .join(',');
 const ENTITY_REF = 'rollouts.backstage.io/entity-ref';
 
+/** A ServiceAccount's name in the API server's audit log. */
+export const serviceAccountUsername = (namespace: string, name: string) =>
+  `system:serviceaccount:${namespace}:${name}`;
+
 /** How the replicas reach the cluster: app-config.cluster.yaml's variables. */
 export interface ClusterConnection {
   url: string;
@@ -75,32 +79,28 @@ export class ReplicasCluster {
     return `${this.namespace}-rollouts-read`;
   }
 
-  /** Fails, naming what to do, when deploy/demo's ClusterRoles are missing. */
-  async checkRolesExist() {
-    for (const name of [ROLLOUTS_READ_ROLE, ROLLOUTS_WRITE_ROLE]) {
+  /** Fails, naming where they come from, when the ClusterRoles are missing. */
+  private async checkRolesExist(names: string[], from: string) {
+    for (const name of names) {
       await this.rbac.readClusterRole({ name }).catch(() => {
-        throw new Error(
-          `ClusterRole ${name} (deploy/demo/50-portal-rbac.yaml) is not in the cluster; scripts/test-replicas.sh applies deploy/demo first`,
-        );
+        throw new Error(`ClusterRole ${name} (${from}) is not in the cluster`);
       });
     }
   }
 
-  /** Creates the namespace, the identity and the pair; returns the connection. */
+  /**
+   * For replicas the test starts itself: creates the namespace, the pair, and
+   * an identity of the test's own (ServiceAccount portal-rollouts in the
+   * namespace, bound to deploy/demo's rollouts ClusterRoles); returns how the
+   * replicas reach the cluster with it.
+   */
   async create(): Promise<ClusterConnection> {
-    await this.checkRolesExist();
+    await this.checkRolesExist(
+      [ROLLOUTS_READ_ROLE, ROLLOUTS_WRITE_ROLE],
+      'deploy/demo/50-portal-rbac.yaml; scripts/test-replicas.sh applies deploy/demo first',
+    );
     const namespace = this.namespace;
-    await this.core.createNamespace({
-      body: {
-        metadata: {
-          name: namespace,
-          labels: {
-            'pod-security.kubernetes.io/enforce': 'restricted',
-            'pod-security.kubernetes.io/enforce-version': 'latest',
-          },
-        },
-      },
-    });
+    await this.createNamespace();
     const serviceAccount = 'portal-rollouts';
     const subjects = [
       { kind: 'ServiceAccount', name: serviceAccount, namespace },
@@ -120,18 +120,83 @@ export class ReplicasCluster {
         subjects,
       },
     });
-    await this.rbac.createNamespacedRoleBinding({
+    await this.bindWriteRole(ROLLOUTS_WRITE_ROLE, subjects);
+    await this.createPairObjects();
+    const token = await this.core.createNamespacedServiceAccountToken({
+      name: serviceAccount,
       namespace,
+      body: { spec: { audiences: [], expirationSeconds: 7200 } },
+    });
+    const cluster = this.kubeConfig.getCurrentCluster()!;
+    return {
+      url: cluster.server,
+      caData:
+        cluster.caData ?? fs.readFileSync(cluster.caFile!).toString('base64'),
+      token: token.status!.token,
+      username: serviceAccountUsername(namespace, serviceAccount),
+    };
+  }
+
+  /**
+   * For a deployed portal (deploy/portal): creates the namespace and the pair
+   * and opts the namespace in to the portal's writes as an application team
+   * would (deploy/portal/examples/rollouts-rolebinding.example.yaml): a
+   * RoleBinding of the portal's rollouts ServiceAccount to `writeRole`. Its
+   * reads are cluster-wide already. Returns the identity's audit log name.
+   */
+  async createForDeployedPortal(identity: {
+    serviceAccount: string;
+    namespace: string;
+    writeRole: string;
+  }): Promise<string> {
+    await this.checkRolesExist([identity.writeRole], 'deploy/portal/rbac.yaml');
+    await this.createNamespace();
+    await this.bindWriteRole(identity.writeRole, [
+      {
+        kind: 'ServiceAccount',
+        name: identity.serviceAccount,
+        namespace: identity.namespace,
+      },
+    ]);
+    await this.createPairObjects();
+    return serviceAccountUsername(identity.namespace, identity.serviceAccount);
+  }
+
+  private async createNamespace() {
+    await this.core.createNamespace({
+      body: {
+        metadata: {
+          name: this.namespace,
+          labels: {
+            'pod-security.kubernetes.io/enforce': 'restricted',
+            'pod-security.kubernetes.io/enforce-version': 'latest',
+          },
+        },
+      },
+    });
+  }
+
+  private async bindWriteRole(
+    role: string,
+    subjects: { kind: string; name: string; namespace: string }[],
+  ) {
+    await this.rbac.createNamespacedRoleBinding({
+      namespace: this.namespace,
       body: {
         metadata: { name: 'rollouts-write' },
         roleRef: {
           apiGroup: 'rbac.authorization.k8s.io',
           kind: 'ClusterRole',
-          name: ROLLOUTS_WRITE_ROLE,
+          name: role,
         },
         subjects,
       },
     });
+  }
+
+  /** The two slots' Deployments and the Service that selects one of them. */
+  private async createPairObjects() {
+    const namespace = this.namespace;
     for (const slot of ['blue', 'green']) {
       await this.apps.createNamespacedDeployment({
         namespace,
@@ -152,19 +217,6 @@ export class ReplicasCluster {
         },
       },
     });
-    const token = await this.core.createNamespacedServiceAccountToken({
-      name: serviceAccount,
-      namespace,
-      body: { spec: { audiences: [], expirationSeconds: 7200 } },
-    });
-    const cluster = this.kubeConfig.getCurrentCluster()!;
-    return {
-      url: cluster.server,
-      caData:
-        cluster.caData ?? fs.readFileSync(cluster.caFile!).toString('base64'),
-      token: token.status!.token,
-      username: `system:serviceaccount:${namespace}:${serviceAccount}`,
-    };
   }
 
   /** One slot of the pair: 2 pods on fake nodes (Running and Ready at once). */

@@ -1,8 +1,14 @@
 /*
  * The portal as several replicas (issue 17, item 3): two real portal backends
- * on one PostgreSQL, watching one real API server. Run by
- * scripts/test-replicas.sh, which starts PostgreSQL and provides the cluster;
- * this file starts and stops the replicas itself (it compares 1 and 2 of them).
+ * on one PostgreSQL, watching one real API server. Two ways to get them
+ * (replicaPool.ts), the same assertions for both:
+ *  - scripts/test-replicas.sh starts PostgreSQL and provides the cluster; this
+ *    file starts and stops backend processes on the host (it compares 1 and 2
+ *    of them);
+ *  - scripts/test-portal-on-cluster.sh deploys deploy/portal on the local
+ *    cluster's real nodes and sets REPLICAS_PORTAL_NAMESPACE: the replicas are
+ *    two of its pods, reached by pod IP, and the pair's namespace is the fixed
+ *    REPLICAS_NAMESPACE whose entity the deployed portal's catalog holds.
  */
 import {
   AuditedRequest,
@@ -17,9 +23,6 @@ import {
   PatchStrategy,
   setHeaderOptions,
 } from '@kubernetes/client-node';
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
 import { positiveInt } from '../benchEnv';
 import { getAsJson } from '../kubeGet';
 import { PortalClient } from '../portal';
@@ -28,18 +31,21 @@ import { markdownTable } from '../stats';
 import { beyondUpkeep } from '../upkeep';
 import { RolloutsTabViewer } from '../viewers';
 import { eventsOf } from './auditorEvents';
-import { BackendReplica } from './backendReplica';
-import { ClusterConnection, ReplicasCluster } from './replicasCluster';
+import { HostReplicaPool } from './hostReplicas';
+import { PortalPodPool } from './portalPods';
+import { Replica, ReplicaPool } from './replicaPool';
+import { ReplicasCluster } from './replicasCluster';
 
-const HOW = 'Run it with scripts/test-replicas.sh.';
+const HOW =
+  'Run it with scripts/test-replicas.sh or scripts/test-portal-on-cluster.sh.';
 function required(name: string): string {
   const value = process.env[name];
   if (!value) throw new Error(`${name} is not set. ${HOW}`);
   return value;
 }
 
-const ROOT = repoRoot();
-const WORK_DIR = required('REPLICAS_WORK_DIR');
+/** Set: the replicas are the pods of deploy/portal in this namespace. */
+const PORTAL_NAMESPACE = process.env.REPLICAS_PORTAL_NAMESPACE;
 const WINDOW_SECONDS = positiveInt('REPLICAS_WINDOW_SECONDS', 30);
 /** Seconds between the scheduled scale-down task's runs, in every replica. */
 const SCALE_DOWN_CHECK_SECONDS = 2;
@@ -51,13 +57,31 @@ const SHOW_WITHIN_MS = 1000;
 const kubeConfig = new KubeConfig();
 kubeConfig.loadFromFile(required('KUBECONFIG'));
 const audit = new ApiServerAuditLog(required('KUBE_AUDIT_LOG'));
-const cluster = ReplicasCluster.forPrefix(
-  kubeConfig,
-  process.env.REPLICAS_NAMESPACE_PREFIX || 'replicas',
-);
+// The deployed portal's catalog names the pair's namespace ahead.
+const cluster = PORTAL_NAMESPACE
+  ? new ReplicasCluster(kubeConfig, required('REPLICAS_NAMESPACE'))
+  : ReplicasCluster.forPrefix(
+      kubeConfig,
+      process.env.REPLICAS_NAMESPACE_PREFIX || 'replicas',
+    );
 
-const MiB = 1024 * 1024;
-const mib = (bytes: number) => Math.round((bytes / MiB) * 10) / 10;
+/** The replicas of one of the two ways (see the top of this file). */
+async function replicaPool(): Promise<ReplicaPool> {
+  if (PORTAL_NAMESPACE) {
+    return PortalPodPool.create(cluster, PORTAL_NAMESPACE);
+  }
+  return HostReplicaPool.create(cluster, {
+    repoRoot: repoRoot(),
+    workDir: required('REPLICAS_WORK_DIR'),
+    rollouts: {
+      // The EndpointSlice controller may lag on a busy cluster: a switch
+      // answers after this long even if the slices have not followed yet.
+      switchTimeoutSeconds: 10,
+      scaleDownCheckSeconds: SCALE_DOWN_CHECK_SECONDS,
+      keepaliveSeconds: KEEPALIVE_SECONDS,
+    },
+  });
+}
 
 /** Every step's time, printed as it ends and in the report. */
 const steps: [string, number][] = [];
@@ -73,15 +97,14 @@ async function step<T>(label: string, run: () => Promise<T>): Promise<T> {
 }
 
 describe('the portal as two replicas on one PostgreSQL', () => {
-  let connection: ClusterConnection;
-  const replicas = new Map<string, BackendReplica>();
+  let pool: ReplicaPool;
+  const replicas = new Map<string, Replica>();
   const portals = new Map<string, PortalClient>();
   const requestsAtStart = new Map<string, AuditedRequest[]>();
-  let configFiles: string[];
 
   const ownRequests = async (mark: number, settleMs = 500) =>
     (await audit.requestsSince(mark, { settleMs })).filter(
-      r => r.username === connection.username,
+      r => r.username === pool.username,
     );
 
   const liveSlot = (status?: EntityRolloutsResponse) =>
@@ -115,31 +138,17 @@ describe('the portal as two replicas on one PostgreSQL', () => {
     throw new Error(`the page on ${url} did not load: ${last}`);
   }
 
-  /** Starts a replica, counting the API requests its start-up makes. */
-  async function startReplica(name: string, extraConfig?: object) {
-    const files = [...configFiles];
-    if (extraConfig) {
-      const file = path.join(WORK_DIR, `extra-${name}.yaml`);
-      fs.writeFileSync(file, JSON.stringify(extraConfig));
-      files.push(file);
-    }
+  /**
+   * Starts a replica (or takes one more pod), counting the API requests its
+   * start-up makes when the test starts it.
+   */
+  async function startReplica(name: string, namespaces?: string[]) {
     const mark = audit.mark();
-    const replica = await step(`start replica ${name} (ready)`, () =>
-      BackendReplica.start({
-        name,
-        repoRoot: ROOT,
-        workDir: WORK_DIR,
-        configFiles: files,
-        env: {
-          NODE_ENV: 'production',
-          K8S_CLUSTER_NAME: 'local',
-          K8S_CLUSTER_URL: connection.url,
-          K8S_CLUSTER_CA_DATA: connection.caData,
-          K8S_CLUSTER_TOKEN: connection.token,
-          ROLLOUTS_CLUSTER_TOKEN: connection.token,
-          PORTAL_CATALOG_FILE: path.join(WORK_DIR, 'catalog.yaml'),
-        },
-      }),
+    const replica = await step(
+      pool.startsReplicas
+        ? `start replica ${name} (ready)`
+        : `replica ${name}: a serving pod`,
+      () => pool.replica(name, namespaces),
     );
     replicas.set(name, replica);
     portals.set(
@@ -148,52 +157,23 @@ describe('the portal as two replicas on one PostgreSQL', () => {
         openPortal(replica.url),
       ),
     );
-    requestsAtStart.set(name, await ownRequests(mark));
+    if (pool.startsReplicas) {
+      requestsAtStart.set(name, await ownRequests(mark));
+    }
     return replica;
   }
 
   beforeAll(async () => {
-    connection = await step(`create namespace ${cluster.namespace}`, () =>
-      cluster.create(),
-    );
+    pool = await step(`create namespace ${cluster.namespace}`, replicaPool);
     await step('pair Ready on fake nodes', () => cluster.runPair(10 * 60_000));
-    fs.writeFileSync(
-      path.join(WORK_DIR, 'catalog.yaml'),
-      JSON.stringify(cluster.catalogEntity()),
+    process.stdout.write(
+      `[replicas] replicas: ${pool.description}; identity ${pool.username}\n`,
     );
-    const testConfig = path.join(WORK_DIR, 'app-config.replicas.yaml');
-    fs.writeFileSync(
-      testConfig,
-      JSON.stringify({
-        // Pages sign in as guest: the production config allows only GitHub.
-        auth: {
-          providers: {
-            guest: {
-              userEntityRef: 'user:default/guest',
-              dangerouslyAllowOutsideDevelopment: true,
-            },
-          },
-        },
-        rollouts: {
-          // The EndpointSlice controller may lag on a busy cluster: a switch
-          // answers after this long even if the slices have not followed yet.
-          switchTimeoutSeconds: 10,
-          scaleDownCheckSeconds: SCALE_DOWN_CHECK_SECONDS,
-          keepaliveSeconds: KEEPALIVE_SECONDS,
-        },
-      }),
-    );
-    configFiles = [
-      path.join(ROOT, 'app-config.yaml'),
-      path.join(ROOT, 'app-config.production.yaml'),
-      path.join(ROOT, 'app-config.cluster.yaml'),
-      testConfig,
-    ];
     await startReplica('a');
   }, 30 * 60_000);
 
   afterAll(async () => {
-    for (const replica of replicas.values()) await replica.stop();
+    await pool?.stop();
     await step(`delete namespace ${cluster.namespace}`, () => cluster.delete());
     report(
       'Steps',
@@ -250,6 +230,7 @@ describe('the portal as two replicas on one PostgreSQL', () => {
         () => new RolloutsTabViewer(portals.get(name)!),
       ),
     );
+    const watching = await pool.watchingReplicas();
     const mark = audit.mark();
     const start = Date.now();
     const stopChurn = churn();
@@ -268,7 +249,7 @@ describe('the portal as two replicas on one PostgreSQL', () => {
     }
     return {
       scenario,
-      replicas: replicas.size,
+      replicas: watching,
       pages: pages.length,
       requests: requests.length,
       verbs: countBy(requests, r => r.verb),
@@ -291,27 +272,30 @@ describe('the portal as two replicas on one PostgreSQL', () => {
     async () => {
       const rows: WindowRow[] = [];
       rows.push(
-        await step('window: 1 replica, 1 page', () =>
+        await step('window: 1 page on A', () =>
           countWindow('1 page on A', { a: 1 }),
         ),
       );
       rows.push(
-        await step('window: 1 replica, 20 pages', () =>
+        await step('window: 20 pages on A', () =>
           countWindow('20 pages on A', { a: 20 }),
         ),
       );
       await startReplica('b');
       rows.push(
-        await step('window: 2 replicas, 20 pages', () =>
+        await step('window: 20 pages on A and B', () =>
           countWindow('20 pages, 10 on each replica', { a: 10, b: 10 }),
         ),
       );
       rows.push(
-        await step('window: 2 replicas, 1 page', () =>
+        await step('window: 1 page on A, B ready', () =>
           countWindow('1 page on A', { a: 1 }),
         ),
       );
 
+      // Pods of a deployment started before the test: their starts are not
+      // in the windows the test can count.
+      const started = [...requestsAtStart.keys()];
       const startOf = (name: string) => requestsAtStart.get(name)!;
       /** What a replica's start asked for: verb and resource, e.g. "list pods". */
       const kinds = (name: string) =>
@@ -328,7 +312,7 @@ describe('the portal as two replicas on one PostgreSQL', () => {
             "'changed' signals / reloads at the pages",
           ],
           [
-            ...['a', 'b'].map(name => [
+            ...started.map(name => [
               `start of replica ${name.toUpperCase()} (until synced)`,
               name === 'a' ? 1 : 2,
               0,
@@ -346,13 +330,21 @@ describe('the portal as two replicas on one PostgreSQL', () => {
             ]),
           ],
         ),
-        `Counted in the API server's audit log: requests by ${connection.username}, the identity both replicas use.`,
+        `Replicas: ${pool.description}; "replicas" counts every backend that watches with the identity. Counted in the API server's audit log: requests by ${pool.username}, the identity all replicas use.`,
       );
-      // Each replica lists and watches the same kinds: the count grows with replicas.
-      expect(kinds('a')).toContain('list pods');
-      expect(kinds('a')).toContain('watch pods');
-      expect(kinds('b')).toEqual(kinds('a'));
-      // Open pages add nothing beyond the informers' upkeep, with 1 or 2 replicas.
+      // Each replica the test starts lists and watches the same kinds: the
+      // count grows with replicas.
+      const kindsOfStarts = started.map(kinds);
+      expect(kindsOfStarts.length).toBe(pool.startsReplicas ? 2 : 0);
+      expect(
+        kindsOfStarts.filter(
+          k => !k.includes('list pods') || !k.includes('watch pods'),
+        ),
+      ).toEqual([]);
+      expect(new Set(kindsOfStarts.map(k => k.join(', '))).size).toBe(
+        pool.startsReplicas ? 1 : 0,
+      );
+      // Open pages add nothing beyond the informers' upkeep, whichever replicas serve them.
       const overruns = rows.flatMap(r =>
         beyondUpkeep(
           r.verbs,
@@ -399,7 +391,7 @@ describe('the portal as two replicas on one PostgreSQL', () => {
       const requestedAt = Date.now();
       const result = await step('switch blue → green through replica B', () =>
         portals.get('b')!.switchTraffic({
-          cluster: 'local',
+          cluster: pool.clusterName,
           namespace: cluster.namespace,
           service: 'demo-api',
           targetSlot: 'green',
@@ -514,38 +506,38 @@ describe('the portal as two replicas on one PostgreSQL', () => {
       const blueWrites = (await ownRequests(switchMark, 1000))
         .filter(r => WRITE_VERBS.has(r.verb) && r.name === 'demo-api-blue')
         .map(r => `${r.verb} ${r.resource} ${r.name} ${r.code}`);
-      const ranOn = ['a', 'b'].map(
-        name =>
-          eventsOf(
-            replicas.get(name)!.auditorEvents(),
-            'rollouts',
-            'traffic-scale-down',
-            'succeeded',
-          ).length,
-      );
-      const task = execFileSync(
-        'psql',
-        [
-          '-d',
-          'backstage_plugin_rollouts',
-          '-Atc',
-          "select id || ' next run ' || next_run_start_at from backstage_backend_tasks__tasks",
-        ],
-        { encoding: 'utf8' },
-      ).trim();
+      // Every replica's task may run it: the ones the test did not take too.
+      const ranOn = [
+        ...[...replicas.values()].map(r => ({
+          label: `replica ${r.name.toUpperCase()}`,
+          r,
+        })),
+        ...pool.bystanders().map(r => ({ label: `pod ${r.name}`, r })),
+      ].map(({ label, r }) => ({
+        label,
+        runs: eventsOf(
+          r.auditorEvents(),
+          'rollouts',
+          'traffic-scale-down',
+          'succeeded',
+        ).length,
+      }));
+      const task = pool.rolloutsTasks();
       report(
         'The scheduled scale-down across two replicas',
         `Writes to demo-api-blue by the replicas' identity since the switch: ${blueWrites.join(
           '; ',
         )}`,
-        `Auditor records \`rollouts.traffic-scale-down\` succeeded: replica A ${ranOn[0]}, replica B ${ranOn[1]}`,
+        `Auditor records \`rollouts.traffic-scale-down\` succeeded: ${ranOn
+          .map(r => `${r.label} ${r.runs}`)
+          .join(', ')}`,
         `Tasks in PostgreSQL (backstage_plugin_rollouts): ${task}`,
       );
       expect(blueWrites).toEqual([
         'patch deployments demo-api-blue 200',
         'patch deployments demo-api-blue 200',
       ]);
-      expect(ranOn[0] + ranOn[1]).toBe(1);
+      expect(ranOn.reduce((n, r) => n + r.runs, 0)).toBe(1);
       expect(task).toMatch(/^rollouts-scheduled-scale-down next run /);
     },
     5 * 60_000,
@@ -554,22 +546,12 @@ describe('the portal as two replicas on one PostgreSQL', () => {
   it(
     '(e) measures the memory of each replica, cluster-wide and with rollouts.namespaces',
     async () => {
-      const rows: (string | number)[][] = [];
-      const measure = async (name: string, scope: string) => {
-        const m = await replicas.get(name)!.memory();
-        rows.push([
-          `replica ${name.toUpperCase()}`,
-          scope,
-          mib(m.rssBytes),
-          mib(m.heapUsedBytes),
-        ]);
-      };
-      await measure('a', 'all namespaces');
-      await measure('b', 'all namespaces');
-      await startReplica('c', {
-        rollouts: { namespaces: [cluster.namespace] },
-      });
-      await measure('c', `rollouts.namespaces: [${cluster.namespace}]`);
+      // Only replicas the test starts can differ in config; the pods of one
+      // Deployment cannot.
+      if (pool.startsReplicas) {
+        await startReplica('c', [cluster.namespace]);
+      }
+      const memory = await pool.memory();
       const counts = await Promise.all(
         ['pods', 'replicasets', 'deployments', 'services', 'events'].map(
           async kind => {
@@ -581,16 +563,16 @@ describe('the portal as two replicas on one PostgreSQL', () => {
         ),
       );
       report(
-        'Memory per replica (after a full garbage collection)',
-        markdownTable(['replica', 'caches', 'RSS MiB', 'heap used MiB'], rows),
+        memory.note,
+        markdownTable(memory.columns, memory.rows),
         `The cluster held ${counts.join(', ')}.`,
       );
+      expect(memory.rows.length).toBeGreaterThanOrEqual(2);
       // With rollouts.namespaces the replica lists only there.
-      const uris = requestsAtStart
-        .get('c')!
+      const uris = (requestsAtStart.get('c') ?? [])
         .filter(r => r.verb === 'list')
         .map(r => r.requestURI);
-      expect(uris.length).toBeGreaterThan(0);
+      expect(uris.length > 0).toBe(pool.startsReplicas);
       expect(
         uris.filter(u => !u.includes(`/namespaces/${cluster.namespace}/`)),
       ).toEqual([]);
