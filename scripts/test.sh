@@ -71,8 +71,8 @@ stage_replicas() { REPLICAS_WINDOW_SECONDS="${REPLICAS_WINDOW_SECONDS:-10}" "$RE
 # prints their numbers; `make bench` runs them at full length.
 # Its scale sample (100 Deployments, 500 pods, 1,100 ReplicaSets) is left for the cluster's
 # stop when this run started the cluster and this is its last stage. The backend runs in
-# dev mode here: building the production bundle would add ~75 s, and a status request
-# costs the same CPU in both modes (tests/rollouts-bench/README.md); make bench runs the
+# dev mode here: building the production bundle would add ~75 s (offline, a status request
+# cost the same CPU in both modes: tests/rollouts-bench/README.md); make bench runs the
 # production bundle.
 stage_rollouts-bench() {
   local cleanup=wait
