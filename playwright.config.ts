@@ -32,6 +32,15 @@ export default defineConfig({
         '--disable-background-networking',
         '--disable-component-update',
         '--disable-sync',
+        // The portal deployed on the local cluster (portalOnCluster.test.ts) is
+        // reached over plain HTTP where production has HTTPS at the Ingress; the
+        // browser withholds APIs the app uses (crypto.randomUUID) from an insecure
+        // origin, so that one origin is treated as the secure one it stands for.
+        ...(process.env.PORTAL_ON_CLUSTER_URL
+          ? [
+              `--unsafely-treat-insecure-origin-as-secure=${process.env.PORTAL_ON_CLUSTER_URL}`,
+            ]
+          : []),
       ],
     },
   },

@@ -14,23 +14,7 @@ test.skip(
   'only against the deployed portal: scripts/test-portal-on-cluster.sh',
 );
 
-// Production is served over HTTPS (deploy/portal/ingress.yaml); this test reaches
-// the Service over plain HTTP, which the browser treats as insecure and then
-// withholds APIs the app uses (crypto.randomUUID). Treat it as the secure origin
-// it stands for.
-test.use({
-  launchOptions: {
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      `--unsafely-treat-insecure-origin-as-secure=${PORTAL_URL}`,
-    ],
-  },
-});
-
+// Chromium treats PORTAL_URL as a secure origin (playwright.config.ts).
 test('the deployed portal serves the catalog and its own Rollouts tab, live @portal-on-cluster', async ({
   page,
 }) => {
