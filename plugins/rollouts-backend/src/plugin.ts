@@ -13,6 +13,7 @@ import {
   SCHEDULED_SCALE_DOWN_TASK_ID,
   ScheduledScaleDownTask,
 } from './services/scaleDown/ScheduledScaleDownTask';
+import { StatusAnswerCache } from './services/status/StatusAnswerCache';
 import { StatusService } from './services/status/StatusService';
 import { restartDeploymentCommand } from './services/writes/restartDeployment';
 import {
@@ -104,6 +105,9 @@ export const rolloutsPlugin = createBackendPlugin({
         for (const path of WRITE_ROUTE_PREFIXES) {
           httpRouter.addAuthPolicy({ path, allow: 'unauthenticated' });
         }
+        const status = new StatusService(clusters, settings);
+        const answers = new StatusAnswerCache(status, clusters);
+        lifecycle.addShutdownHook(() => answers.stop());
         httpRouter.use(
           await createRouter({
             httpAuth,
@@ -113,7 +117,8 @@ export const rolloutsPlugin = createBackendPlugin({
               catalog,
               entityCacheMs: readEntityCacheMs(config),
             }),
-            status: new StatusService(clusters, settings),
+            status,
+            answers,
             writes: new WriteRunner({
               httpAuth,
               auditor,

@@ -1,12 +1,16 @@
 import { HttpAuthService } from '@backstage/backend-plugin-api';
 import { stringifyEntityRef } from '@backstage/catalog-model';
 import { InputError } from '@backstage/errors';
-import { EntityRolloutsResponse } from '@golden-path/plugin-rollouts-common';
 import express from 'express';
 import Router from 'express-promise-router';
 import { ChangeNotifier } from './services/ChangeNotifier';
 import { StatusEntityReader } from './services/entityLookup/StatusEntityReader';
 import { entitySelection } from './services/entitySelection';
+import {
+  namespacesOf,
+  StatusAnswer,
+  StatusAnswerCache,
+} from './services/status/StatusAnswerCache';
 import { StatusService } from './services/status/StatusService';
 import { WriteCommand, WriteRunner } from './services/writes/WriteRunner';
 
@@ -15,6 +19,8 @@ export interface RouterOptions {
   httpAuth: HttpAuthService;
   entities: StatusEntityReader;
   status: StatusService;
+  /** Answers kept per state of the caches; without it every answer is computed. */
+  answers?: StatusAnswerCache;
   writes: WriteRunner;
   commands: WriteCommand<any, object>[];
   notifier?: ChangeNotifier;
@@ -26,25 +32,36 @@ export const WRITE_ROUTE_PREFIXES = [
   '/entity/:kind/:namespace/:name/deployments',
 ];
 
-function namespacesOf(response: EntityRolloutsResponse) {
-  const map = new Map<string, Set<string>>();
-  for (const c of response.clusters) {
-    map.set(
-      c.cluster,
-      new Set([
-        ...c.deployments.map(d => d.namespace),
-        ...c.blueGreen.map(b => b.namespace),
-      ]),
-    );
+/**
+ * Sends a kept answer as it is: its ETag (express answers 304 to a page that
+ * has it), and its gzip bytes to a client that accepts them (the compression
+ * middleware leaves an encoded body alone), so a repeated answer is neither
+ * hashed nor compressed again.
+ */
+function sendAnswer(
+  req: express.Request,
+  res: express.Response,
+  answer: StatusAnswer,
+) {
+  res.type('json');
+  res.vary('Accept-Encoding');
+  res.setHeader('ETag', answer.etag);
+  const gzip =
+    req.acceptsEncodings('gzip') === 'gzip' ? answer.gzip() : undefined;
+  // A small answer may grow when compressed.
+  if (gzip && gzip.length < answer.json.length) {
+    res.setHeader('Content-Encoding', 'gzip');
+    res.send(gzip);
+  } else {
+    res.send(answer.json);
   }
-  return map;
 }
 
 /** The HTTP API of the rollouts backend: one read route and the write commands. @internal */
 export async function createRouter(
   options: RouterOptions,
 ): Promise<express.Router> {
-  const { httpAuth, entities, status, writes, notifier } = options;
+  const { httpAuth, entities, status, answers, writes, notifier } = options;
   const router = Router();
   router.use(express.json());
 
@@ -66,9 +83,15 @@ export async function createRouter(
         `Entity ${entityRef} has neither a backstage.io/kubernetes-id nor a backstage.io/kubernetes-label-selector annotation`,
       );
     }
-    const response = status.getStatus(entityRef, selection);
-    notifier?.track(entityRef, selection, namespacesOf(response));
-    res.json(response);
+    if (fresh || !answers) {
+      const response = status.getStatus(entityRef, selection);
+      notifier?.track(entityRef, selection, namespacesOf(response));
+      res.json(response);
+      return;
+    }
+    const answer = answers.answer(entityRef, selection);
+    notifier?.track(entityRef, selection, answer.namespaces);
+    sendAnswer(req, res, answer);
   });
 
   for (const command of options.commands) {
