@@ -201,9 +201,13 @@ fi
 
 # Short names resolve on docker.io as in Docker (only in local storage: --pull=never).
 printf 'unqualified-search-registries = ["docker.io"]\n' > "${work}/registries.conf"
+# A RUN step sets up buildah's network backend, which would create /etc/cni/net.d on the
+# host (chroot isolation uses the host's network; the folder stays empty): its config
+# folder is the store's instead, so a build leaves the host as it found it.
+printf '[network]\nnetwork_config_dir = "%s/cni/net.d"\n' "${STORE}" > "${work}/containers.conf"
 mkdir -p "${STORE}/tmp"
 bah() {
-  TMPDIR="${STORE}/tmp" CONTAINERS_REGISTRIES_CONF="${work}/registries.conf" \
+  TMPDIR="${STORE}/tmp" CONTAINERS_REGISTRIES_CONF="${work}/registries.conf" CONTAINERS_CONF="${work}/containers.conf" \
     buildah --root "${STORE}/root" --runroot "${STORE}/run" --storage-driver overlay "$@"
 }
 
