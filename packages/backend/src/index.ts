@@ -11,6 +11,7 @@ import {
   closeConnectionsWhenDraining,
   onBeforeShutdown,
 } from './closeConnectionsWhenDraining';
+import { reusingPluginTokenHandlerFactory } from './auth/ReusingPluginTokenHandler';
 import { exitOnStartupFailure } from './exitOnStartupFailure';
 import { portalPermissionPolicyModule } from './modules/portalPermissionPolicy';
 import { postgresStartLock, startOneAtATime } from './startOneAtATime';
@@ -31,6 +32,10 @@ backend.add(
     },
   }),
 );
+
+// Plugin-to-plugin tokens (a permission check per request, for one) are signed
+// and verified once per token, not once per request: see ReusingPluginTokenHandler.
+backend.add(reusingPluginTokenHandlerFactory);
 
 backend.add(import('@backstage/plugin-app-backend'));
 backend.add(import('@backstage/plugin-proxy-backend'));
