@@ -35,6 +35,9 @@ set -euo pipefail
 source "$(dirname "$0")/lib/toolchain.sh"
 ensure_toolchain
 cd "$REPO_ROOT"
+# Before anything is created: without a cluster, say how to start one.
+CLUSTER_ENV="$(bash "$REPO_ROOT/platform/cluster.sh" env 2>/dev/null)" ||
+  die "the local cluster is not running: start it with NODES=1 platform/cluster.sh start (or NODES=1 make cluster)"
 
 NAMESPACE=golden-path-portal
 REPLICAS_NAMESPACE="${PORTAL_ON_CLUSTER_REPLICAS_NAMESPACE:-portal-replicas-test}"
@@ -60,7 +63,7 @@ result() {
 }
 since_step() { echo $(($(date +%s) - STEP_T0)); }
 
-eval "$(bash "$REPO_ROOT/platform/cluster.sh" env)"
+eval "$CLUSTER_ENV"
 export KUBECONFIG KUBE_AUDIT_LOG
 kubectl get nodes -l golden-path.dev/node=real -o name | grep -q . ||
   die "no real node in the local cluster (start it with NODES=1 platform/cluster.sh start)"
