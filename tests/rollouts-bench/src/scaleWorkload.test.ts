@@ -2,6 +2,7 @@ import {
   FULL_SIZE,
   scaleApps,
   scaleDeployment,
+  scaleNode,
   scalePods,
   scaleReplicaSets,
   totals,
@@ -56,6 +57,35 @@ describe('scale workload', () => {
         current.spec!.selector!.matchLabels!,
       );
     }
+  });
+
+  it('places pods that a controller makes from the template on fake nodes only', () => {
+    const [app] = scaleApps('h-scale-x', { ...FULL_SIZE, deployments: 200 });
+    const template = scaleDeployment(app, FULL_SIZE).spec!.template.spec!;
+    const node = scaleNode('h-scale-x-node-0', 100);
+    // The scheduler's two checks: the node's labels match, its taint is tolerated.
+    expect(template.nodeSelector).toEqual({ type: 'kwok' });
+    for (const [key, value] of Object.entries(template.nodeSelector!)) {
+      expect(node.metadata!.labels![key]).toBe(value);
+    }
+    for (const taint of node.spec!.taints!) {
+      expect(template.tolerations).toContainEqual(
+        expect.objectContaining({
+          key: taint.key,
+          value: taint.value,
+          effect: taint.effect,
+        }),
+      );
+    }
+    // A real node (no type=kwok label) does not match.
+    const realNodeLabels: Record<string, string> = {
+      'golden-path.dev/node': 'real',
+    };
+    expect(
+      Object.entries(template.nodeSelector!).every(
+        ([k, v]) => realNodeLabels[k] === v,
+      ),
+    ).toBe(false);
   });
 
   it('refuses more namespaces than Deployments', () => {

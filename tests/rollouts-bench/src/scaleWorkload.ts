@@ -115,12 +115,21 @@ function template(app: ScaleApp, revision: number): V1PodTemplateSpec {
   };
 }
 
+/** The label every fake (KWOK) node carries (platform/kwok/kwok.sh, scaleNode). */
+export const FAKE_NODE_SELECTOR = { type: 'kwok' };
+
 /**
- * A pod of one container that Pod Security "restricted" admits and the fake
- * (KWOK) nodes' taint tolerates; nothing runs it, so the image is never pulled.
+ * A pod of one container that Pod Security "restricted" admits and that only
+ * fake (KWOK) nodes take: their taint tolerated, their label required. Nothing
+ * runs it, so the image is never pulled. Pods a controller makes from this
+ * template (a ReplicaSet replacing one) go through the scheduler: without the
+ * selector a real node could take them, where the image cannot be pulled and
+ * the pod never becomes Ready (seen in CI: 3 of 500 scale pods on the real node,
+ * the benchmark waiting for them).
  */
 export function fakeNodePodSpec(container: V1Container): V1PodSpec {
   return {
+    nodeSelector: FAKE_NODE_SELECTOR,
     tolerations: [{ ...KWOK_TAINT, operator: 'Equal', effect: 'NoSchedule' }],
     automountServiceAccountToken: false,
     securityContext: {
@@ -253,7 +262,7 @@ export function scaleNode(name: string, pods: number): V1Node {
     metadata: {
       name,
       annotations: { 'kwok.x-k8s.io/node': 'fake' },
-      labels: { type: 'kwok', 'kubernetes.io/hostname': name },
+      labels: { ...FAKE_NODE_SELECTOR, 'kubernetes.io/hostname': name },
     },
     spec: { taints: [{ ...KWOK_TAINT, effect: 'NoSchedule' }] },
     status: { allocatable: capacity, capacity },
