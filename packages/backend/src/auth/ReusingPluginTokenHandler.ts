@@ -30,9 +30,9 @@ type Verified = Awaited<ReturnType<PluginTokenHandler['verifyToken']>>;
  *
  * Every request a plugin makes on a user's behalf (the rollouts plugin's
  * permission check on each status read, for one) costs an ES256 signature
- * and, at the receiving plugin, an ES256 verification: about a third of
- * such a request's CPU. Both give the same answer for the same input until
- * the token expires:
+ * and, at the receiving plugin, an ES256 verification: removing both took
+ * 16-23% off a cached rollouts status request's CPU on the local cluster.
+ * Both give the same answer for the same input until the token expires:
  *
  * - `issueToken` hands out the token it issued before for the same source,
  *   target and on-behalf-of user token, until a minute before it expires.
