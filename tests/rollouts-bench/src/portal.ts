@@ -100,11 +100,9 @@ export class PortalClient {
   async rolloutsStatusBytes(
     options: { fresh?: boolean } = {},
   ): Promise<number> {
-    const url = new URL(`${this.rolloutsEntityUrl}/status`);
-    const client = url.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
-      const req = client.get(
-        url,
+      const req = this.transport.get(
+        `${this.rolloutsEntityUrl}/status`,
         {
           agent: this.loadAgent,
           headers: {
@@ -139,13 +137,14 @@ export class PortalClient {
     });
   }
 
+  /** node:http or node:https, as the portal's URL says. */
+  private get transport(): typeof http | typeof https {
+    return this.baseUrl.startsWith('https:') ? https : http;
+  }
+
   /** Kept-alive connections for `rolloutsStatusBytes`, made on first use. */
   private get loadAgent(): http.Agent {
-    this.agent ??= new (this.baseUrl.startsWith('https:') ? https : http).Agent(
-      {
-        keepAlive: true,
-      },
-    );
+    this.agent ??= new this.transport.Agent({ keepAlive: true });
     return this.agent;
   }
   private agent?: http.Agent;

@@ -171,7 +171,6 @@ describe('status endpoint under load', () => {
           ...result,
         });
       }
-      portal.close();
       const summaries = results.map(r => ({
         ...summarize(r.latenciesMs),
         requestsPerSecond: (r.latenciesMs.length * 1000) / r.elapsedMs,
