@@ -76,3 +76,10 @@ export BENCH_REPORT="${BENCH_REPORT:-$REPO_ROOT/artifacts/bench/rollouts.md}"
 log "benchmarks (report: $BENCH_REPORT)"
 # CI=true: one run, not Jest's watch mode.
 CI=true yarn --cwd "$REPO_ROOT/tests/rollouts-bench" bench "$@"
+
+# What Kubernetes does to a portal pod: the backend must exit on SIGTERM before the grace
+# period (deploy/portal: 30 s) ends in SIGKILL; long polls would hold it for up to 55 s
+# (packages/backend/src/cutLingeringConnections.ts).
+stop_backend
+[ "$BACKEND_STOP_KILLED" = 0 ] ||
+  die "the backend ($BENCH_BACKEND_MODE mode) still ran 30 s after SIGTERM; in Kubernetes it would be killed (log: artifacts/bench/backend.log)"

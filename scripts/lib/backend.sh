@@ -6,7 +6,7 @@
 #   start_bundled_backend LOGFILE DIR [--config FILE ...]  -> sets BACKEND_PID
 #   start_backend_in_mode MODE LOGFILE WORKDIR [--config FILE ...]
 #                          MODE production (the bundle, built in WORKDIR) or dev
-#   stop_backend
+#   stop_backend                               -> BACKEND_STOP_SECONDS, BACKEND_STOP_KILLED
 # BACKEND_PORT (7007): where it is awaited; a config given to start_backend must
 # listen there when it is not 7007.
 
@@ -99,11 +99,24 @@ await_backend() {
   log "backend ready after ${waited}s"
 }
 
+# TERM, then KILL if the backend still runs 30 s later, as Kubernetes does at the end of
+# deploy/portal's grace period. Sets BACKEND_STOP_SECONDS and BACKEND_STOP_KILLED (1: it
+# needed the KILL).
 stop_backend() {
   [ -n "${BACKEND_PID:-}" ] || return 0
+  local start_ms
+  start_ms=$(date +%s%3N)
+  BACKEND_STOP_KILLED=0
   kill -TERM -- "-$BACKEND_PID" 2>/dev/null || kill -TERM "$BACKEND_PID" 2>/dev/null || true
-  for _ in $(seq 1 30); do kill -0 "$BACKEND_PID" 2>/dev/null || break; sleep 1; done
+  for _ in $(seq 1 150); do kill -0 "$BACKEND_PID" 2>/dev/null || break; sleep 0.2; done
+  if kill -0 "$BACKEND_PID" 2>/dev/null; then BACKEND_STOP_KILLED=1; fi
   kill -KILL -- "-$BACKEND_PID" 2>/dev/null || true
+  BACKEND_STOP_SECONDS="$(awk -v ms=$(($(date +%s%3N) - start_ms)) 'BEGIN { printf "%.1f", ms / 1000 }')"
+  if [ "$BACKEND_STOP_KILLED" = 1 ]; then
+    log "the backend still ran 30 s after SIGTERM: killed"
+  else
+    log "backend stopped ${BACKEND_STOP_SECONDS} s after SIGTERM"
+  fi
   BACKEND_PID=
 }
 

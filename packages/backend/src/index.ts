@@ -12,6 +12,7 @@ import {
   onBeforeShutdown,
 } from './closeConnectionsWhenDraining';
 import { reusingPluginTokenHandlerFactory } from './auth/ReusingPluginTokenHandler';
+import { cutLingeringConnections } from './cutLingeringConnections';
 import { exitOnStartupFailure } from './exitOnStartupFailure';
 import { portalPermissionPolicyModule } from './modules/portalPermissionPolicy';
 import { postgresStartLock, startOneAtATime } from './startOneAtATime';
@@ -19,14 +20,17 @@ import { postgresStartLock, startOneAtATime } from './startOneAtATime';
 const backend = createBackend();
 
 // Clients reconnect (to a ready pod) while a stopping replica drains: see
-// closeConnectionsWhenDraining and backend.lifecycle.serverShutdownDelay.
+// closeConnectionsWhenDraining and backend.lifecycle.serverShutdownDelay. Long
+// polls do not hold a stopping replica past its grace period: see
+// cutLingeringConnections.
 backend.add(
   rootHttpRouterServiceFactory({
-    configure: ({ app, lifecycle, logger, applyDefaults }) => {
+    configure: ({ app, server, lifecycle, logger, applyDefaults }) => {
       const drain = closeConnectionsWhenDraining();
       if (!onBeforeShutdown(lifecycle, drain.startDraining)) {
         logger.warn('no before-shutdown hook: connections are not drained');
       }
+      lifecycle.addShutdownHook(cutLingeringConnections(server, { logger }));
       app.use(drain.middleware);
       applyDefaults();
     },
