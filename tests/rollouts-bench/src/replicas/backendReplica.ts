@@ -205,28 +205,32 @@ export class BackendReplica {
     );
   }
 
-  /** Stops the process group: TERM, then KILL after 30 s. */
-  async stop() {
+  /**
+   * Stops the process group: TERM, then KILL if any of it (the CLI or the
+   * backend it runs) still runs 30 s later, as Kubernetes does at the end of
+   * deploy/portal's grace period. Resolves once the whole group is gone, with
+   * whether it needed the KILL.
+   */
+  async stop(): Promise<{ killed: boolean }> {
     const child = this.child;
-    if (!child?.pid || child.exitCode !== null) return;
-    const exited = new Promise<void>(resolve =>
-      child.once('exit', () => resolve()),
-    );
-    const signal = (s: NodeJS.Signals) => {
+    if (!child?.pid || child.exitCode !== null) return { killed: false };
+    const group = -child.pid;
+    const signal = (s: NodeJS.Signals | 0) => {
       try {
-        process.kill(-child.pid!, s);
+        process.kill(group, s);
+        return true;
       } catch {
-        // already gone
+        return false; // the group is gone
       }
     };
     signal('SIGTERM');
-    const killed = await Promise.race([
-      exited.then(() => false),
-      sleep(30_000).then(() => true),
-    ]);
-    if (killed) signal('SIGKILL');
+    // The CLI may exit before the backend it started: wait for the group.
+    const deadline = Date.now() + 30_000;
+    while (signal(0) && Date.now() < deadline) await sleep(100);
+    const killed = signal('SIGKILL');
     const pidDir = process.env.REPLICAS_PID_DIR;
     if (pidDir)
       fs.rmSync(path.join(pidDir, String(child.pid)), { force: true });
+    return { killed };
   }
 }

@@ -140,7 +140,18 @@ export class HostReplicaPool implements ReplicaPool {
     };
   }
 
+  /** Fails when a replica still ran 30 s after SIGTERM (Kubernetes would kill it). */
   async stop() {
-    for (const { replica } of this.started) await replica.stop();
+    const killed: string[] = [];
+    for (const { replica } of this.started) {
+      if ((await replica.stop()).killed) killed.push(replica.name);
+    }
+    if (killed.length > 0) {
+      throw new Error(
+        `replica(s) ${killed.join(
+          ', ',
+        )} still ran 30 s after SIGTERM and were killed (packages/backend/src/cutLingeringConnections.ts; logs in artifacts/replicas/)`,
+      );
+    }
   }
 }

@@ -81,6 +81,9 @@ export interface ReplicaPool {
   rolloutsTasks(): string;
   /** The memory of the replicas handed out so far. */
   memory(): Promise<MemoryTable>;
-  /** Stops what the pool started. */
+  /**
+   * Stops what the pool started; rejects when a replica it started still ran
+   * 30 s after SIGTERM.
+   */
   stop(): Promise<void>;
 }
