@@ -101,15 +101,16 @@ await_backend() {
 
 # TERM, then KILL if the backend still runs 30 s later, as Kubernetes does at the end of
 # deploy/portal's grace period. Sets BACKEND_STOP_SECONDS and BACKEND_STOP_KILLED (1: it
-# needed the KILL).
+# needed the KILL). It waits for the whole process group (setsid: its id is BACKEND_PID):
+# in dev mode yarn exits about 0.1 s after TERM, while the backend it started runs on.
 stop_backend() {
   [ -n "${BACKEND_PID:-}" ] || return 0
   local start_ms
   start_ms=$(date +%s%3N)
   BACKEND_STOP_KILLED=0
   kill -TERM -- "-$BACKEND_PID" 2>/dev/null || kill -TERM "$BACKEND_PID" 2>/dev/null || true
-  for _ in $(seq 1 150); do kill -0 "$BACKEND_PID" 2>/dev/null || break; sleep 0.2; done
-  if kill -0 "$BACKEND_PID" 2>/dev/null; then BACKEND_STOP_KILLED=1; fi
+  for _ in $(seq 1 150); do backend_running || break; sleep 0.2; done
+  if backend_running; then BACKEND_STOP_KILLED=1; fi
   kill -KILL -- "-$BACKEND_PID" 2>/dev/null || true
   BACKEND_STOP_SECONDS="$(awk -v ms=$(($(date +%s%3N) - start_ms)) 'BEGIN { printf "%.1f", ms / 1000 }')"
   if [ "$BACKEND_STOP_KILLED" = 1 ]; then
@@ -118,6 +119,11 @@ stop_backend() {
     log "backend stopped ${BACKEND_STOP_SECONDS} s after SIGTERM"
   fi
   BACKEND_PID=
+}
+
+# Whether any process of the backend's group (or the backend itself) still runs.
+backend_running() {
+  kill -0 -- "-$BACKEND_PID" 2>/dev/null || kill -0 "$BACKEND_PID" 2>/dev/null
 }
 
 # Throw-away SQLite and TechDocs directories for a test backend, under DIR.

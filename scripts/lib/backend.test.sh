@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# stop_backend (scripts/lib/backend.sh) waits for the backend's whole process group, not
+# only its leader: in dev mode the leader (yarn) exits about 0.1 s after TERM while the
+# backend it started shuts down for longer. A stand-in group: a leader that exits on TERM
+# at once, and a child that takes 1 s to stop and records that it stopped by itself.
+set -euo pipefail
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=scripts/lib/toolchain.sh
+source "$REPO_ROOT/scripts/lib/toolchain.sh"
+# shellcheck source=scripts/lib/backend.sh
+source "$REPO_ROOT/scripts/lib/backend.sh"
+work="$(mktemp -d)"
+# Only a group this test started (stop_backend clears BACKEND_PID; "-0" would be ours).
+trap '[ -z "${BACKEND_PID:-}" ] || kill -KILL -- "-${BACKEND_PID}" 2>/dev/null || true; rm -rf "${work}"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+setsid bash -c '
+  bash -c "trap \"sleep 1; touch $1/child-stopped; exit 0\" TERM; while :; do sleep 0.05; done" &
+  trap "exit 0" TERM
+  wait
+' _ "$work" >/dev/null 2>&1 &
+BACKEND_PID=$!
+sleep 0.5 # both processes have set their traps
+
+stop_backend >"$work/out" 2>&1
+[ -e "$work/child-stopped" ] || fail "stop_backend returned before the group's child stopped (it was killed): $(cat "$work/out")"
+[ "$BACKEND_STOP_KILLED" = 0 ] || fail "BACKEND_STOP_KILLED=$BACKEND_STOP_KILLED for a group that stopped within 30 s"
+awk -v s="$BACKEND_STOP_SECONDS" 'BEGIN { exit !(s >= 1) }' ||
+  fail "BACKEND_STOP_SECONDS=$BACKEND_STOP_SECONDS, but the group's child took 1 s"
+grep -q "backend stopped .* s after SIGTERM" "$work/out" || fail "no stop time printed: $(cat "$work/out")"
+echo "PASS: stop_backend waits for the whole group (${BACKEND_STOP_SECONDS} s), not only its leader"
