@@ -16,6 +16,8 @@
 # holds the packages.
 set -euo pipefail
 source "$(dirname "$0")/lib/toolchain.sh"
+# shellcheck source=scripts/lib/backend.sh
+source "$(dirname "$0")/lib/backend.sh"
 ensure_toolchain
 ensure_apt_packages chromium
 
@@ -35,11 +37,7 @@ CREATED_NAMESPACE=""
 INSTALLED=""
 cleanup() {
   local rc=$?
-  if [ -n "$BACKEND_PID" ]; then
-    kill -TERM -- "-$BACKEND_PID" 2>/dev/null || true
-    for _ in $(seq 1 20); do kill -0 "$BACKEND_PID" 2>/dev/null || break; sleep 1; done
-    kill -KILL -- "-$BACKEND_PID" 2>/dev/null || true
-  fi
+  [ -z "$BACKEND_PID" ] || stop_backend_group "$BACKEND_PID" "fresh app's backend"
   [ -z "$CREATED_RBAC" ] || kubectl delete -f "$CREATED_RBAC" --ignore-not-found --wait=false >/dev/null 2>&1 || true
   [ -z "$CREATED_NAMESPACE" ] || kubectl delete namespace "$CREATED_NAMESPACE" --ignore-not-found --wait=false >/dev/null 2>&1 || true
   [ -z "$INSTALLED" ] || [ -n "${FRESH_APP_KEEP:-}" ] || keep_installation

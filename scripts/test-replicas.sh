@@ -48,10 +48,7 @@ cleanup() {
   # Replicas the test started and did not stop (it failed or was interrupted).
   for pid in "$REPLICAS_PID_DIR"/*; do
     [ -e "$pid" ] || continue
-    pid="$(basename "$pid")"
-    kill -TERM -- "-$pid" 2>/dev/null || true
-    for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
-    kill -KILL -- "-$pid" 2>/dev/null || true
+    stop_backend_group "$(basename "$pid")" "replica left running (pid $(basename "$pid"))"
   done
   stop_postgres
   [ -n "$CLUSTER_STARTED" ] && bash "$REPO_ROOT/platform/cluster.sh" stop

@@ -7,6 +7,7 @@
 #   start_backend_in_mode MODE LOGFILE WORKDIR [--config FILE ...]
 #                          MODE production (the bundle, built in WORKDIR) or dev
 #   stop_backend                               -> BACKEND_STOP_SECONDS, BACKEND_STOP_KILLED
+#   stop_backend_group PGID NAME               the same for another backend's process group
 # BACKEND_PORT (7007): where it is awaited; a config given to start_backend must
 # listen there when it is not 7007.
 
@@ -101,29 +102,37 @@ await_backend() {
 
 # TERM, then KILL if the backend still runs 30 s later, as Kubernetes does at the end of
 # deploy/portal's grace period. Sets BACKEND_STOP_SECONDS and BACKEND_STOP_KILLED (1: it
-# needed the KILL). It waits for the whole process group (setsid: its id is BACKEND_PID):
-# in dev mode yarn exits about 0.1 s after TERM, while the backend it started runs on.
+# needed the KILL).
 stop_backend() {
   [ -n "${BACKEND_PID:-}" ] || return 0
-  local start_ms
-  start_ms=$(date +%s%3N)
-  BACKEND_STOP_KILLED=0
-  kill -TERM -- "-$BACKEND_PID" 2>/dev/null || kill -TERM "$BACKEND_PID" 2>/dev/null || true
-  for _ in $(seq 1 150); do backend_running || break; sleep 0.2; done
-  if backend_running; then BACKEND_STOP_KILLED=1; fi
-  kill -KILL -- "-$BACKEND_PID" 2>/dev/null || true
-  BACKEND_STOP_SECONDS="$(awk -v ms=$(($(date +%s%3N) - start_ms)) 'BEGIN { printf "%.1f", ms / 1000 }')"
-  if [ "$BACKEND_STOP_KILLED" = 1 ]; then
-    log "the backend still ran 30 s after SIGTERM: killed"
-  else
-    log "backend stopped ${BACKEND_STOP_SECONDS} s after SIGTERM"
-  fi
+  stop_backend_group "$BACKEND_PID" backend
   BACKEND_PID=
 }
 
-# Whether any process of the backend's group (or the backend itself) still runs.
-backend_running() {
-  kill -0 -- "-$BACKEND_PID" 2>/dev/null || kill -0 "$BACKEND_PID" 2>/dev/null
+# stop_backend_group PGID NAME: stop_backend for any backend started with setsid (its
+# process group id is the pid `$!` gave), logged as NAME. It waits for the whole group,
+# not only its leader: in dev mode yarn exits about 0.1 s after TERM while the backend it
+# started runs on. BACKEND_STOP_TIMEOUT (30) is the seconds between TERM and KILL.
+stop_backend_group() {
+  local pgid="$1" name="$2" start_ms polls
+  start_ms=$(date +%s%3N)
+  polls=$((${BACKEND_STOP_TIMEOUT:-30} * 5))
+  BACKEND_STOP_KILLED=0
+  kill -TERM -- "-$pgid" 2>/dev/null || kill -TERM "$pgid" 2>/dev/null || true
+  for _ in $(seq 1 "$polls"); do group_running "$pgid" || break; sleep 0.2; done
+  if group_running "$pgid"; then BACKEND_STOP_KILLED=1; fi
+  kill -KILL -- "-$pgid" 2>/dev/null || true
+  BACKEND_STOP_SECONDS="$(awk -v ms=$(($(date +%s%3N) - start_ms)) 'BEGIN { printf "%.1f", ms / 1000 }')"
+  if [ "$BACKEND_STOP_KILLED" = 1 ]; then
+    log "the $name still ran ${BACKEND_STOP_TIMEOUT:-30} s after SIGTERM: killed"
+  else
+    log "$name stopped ${BACKEND_STOP_SECONDS} s after SIGTERM"
+  fi
+}
+
+# Whether any process of the group (or its leader) still runs.
+group_running() {
+  kill -0 -- "-$1" 2>/dev/null || kill -0 "$1" 2>/dev/null
 }
 
 # Throw-away SQLite and TechDocs directories for a test backend, under DIR.

@@ -29,3 +29,19 @@ awk -v s="$BACKEND_STOP_SECONDS" 'BEGIN { exit !(s >= 1) }' ||
   fail "BACKEND_STOP_SECONDS=$BACKEND_STOP_SECONDS, but the group's child took 1 s"
 grep -q "backend stopped .* s after SIGTERM" "$work/out" || fail "no stop time printed: $(cat "$work/out")"
 echo "PASS: stop_backend waits for the whole group (${BACKEND_STOP_SECONDS} s), not only its leader"
+
+# The KILL path: a child that ignores TERM is killed when the timeout ends, with the whole
+# group, and reported as killed. (BACKEND_STOP_TIMEOUT=1 keeps this check short.)
+setsid bash -c 'bash -c "trap \"\" TERM; while :; do sleep 0.05; done" & trap "exit 0" TERM; wait' \
+  >/dev/null 2>&1 &
+stubborn=$!
+BACKEND_PID="$stubborn"
+sleep 0.5
+BACKEND_STOP_TIMEOUT=1 stop_backend_group "$stubborn" "stand-in backend" >"$work/out" 2>&1
+BACKEND_PID=
+[ "$BACKEND_STOP_KILLED" = 1 ] || fail "BACKEND_STOP_KILLED=$BACKEND_STOP_KILLED for a group whose child ignores TERM"
+wait "$stubborn" 2>/dev/null || true # reap the leader; init reaps its child
+for _ in $(seq 1 20); do group_running "$stubborn" || break; sleep 0.1; done
+! group_running "$stubborn" || fail "the group still runs 2 s after stop_backend_group's KILL"
+grep -q "stand-in backend still ran 1 s after SIGTERM: killed" "$work/out" || fail "no kill reported: $(cat "$work/out")"
+echo "PASS: stop_backend_group kills the whole group when it outlives the timeout, and says so"

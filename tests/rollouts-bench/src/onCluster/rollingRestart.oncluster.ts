@@ -10,6 +10,11 @@ import { positiveInt } from '../benchEnv';
 import { PortalClient } from '../portal';
 import { report, sleep } from '../report';
 import { markdownTable } from '../stats';
+import {
+  JsonStreamSplitter,
+  PodWatchEvent,
+  podTerminations,
+} from './podTerminations';
 import { missingSends, RequestOutcome, summarizeLoss } from './requestLoss';
 
 const HOW = 'Run it with scripts/test-portal-on-cluster.sh.';
@@ -86,7 +91,49 @@ function steadyLoad(
   };
 }
 
+/**
+ * Every change to the portal's pods, as `kubectl get pods --watch` streams
+ * them, stamped with the time this process read each one.
+ */
+function watchPods() {
+  const events: PodWatchEvent[] = [];
+  const splitter = new JsonStreamSplitter();
+  const watch = spawn(
+    'kubectl',
+    [
+      '-n',
+      NAMESPACE,
+      'get',
+      'pods',
+      '-l',
+      'app.kubernetes.io/name=portal',
+      '--watch',
+      '--output-watch-events',
+      '-o',
+      'json',
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  watch.stdout.setEncoding('utf8');
+  watch.stdout.on('data', (chunk: string) => {
+    const receivedAt = Date.now();
+    for (const doc of splitter.push(chunk) as Omit<
+      PodWatchEvent,
+      'receivedAt'
+    >[]) {
+      events.push({ ...doc, receivedAt });
+    }
+  });
+  return {
+    events,
+    stop: () => watch.kill(),
+  };
+}
+
 describe('the deployed portal', () => {
+  let podWatch: ReturnType<typeof watchPods> | undefined;
+  afterAll(() => podWatch?.stop());
+
   it(
     'loses no request while kubectl rollout restart replaces every replica',
     async () => {
@@ -116,6 +163,8 @@ describe('the deployed portal', () => {
             },
           ),
       });
+      const watch = watchPods();
+      podWatch = watch;
       await sleep(MARGIN_MS);
       const podsBefore = servingPods();
       const restartAt = Date.now();
@@ -144,6 +193,23 @@ describe('the deployed portal', () => {
       await sleep(MARGIN_MS);
       const { outcomes, windowMs, ticks } = await load.stop();
       const podsAfter = servingPods();
+      // Each old pod's stop: from its deletion to its backend's exit. Waits
+      // until every old pod has stopped or its grace period (30 s) is long over.
+      const stopsOfOldPods = () =>
+        podTerminations(watch.events, 'backend').filter(t =>
+          podsBefore.includes(t.pod),
+        );
+      const everyOldPodStopped = () => {
+        const stopped = stopsOfOldPods();
+        return (
+          stopped.length === podsBefore.length &&
+          stopped.every(t => t.stopSeconds !== undefined)
+        );
+      };
+      const deadline = Date.now() + 60_000;
+      while (!everyOldPodStopped() && Date.now() < deadline) await sleep(500);
+      watch.stop();
+      const stops = stopsOfOldPods();
       const summary = summarizeLoss(outcomes);
       const byKind = [...new Set(outcomes.map(o => o.kind))].map(kind => {
         const s = summarizeLoss(outcomes.filter(o => o.kind === kind));
@@ -163,6 +229,22 @@ describe('the deployed portal', () => {
         ).toFixed(1)} s; pods before: ${podsBefore.length}, after: ${
           podsAfter.length
         }, replaced: ${podsBefore.filter(p => !podsAfter.includes(p)).length}.`,
+        markdownTable(
+          [
+            'old pod',
+            'deletion → backend exited (s)',
+            'exit code',
+            'grace period (s)',
+            'killed',
+          ],
+          stops.map(t => [
+            t.pod,
+            t.stopSeconds?.toFixed(1) ?? 'still running',
+            t.exitCode ?? 'not seen',
+            t.gracePeriodSeconds ?? '',
+            t.killed ? 'yes' : 'no',
+          ]),
+        ),
         summary.lost
           ? `Lost: ${JSON.stringify(summary.lostBy)}, from ${
               summary.firstLostAt! - restartAt
@@ -175,6 +257,12 @@ describe('the deployed portal', () => {
       expect(missingSends(summary.sent, windowMs, RATE)).toBe(0);
       expect(podsBefore.filter(p => podsAfter.includes(p))).toEqual([]);
       expect(summary.lostBy).toEqual({});
+      // Every old pod's backend exited by itself, before its grace period
+      // ended in SIGKILL (as it did before cutLingeringConnections).
+      expect(stops.map(t => t.pod).sort()).toEqual([...podsBefore].sort());
+      expect(
+        stops.filter(t => t.killed || t.stopSeconds === undefined),
+      ).toEqual([]);
     },
     15 * 60_000,
   );
