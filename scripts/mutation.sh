@@ -70,7 +70,7 @@ mutmut_policy() {
   (
     source "$REPO_ROOT/tools/manifest-checks/scripts/lib.sh"
     mc_ensure_venv "$MC_DIR/requirements-dev.txt"
-    cd "$MC_DIR"
+    cd "$MC_DIR" || exit 1
     rm -rf mutants # its results are reused between runs otherwise; a fresh run is the gate
     nice -n 10 "$MC_VENV/bin/mutmut" run --max-children "$CONCURRENCY" >"$MC_DIR/.cache/mutmut.log" 2>&1 \
       || { tail -40 "$MC_DIR/.cache/mutmut.log" >&2; exit 1; }
@@ -78,7 +78,7 @@ mutmut_policy() {
   )
 }
 
-cd "$REPO_ROOT"
+cd "$REPO_ROOT" || exit 1
 ensure_node
 ensure_yarn
 [ -x node_modules/.bin/stryker ] || ensure_node_modules

@@ -11,9 +11,11 @@ SHARED_CLUSTER_STAGES=(kube-integration e2e fresh-app replicas rollouts-bench)
 read -r -a STAGES <<<"${STAGES:-${ALL_STAGES[*]}}"
 
 stage_setup() {
-  ensure_apt_packages chromium postgresql openssl graphviz fonts-dejavu-core
+  ensure_apt_packages chromium postgresql openssl graphviz fonts-dejavu-core shellcheck
   # What real nodes and the images built here need (platform/lib.sh has the list).
-  ensure_apt_packages $(source "$REPO_ROOT/platform/lib.sh" && echo "${PLATFORM_APT_PACKAGES[@]}")
+  local platform_packages
+  read -r -a platform_packages <<<"$(source "$REPO_ROOT/platform/lib.sh" && echo "${PLATFORM_APT_PACKAGES[@]}")"
+  ensure_apt_packages "${platform_packages[@]}"
   ensure_toolchain
 }
 # Then the published packages' API reports (`yarn build:api-reports` writes them): a
@@ -26,7 +28,14 @@ stage_typecheck() {
   yarn check:api-reports || { log "FAIL: API reports are stale: run 'yarn build:api-reports' and commit the report*.api.md files"; return 1; }
   log "API reports up to date ($((SECONDS - start))s)"
 }
-stage_lint() { yarn backstage-cli repo lint --max-warnings 0; }
+# ESLint, then ShellCheck on the repository's own scripts (the generated repositories'
+# are checked in the templates stage).
+stage_lint() {
+  ensure_apt_packages shellcheck
+  yarn backstage-cli repo lint --max-warnings 0 &&
+    bash "$REPO_ROOT/scripts/shellcheck.test.sh" &&
+    "$REPO_ROOT/scripts/shellcheck.sh"
+}
 stage_prettier() { yarn prettier --check .; }
 stage_unit() { CI=true yarn backstage-cli repo test; }
 # Mutation testing of the guard-critical files only (`make mutation` runs everything):

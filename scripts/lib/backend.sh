@@ -96,7 +96,6 @@ await_backend() {
     [ $waited -ge 240 ] && { tail -n 40 "$logfile"; die "the backend was not ready after ${waited}s"; }
     sleep 1; waited=$((waited + 1))
   done
-  BACKEND_READY_SECONDS=$waited
   log "backend ready after ${waited}s"
 }
 
@@ -147,6 +146,7 @@ use_scratch_data() {
 # stops it). Exports the portal's K8S_CLUSTER_* settings for app-config.cluster.yaml.
 demo_cluster_up() {
   if [ -z "${KUBECONFIG:-}" ] && ! bash "$REPO_ROOT/platform/cluster.sh" status >/dev/null 2>&1; then
+    # shellcheck disable=SC2034  # read by the caller (test-e2e.sh's EXIT trap)
     CLUSTER_STARTED=1
   fi
   bash "$REPO_ROOT/platform/demo.sh" up || return 1

@@ -47,7 +47,7 @@ ensure_yarn() {
 }
 
 ensure_node_modules() {
-  cd "$REPO_ROOT"
+  cd "$REPO_ROOT" || return 1
   local stamp="node_modules/.golden-path-install-stamp"
   local want
   want="$(cat yarn.lock package.json */*/package.json 2>/dev/null | sha256sum | cut -d' ' -f1)"

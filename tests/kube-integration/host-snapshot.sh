@@ -114,8 +114,8 @@ selftest() {
   umount "${tmp}/mnt"
   rmdir /sys/fs/cgroup/memory/golden-path-selftest
   # Other work on a shared machine may change the host meanwhile: allow a few tries.
-  local clean=0 try
-  for try in 1 2 3; do
+  local clean=0
+  for _ in 1 2 3; do
     snapshot "${tmp}/after"
     if compare "${tmp}/before" "${tmp}/after" 2> "${tmp}/report-after"; then clean=1; break; fi
     sleep 1

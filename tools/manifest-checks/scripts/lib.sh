@@ -4,7 +4,6 @@
 # pinned requirements when they changed (a stamp file holds their hash).
 
 MC_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-REPO_ROOT="$(cd "$MC_DIR/../.." && pwd)"
 # Outside the repository on purpose: a venv links to the system Python, and TechDocs
 # refuses to build the repository root while it holds links that point outside it.
 MC_VENV="${MANIFEST_CHECKS_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/golden-path-portal/venvs/manifest-checks}"
