@@ -42,6 +42,10 @@ SMOKE_REQUESTS="${SMOKE_REQUESTS:-5}"
 # The same names as plugins/rollouts-common (blueGreen.ts, ownership.ts).
 PREVIOUS_SLOT_ANNOTATION=rollouts.backstage.io/previous-slot
 ENTITY_REF_ANNOTATION=rollouts.backstage.io/entity-ref
+# On the preview Service (k8s/preview-service.yaml): the live Service it accompanies.
+PREVIEW_OF_ANNOTATION=rollouts.backstage.io/preview-of
+SERVICE_NAME_LABEL=kubernetes.io/service-name
+VERSION_LABEL=app.kubernetes.io/version
 
 # --- small helpers -------------------------------------------------------------------------
 
