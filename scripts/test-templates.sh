@@ -166,7 +166,7 @@ check "scripts/test-portal-on-cluster.sh: without a cluster, refused with how to
   bash "$REPO_ROOT/scripts/test-portal-on-cluster.test.sh"
 check "scripts/lib/backend.sh: stop_backend waits for the backend's whole process group" \
   bash "$REPO_ROOT/scripts/lib/backend.test.sh"
-check "shellcheck of every generated repository's scripts" "$REPO_ROOT/scripts/shellcheck.sh" "$OUT"
+check "shellcheck of every generated repository's scripts" "$REPO_ROOT/scripts/shellcheck.sh" "${examples[@]}"
 check "platform/lib/oci.sh: the image name of compact and indented OCI indexes" \
   bash "$REPO_ROOT/platform/lib/oci.test.sh"
 check "platform/gitea/gitea.sh: bad input refused, reuse, restart keeps data and token, taken port" \
