@@ -50,7 +50,11 @@ ensure_node_modules() {
   cd "$REPO_ROOT" || return 1
   local stamp="node_modules/.golden-path-install-stamp"
   local want
-  want="$(cat yarn.lock package.json */*/package.json 2>/dev/null | sha256sum | cut -d' ' -f1)"
+  # What `yarn install --immutable` reads: the lockfile and the workspaces' manifests.
+  # Not */*/package.json: that took node_modules/*/package.json too, so a run installed
+  # again after its setup (from the templates stage on) for no change of the manifests.
+  want="$(cat yarn.lock .yarnrc.yml package.json packages/*/package.json plugins/*/package.json \
+    tests/*/package.json 2>/dev/null | sha256sum | cut -d' ' -f1)"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     return
   fi

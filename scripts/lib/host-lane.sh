@@ -1,0 +1,115 @@
+# shellcheck shell=bash
+# The host lane of `make test`: stages that need no cluster, no fixed port and no file
+# another stage writes run one after another in the background, at lower priority, beside
+# the other stages. The cluster stages leave about a third of the 2 cores idle (waits
+# for probes, rollouts and drains); with `nice` the lane takes that idle time and yields
+# the rest (a stage's own timing checks see the load they saw before).
+#
+# Sourced by scripts/test.sh:
+#   host_lane_start STAGE...   starts the lane (a process group of its own)
+#   host_lane_collect          prints the stages that ended since, each whole, in order,
+#                              and adds their results to RESULTS/passed/failed
+#   host_lane_await STAGE      waits until STAGE has ended (a stage that needs its output)
+#   host_lane_finish           waits for the lane, then collects everything
+#   host_lane_kill             stops the lane and everything it started
+# Run as a script it is the lane itself:
+#   host-lane.sh run DIR STAGE...   runs each stage_STAGE (from HOST_LANE_STAGES_FILE,
+#                                   default scripts/lib/stages.sh) with its output in
+#                                   DIR/STAGE.log, then writes DIR/STAGE.result
+#                                   ("PASS|FAIL SECONDS END_EPOCH"); a failure does not
+#                                   stop the next stage, as in the main lane.
+# Env: HOST_LANE_NICE (10, the prebuild's), HOST_LANE_LOGS (artifacts/host-lane),
+# RUN_START_EPOCH (the run's start, for the "Ns into the run" of each stage).
+
+HOST_LANE_PID="" HOST_LANE_DIR="" HOST_LANE_STAGES=() HOST_LANE_SHOWN=0
+
+host_lane_start() {
+  HOST_LANE_DIR="${HOST_LANE_LOGS:-$REPO_ROOT/artifacts/host-lane}"
+  HOST_LANE_STAGES=("$@") HOST_LANE_SHOWN=0
+  rm -rf "$HOST_LANE_DIR" && mkdir -p "$HOST_LANE_DIR" || return 1
+  log "host lane: ${HOST_LANE_STAGES[*]} in the background (nice ${HOST_LANE_NICE:-10}) beside the stages below;" \
+    "each is printed whole when it ends (as it runs: ${HOST_LANE_DIR#"$REPO_ROOT"/}/STAGE.log)"
+  setsid nice -n "${HOST_LANE_NICE:-10}" bash "$REPO_ROOT/scripts/lib/host-lane.sh" run "$HOST_LANE_DIR" "$@" \
+    </dev/null >"$HOST_LANE_DIR/lane.log" 2>&1 &
+  HOST_LANE_PID=$!
+}
+
+host_lane_collect() {
+  local stage verdict seconds end
+  while [ "$HOST_LANE_SHOWN" -lt "${#HOST_LANE_STAGES[@]}" ]; do
+    stage="${HOST_LANE_STAGES[$HOST_LANE_SHOWN]}"
+    [ -f "$HOST_LANE_DIR/$stage.result" ] || return 0
+    read -r verdict seconds end <"$HOST_LANE_DIR/$stage.result"
+    log "stage $stage (host lane, ended $seconds s after it started)"
+    cat "$HOST_LANE_DIR/$stage.log"
+    host_lane_record "$stage" "$verdict" "$seconds" "$end"
+    HOST_LANE_SHOWN=$((HOST_LANE_SHOWN + 1))
+  done
+}
+
+host_lane_record() { # host_lane_record STAGE PASS|FAIL SECONDS END_EPOCH
+  local line="$2 $1 (${3}s, host lane)"
+  if [ "$2" = PASS ]; then passed+=("$1"); else failed+=("$1"); fi
+  RESULTS+=("$line")
+  log "$line at $(date -u -d "@$4" +%H:%M:%S), $(($4 - ${RUN_START_EPOCH:-$4}))s into the run"
+}
+
+host_lane_await() {
+  local stage="$1" said=""
+  [[ " ${HOST_LANE_STAGES[*]} " == *" $stage "* ]] || return 0
+  until [ -f "$HOST_LANE_DIR/$stage.result" ]; do
+    kill -0 "$HOST_LANE_PID" 2>/dev/null || return 1
+    [ -n "$said" ] || { log "waiting for the host lane's $stage"; said=1; }
+    sleep 1
+  done
+}
+
+host_lane_finish() {
+  local stage
+  [ -n "$HOST_LANE_PID" ] || return 0
+  if kill -0 "$HOST_LANE_PID" 2>/dev/null; then
+    for stage in "${HOST_LANE_STAGES[@]}"; do
+      [ -f "$HOST_LANE_DIR/$stage.result" ] && continue
+      log "waiting for the host lane ($stage is running)"
+      break
+    done
+  fi
+  wait "$HOST_LANE_PID" 2>/dev/null || true # each stage's result is in its file
+  HOST_LANE_PID=""
+  host_lane_collect
+  # A stage the lane never ended (the lane died): its log so far, and a failure.
+  while [ "$HOST_LANE_SHOWN" -lt "${#HOST_LANE_STAGES[@]}" ]; do
+    stage="${HOST_LANE_STAGES[$HOST_LANE_SHOWN]}"
+    log "stage $stage (host lane): did not end; its output so far, then the lane's own:"
+    cat "$HOST_LANE_DIR/$stage.log" "$HOST_LANE_DIR/lane.log" 2>/dev/null || true
+    host_lane_record "$stage" FAIL 0 "$(date +%s)"
+    HOST_LANE_SHOWN=$((HOST_LANE_SHOWN + 1))
+  done
+}
+
+host_lane_kill() {
+  [ -n "$HOST_LANE_PID" ] || return 0
+  kill -TERM -- "-$HOST_LANE_PID" 2>/dev/null
+  HOST_LANE_PID=""
+  return 0
+}
+
+if [[ "${BASH_SOURCE[0]}" == "$0" && "${1:-}" == run ]]; then
+  set -uo pipefail
+  dir="$2"
+  shift 2
+  # shellcheck source=scripts/lib/toolchain.sh
+  source "$(dirname "${BASH_SOURCE[0]}")/toolchain.sh"
+  # shellcheck source=scripts/lib/stages.sh
+  source "${HOST_LANE_STAGES_FILE:-$REPO_ROOT/scripts/lib/stages.sh}"
+  cd "$REPO_ROOT" || exit 1
+  ensure_node
+  ensure_yarn
+  for stage in "$@"; do
+    start=$SECONDS verdict=PASS
+    (set -e; "stage_$stage") >"$dir/$stage.log" 2>&1 || verdict=FAIL
+    # Written last and whole: a reader never sees half a result.
+    echo "$verdict $((SECONDS - start)) $(date +%s)" >"$dir/$stage.result.tmp"
+    mv "$dir/$stage.result.tmp" "$dir/$stage.result"
+  done
+fi

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# scripts/lib/host-lane.sh: stages run in the background at lower priority, each printed
+# whole and in order, a failure does not stop the next, a stage that needs another's
+# output can wait for it, a lane that dies is reported, and a kill leaves nothing running.
+set -euo pipefail
+source "$(dirname "$0")/toolchain.sh"
+source "$REPO_ROOT/scripts/lib/host-lane.sh"
+
+work="$(mktemp -d)"
+trap 'host_lane_kill; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+export HOST_LANE_STAGES_FILE="$work/stages.sh" HOST_LANE_LOGS="$work/logs"
+cat >"$HOST_LANE_STAGES_FILE" <<'STAGES'
+stage_first() { echo "first: line 1"; sleep 0.3; echo "first: line 2"; }
+stage_broken() { echo "broken: about to fail"; false; }
+stage_slow() { sleep 1; echo "slow: done" >"$HOST_LANE_LOGS/slow.marker"; echo "slow: wrote its marker"; }
+stage_niceness() { echo "niceness: $(ps -o ni= -p "$BASHPID" | tr -d ' ')"; }
+stage_hang() { sleep 300 & echo "$!" >"$HOST_LANE_LOGS/hang.pid"; wait; }
+stage_dies() { local me=$BASHPID; echo "dies: taking the lane down"; kill -9 "$(ps -o ppid= -p "$me" | tr -d ' ')"; }
+STAGES
+
+# 1. Order, failure, waiting, priority.
+RESULTS=() passed=() failed=()
+HOST_LANE_NICE=7 host_lane_start first broken slow niceness 2>/dev/null
+host_lane_await slow 2>/dev/null || fail "await returned an error for a stage that passed"
+[ -f "$HOST_LANE_LOGS/slow.marker" ] || fail "await returned before the stage it waits for had ended"
+host_lane_finish >"$work/out" 2>&1
+grep -q "first: line 1" "$work/out" && grep -q "first: line 2" "$work/out" || fail "a stage's output is not printed whole"
+[ "$(grep -n "first: line 2" "$work/out" | cut -d: -f1)" -lt "$(grep -n "broken: about" "$work/out" | cut -d: -f1)" ] \
+  || fail "stages are not printed in their order"
+[ "$(printf '%s\n' "${RESULTS[@]}" | sed 's/ (.*, host lane)$//' | paste -sd,)" = "PASS first,FAIL broken,PASS slow,PASS niceness" ] \
+  || fail "results: ${RESULTS[*]}"
+[ "${failed[*]}" = broken ] && [ "${passed[*]}" = "first slow niceness" ] || fail "passed/failed: ${passed[*]} / ${failed[*]}"
+grep -q "niceness: 7" "$work/out" || fail "the lane does not run at HOST_LANE_NICE: $(grep niceness: "$work/out")"
+echo "ok: order, whole output, a failure does not stop the next stage, await, nice"
+
+# 2. A lane that dies: the stage it was in, and the ones after, fail with what it printed.
+RESULTS=() passed=() failed=()
+host_lane_start first dies slow 2>/dev/null
+host_lane_finish >"$work/out" 2>&1
+[ "${failed[*]}" = "dies slow" ] || fail "a lane that died: failed=${failed[*]}"
+grep -q "dies: taking the lane down" "$work/out" || fail "the dead lane's last stage's output is not shown"
+grep -q "did not end" "$work/out" || fail "the dead lane is not reported"
+echo "ok: a lane that dies fails its unfinished stages and shows their output"
+
+# 3. A kill stops the lane's whole process group.
+RESULTS=() passed=() failed=()
+host_lane_start hang 2>/dev/null
+for _ in $(seq 50); do [ -s "$HOST_LANE_LOGS/hang.pid" ] && break; sleep 0.1; done
+hang_pid="$(cat "$HOST_LANE_LOGS/hang.pid")"
+host_lane_kill
+for _ in $(seq 50); do kill -0 "$hang_pid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$hang_pid" 2>/dev/null && { kill "$hang_pid"; fail "a killed lane left its stage's child running"; }
+echo "ok: a kill leaves nothing of the lane running"
