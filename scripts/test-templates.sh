@@ -10,7 +10,18 @@
 #     Jest run) and platform/gitea/gitea.sh itself (platform/gitea/gitea.test.sh), each
 #     with a throw-away GITEA_HOME on a free port, stopped and removed at the end
 # The generated repositories stay in artifacts/templates for the cluster stage.
+#
+# Usage: scripts/test-templates.sh [render|check]   (default: both)
+#   render  every template through the scaffolder into artifacts/templates, and published
+#           to Gitea (the templates stage: the cluster stages need only this)
+#   check   the skeletons' static checks, then every check of the repositories render
+#           left there (the template-checks stage, which runs beside the cluster stages)
 set -euo pipefail
+MODE="${1:-all}"
+case "$MODE" in
+  render | check | all) ;;
+  *) echo "usage: $0 [render|check] (got '$MODE')" >&2; exit 2 ;;
+esac
 source "$(dirname "$0")/lib/toolchain.sh"
 source "$(dirname "$0")/lib/postgres.sh"
 source "$(dirname "$0")/lib/python.sh"
@@ -18,22 +29,29 @@ ensure_toolchain
 ensure_techdocs_venv
 
 OUT="$REPO_ROOT/artifacts/templates"
-rm -rf "$OUT"; mkdir -p "$OUT"
 trap 'stop_postgres; [ -n "${APP_PID:-}" ] && kill "$APP_PID" 2>/dev/null; true' EXIT
+
+render() {
+  rm -rf "$OUT"
+  mkdir -p "$OUT"
+  log "building (or reusing) Gitea for the publishing tests"
+  bash "$REPO_ROOT/platform/gitea/build.sh" >/dev/null
+  # The trace store the microservices template's verify.sh reads in the cluster stage
+  # (tests/kube-integration/src/tracing.ts); built here so that stage only starts it.
+  log "building (or reusing) Jaeger for the tracing checks"
+  bash "$REPO_ROOT/platform/jaeger/build.sh" >/dev/null
+
+  log "rendering every template through the scaffolder (dry-run); publishing to a real Gitea"
+  GITEA_INTEGRATION=1 TEMPLATE_OUTPUT_DIR="$OUT" CI=true yarn --cwd tests/templates backstage-cli package test
+}
+if [ "$MODE" != check ]; then render; fi
+[ "$MODE" != render ] || exit 0
+compgen -G "$OUT/*/*/" >/dev/null \
+  || die "no generated repositories in ${OUT#"$REPO_ROOT"/}: run 'scripts/test-templates.sh render' (the templates stage) first"
 
 log "static checks of the skeletons and templates (pins, template syntax, examples)"
 skeleton_venv="$(venv_for "$REPO_ROOT/fastapi-skeletons/tests/requirements.txt")"
 (cd "$REPO_ROOT" && "$skeleton_venv/bin/python" -m pytest -q -p no:cacheprovider fastapi-skeletons/tests)
-
-log "building (or reusing) Gitea for the publishing tests"
-bash "$REPO_ROOT/platform/gitea/build.sh" >/dev/null
-# The trace store the microservices template's verify.sh reads in the cluster stage
-# (tests/kube-integration/src/tracing.ts); built here so that stage only starts it.
-log "building (or reusing) Jaeger for the tracing checks"
-bash "$REPO_ROOT/platform/jaeger/build.sh" >/dev/null
-
-log "rendering every template through the scaffolder (dry-run); publishing to a real Gitea"
-GITEA_INTEGRATION=1 TEMPLATE_OUTPUT_DIR="$OUT" CI=true yarn --cwd tests/templates backstage-cli package test
 
 start_postgres
 CHECK_LOGS="$OUT/.checks"

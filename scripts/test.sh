@@ -4,7 +4,7 @@
 set -uo pipefail
 source "$(dirname "$0")/lib/toolchain.sh"
 
-ALL_STAGES=(setup typecheck lint prettier unit mutation manifest-checks techdocs templates backend-postgres kube-multinode kube-integration e2e fresh-app replicas rollouts-bench)
+ALL_STAGES=(setup typecheck lint prettier unit mutation manifest-checks techdocs templates template-checks backend-postgres kube-multinode kube-integration e2e fresh-app replicas rollouts-bench)
 # These run on one local cluster (1 real node) when more than one of them is selected:
 # started before the first, stopped after the last (see shared_cluster_* below).
 SHARED_CLUSTER_STAGES=(kube-integration e2e fresh-app replicas rollouts-bench)
@@ -18,7 +18,7 @@ source "$REPO_ROOT/scripts/lib/host-lane.sh"
 # background from the end of setup on (platform/prebuild.sh): a cold run's first stages
 # leave a core and the network idle, and the stages that need them wait for a build in
 # progress instead of starting it. PREBUILD=0 turns it off.
-PLATFORM_STAGES=(templates kube-multinode kube-integration e2e fresh-app replicas rollouts-bench)
+PLATFORM_STAGES=(templates template-checks kube-multinode kube-integration e2e fresh-app replicas rollouts-bench)
 PREBUILD_PID=""
 prebuild_start() {
   local s wanted=0
@@ -115,8 +115,10 @@ export RUN_START_EPOCH
 # selected too: they need no cluster, no fixed port (backend-postgres, e2e and the
 # benchmark all use 7007) and write nothing another stage reads, except typecheck's
 # dist-types/, which fresh-app's `yarn pack` reads: fresh-app waits for typecheck.
+# template-checks reads what the templates stage renders: it waits for that stage.
 # HOST_LANE=0: every stage in order, in the foreground.
-HOST_LANE_CANDIDATES=(typecheck lint prettier unit mutation manifest-checks techdocs)
+HOST_LANE_CANDIDATES=(typecheck lint prettier unit mutation manifest-checks techdocs template-checks)
+export HOST_LANE_NEEDS="template-checks=templates"
 host_lane_run=() main_run=()
 for stage in "${STAGES[@]}"; do
   if [ "${HOST_LANE:-1}" != 0 ] && [[ " ${HOST_LANE_CANDIDATES[*]} " == *" $stage "* ]]; then
@@ -137,7 +139,7 @@ done
 for stage in "${main_run[@]}"; do
   # The host lane starts with the first stage after setup (it needs the toolchain).
   if [ "$stage" != setup ] && [ "${#host_lane_run[@]}" -gt 0 ] && [ -z "$HOST_LANE_DIR" ]; then
-    host_lane_start "${host_lane_run[@]}" || die "could not start the host lane"
+    HOST_LANE_MAIN_STAGES="${main_run[*]}" host_lane_start "${host_lane_run[@]}" || die "could not start the host lane"
   fi
   host_lane_collect
   log "stage $stage"
@@ -153,6 +155,7 @@ for stage in "${main_run[@]}"; do
     host_lane_finish
     shared_cluster_stop || ok=0
   fi
+  host_lane_main_ended "$stage" "$ok"
   # Printed as each stage ends too: an interrupted run still shows where its time went.
   if [ "$ok" = 1 ]; then
     passed+=("$stage"); RESULTS+=("PASS $stage ($((SECONDS - start))s)")

@@ -2,14 +2,15 @@
 # The host lane of `make test`: stages that need no cluster, no fixed port and no file
 # another stage writes run one after another in the background, at lower priority, beside
 # the other stages. The cluster stages leave about a third of the 2 cores idle (waits
-# for probes, rollouts and drains); with `nice` the lane takes that idle time and yields
-# the rest (a stage's own timing checks see the load they saw before).
+# for probes, rollouts and drains); with `nice` (of its processes and of its session's
+# autogroup) the lane takes that idle time and yields the rest.
 #
 # Sourced by scripts/test.sh:
 #   host_lane_start STAGE...   starts the lane (a process group of its own)
 #   host_lane_collect          prints the stages that ended since, each whole, in order,
 #                              and adds their results to RESULTS/passed/failed
 #   host_lane_await STAGE      waits until STAGE has ended (a stage that needs its output)
+#   host_lane_main_ended STAGE OK   tells the lane a main stage ended (OK 1 passed)
 #   host_lane_finish           waits for the lane, then collects everything
 #   host_lane_kill             stops the lane and everything it started
 # Run as a script it is the lane itself:
@@ -19,7 +20,10 @@
 #                                   ("PASS|FAIL SECONDS END_EPOCH"); a failure does not
 #                                   stop the next stage, as in the main lane.
 # Env: HOST_LANE_NICE (10, the prebuild's), HOST_LANE_LOGS (artifacts/host-lane),
-# RUN_START_EPOCH (the run's start, for the "Ns into the run" of each stage).
+# RUN_START_EPOCH (the run's start, for the "Ns into the run" of each stage),
+# HOST_LANE_NEEDS ("STAGE=MAIN_STAGE ...": STAGE starts after MAIN_STAGE passed, when
+# MAIN_STAGE is one of HOST_LANE_MAIN_STAGES, the main lane's stages of this run; it
+# fails without running when MAIN_STAGE failed).
 
 HOST_LANE_PID="" HOST_LANE_DIR="" HOST_LANE_STAGES=() HOST_LANE_SHOWN=0
 
@@ -27,9 +31,12 @@ host_lane_start() {
   HOST_LANE_DIR="${HOST_LANE_LOGS:-$REPO_ROOT/artifacts/host-lane}"
   HOST_LANE_STAGES=("$@") HOST_LANE_SHOWN=0
   rm -rf "$HOST_LANE_DIR" && mkdir -p "$HOST_LANE_DIR" || return 1
-  log "host lane: ${HOST_LANE_STAGES[*]} in the background (nice ${HOST_LANE_NICE:-10}) beside the stages below;" \
+  log "host lane: ${HOST_LANE_STAGES[*]} in the background (nice ${HOST_LANE_NICE:-10}, its autogroup too) beside the stages below;" \
     "each is printed whole when it ends (as it runs: ${HOST_LANE_DIR#"$REPO_ROOT"/}/STAGE.log)"
-  setsid nice -n "${HOST_LANE_NICE:-10}" bash "$REPO_ROOT/scripts/lib/host-lane.sh" run "$HOST_LANE_DIR" "$@" \
+  mkdir -p "$HOST_LANE_DIR/main"
+  local nice="${HOST_LANE_NICE:-10}"
+  HOST_LANE_MAIN_STAGES="${HOST_LANE_MAIN_STAGES:-}" HOST_LANE_NICE="$nice" \
+    setsid nice -n "$nice" bash "$REPO_ROOT/scripts/lib/host-lane.sh" run "$HOST_LANE_DIR" "$@" \
     </dev/null >"$HOST_LANE_DIR/lane.log" 2>&1 &
   HOST_LANE_PID=$!
 }
@@ -62,6 +69,12 @@ host_lane_await() {
     [ -n "$said" ] || { log "waiting for the host lane's $stage"; said=1; }
     sleep 1
   done
+}
+
+host_lane_main_ended() {
+  [ -n "$HOST_LANE_DIR" ] || return 0
+  if [ "$2" = 1 ]; then echo PASS; else echo FAIL; fi >"$HOST_LANE_DIR/main/$1.tmp"
+  mv "$HOST_LANE_DIR/main/$1.tmp" "$HOST_LANE_DIR/main/$1"
 }
 
 host_lane_finish() {
@@ -103,11 +116,39 @@ if [[ "${BASH_SOURCE[0]}" == "$0" && "${1:-}" == run ]]; then
   # shellcheck source=scripts/lib/stages.sh
   source "${HOST_LANE_STAGES_FILE:-$REPO_ROOT/scripts/lib/stages.sh}"
   cd "$REPO_ROOT" || exit 1
+  # With sched_autogroup_enabled (Debian's kernels), the scheduler first shares the CPU
+  # between sessions, and `nice` ranks processes only within one: this lane, a session of
+  # its own (setsid), would take half the CPU from the main lane whatever its nice. So the
+  # session's group gets the same nice. Only here, after setsid: written earlier it
+  # would be the main lane's group.
+  if [ -w /proc/self/autogroup ] && [ "$(ps -o sid= -p $$ | tr -d ' ')" = "$$" ]; then
+    echo "${HOST_LANE_NICE:-10}" >/proc/self/autogroup || echo "could not set the lane's autogroup nice" >&2
+  fi
   ensure_node
   ensure_yarn
+  # needed_main_stage STAGE: the main stage STAGE waits for, if any runs.
+  needed_main_stage() {
+    local pair
+    for pair in ${HOST_LANE_NEEDS:-}; do
+      [ "${pair%%=*}" = "$1" ] && [[ " ${HOST_LANE_MAIN_STAGES:-} " == *" ${pair#*=} "* ]] && echo "${pair#*=}"
+    done
+    return 0
+  }
   for stage in "$@"; do
     start=$SECONDS verdict=PASS
-    (set -e; "stage_$stage") >"$dir/$stage.log" 2>&1 || verdict=FAIL
+    need="$(needed_main_stage "$stage")"
+    if [ -n "$need" ]; then
+      echo "waiting for the $need stage (main lane)" >"$dir/$stage.log"
+      until [ -f "$dir/main/$need" ]; do sleep 1; done
+      echo "the $need stage ended ($(cat "$dir/main/$need")) after $((SECONDS - start)) s" >>"$dir/$stage.log"
+      start=$SECONDS
+    fi
+    if [ -n "$need" ] && [ "$(cat "$dir/main/$need")" != PASS ]; then
+      echo "not run: it checks what the $need stage makes, and that stage failed" >>"$dir/$stage.log"
+      verdict=FAIL
+    else
+      (set -e; "stage_$stage") >>"$dir/$stage.log" 2>&1 || verdict=FAIL
+    fi
     # Written last and whole: a reader never sees half a result.
     echo "$verdict $((SECONDS - start)) $(date +%s)" >"$dir/$stage.result.tmp"
     mv "$dir/$stage.result.tmp" "$dir/$stage.result"

@@ -14,8 +14,12 @@ cat >"$HOST_LANE_STAGES_FILE" <<'STAGES'
 stage_first() { echo "first: line 1"; sleep 0.3; echo "first: line 2"; }
 stage_broken() { echo "broken: about to fail"; false; }
 stage_slow() { sleep 1; echo "slow: done" >"$HOST_LANE_LOGS/slow.marker"; echo "slow: wrote its marker"; }
-stage_niceness() { echo "niceness: $(ps -o ni= -p "$BASHPID" | tr -d ' ')"; }
+stage_niceness() {
+  echo "niceness: $(ps -o ni= -p "$BASHPID" | tr -d ' ')"
+  [ ! -e /proc/self/autogroup ] || echo "autogroup: $(sed 's/.* nice //' /proc/self/autogroup)"
+}
 stage_hang() { sleep 300 & echo "$!" >"$HOST_LANE_LOGS/hang.pid"; wait; }
+stage_needy() { echo "needy: ran"; }
 stage_dies() { local me=$BASHPID; echo "dies: taking the lane down"; kill -9 "$(ps -o ppid= -p "$me" | tr -d ' ')"; }
 STAGES
 
@@ -35,7 +39,13 @@ grep -q "first: line 1" "$work/out" && grep -q "first: line 2" "$work/out" || fa
 want_nice=$(($(ps -o ni= -p "$$") + 7)); [ "$want_nice" -le 19 ] || want_nice=19
 grep -q "niceness: $want_nice\$" "$work/out" \
   || fail "the lane does not run at HOST_LANE_NICE 7 above its caller (want $want_nice): $(grep niceness: "$work/out")"
-echo "ok: order, whole output, a failure does not stop the next stage, await, nice"
+# The lane is a session of its own; with autogroups, its group must have the nice too
+# (else it takes half the CPU from the main lane). Never the caller's group.
+if [ -e /proc/self/autogroup ]; then
+  grep -q "^autogroup: 7$" "$work/out" || fail "the lane's autogroup does not have HOST_LANE_NICE 7: $(grep autogroup: "$work/out")"
+  [ "$(sed 's/.* nice //' /proc/self/autogroup)" != 7 ] || fail "the caller's own autogroup got the lane's nice"
+fi
+echo "ok: order, whole output, a failure does not stop the next stage, await, nice (process and autogroup)"
 
 # 2. A lane that dies: the stage it was in, and the ones after, fail with what it printed.
 RESULTS=() passed=() failed=()
@@ -46,7 +56,28 @@ grep -q "dies: taking the lane down" "$work/out" || fail "the dead lane's last s
 grep -q "did not end" "$work/out" || fail "the dead lane is not reported"
 echo "ok: a lane that dies fails its unfinished stages and shows their output"
 
-# 3. A kill stops the lane's whole process group.
+# 3. A stage that needs a main stage waits for it, and does not run when it failed.
+RESULTS=() passed=() failed=()
+HOST_LANE_NEEDS="needy=render" HOST_LANE_MAIN_STAGES="setup render" host_lane_start needy 2>/dev/null
+sleep 1.5
+[ -f "$HOST_LANE_LOGS/needy.result" ] && fail "a stage ran before the main stage it needs had ended"
+host_lane_main_ended render 1
+host_lane_finish >"$work/out" 2>&1
+[ "${passed[*]}" = needy ] && grep -q "needy: ran" "$work/out" || fail "a stage whose main stage passed: ${RESULTS[*]}"
+grep -q "waiting for the render stage (main lane)" "$work/out" || fail "the wait is not in the stage's output"
+RESULTS=() passed=() failed=()
+HOST_LANE_NEEDS="needy=render" HOST_LANE_MAIN_STAGES="render" host_lane_start needy 2>/dev/null
+host_lane_main_ended render 0
+host_lane_finish >"$work/out" 2>&1
+[ "${failed[*]}" = needy ] && ! grep -q "needy: ran" "$work/out" || fail "a stage whose main stage failed ran anyway: ${RESULTS[*]}"
+grep -q "what the render stage makes, and that stage failed" "$work/out" || fail "the reason is not in the stage's output"
+RESULTS=() passed=() failed=()
+HOST_LANE_NEEDS="needy=render" HOST_LANE_MAIN_STAGES="setup" host_lane_start needy 2>/dev/null
+host_lane_finish >"$work/out" 2>&1
+[ "${passed[*]}" = needy ] || fail "a stage whose main stage is not in the run waited or failed: ${RESULTS[*]}"
+echo "ok: a stage waits for the main stage it needs, and is not run when that stage failed"
+
+# 4. A kill stops the lane's whole process group.
 RESULTS=() passed=() failed=()
 host_lane_start hang 2>/dev/null
 for _ in $(seq 50); do [ -s "$HOST_LANE_LOGS/hang.pid" ] && break; sleep 0.1; done
