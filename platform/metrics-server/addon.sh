@@ -24,6 +24,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 source "${PLATFORM_DIR}/images/lib-images.sh"
 # shellcheck source=platform/images/lib-addon.sh
 source "${PLATFORM_DIR}/images/lib-addon.sh"
+# shellcheck source=platform/lib/pki.sh
+source "${PLATFORM_DIR}/lib/pki.sh"
 
 DIR="${PLATFORM_DIR}/metrics-server"
 VERSION="$(go_mod_version "${DIR}" sigs.k8s.io/metrics-server)"
@@ -32,7 +34,39 @@ METRICS_SERVER_IMAGE="${IMAGE_PREFIX}/metrics-server:${VERSION}"
 
 do_images() { "${DIR}/build.sh"; }
 
-do_render() { fill_placeholders METRICS_SERVER_IMAGE < "${DIR}/manifests.yaml"; }
+# The API server verifies metrics-server's serving certificate (the APIService's
+# caBundle) for the name it dials: <service>.<namespace>.svc.
+SERVING_SECRET=metrics-server-serving
+SERVING_NAME=metrics-server.kube-system.svc
+SERVING_CERT=metrics-server-serving # in ${PKI}: signed by the cluster CA, which stop deletes
+
+cluster_ca() {
+  [[ -s "${PKI}/ca.crt" ]] \
+    || die "no cluster CA at ${PKI}/ca.crt: metrics-server's serving certificate is signed by the local cluster's CA (platform/cluster.sh start makes it)"
+  printf '%s\n' "${PKI}/ca.crt"
+}
+
+do_render() {
+  local ca
+  ca="$(cluster_ca)" || exit 1
+  # shellcheck disable=SC2034 # read by name in fill_placeholders
+  METRICS_SERVER_CA_BUNDLE="$(b64 "${ca}")"
+  fill_placeholders METRICS_SERVER_IMAGE METRICS_SERVER_CA_BUNDLE < "${DIR}/manifests.yaml"
+}
+
+# The serving certificate (made once per cluster CA) into its Secret. Its key is never
+# printed: the Secret goes from kubectl to kubectl.
+apply_serving_secret() {
+  local ca
+  ca="$(cluster_ca)" || exit 1
+  if ! openssl verify -CAfile "${ca}" "${PKI}/${SERVING_CERT}.crt" >/dev/null 2>&1; then
+    gen_cert "${SERVING_CERT}" "/CN=${SERVING_NAME}" serverAuth \
+      "DNS:${SERVING_NAME},DNS:${SERVING_NAME}.${CLUSTER_DOMAIN}"
+  fi
+  addon_kubectl -n kube-system create secret tls "${SERVING_SECRET}" \
+    --cert="${PKI}/${SERVING_CERT}.crt" --key="${PKI}/${SERVING_CERT}.key" --dry-run=client -o json \
+    | addon_kubectl apply --server-side --field-manager="${FIELD_MANAGER}" --force-conflicts -f - >&2
+}
 
 do_wait() {
   local timeout="$1" deadline nodes out missing n
@@ -113,8 +147,15 @@ EOF
   printf 'metrics-server host-test: PASS (RSS %s MiB)\n' "${rss}"
 }
 
-if [[ "${1:-}" == host-test ]]; then
-  do_host_test
-else
-  addon_main "$@"
-fi
+case "${1:-}" in
+  host-test) do_host_test ;;
+  apply)
+    apply_serving_secret
+    addon_apply "$(do_render)"
+    ;;
+  delete)
+    addon_delete "$(do_render)"
+    addon_kubectl -n kube-system delete secret "${SERVING_SECRET}" --ignore-not-found --wait=false
+    ;;
+  *) addon_main "$@" ;;
+esac
