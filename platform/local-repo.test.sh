@@ -2,7 +2,8 @@
 # Bad input to platform/local-repo.sh and platform/gitops-loop.sh (which run generated
 # repositories on the local cluster): each case must fail (non-zero) with a message that
 # says what to fix, and build or push nothing. Needs no cluster. The generated repositories come
-# from the templates stage (scripts/test-templates.sh passes artifacts/templates).
+# from the templates stage (the template-checks stage, scripts/test-templates.sh check,
+# passes artifacts/templates).
 #
 # usage: platform/local-repo.test.sh <folder of generated repositories>
 set -euo pipefail

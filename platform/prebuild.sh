@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Build (or reuse) every Go program and asset of the local platform, one after the other,
 # in the order make test needs them: Gitea and Jaeger (templates stage), Kubernetes and the cluster
-# add-ons (cluster stages), Flux. `make test` runs it in the background while its first
-# stages (type-check, lint, unit tests) leave a core and the network idle, so a cold run
+# add-ons (cluster stages), Flux. `make test` runs it in the background from the end of
+# setup on (first stages and the host lane leave a core and the network idle), so a cold run
 # finds most of it built when a cluster stage starts. Each build holds its own lock
 # (take_build_lock in lib/go-build.sh): a stage that needs one while it is being built
 # waits for it and reuses it. Warm: every build is a cache hit (a few seconds in all).

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # ShellCheck (warnings and errors) on shell scripts; make test's lint stage runs it on the
-# repository's own scripts, and the templates stage on every generated repository's.
+# repository's own scripts, and the template-checks stage on every generated repository's.
 #   scripts/shellcheck.sh              the repository's scripts (git ls-files '*.sh'), except
 #                                      fastapi-skeletons/: those hold template syntax until
 #                                      rendered, so they are checked in the generated repos

@@ -17,7 +17,7 @@
 #      GITEA_ASSETS=0 to skip building the web UI's assets (the API works without them;
 #      the web UI is then unstyled: templates and locales come from the Go module).
 # One server per GITEA_HOME; a start with another GITEA_PORT moves it (after a stop).
-# Tested by platform/gitea/gitea.test.sh (make test, templates stage).
+# Tested by platform/gitea/gitea.test.sh (make test, template-checks stage).
 set -euo pipefail
 # shellcheck source=platform/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"

@@ -24,7 +24,7 @@ stage_typecheck() {
   log "API reports up to date ($((SECONDS - start))s)"
 }
 # ESLint, then ShellCheck on the repository's own scripts (the generated repositories'
-# are checked in the templates stage), and the host lane's own test.
+# are checked in the template-checks stage), and the host lane's own test.
 stage_lint() {
   ensure_apt_packages shellcheck
   yarn backstage-cli repo lint --max-warnings 0 &&

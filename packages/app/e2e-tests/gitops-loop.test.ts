@@ -69,7 +69,7 @@ function runFailing(command: string, args: string[], cwd: string): string {
 const loop = (...args: string[]) => run('bash', [LOOP, ...args]);
 /**
  * The release: the short loop (make test) skips the repository's pytest, which
- * the templates stage already ran on the same rendered files (22-25 s here);
+ * the template-checks stage already ran on the same rendered files (22-25 s here);
  * the full loop runs it, as the workflow does.
  */
 const release = (dir: string) =>
