@@ -127,8 +127,9 @@ for stage in "${STAGES[@]}"; do
     main_run+=("$stage")
   fi
 done
-beside=("${main_run[@]/setup/}")
-if [ -z "${beside[*]// /}" ]; then
+beside=0
+for stage in "${main_run[@]}"; do [ "$stage" = setup ] || beside=$((beside + 1)); done
+if [ "$beside" = 0 ]; then
   # Nothing to run beside them: the host lane's stages run in the foreground.
   main_run=("${STAGES[@]}") host_lane_run=()
 fi

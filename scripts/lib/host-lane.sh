@@ -30,11 +30,10 @@ HOST_LANE_PID="" HOST_LANE_DIR="" HOST_LANE_STAGES=() HOST_LANE_SHOWN=0
 host_lane_start() {
   HOST_LANE_DIR="${HOST_LANE_LOGS:-$REPO_ROOT/artifacts/host-lane}"
   HOST_LANE_STAGES=("$@") HOST_LANE_SHOWN=0
-  rm -rf "$HOST_LANE_DIR" && mkdir -p "$HOST_LANE_DIR" || return 1
-  log "host lane: ${HOST_LANE_STAGES[*]} in the background (nice ${HOST_LANE_NICE:-10}, its autogroup too) beside the stages below;" \
-    "each is printed whole when it ends (as it runs: ${HOST_LANE_DIR#"$REPO_ROOT"/}/STAGE.log)"
-  mkdir -p "$HOST_LANE_DIR/main"
   local nice="${HOST_LANE_NICE:-10}"
+  rm -rf "$HOST_LANE_DIR" && mkdir -p "$HOST_LANE_DIR/main" || return 1
+  log "host lane: ${HOST_LANE_STAGES[*]} in the background (nice $nice, its autogroup too) beside the stages below;" \
+    "each is printed whole when it ends (as it runs: ${HOST_LANE_DIR#"$REPO_ROOT"/}/STAGE.log)"
   HOST_LANE_MAIN_STAGES="${HOST_LANE_MAIN_STAGES:-}" HOST_LANE_NICE="$nice" \
     setsid nice -n "$nice" bash "$REPO_ROOT/scripts/lib/host-lane.sh" run "$HOST_LANE_DIR" "$@" \
     </dev/null >"$HOST_LANE_DIR/lane.log" 2>&1 &
@@ -135,15 +134,16 @@ if [[ "${BASH_SOURCE[0]}" == "$0" && "${1:-}" == run ]]; then
     return 0
   }
   for stage in "$@"; do
-    start=$SECONDS verdict=PASS
+    start=$SECONDS verdict=PASS need_verdict=PASS
     need="$(needed_main_stage "$stage")"
     if [ -n "$need" ]; then
       echo "waiting for the $need stage (main lane)" >"$dir/$stage.log"
       until [ -f "$dir/main/$need" ]; do sleep 1; done
-      echo "the $need stage ended ($(cat "$dir/main/$need")) after $((SECONDS - start)) s" >>"$dir/$stage.log"
+      need_verdict="$(cat "$dir/main/$need")"
+      echo "the $need stage ended ($need_verdict) after $((SECONDS - start)) s" >>"$dir/$stage.log"
       start=$SECONDS
     fi
-    if [ -n "$need" ] && [ "$(cat "$dir/main/$need")" != PASS ]; then
+    if [ "$need_verdict" != PASS ]; then
       echo "not run: it checks what the $need stage makes, and that stage failed" >>"$dir/$stage.log"
       verdict=FAIL
     else
