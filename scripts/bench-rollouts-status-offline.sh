@@ -26,14 +26,7 @@ DATA_DIR="$(mktemp -d /tmp/golden-path-status-bench.XXXXXX)"
 trap 'stop_backend; rm -rf "$DATA_DIR"' EXIT
 MODES="${BENCH_BACKEND_MODES:-production dev}"
 
-# A free port, so that a portal on 7007 (or another run) is not disturbed.
-BACKEND_PORT="$(node -e "const s = require('net').createServer().listen(0, '127.0.0.1', () => { console.log(s.address().port); s.close(); })")"
-export BACKEND_PORT
-cat >"$DATA_DIR/app-config.port.yaml" <<YAML
-backend:
-  baseUrl: http://127.0.0.1:$BACKEND_PORT
-  listen: { port: $BACKEND_PORT, host: 127.0.0.1 }
-YAML
+use_free_backend_port "$DATA_DIR"
 mkdir -p "$REPO_ROOT/artifacts/bench"
 export BENCH_BACKEND_URL="http://127.0.0.1:$BACKEND_PORT" BENCH_WITHOUT_CLUSTER=1
 export BENCH_REPORT="${BENCH_REPORT:-$REPO_ROOT/artifacts/bench/rollouts-status-offline.md}"
@@ -48,7 +41,7 @@ for mode in $MODES; do
   use_scratch_data "$DATA_DIR/$mode"
   logfile="$REPO_ROOT/artifacts/bench/backend-status-offline-$mode.log"
   BACKEND_NODE_OPTIONS="${BENCH_BACKEND_NODE_OPTIONS:-}" start_backend_in_mode "$mode" "$logfile" "$DATA_DIR" \
-    --config "$REPO_ROOT/app-config.yaml" --config "$DATA_DIR/app-config.port.yaml"
+    --config "$REPO_ROOT/app-config.yaml" --config "$BACKEND_PORT_CONFIG"
   log "status benchmark, $mode mode, load average $(cut -d' ' -f1-3 /proc/loadavg) (report: $BENCH_REPORT)"
   # CI=true: one run, not Jest's watch mode. The backend runs under setsid: its session
   # is its processes, whose CPU time the benchmark reads.

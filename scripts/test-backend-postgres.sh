@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Proves the production database path: the backend starts on a real PostgreSQL server
 # with app-config.production.yaml, creates its plugin databases, ingests the catalog,
-# and still has the data after a restart.
+# and still has the data after a restart. On a free port: it runs in make test's host
+# lane, beside stages that use 7007.
 set -euo pipefail
 source "$(dirname "$0")/lib/toolchain.sh"
 source "$(dirname "$0")/lib/postgres.sh"
@@ -10,17 +11,19 @@ ensure_toolchain
 
 ARTIFACTS="$REPO_ROOT/artifacts/backend-postgres"
 mkdir -p "$ARTIFACTS"
-trap 'stop_backend; stop_postgres' EXIT
+PORT_DIR="$(mktemp -d)"
+trap 'stop_backend; stop_postgres; rm -rf "$PORT_DIR"' EXIT
 start_postgres
+use_free_backend_port "$PORT_DIR"
 
 export POSTGRES_HOST=127.0.0.1 POSTGRES_PORT="$PGPORT" POSTGRES_USER="$PGUSER" POSTGRES_PASSWORD="$PGPASSWORD"
 export BACKEND_SECRET="test-secret-$RANDOM$RANDOM" AUTH_GITHUB_CLIENT_ID=unused AUTH_GITHUB_CLIENT_SECRET=unused
 export PORTAL_CATALOG_FILE="$REPO_ROOT/catalog-info.yaml" PORTAL_SKELETONS_DIR="$REPO_ROOT/fastapi-skeletons"
-configs=(--config "$REPO_ROOT/app-config.yaml" --config "$REPO_ROOT/app-config.production.yaml")
+configs=(--config "$REPO_ROOT/app-config.yaml" --config "$REPO_ROOT/app-config.production.yaml" --config "$BACKEND_PORT_CONFIG")
 
 entity_count() {
   curl -sf -H "Authorization: Bearer $BACKEND_SECRET" \
-    "http://127.0.0.1:7007/api/catalog/entities/by-query?limit=1&filter=kind=component" |
+    "http://127.0.0.1:$BACKEND_PORT/api/catalog/entities/by-query?limit=1&filter=kind=component" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["totalItems"])'
 }
 

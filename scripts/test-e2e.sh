@@ -119,4 +119,8 @@ if [ "$E2E_BLUE_GREEN" = 1 ]; then
 fi
 start_backend "$ARTIFACTS/e2e-backend-cluster.log" "${configs[@]}" --config "$REPO_ROOT/app-config.cluster.yaml" \
   --config "$DATA_DIR/app-config.e2e-cluster.yaml"
-yarn playwright test "${no_tests_ok[@]}" --grep @cluster "$@"
+# Two browsers: the GitOps loop (about 3 minutes, most of it waiting for builds, Flux and
+# rollouts) runs beside the other files, whose tests stay in order in the other worker
+# (a file's tests share the demo: the Rollouts tab's switch, the demo actions).
+# E2E_CLUSTER_WORKERS=1: one file after another.
+yarn playwright test "${no_tests_ok[@]}" --grep @cluster --workers "${E2E_CLUSTER_WORKERS:-2}" "$@"

@@ -68,10 +68,6 @@ readme_block() {
   printf '%s\n' "$block"
 }
 
-free_port() {
-  node -e 'const s = require("net").createServer(); s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'
-}
-
 # 1. The tarballs, as `npm publish` would upload them.
 pack_packages() {
   mkdir -p "$WORK/packs"

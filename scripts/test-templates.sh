@@ -182,7 +182,7 @@ check "scripts/lib/portal-local-overlay.sh: deploy/portal with the local images 
   bash "$REPO_ROOT/scripts/lib/portal-local-overlay.test.sh"
 check "scripts/test-portal-on-cluster.sh: without a cluster, refused with how to start one, nothing created" \
   bash "$REPO_ROOT/scripts/test-portal-on-cluster.test.sh"
-check "scripts/lib/backend.sh: stop_backend waits for the backend's whole process group" \
+check "scripts/lib/backend.sh: stop_backend waits for the backend's whole process group; its session takes the host lane's nice" \
   bash "$REPO_ROOT/scripts/lib/backend.test.sh"
 check "shellcheck of every generated repository's scripts" "$REPO_ROOT/scripts/shellcheck.sh" "${examples[@]}"
 check "platform/lib/oci.sh: the image name of compact and indented OCI indexes" \

@@ -112,12 +112,12 @@ RUN_START_EPOCH=$(($(date +%s) - SECONDS))
 export RUN_START_EPOCH
 
 # The lanes. The host lane (scripts/lib/host-lane.sh) takes these when other stages are
-# selected too: they need no cluster, no fixed port (backend-postgres, e2e and the
-# benchmark all use 7007) and write nothing another stage reads, except typecheck's
+# selected too: they need no cluster, no fixed port (e2e and the benchmark use 7007;
+# backend-postgres takes a free one) and write nothing another stage reads, except typecheck's
 # dist-types/, which fresh-app's `yarn pack` reads: fresh-app waits for typecheck.
 # template-checks reads what the templates stage renders: it waits for that stage.
 # HOST_LANE=0: every stage in order, in the foreground.
-HOST_LANE_CANDIDATES=(typecheck lint prettier unit mutation manifest-checks techdocs template-checks)
+HOST_LANE_CANDIDATES=(typecheck lint prettier unit mutation manifest-checks techdocs template-checks backend-postgres)
 export HOST_LANE_NEEDS="template-checks=templates"
 host_lane_run=() main_run=()
 for stage in "${STAGES[@]}"; do

@@ -8,12 +8,41 @@
 #                          MODE production (the bundle, built in WORKDIR) or dev
 #   stop_backend                               -> BACKEND_STOP_SECONDS, BACKEND_STOP_KILLED
 #   stop_backend_group PGID NAME               the same for another backend's process group
+#   use_free_backend_port DIR                  -> a free BACKEND_PORT (exported) and
+#                                                 BACKEND_PORT_CONFIG, a config listening there
 # BACKEND_PORT (7007): where it is awaited; a config given to start_backend must
 # listen there when it is not 7007.
 
+# A port of its own, so that a portal on 7007 (another stage, make start) is not
+# disturbed: writes DIR/app-config.port.yaml for start_backend's --config.
+use_free_backend_port() {
+  local dir="$1"
+  BACKEND_PORT="$(free_port)"
+  export BACKEND_PORT
+  BACKEND_PORT_CONFIG="$dir/app-config.port.yaml"
+  cat >"$BACKEND_PORT_CONFIG" <<YAML
+backend:
+  baseUrl: http://127.0.0.1:$BACKEND_PORT
+  listen: { port: $BACKEND_PORT, host: 127.0.0.1 }
+YAML
+}
+
+# Runs COMMAND in a session of its own (its process group is what stop_backend signals).
+# In make test's host lane (HOST_LANE_NICE set) the new session's autogroup gets the
+# lane's nice: with sched_autogroup a session of its own would otherwise take an equal
+# share of the CPU beside the main lane's stages (see scripts/lib/host-lane.sh).
+exec_in_own_session() {
+  # shellcheck disable=SC2016 # expanded by the inner shell
+  exec setsid bash -c '
+    if [ -n "${HOST_LANE_NICE:-}" ] && [ -w /proc/self/autogroup ]; then
+      echo "$HOST_LANE_NICE" >/proc/self/autogroup || true
+    fi
+    exec "$@"' backend-session "$@"
+}
+
 start_backend() {
   local logfile="$1"; shift
-  (cd "$REPO_ROOT/packages/backend" && exec setsid yarn backstage-cli package start "$@") >"$logfile" 2>&1 &
+  (cd "$REPO_ROOT/packages/backend" && exec_in_own_session yarn backstage-cli package start "$@") >"$logfile" 2>&1 &
   BACKEND_PID=$!
   await_backend "$logfile"
 }
@@ -59,7 +88,7 @@ start_bundled_backend() {
   # the image's NODE_OPTIONS, plus BACKEND_NODE_OPTIONS (e.g. --cpu-prof).
   (cd "$REPO_ROOT/packages/backend" &&
     NODE_ENV=production NODE_OPTIONS="--no-node-snapshot ${BACKEND_NODE_OPTIONS:-}" \
-      exec setsid node "$dir/packages/backend" "$@") >"$logfile" 2>&1 &
+      exec_in_own_session node "$dir/packages/backend" "$@") >"$logfile" 2>&1 &
   BACKEND_PID=$!
   await_backend "$logfile"
 }

@@ -45,3 +45,21 @@ for _ in $(seq 1 20); do group_running "$stubborn" || break; sleep 0.1; done
 ! group_running "$stubborn" || fail "the group still runs 2 s after stop_backend_group's KILL"
 grep -q "stand-in backend still ran 1 s after SIGTERM: killed" "$work/out" || fail "no kill reported: $(cat "$work/out")"
 echo "PASS: stop_backend_group kills the whole group when it outlives the timeout, and says so"
+
+# exec_in_own_session: a session of its own (stop_backend signals its group), whose
+# autogroup takes the host lane's nice when HOST_LANE_NICE is set, and keeps 0 without.
+if [ -r /proc/self/autogroup ]; then
+  for lane_nice in 7 ""; do
+    (HOST_LANE_NICE="$lane_nice" exec_in_own_session bash -c \
+      'echo "$$ $(ps -o sid= -p $$ | tr -d " ") $(sed -E "s/.* nice (-?[0-9]+)$/\1/" /proc/self/autogroup)"') \
+      >"$work/session" 2>&1 &
+    wait $!
+    read -r pid sid nice <"$work/session" || fail "exec_in_own_session printed: $(cat "$work/session")"
+    [ "$sid" = "$pid" ] || fail "exec_in_own_session: session $sid, not one of its own ($pid)"
+    [ "$nice" = "${lane_nice:-0}" ] ||
+      fail "exec_in_own_session with HOST_LANE_NICE='$lane_nice': autogroup nice $nice, expected ${lane_nice:-0}"
+  done
+  echo "PASS: exec_in_own_session starts a session of its own, with the host lane's autogroup nice inside the lane"
+else
+  echo "SKIP: no /proc/self/autogroup (kernel without sched_autogroup): nothing to nice"
+fi

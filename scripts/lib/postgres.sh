@@ -33,7 +33,3 @@ stop_postgres() {
   rm -rf "$PG_DIR"
   PG_DIR=
 }
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
