@@ -48,12 +48,18 @@ results_dir="$(mktemp -d)"
 started_here=0
 local_cluster=0
 flux_started_here=0
+rollouts_suite_pid=""
 jest_rc=0
 SNAPSHOT="${REPO_ROOT}/tests/kube-integration/host-snapshot.sh"
 
 # shellcheck disable=SC2317  # invoked through the EXIT trap
 cleanup() {
   local rc=$?
+  # The rollouts plugin's suite, if it still runs beside the Jest suite (interrupted).
+  if [[ -n "${rollouts_suite_pid}" ]]; then
+    kill -TERM -- "-${rollouts_suite_pid}" 2>/dev/null || true
+    wait "${rollouts_suite_pid}" 2>/dev/null || true
+  fi
   # A reused cluster keeps running, without the Flux this run started on it.
   if [[ "${flux_started_here}" == 1 ]]; then
     bash "${PLATFORM_DIR}/flux/flux.sh" stop || true
@@ -136,6 +142,26 @@ KUBE_INTEGRATION_WORKERS="${KUBE_INTEGRATION_WORKERS:-2}"
 # Measurements the tests record (pod create → Ready, ...), printed after the suite.
 export KUBE_TIMINGS_FILE="${results_dir}/timings"
 
+# A plugin's own integration suite (src/integration) against the same cluster.
+plugin_integration() {
+  (cd "${REPO_ROOT}/plugins/$1" &&
+    CI=true node "${REPO_ROOT}/node_modules/.bin/backstage-cli" package test src/integration \
+      --json --outputFile="${results_dir}/$2.json")
+}
+
+# The rollouts plugin's integration tests (blue-green switch, 409 on a concurrent
+# change, 403 with zero API writes, watch resume) run beside the Jest suite: they mostly
+# wait for rollouts, in namespaces and with identities of their own (their audit counts
+# are per identity). A process group of their own (setsid), so that an interrupt stops
+# them; their output is printed whole after the suite's.
+if [[ "${KUBE_INTEGRATION_JEST_ONLY:-0}" != 1 ]]; then
+  log "rollouts plugin integration tests: beside the suite below, printed after it"
+  export -f plugin_integration
+  export REPO_ROOT results_dir
+  setsid bash -c 'plugin_integration rollouts-backend rollouts' >"${results_dir}/rollouts.log" 2>&1 &
+  rollouts_suite_pid=$!
+fi
+
 # globalSetup sees KUBECONFIG and therefore neither starts nor stops anything here;
 # this script owns the cluster's lifetime.
 set +e
@@ -146,17 +172,12 @@ node "${REPO_ROOT}/node_modules/.bin/jest" \
 jest_rc=$?
 
 if [[ "${KUBE_INTEGRATION_JEST_ONLY:-0}" != 1 ]]; then
-  # A plugin's own integration suite (src/integration) against the same cluster.
-  plugin_integration() {
-    (cd "${REPO_ROOT}/plugins/$1" &&
-      CI=true node "${REPO_ROOT}/node_modules/.bin/backstage-cli" package test src/integration \
-        --json --outputFile="${results_dir}/$2.json")
-  }
-
-  # The rollouts plugin's integration tests (blue-green switch, 409 on a concurrent
-  # change, 403 with zero API writes, watch resume) against the same cluster.
-  log "rollouts plugin integration tests"
-  plugin_integration rollouts-backend rollouts || jest_rc=$?
+  wait "${rollouts_suite_pid}"
+  rollouts_rc=$?
+  rollouts_suite_pid=""
+  log "rollouts plugin integration tests (ran beside the suite above)"
+  cat "${results_dir}/rollouts.log"
+  [[ "${rollouts_rc}" == 0 ]] || jest_rc=${rollouts_rc}
 
   # Flux on the local cluster, for golden-path:flux:register against the real
   # controllers (src/integration/fluxRegister.integration.test.ts). Another cluster
