@@ -28,9 +28,15 @@ prebuild_start() {
   [ "$wanted" = 1 ] && [ "${PREBUILD:-1}" != 0 ] || return 0
   mkdir -p "$REPO_ROOT/artifacts"
   log "platform/prebuild.sh in the background (log: artifacts/prebuild.log)"
-  setsid bash "$REPO_ROOT/platform/prebuild.sh" >"$REPO_ROOT/artifacts/prebuild.log" 2>&1 &
+  # Its exit status in PREBUILD_DONE_FILE when it ends: the host lane's stages with time
+  # limits wait for that (HOST_LANE_AFTER_BUILDS).
+  PREBUILD_DONE_FILE="$REPO_ROOT/artifacts/prebuild.done"
+  rm -f "$PREBUILD_DONE_FILE"
+  setsid bash -c 'bash "$1"; rc=$?; echo "$rc" >"$2.tmp" && mv "$2.tmp" "$2"; exit "$rc"' prebuild \
+    "$REPO_ROOT/platform/prebuild.sh" "$PREBUILD_DONE_FILE" >"$REPO_ROOT/artifacts/prebuild.log" 2>&1 &
   PREBUILD_PID=$!
   PREBUILD_START=$SECONDS
+  export PREBUILD_DONE_FILE PREBUILD_PID
 }
 # At the end: its result in the summary (a failure is the stage's that needed it too).
 prebuild_finish() {
@@ -119,6 +125,10 @@ export RUN_START_EPOCH
 # HOST_LANE=0: every stage in order, in the foreground.
 HOST_LANE_CANDIDATES=(typecheck lint prettier unit mutation manifest-checks techdocs template-checks backend-postgres)
 export HOST_LANE_NEEDS="template-checks=templates"
+# Stages whose verdict depends on time (Jest timeouts, Stryker's per-mutant timeouts,
+# the generated services' drain tests, a backend's start) wait for the background platform
+# builds, beside which the lane would starve; typecheck, lint and prettier do not.
+export HOST_LANE_AFTER_BUILDS="unit mutation template-checks backend-postgres"
 host_lane_run=() main_run=()
 for stage in "${STAGES[@]}"; do
   if [ "${HOST_LANE:-1}" != 0 ] && [[ " ${HOST_LANE_CANDIDATES[*]} " == *" $stage "* ]]; then

@@ -23,7 +23,9 @@
 # RUN_START_EPOCH (the run's start, for the "Ns into the run" of each stage),
 # HOST_LANE_NEEDS ("STAGE=MAIN_STAGE ...": STAGE starts after MAIN_STAGE passed, when
 # MAIN_STAGE is one of HOST_LANE_MAIN_STAGES, the main lane's stages of this run; it
-# fails without running when MAIN_STAGE failed).
+# fails without running when MAIN_STAGE failed), HOST_LANE_AFTER_BUILDS (stages with time
+# limits: they start once the background platform builds have ended, that is when
+# PREBUILD_DONE_FILE exists or the process PREBUILD_PID is gone; unset: no wait).
 
 HOST_LANE_PID="" HOST_LANE_DIR="" HOST_LANE_STAGES=() HOST_LANE_SHOWN=0
 
@@ -133,6 +135,11 @@ if [[ "${BASH_SOURCE[0]}" == "$0" && "${1:-}" == run ]]; then
     done
     return 0
   }
+  # platform_builds_ended: no background build is running (none was started, it wrote
+  # its result, or its process is gone without one).
+  platform_builds_ended() {
+    [ -z "${PREBUILD_DONE_FILE:-}" ] || [ -f "$PREBUILD_DONE_FILE" ] || ! kill -0 "${PREBUILD_PID:-}" 2>/dev/null
+  }
   for stage in "$@"; do
     start=$SECONDS verdict=PASS need_verdict=PASS
     need="$(needed_main_stage "$stage")"
@@ -141,6 +148,16 @@ if [[ "${BASH_SOURCE[0]}" == "$0" && "${1:-}" == run ]]; then
       until [ -f "$dir/main/$need" ]; do sleep 1; done
       need_verdict="$(cat "$dir/main/$need")"
       echo "the $need stage ended ($need_verdict) after $((SECONDS - start)) s" >>"$dir/$stage.log"
+      start=$SECONDS
+    fi
+    # Beside the platform's Go builds (a cold run's first 50 minutes, at normal priority)
+    # the lane gets a few percent of the CPU, too little for tests with time limits
+    # (a cold run's unit stage timed out in six files); the static stages go on.
+    if [[ " ${HOST_LANE_AFTER_BUILDS:-} " == *" $stage "* ]] && ! platform_builds_ended; then
+      echo "waiting for the platform builds (artifacts/prebuild.log): beside them this lane gets too little CPU for the stage's time limits" >>"$dir/$stage.log"
+      waited=$SECONDS
+      until platform_builds_ended; do sleep 2; done
+      echo "the platform builds ended after $((SECONDS - waited)) s" >>"$dir/$stage.log"
       start=$SECONDS
     fi
     if [ "$need_verdict" != PASS ]; then

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # scripts/lib/host-lane.sh: stages run in the background at lower priority, each printed
 # whole and in order, a failure does not stop the next, a stage that needs another's
-# output can wait for it, a lane that dies is reported, and a kill leaves nothing running.
+# output can wait for it, stages with time limits wait for the platform builds, a lane that
+# dies is reported, and a kill leaves nothing running.
 set -euo pipefail
 source "$(dirname "$0")/toolchain.sh"
 source "$REPO_ROOT/scripts/lib/host-lane.sh"
 
 work="$(mktemp -d)"
-trap 'host_lane_kill; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+builds_pid=""
+trap 'host_lane_kill; [ -z "$builds_pid" ] || kill "$builds_pid" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 export HOST_LANE_STAGES_FILE="$work/stages.sh" HOST_LANE_LOGS="$work/logs"
 cat >"$HOST_LANE_STAGES_FILE" <<'STAGES'
@@ -77,7 +79,31 @@ host_lane_finish >"$work/out" 2>&1
 [ "${passed[*]}" = needy ] || fail "a stage whose main stage is not in the run waited or failed: ${RESULTS[*]}"
 echo "ok: a stage waits for the main stage it needs, and is not run when that stage failed"
 
-# 4. A kill stops the lane's whole process group.
+# 4. A stage with time limits waits for the background platform builds; a static one does
+# not; a build process gone without a result does not hold the lane.
+RESULTS=() passed=() failed=()
+sleep 300 & builds_pid=$!
+HOST_LANE_AFTER_BUILDS="needy" PREBUILD_DONE_FILE="$work/prebuild.done" PREBUILD_PID="$builds_pid" \
+  host_lane_start first needy 2>/dev/null
+for _ in $(seq 50); do [ -f "$HOST_LANE_LOGS/first.result" ] && break; sleep 0.1; done
+[ -f "$HOST_LANE_LOGS/first.result" ] || fail "a stage without time limits waited for the platform builds"
+sleep 1.5
+[ -f "$HOST_LANE_LOGS/needy.result" ] && fail "a stage with time limits ran while the platform builds ran"
+echo 0 >"$work/prebuild.done"
+host_lane_finish >"$work/out" 2>&1
+[ "${passed[*]}" = "first needy" ] || fail "after the builds: ${RESULTS[*]}"
+grep -q "waiting for the platform builds" "$work/out" || fail "the wait for the builds is not in the stage's output"
+RESULTS=() passed=() failed=()
+rm -f "$work/prebuild.done"
+HOST_LANE_AFTER_BUILDS="needy" PREBUILD_DONE_FILE="$work/prebuild.done" PREBUILD_PID="$builds_pid" \
+  host_lane_start needy 2>/dev/null
+sleep 1
+kill "$builds_pid"; wait "$builds_pid" 2>/dev/null || true; builds_pid=""
+host_lane_finish >"$work/out" 2>&1
+[ "${passed[*]}" = needy ] || fail "builds gone without a result held the lane: ${RESULTS[*]}"
+echo "ok: a stage with time limits waits for the platform builds, a static one does not, a vanished build does not hold it"
+
+# 5. A kill stops the lane's whole process group.
 RESULTS=() passed=() failed=()
 host_lane_start hang 2>/dev/null
 for _ in $(seq 50); do [ -s "$HOST_LANE_LOGS/hang.pid" ] && break; sleep 0.1; done
