@@ -142,6 +142,15 @@ KUBE_INTEGRATION_WORKERS="${KUBE_INTEGRATION_WORKERS:-2}"
 # Measurements the tests record (pod create → Ready, ...), printed after the suite.
 export KUBE_TIMINGS_FILE="${results_dir}/timings"
 
+# The trace store of the generated repositories' TRACE check (src/tracing.ts starts it):
+# built (or reused) here, not inside a test, where a cold build would take minutes of
+# the test's time. In a cold `make test` the background prebuild builds it while
+# kube-multinode runs; this waits for that build.
+if [[ $# == 0 || "$*" == *generated-templates* ]]; then
+  log "building (or reusing) Jaeger for the generated repositories' tracing check"
+  bash "${PLATFORM_DIR}/jaeger/build.sh" >/dev/null
+fi
+
 # A plugin's own integration suite (src/integration) against the same cluster.
 plugin_integration() {
   (cd "${REPO_ROOT}/plugins/$1" &&

@@ -36,10 +36,6 @@ render() {
   mkdir -p "$OUT"
   log "building (or reusing) Gitea for the publishing tests"
   bash "$REPO_ROOT/platform/gitea/build.sh" >/dev/null
-  # The trace store the microservices template's verify.sh reads in the cluster stage
-  # (tests/kube-integration/src/tracing.ts); built here so that stage only starts it.
-  log "building (or reusing) Jaeger for the tracing checks"
-  bash "$REPO_ROOT/platform/jaeger/build.sh" >/dev/null
 
   log "rendering every template through the scaffolder (dry-run); publishing to a real Gitea"
   GITEA_INTEGRATION=1 TEMPLATE_OUTPUT_DIR="$OUT" CI=true yarn --cwd tests/templates backstage-cli package test
