@@ -223,28 +223,62 @@ describeOnRealNodes('the rollouts plugin on real pods', () => {
     const pods = await runningPods();
     const pod = pods.find(p => !p.status!.containerStatuses![0].restartCount)!;
     const name = pod.metadata!.name!;
+    const findings = () =>
+      status
+        .getStatus(entityRef, selection)
+        .clusters[0].deployments[0].findings.filter(f => f.pod === name);
     const t0 = Date.now();
-    await chaos(pod, '/chaos/oom');
-    const after = await eventually(
-      () => {
-        const c = shown(name);
-        // Shown while terminated, and still (as the last state) once restarted.
-        if (!c?.oomKilled || c.restartCount < 1)
-          throw new Error(JSON.stringify(c));
-        return c;
-      },
-      60_000,
-      'the kernel to OOM-kill the container and the kubelet to restart it',
-    );
+    // containerd 1.6 on cgroup v1 (Debian 12's, on this node) sometimes loses
+    // the OOM event of a container it then sees exit, and reports the kill as
+    // reason Error (containerd/containerd#8893, fixed upstream by #12714; seen
+    // here once, in a cold CI run with the node busy). The plugin then shows the exit 137
+    // as a SIGKILL, which is checked here too. Two such runs are allowed; the
+    // third must say OOMKilled.
+    const kills: { shown: ContainerHealth; findings: string[] }[] = [];
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      await chaos(pod, '/chaos/oom');
+      const after = await eventually(
+        () => {
+          const c = shown(name);
+          // Shown while terminated, and still (as the last state) once restarted.
+          if (!c || c.restartCount < attempt || c.lastExitCode === undefined)
+            throw new Error(JSON.stringify(c));
+          return c;
+        },
+        60_000,
+        'the kernel to kill the container and the kubelet to restart it',
+      );
+      kills.push({ shown: after, findings: findings().map(f => f.code) });
+      if (after.oomKilled) break;
+      // The next allocation needs the restarted container to answer.
+      await eventually(
+        () => {
+          if (!shown(name)?.ready) throw new Error(JSON.stringify(shown(name)));
+        },
+        60_000,
+        'the restarted container to be ready',
+      );
+    }
     timings.oomKilledMs = Date.now() - t0;
-    expect(after).toMatchObject({
-      lastTerminationReason: 'OOMKilled',
-      lastExitCode: 137,
-      restartCount: 1,
-    });
-    const [cluster] = status.getStatus(entityRef, selection).clusters;
-    expect(cluster.deployments[0].findings).toContainEqual(
-      expect.objectContaining({ code: 'oom-killed', pod: name }),
+    timings.oomAttempts = kills.length;
+    // Each kill: exit code 137, one restart more, shown with its finding; all
+    // but the last with the runtime's lost-event reason, the last OOMKilled.
+    expect(kills.map(k => k.shown)).toEqual(
+      kills.map((_, i) =>
+        expect.objectContaining({
+          lastExitCode: 137,
+          restartCount: i + 1,
+          lastTerminationReason: i === kills.length - 1 ? 'OOMKilled' : 'Error',
+        }),
+      ),
     );
-  }, 90_000);
+    expect(kills.at(-1)!.shown.oomKilled).toBe(true);
+    expect(kills.map(k => k.findings)).toEqual(
+      kills.map((_, i) =>
+        expect.arrayContaining([
+          i === kills.length - 1 ? 'oom-killed' : 'sigkill',
+        ]),
+      ),
+    );
+  }, 300_000);
 });
