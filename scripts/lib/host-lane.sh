@@ -152,8 +152,9 @@ if [[ "${BASH_SOURCE[0]}" == "$0" && "${1:-}" == run ]]; then
     fi
     # Beside the platform's Go builds (a cold run's first 50 minutes, at normal priority)
     # the lane gets a few percent of the CPU, too little for tests with time limits
-    # (a cold run's unit stage timed out in six files); the static stages go on.
-    if [[ " ${HOST_LANE_AFTER_BUILDS:-} " == *" $stage "* ]] && ! platform_builds_ended; then
+    # (a cold run's unit stage timed out in six files); the static stages go on, and so
+    # does a stage that will not run (its main stage failed).
+    if [ "$need_verdict" = PASS ] && [[ " ${HOST_LANE_AFTER_BUILDS:-} " == *" $stage "* ]] && ! platform_builds_ended; then
       echo "waiting for the platform builds (artifacts/prebuild.log): beside them this lane gets too little CPU for the stage's time limits" >>"$dir/$stage.log"
       waited=$SECONDS
       until platform_builds_ended; do sleep 2; done

@@ -80,7 +80,7 @@ host_lane_finish >"$work/out" 2>&1
 echo "ok: a stage waits for the main stage it needs, and is not run when that stage failed"
 
 # 4. A stage with time limits waits for the background platform builds; a static one does
-# not; a build process gone without a result does not hold the lane.
+# not, nor one that will not run; a build process gone without a result does not hold the lane.
 RESULTS=() passed=() failed=()
 sleep 300 & builds_pid=$!
 HOST_LANE_AFTER_BUILDS="needy" PREBUILD_DONE_FILE="$work/prebuild.done" PREBUILD_PID="$builds_pid" \
@@ -93,15 +93,25 @@ echo 0 >"$work/prebuild.done"
 host_lane_finish >"$work/out" 2>&1
 [ "${passed[*]}" = "first needy" ] || fail "after the builds: ${RESULTS[*]}"
 grep -q "waiting for the platform builds" "$work/out" || fail "the wait for the builds is not in the stage's output"
+# A stage that will not run (its main stage failed) fails at once, without waiting.
 RESULTS=() passed=() failed=()
 rm -f "$work/prebuild.done"
+HOST_LANE_AFTER_BUILDS="needy" PREBUILD_DONE_FILE="$work/prebuild.done" PREBUILD_PID="$builds_pid" \
+  HOST_LANE_NEEDS="needy=render" HOST_LANE_MAIN_STAGES="render" host_lane_start needy 2>/dev/null
+host_lane_main_ended render 0
+for _ in $(seq 50); do [ -f "$HOST_LANE_LOGS/needy.result" ] && break; sleep 0.1; done
+[ -f "$HOST_LANE_LOGS/needy.result" ] || fail "a stage whose main stage failed waited for the platform builds"
+host_lane_finish >/dev/null 2>&1
+[ "${failed[*]}" = needy ] || fail "a stage whose main stage failed: ${RESULTS[*]}"
+# A build process gone without a result does not hold the lane.
+RESULTS=() passed=() failed=()
 HOST_LANE_AFTER_BUILDS="needy" PREBUILD_DONE_FILE="$work/prebuild.done" PREBUILD_PID="$builds_pid" \
   host_lane_start needy 2>/dev/null
 sleep 1
 kill "$builds_pid"; wait "$builds_pid" 2>/dev/null || true; builds_pid=""
 host_lane_finish >"$work/out" 2>&1
 [ "${passed[*]}" = needy ] || fail "builds gone without a result held the lane: ${RESULTS[*]}"
-echo "ok: a stage with time limits waits for the platform builds, a static one does not, a vanished build does not hold it"
+echo "ok: a stage with time limits waits for the platform builds; a static one, one that will not run and a vanished build do not"
 
 # 5. A kill stops the lane's whole process group.
 RESULTS=() passed=() failed=()
