@@ -14,6 +14,10 @@ KUBERNETES_MODULE_DIR="${PLATFORM_DIR}/kubernetes"
 
 PLATFORM_CACHE="${PLATFORM_CACHE:-${HOME}/.cache/golden-path-portal}"
 PLATFORM_STATE="${PLATFORM_STATE:-/tmp/golden-path-platform}"
+# kubectl's discovery and HTTP caches go with the platform's other caches, not in the
+# user's ~/.kube/cache, where each local cluster (a new API port every start) would add
+# its own folder.
+export KUBECACHEDIR="${KUBECACHEDIR:-${PLATFORM_CACHE}/kubectl}"
 # The builds `cluster.sh start` needs (each a cached Go build under its own lock), relative
 # to platform/: prebuild.sh runs them ahead, tests that time a start run them first.
 # shellcheck disable=SC2034  # used by the scripts that source this file

@@ -15,6 +15,10 @@ source "${here}/../lib.sh"
 work="$(mktemp -d)"
 export GITEA_ASSETS=0
 HOME_A="${work}/a" HOME_B="${work}/b"
+# The home of the user who runs the server (on a developer's machine, their own): Gitea
+# must not write its ~/.ssh/authorized_keys (rewritten on every user deletion).
+USER_HOME="${work}/user-home"
+mkdir -p "${USER_HOME}"
 failures=0
 
 # A free port outside the kernel's ephemeral range, so no outgoing connection takes it.
@@ -31,7 +35,7 @@ PORT="$(free_port)"
 PORT2="$(free_port)"
 
 gitea() { # gitea HOME PORT COMMAND
-  GITEA_HOME="$1" GITEA_PORT="$2" bash "${here}/gitea.sh" "$3"
+  HOME="${USER_HOME}" GITEA_HOME="$1" GITEA_PORT="$2" bash "${here}/gitea.sh" "$3"
 }
 cleanup() {
   gitea "${HOME_A}" "${PORT}" stop >/dev/null 2>&1 || true
@@ -79,7 +83,7 @@ for port in abc 80 70000 08080 '3300;id'; do
 done
 for org in 'a"b' '-leading' 'with space' "$(printf 'x%.0s' {1..50})"; do
   expect_error "GITEA_ORG='${org}' is refused" "GITEA_ORG must be letters, digits" \
-    env GITEA_ORG="${org}" GITEA_HOME="${HOME_A}" GITEA_PORT="${PORT}" bash "${here}/gitea.sh" start
+    env HOME="${USER_HOME}" GITEA_ORG="${org}" GITEA_HOME="${HOME_A}" GITEA_PORT="${PORT}" bash "${here}/gitea.sh" start
 done
 expect_error "an unknown command is refused" "usage:" gitea "${HOME_A}" "${PORT}" restart
 check "bad input started nothing" test ! -e "${HOME_A}/gitea.pid"
@@ -95,6 +99,17 @@ token="${GITEA_TOKEN}"
 check "the portal's token works" test "$(api "${GITEA_URL}" "${token}" /user)" = 200
 check "the token creates a repository in the organisation" \
   test "$(api "${GITEA_URL}" "${token}" /orgs/golden-path/repos POST '{"name":"kept","auto_init":true}')" = 201
+
+admin_api() { # admin_api METHOD PATH [BODY]: prints the HTTP status of the admin's call
+  curl -s -o /dev/null -w '%{http_code}' -u "golden-path-admin:$(cat "${HOME_A}/admin-password")" \
+    -X "$1" -H 'Content-Type: application/json' ${3:+--data "$3"} "${GITEA_URL}/api/v1$2"
+}
+check "the admin creates and deletes a user" test "$(admin_api POST /admin/users \
+  '{"username":"leaver","email":"leaver@golden-path.invalid","password":"leaver-password-1","must_change_password":false}'
+  ):$(admin_api DELETE /admin/users/leaver)" = 201:204
+if [[ ! -e "${USER_HOME}/.ssh" ]]; then pass "the deletion left the server's user's ~/.ssh alone"; else
+  fail "the deletion wrote in the server's user's ~/.ssh" "$(ls -la "${USER_HOME}/.ssh")"
+fi
 
 out="$(gitea "${HOME_A}" "${PORT}" start 2>&1)"
 if [[ "${out}" == *"already running"* && "$(cat "${HOME_A}/gitea.pid")" == "${pid1}" ]]; then
@@ -140,7 +155,11 @@ check "the refused start started nothing" test ! -e "${HOME_B}/gitea.pid"
 expect_error "the running data on another port is refused, not started twice" "was started with GITEA_PORT=${PORT}" \
   gitea "${HOME_A}" "${PORT2}" start
 gitea "${HOME_A}" "${PORT}" stop 2>/dev/null
+# As a configuration written by an older gitea.sh: the next start adds the SSH settings.
+sed -i '/^SSH_CREATE_AUTHORIZED_KEYS_FILE\|^SSH_ROOT_PATH/d' "${HOME_A}/app.ini"
 if ! out="$(gitea "${HOME_A}" "${PORT2}" start 2>&1)"; then fail "a start on another port" "${out}"; fi
+check "a start adds the SSH settings to an older configuration" \
+  test "$(grep -c '^SSH_CREATE_AUTHORIZED_KEYS_FILE = false$\|^SSH_ROOT_PATH = '"${HOME_A}"'/ssh$' "${HOME_A}/app.ini")" = 2
 check "the same data served on another port after stop" \
   test "$(api "http://127.0.0.1:${PORT2}" "${token}" /repos/golden-path/kept)" = 200
 gitea "${HOME_A}" "${PORT2}" stop 2>/dev/null

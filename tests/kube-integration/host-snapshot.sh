@@ -65,6 +65,13 @@ snapshot() {
   for p in "${DEFAULT_PATHS[@]}" "${PLATFORM_STATE}"; do
     [[ ! -e "${p}" ]] || printf '%s exists\n' "${p}"
   done > "${d}/paths"
+  # What the platform's tools write in the user's home by default: kubectl's discovery
+  # cache of a local cluster's API server (on the node network), and Gitea's
+  # authorized_keys (inode and mtime: a rewrite counts, even with the same lines).
+  {
+    find "${HOME}/.kube/cache/discovery" -mindepth 1 -maxdepth 1 -name "${NODE_NET_PREFIX}.*" 2>/dev/null || true
+    [[ ! -e "${HOME}/.ssh/authorized_keys" ]] || stat -c '%n inode %i mtime %Y' "${HOME}/.ssh/authorized_keys"
+  } > "${d}/home"
   for p in "${SYSCTLS[@]}"; do
     printf '%s = %s\n' "${p}" "$(cat "/proc/sys/${p}" 2>/dev/null || echo '<none>')"
   done > "${d}/sysctls"
@@ -91,28 +98,33 @@ compare() {
     fi
   done
   if (( rc == 0 )); then
-    log "host unchanged: mounts, interfaces, addresses, routes, network namespaces, nftables/iptables, cgroups, processes, paths, sysctls"
+    log "host unchanged: mounts, interfaces, addresses, routes, network namespaces, nftables/iptables, cgroups, processes, paths, sysctls, home"
   fi
   return "${rc}"
 }
 
-# Leave a mount, a network namespace (held by a process) and a cgroup behind on purpose;
-# compare must fail. Then remove them; compare must pass.
+# Leave a mount, a network namespace (held by a process), a cgroup and a kubectl cache and
+# authorized_keys in the home behind on purpose; compare must fail. Then remove them;
+# compare must pass. The home is a fake one: the selftest never writes in the real one.
 selftest() {
-  local tmp pid
+  local tmp pid real_home="${HOME}"
   tmp="$(mktemp -d)"
+  HOME="${tmp}/home"
   snapshot "${tmp}/before"
   mkdir -p "${tmp}/mnt" /sys/fs/cgroup/memory/golden-path-selftest
   mount -t tmpfs golden-path-selftest "${tmp}/mnt"
   unshare --net sleep 300 &
   pid=$!
   sleep 0.2
+  mkdir -p "${HOME}/.kube/cache/discovery/${NODE_NET_PREFIX}.1_6443" "${HOME}/.ssh"
+  touch "${HOME}/.ssh/authorized_keys"
   snapshot "${tmp}/leftover"
   local caught=0
   compare "${tmp}/before" "${tmp}/leftover" 2> "${tmp}/report" || caught=1
   kill "${pid}"; wait "${pid}" 2>/dev/null || true
   umount "${tmp}/mnt"
   rmdir /sys/fs/cgroup/memory/golden-path-selftest
+  rm -rf "${HOME}/.kube" "${HOME}/.ssh"
   # Other work on a shared machine may change the host meanwhile: allow a few tries.
   local clean=0
   for _ in 1 2 3; do
@@ -122,12 +134,13 @@ selftest() {
   done
   (( clean == 1 )) || cat "${tmp}/report-after" >&2
   local found=1 what
-  for what in mounts netns cgroups processes; do
+  for what in mounts netns cgroups processes home; do
     grep -q "LEFTOVER (${what})" "${tmp}/report" || { found=0; log "selftest: the leftover in ${what} was not reported"; }
   done
+  HOME="${real_home}"
   rm -rf "${tmp}"
   if (( caught == 1 && found == 1 && clean == 1 )); then
-    log "selftest passed: a leftover mount, network namespace, cgroup and process were reported; after removing them the host compared clean"
+    log "selftest passed: a leftover mount, network namespace, cgroup, process and kubectl cache and authorized_keys in the home were reported; after removing them the host compared clean"
   else
     die "selftest failed (caught=${caught} all-reported=${found} clean-after-cleanup=${clean})"
   fi
