@@ -38,7 +38,11 @@ render() {
   bash "$REPO_ROOT/platform/gitea/build.sh" >/dev/null
 
   log "rendering every template through the scaffolder (dry-run); publishing to a real Gitea"
-  GITEA_INTEGRATION=1 TEMPLATE_OUTPUT_DIR="$OUT" CI=true yarn --cwd tests/templates backstage-cli package test
+  local rc=0
+  GITEA_INTEGRATION=1 TEMPLATE_OUTPUT_DIR="$OUT" CI=true yarn --cwd tests/templates backstage-cli package test || rc=$?
+  # Jest prints a file's results when the file ends: a run that ends before (a signal)
+  # prints nothing at all, so say how it ended.
+  [ "$rc" = 0 ] || die "the templates' Jest run ended with exit status $rc$([ "$rc" -gt 128 ] && echo " (signal $((rc - 128)))")"
 }
 if [ "$MODE" != check ]; then render; fi
 [ "$MODE" != render ] || exit 0

@@ -19,6 +19,11 @@ HOME_A="${work}/a" HOME_B="${work}/b"
 # must not write its ~/.ssh/authorized_keys (rewritten on every user deletion).
 USER_HOME="${work}/user-home"
 mkdir -p "${USER_HOME}"
+# The caches stay the real user's: the built Gitea (PLATFORM_CACHE), Go's module and build
+# caches. Derived from HOME, they would move to the empty one and Gitea be built again.
+export PLATFORM_CACHE
+GOMODCACHE="$(go env GOMODCACHE)" GOCACHE="$(go env GOCACHE)"
+export GOMODCACHE GOCACHE
 failures=0
 
 # A free port outside the kernel's ephemeral range, so no outgoing connection takes it.
