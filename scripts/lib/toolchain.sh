@@ -12,6 +12,10 @@ NODE_MAJOR=24
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 warn() { printf '\033[33mwarning:\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+# kubectl's caches go with the platform's, as platform/lib.sh also sets: every script's
+# and test's kubectl (also one a Node test spawns) inherits this, so the user's
+# ~/.kube/cache gets no folder for each local cluster (a new API port every start).
+export KUBECACHEDIR="${KUBECACHEDIR:-${PLATFORM_CACHE:-$HOME/.cache/golden-path-portal}/kubectl}"
 # A TCP port on 127.0.0.1 that nothing listens on now.
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
