@@ -140,7 +140,10 @@ describeOnRealNodes('the rollouts plugin on real pods', () => {
                     httpGet: { path: '/health', port: 'http' as any },
                     periodSeconds: 2,
                     failureThreshold: 2,
-                    timeoutSeconds: 1,
+                    // A /health that answers 500 restarts the container as fast
+                    // whatever the timeout; a slow answer on a busy node must not
+                    // (1 s restarted a pod no test had touched, in a CI run).
+                    timeoutSeconds: 5,
                   },
                   readinessProbe: {
                     httpGet: { path: '/ready', port: 'http' as any },
@@ -220,9 +223,21 @@ describeOnRealNodes('the rollouts plugin on real pods', () => {
   }, 120_000);
 
   it('a container that allocates past its memory limit is OOMKilled with exit code 137, and the plugin shows it', async () => {
-    const pods = await runningPods();
-    const pod = pods.find(p => !p.status!.containerStatuses![0].restartCount)!;
+    // The pod with the fewest restarts; the kills are counted from its own count,
+    // so a restart the test did not cause (a busy node) does not matter.
+    const [pod] = await eventually(
+      async () => {
+        const pods = await runningPods();
+        if (pods.length === 0) throw new Error('no pod is running and ready');
+        const restarts = (p: KubePod) =>
+          p.status!.containerStatuses![0].restartCount ?? 0;
+        return pods.sort((a, b) => restarts(a) - restarts(b));
+      },
+      60_000,
+      'a running, ready pod',
+    );
     const name = pod.metadata!.name!;
+    const restartsBefore = pod.status!.containerStatuses![0].restartCount ?? 0;
     const findings = () =>
       status
         .getStatus(entityRef, selection)
@@ -241,7 +256,11 @@ describeOnRealNodes('the rollouts plugin on real pods', () => {
         () => {
           const c = shown(name);
           // Shown while terminated, and still (as the last state) once restarted.
-          if (!c || c.restartCount < attempt || c.lastExitCode === undefined)
+          if (
+            !c ||
+            c.restartCount < restartsBefore + attempt ||
+            c.lastExitCode === undefined
+          )
             throw new Error(JSON.stringify(c));
           return c;
         },
@@ -267,7 +286,7 @@ describeOnRealNodes('the rollouts plugin on real pods', () => {
       kills.map((_, i) =>
         expect.objectContaining({
           lastExitCode: 137,
-          restartCount: i + 1,
+          restartCount: restartsBefore + i + 1,
           lastTerminationReason: i === kills.length - 1 ? 'OOMKilled' : 'Error',
         }),
       ),
