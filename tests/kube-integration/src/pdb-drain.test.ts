@@ -391,6 +391,15 @@ describeMultiNode('a node drain against a PodDisruptionBudget', () => {
         .map(a => a.pod)
         .sort(),
     ).toEqual([...onTarget].sort());
+    if (refused.length === 0) {
+      // Seen once in a warm CI run (both evictions accepted at once): what happened.
+      // eslint-disable-next-line no-console
+      console.log(
+        `no eviction was refused: attempts ${JSON.stringify(
+          attempts,
+        )}; pod changes ${JSON.stringify(pods.changes)}`,
+      );
+    }
     expect(refused.length).toBeGreaterThan(0);
     for (const { status } of refused) {
       expect(status).toMatchObject({ code: 429, reason: 'TooManyRequests' });
