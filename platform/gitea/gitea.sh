@@ -109,10 +109,6 @@ DOMAIN = 127.0.0.1
 ROOT_URL = ${GITEA_URL}/
 DISABLE_SSH = true
 START_SSH_SERVER = false
-; DISABLE_SSH does not stop Gitea from rewriting <RUN_USER's home>/.ssh/authorized_keys
-; (on every user deletion, for one): never write it, and keep its SSH folder here.
-SSH_CREATE_AUTHORIZED_KEYS_FILE = false
-SSH_ROOT_PATH = ${GITEA_HOME}/ssh
 OFFLINE_MODE = true
 LFS_START_SERVER = false
 APP_DATA_PATH = ${GITEA_HOME}/data
@@ -160,7 +156,9 @@ INI
   sed -i -e "s|^STATIC_ROOT_PATH = .*|STATIC_ROOT_PATH = ${web}|" \
     -e "s|^HTTP_PORT = .*|HTTP_PORT = ${GITEA_PORT}|" \
     -e "s|^ROOT_URL = .*|ROOT_URL = ${GITEA_URL}/|" "${INI}"
-  # A configuration written before these settings existed gets them too.
+  # DISABLE_SSH does not stop Gitea from rewriting <RUN_USER's home>/.ssh/authorized_keys
+  # (on every user deletion, for one): every configuration, the one just written and one
+  # an older gitea.sh wrote, says never to write it and keeps Gitea's SSH folder here.
   grep -q '^SSH_CREATE_AUTHORIZED_KEYS_FILE' "${INI}" || sed -i \
     -e "/^START_SSH_SERVER = /a SSH_CREATE_AUTHORIZED_KEYS_FILE = false\\nSSH_ROOT_PATH = ${GITEA_HOME}/ssh" "${INI}"
 }
