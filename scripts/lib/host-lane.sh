@@ -150,7 +150,7 @@ if [[ "${BASH_SOURCE[0]}" == "$0" && "${1:-}" == run ]]; then
       echo "the $need stage ended ($need_verdict) after $((SECONDS - start)) s" >>"$dir/$stage.log"
       start=$SECONDS
     fi
-    # Beside the platform's Go builds (a cold run's first 50 minutes, at normal priority)
+    # Beside the platform's Go builds (a cold run's first 22-49 minutes, at normal priority)
     # the lane gets a few percent of the CPU, too little for tests with time limits
     # (a cold run's unit stage timed out in six files); the static stages go on, and so
     # does a stage that will not run (its main stage failed).

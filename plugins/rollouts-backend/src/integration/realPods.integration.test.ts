@@ -225,19 +225,19 @@ describeOnRealNodes('the rollouts plugin on real pods', () => {
   it('a container that allocates past its memory limit is OOMKilled with exit code 137, and the plugin shows it', async () => {
     // The pod with the fewest restarts; the kills are counted from its own count,
     // so a restart the test did not cause (a busy node) does not matter.
+    const restarts = (p: KubePod) =>
+      p.status!.containerStatuses![0].restartCount ?? 0;
     const [pod] = await eventually(
       async () => {
         const pods = await runningPods();
         if (pods.length === 0) throw new Error('no pod is running and ready');
-        const restarts = (p: KubePod) =>
-          p.status!.containerStatuses![0].restartCount ?? 0;
         return pods.sort((a, b) => restarts(a) - restarts(b));
       },
       60_000,
       'a running, ready pod',
     );
     const name = pod.metadata!.name!;
-    const restartsBefore = pod.status!.containerStatuses![0].restartCount ?? 0;
+    const restartsBefore = restarts(pod);
     const findings = () =>
       status
         .getStatus(entityRef, selection)
