@@ -267,7 +267,8 @@ export class ReplicasCluster {
    * and writes the statuses the controllers would, as the scale benchmark does
    * (scaleWorkload.ts): next to such a benchmark the ReplicaSet controller can
    * be many minutes behind. When the controllers catch up, they find the pods
-   * their ReplicaSets own and agree.
+   * their ReplicaSets own and agree, or delete the surplus when they had
+   * created pods of their own meanwhile; the pair is the Ready pods left.
    */
   async runPair(timeoutMs: number) {
     const deadline = Date.now() + timeoutMs;
@@ -278,7 +279,7 @@ export class ReplicasCluster {
     if (nodes.length === 0) {
       throw new Error(`no fake node (${FAKE_NODE_SELECTOR}) in the cluster`);
     }
-    const pods = this.podNames;
+    const wanted: Array<{ selector: string; replicas: number }> = [];
     for (const slot of ['blue', 'green']) {
       const selector = `app.kubernetes.io/name=demo-api,${SLOT}=${slot}`;
       let rs: V1ReplicaSet | undefined;
@@ -301,9 +302,9 @@ export class ReplicasCluster {
           labelSelector: selector,
         })
       ).items.map(p => p.metadata!.name!);
-      pods.push(...owned);
+      wanted.push({ selector, replicas: rs.spec?.replicas ?? 0 });
       for (let i = owned.length; i < (rs.spec?.replicas ?? 0); i++) {
-        const pod = await this.core.createNamespacedPod({
+        await this.core.createNamespacedPod({
           namespace,
           body: {
             metadata: {
@@ -326,7 +327,6 @@ export class ReplicasCluster {
             },
           },
         });
-        pods.push(pod.metadata!.name!);
       }
       const ready = { replicas: 2, readyReplicas: 2, availableReplicas: 2 };
       await this.apps.patchNamespacedReplicaSetStatus(
@@ -362,24 +362,58 @@ export class ReplicasCluster {
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       );
     }
-    // The fake kubelet (KWOK) marks them Running and Ready.
-    for (const name of pods) {
-      for (;;) {
-        const pod = await this.core.readNamespacedPod({ namespace, name });
-        if (
-          pod.status?.conditions?.some(
-            c => c.type === 'Ready' && c.status === 'True',
-          )
-        ) {
-          break;
-        }
-        if (Date.now() > deadline) {
-          throw new Error(
-            `pod ${namespace}/${name} not Ready: ${JSON.stringify(pod.status)}`,
-          );
-        }
-        await sleep(500);
+    // The fake kubelet (KWOK) marks them Running and Ready. Which pods end up
+    // the pair's is the ReplicaSet controller's call: when it catches up
+    // after the list above and creates pods too, it deletes the surplus,
+    // ours or its own (seen in CI: a pod made here was gone when read).
+    for (const { selector, replicas } of wanted) {
+      this.podNames.push(
+        ...(await this.waitForReadyPods(selector, replicas, deadline)),
+      );
+    }
+  }
+
+  /**
+   * The names of `replicas` Ready pods matching `selector` that are not
+   * being deleted, once there are that many.
+   */
+  private async waitForReadyPods(
+    selector: string,
+    replicas: number,
+    deadline: number,
+  ): Promise<string[]> {
+    for (;;) {
+      const items = (
+        await this.core.listNamespacedPod({
+          namespace: this.namespace,
+          labelSelector: selector,
+        })
+      ).items;
+      const ready = items
+        .filter(
+          p =>
+            !p.metadata?.deletionTimestamp &&
+            p.status?.conditions?.some(
+              c => c.type === 'Ready' && c.status === 'True',
+            ),
+        )
+        .map(p => p.metadata!.name!)
+        .sort();
+      if (ready.length >= replicas) return ready.slice(0, replicas);
+      if (Date.now() > deadline) {
+        const seen = items.map(
+          p =>
+            `${p.metadata!.name}: ${p.status?.phase ?? 'no phase'}${
+              p.metadata?.deletionTimestamp ? ' (deleting)' : ''
+            }`,
+        );
+        throw new Error(
+          `${ready.length} of ${replicas} pods (${selector}) Ready in ${
+            this.namespace
+          }; pods: ${seen.join(', ') || 'none'}`,
+        );
       }
+      await sleep(500);
     }
   }
 
