@@ -11,6 +11,11 @@
  *    Ready on the other node; the number of Ready replicas never drops below 2; the drain
  *    completes (no pod left on the node, 3 Ready elsewhere); the node is uncordoned.
  *
+ * The pods carry a readiness gate the test opens (readinessGate.ts). During the drain
+ * it holds a replacement un-Ready until it has seen a refusal: otherwise, on a busy
+ * machine, the second eviction can reach the API server after the replacement is Ready
+ * (0.9 s here) and the budget rightly lets it through (seen once in CI: no 429).
+ *
  * Ready replicas are followed with a watch rather than a poll: the watch sees every change
  * of every pod in the order the API server made them, so a dip shorter than any poll
  * interval cannot slip through, and "the replacement was Ready before the second eviction"
@@ -47,6 +52,7 @@ import {
   waitForList,
   waitForObject,
 } from './kube';
+import { gateKeeper, readinessGates } from './readinessGate';
 import { expectedRealNodes, recordTiming, webPodSpec } from './realNode';
 
 const APP = 'drained';
@@ -168,6 +174,7 @@ describeMultiNode('a node drain against a PodDisruptionBudget', () => {
   let policy: PolicyV1Api;
   let ns: string;
   let cordoned: string | undefined;
+  let gate: ReturnType<typeof gateKeeper> | undefined;
 
   const cordon = async (node: string, unschedulable: boolean) => {
     await c.core.patchNode(
@@ -190,6 +197,10 @@ describeMultiNode('a node drain against a PodDisruptionBudget', () => {
 
   afterAll(async () => {
     // Whatever happened: the node takes pods again, and nothing of the test is left.
+    await gate?.stop().catch(e =>
+      // eslint-disable-next-line no-console
+      console.error(`the readiness gate keeper failed: ${e}`),
+    );
     await uncordon().catch(e =>
       // eslint-disable-next-line no-console
       console.error(`could not uncordon ${cordoned}: ${e}`),
@@ -225,6 +236,7 @@ describeMultiNode('a node drain against a PodDisruptionBudget', () => {
         },
       },
     });
+    gate = gateKeeper(c.core, ns, SELECTOR);
     await c.apps.createNamespacedDeployment({
       namespace: ns,
       body: {
@@ -264,6 +276,7 @@ describeMultiNode('a node drain against a PodDisruptionBudget', () => {
                   labelSelector: { matchLabels: LABELS },
                 },
               ],
+              readinessGates,
             }),
           },
         },
@@ -307,6 +320,8 @@ describeMultiNode('a node drain against a PodDisruptionBudget', () => {
     expect([...perNode.values()].map(v => v.length).sort()).toEqual([1, 2]);
     const [target, onTarget] = [...perNode].find(([, v]) => v.length === 2)!;
 
+    // From now on a new pod stays un-Ready until an eviction has been refused.
+    gate.hold();
     const pods = followPods(ns, c);
     await pods.started;
     const attempts: EvictionAttempt[] = [];
@@ -346,6 +361,7 @@ describeMultiNode('a node drain against a PodDisruptionBudget', () => {
           } catch (e) {
             if (!(e instanceof ApiException) || e.code !== 429) throw e;
             attempts.push({ pod, code: 429, status: statusOf(e) });
+            gate!.release();
             if (Date.now() > deadline) {
               throw new Error(
                 `the drain did not finish in ${DRAIN_TIMEOUT_MS} ms: ${pod} is still refused: ${
@@ -378,6 +394,7 @@ describeMultiNode('a node drain against a PodDisruptionBudget', () => {
       );
     } finally {
       pods.stop();
+      gate.release();
       await uncordon();
     }
     pods.check();
