@@ -92,7 +92,7 @@ release() {
     log "test: skipped (RELEASE_SKIP_TESTS=1)"
   else
     log "test: pytest in ${dir} (the workflow's test job)"
-    (cd "${dir}" && "${venv}/bin/python" -m pytest -q -p no:cacheprovider >&2) \
+    (cd "${dir}" && pytest_isolated "${venv}" >&2) \
       || die "the tests of ${sha} failed: nothing was built or deployed"
   fi
   log "build: ${image}:git-${sha} (buildah here instead of buildx and GHCR)"

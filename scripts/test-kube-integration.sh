@@ -41,7 +41,7 @@ command -v node >/dev/null || die "node is not on PATH; install Node 24 (see REA
 source "${REPO_ROOT}/scripts/lib/python.sh"
 demo_app="${REPO_ROOT}/deploy/demo/app"
 demo_venv="$(venv_for "${demo_app}/requirements.txt" "${demo_app}/requirements-dev.txt")"
-(cd "${demo_app}" && "${demo_venv}/bin/python" -m pytest -q -p no:cacheprovider tests) \
+(cd "${demo_app}" && pytest_isolated "${demo_venv}" tests) \
   || die "the demo app's tests failed (deploy/demo/app/tests)"
 
 results_dir="$(mktemp -d)"

@@ -51,7 +51,7 @@ compgen -G "$OUT/*/*/" >/dev/null \
 
 log "static checks of the skeletons and templates (pins, template syntax, examples)"
 skeleton_venv="$(venv_for "$REPO_ROOT/fastapi-skeletons/tests/requirements.txt")"
-(cd "$REPO_ROOT" && "$skeleton_venv/bin/python" -m pytest -q -p no:cacheprovider fastapi-skeletons/tests)
+(cd "$REPO_ROOT" && pytest_isolated "$skeleton_venv" fastapi-skeletons/tests)
 
 start_postgres
 CHECK_LOGS="$OUT/.checks"
@@ -75,7 +75,7 @@ run_pytest() { # run_pytest SERVICE_DIR DATABASE
   # A clean environment as on a developer's machine: only the test database is given.
   (cd "$dir" && env -u DATABASE_URL -u PGHOST -u PGPORT -u PGUSER -u PGPASSWORD \
     REQUIRE_DATABASE=1 TEST_DATABASE_URL="${DATABASE_URL%/*}/$2" \
-    "$venv/bin/python" -m pytest -q -p no:cacheprovider)
+    pytest_isolated "$venv")
 }
 
 mkdocs_build() { # mkdocs_build REPO_DIR
