@@ -40,9 +40,10 @@ stage_mutation() { MUTATION_SAMPLE=1 MUTATION_CONCURRENCY=2 "$REPO_ROOT/scripts/
 stage_manifest-checks() { "$REPO_ROOT/tools/manifest-checks/run-tests.sh"; }
 stage_techdocs() { "$REPO_ROOT/tools/techdocs/run-tests.sh"; }
 # Rendering and publishing, then the generated repositories' own checks (their tests,
-# manifests, docs, scripts), which the cluster stages do not wait for.
+# manifests, docs, scripts), which the cluster stages do not wait for; first, the test of
+# the wrapper their pytest runs under (python.test.sh).
 stage_templates() { "$REPO_ROOT/scripts/test-templates.sh" render; }
-stage_template-checks() { "$REPO_ROOT/scripts/test-templates.sh" check; }
+stage_template-checks() { bash "$REPO_ROOT/scripts/lib/python.test.sh" && "$REPO_ROOT/scripts/test-templates.sh" check; }
 stage_backend-postgres() { "$REPO_ROOT/scripts/test-backend-postgres.sh"; }
 # The templates stage's repositories must be there: a missing one fails, never skips.
 stage_kube-integration() { REQUIRE_GENERATED_TEMPLATES=1 "$REPO_ROOT/scripts/test-kube-integration.sh"; }
