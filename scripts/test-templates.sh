@@ -72,10 +72,10 @@ run_pytest() { # run_pytest SERVICE_DIR DATABASE
   local dir="$1" reqs=("$1/requirements.txt") venv
   [ -f "$dir/requirements-dev.txt" ] && reqs+=("$dir/requirements-dev.txt")
   venv="$(venv_for "${reqs[@]}")" || return 1
+  local test_database_url="${DATABASE_URL%/*}/$2"
   # A clean environment as on a developer's machine: only the test database is given.
-  (cd "$dir" && env -u DATABASE_URL -u PGHOST -u PGPORT -u PGUSER -u PGPASSWORD \
-    REQUIRE_DATABASE=1 TEST_DATABASE_URL="${DATABASE_URL%/*}/$2" \
-    pytest_isolated "$venv")
+  (cd "$dir" && unset DATABASE_URL PGHOST PGPORT PGUSER PGPASSWORD &&
+    REQUIRE_DATABASE=1 TEST_DATABASE_URL="$test_database_url" pytest_isolated "$venv")
 }
 
 mkdocs_build() { # mkdocs_build REPO_DIR
