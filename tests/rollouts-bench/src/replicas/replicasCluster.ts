@@ -374,8 +374,9 @@ export class ReplicasCluster {
   }
 
   /**
-   * The names of `replicas` Ready pods matching `selector` that are not
-   * being deleted, once there are that many.
+   * The names of the pods matching `selector`, once exactly `replicas` of
+   * them are left that are not being deleted, all Ready: while the controller
+   * still has a surplus to delete, a Ready pod may be one it deletes next.
    */
   private async waitForReadyPods(
     selector: string,
@@ -389,17 +390,15 @@ export class ReplicasCluster {
           labelSelector: selector,
         })
       ).items;
-      const ready = items
-        .filter(
-          p =>
-            !p.metadata?.deletionTimestamp &&
-            p.status?.conditions?.some(
-              c => c.type === 'Ready' && c.status === 'True',
-            ),
-        )
-        .map(p => p.metadata!.name!)
-        .sort();
-      if (ready.length >= replicas) return ready.slice(0, replicas);
+      const live = items.filter(p => !p.metadata?.deletionTimestamp);
+      const ready = live.filter(p =>
+        p.status?.conditions?.some(
+          c => c.type === 'Ready' && c.status === 'True',
+        ),
+      );
+      if (live.length === replicas && ready.length === replicas) {
+        return ready.map(p => p.metadata!.name!).sort();
+      }
       if (Date.now() > deadline) {
         const seen = items.map(
           p =>
@@ -408,9 +407,11 @@ export class ReplicasCluster {
             }`,
         );
         throw new Error(
-          `${ready.length} of ${replicas} pods (${selector}) Ready in ${
-            this.namespace
-          }; pods: ${seen.join(', ') || 'none'}`,
+          `${ready.length} of ${replicas} pods (${selector}) Ready and ${
+            live.length
+          } not being deleted in ${this.namespace}; pods: ${
+            seen.join(', ') || 'none'
+          }`,
         );
       }
       await sleep(500);
