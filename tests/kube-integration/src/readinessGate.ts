@@ -38,8 +38,8 @@ const gateOpen = (pod: V1Pod) =>
 
 /**
  * Opens the gate of every pod matching `labelSelector` in `namespace` whose
- * containers are ready, every `intervalMs`, while open; hold() stops that for
- * pods seen from then on until release(). Pods already released stay Ready.
+ * containers are ready, every `intervalMs`; hold() stops that until release().
+ * Pods whose gate is already open stay Ready.
  */
 export function gateKeeper(
   core: CoreV1Api,
@@ -50,18 +50,16 @@ export function gateKeeper(
   let holding = false;
   let stopped = false;
   let failure: Error | undefined;
-  const released = new Set<string>();
 
   const loop = (async () => {
     while (!stopped) {
       try {
         const pods = await core.listNamespacedPod({ namespace, labelSelector });
         for (const pod of pods.items) {
-          const name = pod.metadata!.name!;
-          if (holding && !released.has(name)) continue;
-          if (gateOpen(pod) || !containersReady(pod)) continue;
+          if (holding || gateOpen(pod) || !containersReady(pod)) continue;
           if (pod.metadata?.deletionTimestamp) continue;
-          const patched = await core
+          const name = pod.metadata!.name!;
+          await core
             .patchNamespacedPodStatus(
               {
                 name,
@@ -80,15 +78,10 @@ export function gateKeeper(
               },
               strategicMerge,
             )
-            .then(
-              () => true,
-              e => {
-                // Deleted since the list: nothing to release.
-                if (e instanceof ApiException && e.code === 404) return false;
-                throw e;
-              },
-            );
-          if (patched) released.add(name);
+            .catch(e => {
+              // Deleted since the list: nothing to release.
+              if (!(e instanceof ApiException && e.code === 404)) throw e;
+            });
         }
       } catch (e) {
         failure = e as Error;
@@ -99,16 +92,11 @@ export function gateKeeper(
   })();
 
   return {
-    /** Pods whose gate the test opened, in that order. */
-    released,
     hold() {
       holding = true;
     },
     release() {
       holding = false;
-    },
-    get holding() {
-      return holding;
     },
     async stop() {
       stopped = true;
